@@ -1,0 +1,42 @@
+"""minigrad: a small reverse-mode automatic-differentiation engine on NumPy or CuPy.
+
+    import minigrad as mg
+    x = mg.tensor([1.0, 2.0], requires_grad=True)
+    y = (x * x).sum()
+    y.backward()          # x.grad == [2., 4.]
+"""
+from . import backend
+from .tensor import Tensor, tensor  # first: the other modules build on it
+from .autograd import backward, enable_grad, grad, is_grad_enabled, no_grad, record_grads
+from .backend import (bool_, cuda_available, float16, float32, float64, get_default_device, int32,
+                      int64, manual_seed, set_default_device)
+from .creation import (arange, full, ones, ones_like, rand, randn, uniform, zeros, zeros_like)
+from .function import Function
+from .functional import log_softmax, logsumexp, softmax
+from .gradcheck import GradcheckError, gradcheck, gradgradcheck
+from .ops import concat, stack, where
+from .scope import Scope, current_scope, scope
+
+__version__ = "0.1.0"
+
+
+def _unary(method):
+    def function(x, *args, **kwargs):
+        return getattr(x, method)(*args, **kwargs)
+
+    function.__name__ = method
+    function.__doc__ = f"Same as ``Tensor.{method}``."
+    return function
+
+
+exp, log, sqrt, abs, tanh, sigmoid, relu = map(
+    _unary, ("exp", "log", "sqrt", "abs", "tanh", "sigmoid", "relu"))
+sum, mean, max, min, reshape, transpose = map(
+    _unary, ("sum", "mean", "max", "min", "reshape", "transpose"))
+clip, split, chunk, unbind, broadcast_to, maximum, minimum = map(
+    _unary, ("clip", "split", "chunk", "unbind", "broadcast_to", "maximum", "minimum"))
+
+
+def matmul(a, b):
+    """``a @ b``."""
+    return a @ b

@@ -1,0 +1,220 @@
+"""Reverse mode: walk the recorded graph from the output back to the leaves.
+
+1. Count, for every node reachable from the outputs, how many of its outputs' consumers are
+   reachable too (an iterative depth-first walk: no recursion, so a 100,000-op chain is fine).
+2. Start from the outputs with their seed gradients. A node is ready when all of its consumers
+   have sent their gradient; then its ``backward`` turns the summed output gradients into input
+   gradients, which go to the nodes (or leaves) that made those inputs.
+
+This visits every node once, in reverse topological order. Gradients are summed out of place
+(``a + b``, never ``a += b``), so a gradient that a higher-order graph holds is never changed.
+"""
+from __future__ import annotations
+
+from . import backend
+from .function import STATE, Function
+from .tensor import Tensor
+
+
+class no_grad:
+    """Record nothing inside (context manager or decorator)."""
+
+    _enabled = False
+
+    def __enter__(self):
+        self._previous = STATE.grad_enabled
+        STATE.grad_enabled = self._enabled
+
+    def __exit__(self, *exc):
+        STATE.grad_enabled = self._previous
+
+    def __call__(self, func):
+        def wrapper(*args, **kwargs):
+            with type(self)():
+                return func(*args, **kwargs)
+
+        wrapper.__name__ = getattr(func, "__name__", "wrapper")
+        wrapper.__doc__ = getattr(func, "__doc__", None)
+        return wrapper
+
+
+class enable_grad(no_grad):
+    """Record again inside a ``no_grad`` region (context manager or decorator)."""
+
+    _enabled = True
+
+
+def is_grad_enabled() -> bool:
+    return STATE.grad_enabled
+
+
+class record_grads:
+    """Inside, ``backward`` notes each node's gradient norm (and small gradients' values)
+    on the node, for the renderer to colour the graph by."""
+
+    def __enter__(self):
+        self._previous = STATE.record_grads
+        STATE.record_grads = True
+        return self
+
+    def __exit__(self, *exc):
+        STATE.record_grads = self._previous
+
+
+def backward(tensor: Tensor, grad=None, retain_graph: bool = False, create_graph: bool = False):
+    """Accumulate d(tensor)/d(leaf) into ``leaf.grad`` for every leaf that requires grad.
+
+    ``grad`` is the seed (d loss / d tensor); it may be omitted only for a one-element tensor.
+    Unless ``retain_graph``, what the graph saved for backward is freed afterwards.
+    """
+    seed = _seed(tensor, grad, "backward")
+    _run([tensor], [seed], retain_graph or create_graph, create_graph, targets=None)
+
+
+def grad(outputs, inputs, grad_outputs=None, retain_graph=None, create_graph: bool = False,
+         allow_unused: bool = False):
+    """Return d(outputs)/d(inputs) as a tuple of Tensors, leaving every ``.grad`` untouched."""
+    single_input = isinstance(inputs, Tensor)
+    outputs = [outputs] if isinstance(outputs, Tensor) else list(outputs)
+    inputs = [inputs] if single_input else list(inputs)
+    if grad_outputs is None or isinstance(grad_outputs, Tensor):
+        grad_outputs = [grad_outputs] * len(outputs)
+    for i, x in enumerate(inputs):
+        if not isinstance(x, Tensor) or not x.requires_grad:
+            raise ValueError(f"grad: input {i} does not require grad")
+    seeds = [_seed(o, g, "grad") for o, g in zip(outputs, grad_outputs)]
+    keep = create_graph if retain_graph is None else retain_graph
+    found = _run(outputs, seeds, keep, create_graph, targets=inputs)
+    for i, g in enumerate(found):
+        if g is None and not allow_unused:
+            raise ValueError(f"grad: input {i} (shape {inputs[i].shape}) is not part of the graph "
+                             "of the outputs; pass allow_unused=True to get None")
+    return tuple(found)
+
+
+def _seed(tensor: Tensor, grad, op: str) -> Tensor:
+    if not tensor.requires_grad:
+        raise RuntimeError(f"{op}: the tensor (shape {tensor.shape}) does not require grad "
+                           "and has no grad_fn")
+    if grad is None:
+        if tensor.size != 1:
+            raise RuntimeError(f"{op}: grad can be implicit only for a one-element output, got shape "
+                               f"{tensor.shape}; pass grad= with that shape")
+        return Tensor._make(backend.get_array_module(tensor.data).ones_like(tensor.data))
+    grad = grad if isinstance(grad, Tensor) else Tensor(grad, dtype=tensor.dtype, device=tensor.device)
+    if grad.shape != tensor.shape:
+        raise ValueError(f"{op}: grad has shape {grad.shape} but the output has shape {tensor.shape}")
+    return grad
+
+
+def _run(outputs, seeds, retain_graph: bool, create_graph: bool, targets):
+    """The engine. With ``targets`` (minigrad.grad) return their gradients instead of
+    accumulating into leaves."""
+    wanted_leaf = {}
+    wanted_node = {}
+    if targets is not None:
+        for i, t in enumerate(targets):
+            if t.grad_fn is None:
+                wanted_leaf[id(t)] = i
+            else:
+                wanted_node[(id(t.grad_fn), t._output_index)] = i
+    found = [None] * (len(targets) if targets is not None else 0)
+
+    roots = [o.grad_fn for o in outputs if o.grad_fn is not None]
+    pending = _count_consumers(roots)
+    buffers: dict[Function, list] = {}
+    ready = []
+
+    def send(edge, g):
+        """Deliver gradient ``g`` (None: "nothing flows here") along one edge."""
+        if type(edge) is tuple:
+            node, index = edge
+            buf = buffers.get(node)
+            if buf is None:
+                buf = buffers[node] = [None] * node.n_outputs
+            if g is not None:
+                buf[index] = g if buf[index] is None else buf[index] + g
+            pending[node] -= 1
+            if pending[node] == 0:
+                ready.append(node)
+        elif g is None:
+            return
+        elif targets is None:
+            edge.grad = g if edge.grad is None else edge.grad + g
+        elif id(edge) in wanted_leaf:
+            i = wanted_leaf[id(edge)]
+            found[i] = g if found[i] is None else found[i] + g
+
+    previous = STATE.grad_enabled
+    STATE.grad_enabled = create_graph
+    try:
+        for out, seed in zip(outputs, seeds):
+            if out.grad_fn is None:
+                send(out, seed)
+            else:
+                pending[out.grad_fn] += 1  # the seed counts as one more consumer
+                send((out.grad_fn, out._output_index), seed)
+        while ready:
+            node = ready.pop()
+            grads = buffers.pop(node)
+            if wanted_node:
+                for index, g in enumerate(grads):
+                    i = wanted_node.get((id(node), index))
+                    if i is not None:
+                        found[i] = g
+            if node.freed:
+                raise RuntimeError(
+                    f"backward through {node.name} a second time: its saved values were freed by "
+                    "the first backward. Pass retain_graph=True to the first call if you need to."
+                )
+            if STATE.record_grads:
+                _remember(node, grads)
+            if grads[0] is None and all(g is None for g in grads):
+                in_grads = (None,) * len(node.next)
+            else:
+                in_grads = node.backward(*grads)
+                if type(in_grads) is not tuple:
+                    in_grads = (in_grads,)
+            for edge, g in zip(node.next, in_grads):
+                if edge is not None:
+                    send(edge, g)
+            if not retain_graph:
+                node.release()
+    finally:
+        STATE.grad_enabled = previous
+    return found
+
+
+def _count_consumers(roots) -> dict:
+    """For each reachable node, the number of edges that point at it."""
+    pending = {}
+    stack = []
+    for root in roots:
+        if root not in pending:
+            pending[root] = 0
+            stack.append(root)
+    while stack:
+        node = stack.pop()
+        for edge in node.next:
+            if type(edge) is tuple:
+                parent = edge[0]
+                if parent in pending:
+                    pending[parent] += 1
+                else:
+                    pending[parent] = 1
+                    stack.append(parent)
+    return pending
+
+
+def _remember(node: Function, grads) -> None:
+    norms, values = [], []
+    for g in grads:
+        if g is None:
+            norms.append(None)
+            values.append(None)
+            continue
+        xp = backend.get_array_module(g.data)
+        norms.append(float(xp.sqrt((g.data.astype(backend.float64) ** 2).sum())))
+        values.append(backend.to_numpy(g.data) if g.size <= 16 else None)
+    node.grad_norms = tuple(norms)
+    node.grad_values = tuple(values)

@@ -1,0 +1,233 @@
+"""The one place that imports NumPy or CuPy.
+
+Every other module reaches the array library through here:
+``xp = get_array_module(array)`` inside ops, ``array_module(device)`` to create arrays on a
+device. Devices are the strings ``"cpu"`` (NumPy) and ``"cuda"`` (CuPy, optional). The default
+device comes from :func:`set_default_device` or the environment variable ``MINIGRAD_DEVICE``.
+"""
+from __future__ import annotations
+
+import os
+import zipfile
+
+import numpy
+
+try:  # CuPy is optional: `pip install .[cuda]`
+    import cupy
+    import cupyx
+except ImportError:  # pragma: no cover - depends on the machine
+    cupy = None
+    cupyx = None
+
+DEVICES = ("cpu", "cuda")
+CUDA_INSTALL_HINT = (
+    "install CuPy for your CUDA version, for example `pip install cupy-cuda12x` "
+    "(or `pip install .[cuda]`), on a machine with an NVIDIA GPU"
+)
+
+float16 = numpy.dtype("float16")
+float32 = numpy.dtype("float32")
+float64 = numpy.dtype("float64")
+int32 = numpy.dtype("int32")
+int64 = numpy.dtype("int64")
+bool_ = numpy.dtype("bool")
+DEFAULT_FLOAT = float32
+ndarray = numpy.ndarray
+AxisError = numpy.exceptions.AxisError
+
+
+def _cuda_usable() -> bool:
+    if cupy is None:
+        return False
+    try:
+        return cupy.cuda.runtime.getDeviceCount() > 0
+    except Exception:  # no driver, no device
+        return False
+
+
+def cuda_available() -> bool:
+    """True when CuPy is installed and sees at least one GPU."""
+    return _cuda_usable()
+
+
+def check_device(device: str | None) -> str:
+    """Validate a device name; ``None`` means the default device."""
+    if device is None:
+        return _default_device
+    device = str(device)
+    if device.startswith("cuda:"):  # accept PyTorch's "cuda:0" spelling for the current GPU
+        device = "cuda"
+    if device not in DEVICES:
+        raise ValueError(f"unknown device {device!r}: expected one of {DEVICES}")
+    if device == "cuda" and not _cuda_usable():
+        reason = "CuPy is not installed" if cupy is None else "CuPy finds no GPU"
+        raise RuntimeError(f"device 'cuda' is not available ({reason}): {CUDA_INSTALL_HINT}")
+    return device
+
+
+_default_device = "cpu"
+
+
+def set_default_device(device: str) -> None:
+    """Make ``device`` the default for new tensors and modules."""
+    global _default_device
+    _default_device = check_device(device)
+
+
+def get_default_device() -> str:
+    return _default_device
+
+
+if os.environ.get("MINIGRAD_DEVICE"):
+    set_default_device(os.environ["MINIGRAD_DEVICE"])
+
+
+if cupy is None:
+    def get_array_module(array):
+        """The array library (numpy or cupy) that ``array`` belongs to."""
+        return numpy
+
+    def device_of(array) -> str:
+        return "cpu"
+else:  # pragma: no cover - needs CuPy
+    def get_array_module(array):
+        """The array library (numpy or cupy) that ``array`` belongs to."""
+        return cupy if isinstance(array, cupy.ndarray) else numpy
+
+    def device_of(array) -> str:
+        return "cuda" if isinstance(array, cupy.ndarray) else "cpu"
+
+
+def array_module(device: str):
+    """The array library for a device name."""
+    return cupy if check_device(device) == "cuda" else numpy
+
+
+def is_array(obj) -> bool:
+    return isinstance(obj, numpy.ndarray) or (cupy is not None and isinstance(obj, cupy.ndarray))
+
+
+def to_device(array, device: str):
+    """Copy ``array`` to ``device`` (no copy when it is already there)."""
+    device = check_device(device)
+    if device_of(array) == device:
+        return array
+    if device == "cuda":
+        return cupy.asarray(array)
+    return cupy.asnumpy(array)
+
+
+def to_numpy(array) -> numpy.ndarray:
+    """A NumPy array wherever the data lives."""
+    if cupy is not None and isinstance(array, cupy.ndarray):
+        return cupy.asnumpy(array)
+    return numpy.asarray(array)
+
+
+def as_dtype(dtype):
+    """Normalise a dtype spelling (``"float32"``, ``numpy.float64``, ...) to a dtype object."""
+    return None if dtype is None else numpy.dtype(dtype)
+
+
+def is_floating(dtype) -> bool:
+    return numpy.issubdtype(dtype, numpy.floating)
+
+
+def result_type(*arrays_or_dtypes):
+    return numpy.result_type(*arrays_or_dtypes)
+
+
+def asarray(data, dtype=None, device: str | None = None):
+    """Convert Python data or an array to a backend array on ``device``.
+
+    Python floats and float lists become float32 (the default float dtype); an existing array
+    keeps its dtype unless ``dtype`` is given.
+    """
+    device = check_device(device)
+    if dtype is None and not is_array(data) and not isinstance(data, numpy.generic):
+        data = numpy.asarray(data)
+        if data.dtype == float64:
+            data = data.astype(DEFAULT_FLOAT)
+    if is_array(data):
+        array = to_device(data, device)
+        return array if dtype is None else array.astype(dtype, copy=False)
+    xp = array_module(device)
+    return xp.asarray(data, dtype=dtype)
+
+
+def scatter_add(target, index, values) -> None:
+    """``target[index] += values`` with repeated indices accumulated (in place)."""
+    if cupy is not None and isinstance(target, cupy.ndarray):
+        cupyx.scatter_add(target, index, values)
+    else:
+        numpy.add.at(target, index, values)
+
+
+def synchronize(device: str) -> None:
+    """Wait for queued GPU work (for timing); a no-op on the CPU."""
+    if device == "cuda":
+        cupy.cuda.Device().synchronize()
+
+
+# --- random numbers: drawn with NumPy on the CPU, then moved, so a seed gives the same
+# numbers on every device ---------------------------------------------------------------
+_rng = numpy.random.default_rng()
+
+
+def manual_seed(seed: int) -> None:
+    """Seed minigrad's random number generator."""
+    global _rng
+    _rng = numpy.random.default_rng(seed)
+
+
+def rng_state() -> dict:
+    return _rng.bit_generator.state
+
+
+def set_rng_state(state: dict) -> None:
+    _rng.bit_generator.state = state
+
+
+def random_uniform(low, high, shape, dtype, device):
+    return to_device(_rng.uniform(low, high, size=shape).astype(dtype), device)
+
+
+def random_normal(mean, std, shape, dtype, device):
+    return to_device(_rng.normal(mean, std, size=shape).astype(dtype), device)
+
+
+def random_bernoulli(p, shape, dtype, device):
+    return to_device((_rng.random(size=shape) < p).astype(dtype), device)
+
+
+def random_integers(low, high, shape, device):
+    return to_device(_rng.integers(low, high, size=shape), device)
+
+
+def random_permutation(n: int):
+    return _rng.permutation(n)
+
+
+def orthogonal(rows: int, cols: int, gain: float, dtype, device):
+    """A (rows, cols) matrix with orthonormal rows or columns (QR of a Gaussian)."""
+    a = _rng.normal(size=(max(rows, cols), min(rows, cols)))
+    q, r = numpy.linalg.qr(a)
+    q = q * numpy.sign(numpy.diag(r))
+    if rows < cols:
+        q = q.T
+    return to_device((gain * q).astype(dtype), device)
+
+
+# --- files --------------------------------------------------------------------------------
+def save_npz(file, arrays: dict) -> None:
+    """Write named arrays (any device) to an open binary file in .npz format."""
+    numpy.savez(file, **{k: to_numpy(v) for k, v in arrays.items()})
+
+
+def load_npz(path) -> dict:
+    """Read every array of an .npz file into memory; raises ValueError if it is not readable."""
+    try:
+        with numpy.load(path, allow_pickle=False) as archive:
+            return {k: archive[k] for k in archive.files}
+    except (zipfile.BadZipFile, OSError, EOFError, KeyError, ValueError) as err:
+        raise ValueError(f"cannot read {os.fspath(path)!r} as a minigrad .npz file: {err}") from err

@@ -1,0 +1,283 @@
+"""Elementwise ops. Binary ones broadcast as NumPy does; their backward sums each gradient back
+to its input's shape with :func:`sum_to_shape`, the one place where broadcasting is undone."""
+from __future__ import annotations
+
+from .. import backend
+from ..function import Function
+from ..tensor import Tensor
+
+
+def sum_to_shape(grad: Tensor, shape: tuple) -> Tensor:
+    """Undo broadcasting: sum ``grad`` over the axes that broadcasting added or stretched."""
+    if grad.shape == shape:
+        return grad
+    lead = grad.ndim - len(shape)
+    axes = tuple(range(lead)) + tuple(
+        lead + i for i, n in enumerate(shape) if n == 1 and grad.shape[lead + i] != 1
+    )
+    return grad.sum(axis=axes, keepdims=True).reshape(shape) if axes else grad.reshape(shape)
+
+
+def _shape(x) -> tuple:
+    return x.shape if isinstance(x, Tensor) else ()
+
+
+class Add(Function):
+    """z = a + b;  dz/da = dz/db = 1"""
+
+    saves_inputs = True
+
+    def forward(self, a, b):
+        return a + b
+
+    def backward(self, grad):
+        a, b = self.inputs
+        return (sum_to_shape(grad, _shape(a)) if self.needs_grad(0) else None,
+                sum_to_shape(grad, _shape(b)) if self.needs_grad(1) else None)
+
+
+class Sub(Function):
+    """z = a - b;  dz/da = 1, dz/db = -1"""
+
+    saves_inputs = True
+
+    def forward(self, a, b):
+        return a - b
+
+    def backward(self, grad):
+        a, b = self.inputs
+        return (sum_to_shape(grad, _shape(a)) if self.needs_grad(0) else None,
+                sum_to_shape(-grad, _shape(b)) if self.needs_grad(1) else None)
+
+
+class Mul(Function):
+    """z = a * b;  dz/da = b, dz/db = a"""
+
+    saves_inputs = True
+
+    def forward(self, a, b):
+        return a * b
+
+    def backward(self, grad):
+        a, b = self.inputs
+        return (sum_to_shape(grad * b, _shape(a)) if self.needs_grad(0) else None,
+                sum_to_shape(grad * a, _shape(b)) if self.needs_grad(1) else None)
+
+
+class Div(Function):
+    """z = a / b;  dz/da = 1/b, dz/db = -a/b^2"""
+
+    saves_inputs = True
+
+    def forward(self, a, b):
+        return a / b
+
+    def backward(self, grad):
+        a, b = self.inputs
+        grad_a = grad / b
+        return (sum_to_shape(grad_a, _shape(a)) if self.needs_grad(0) else None,
+                sum_to_shape(-grad_a * a / b, _shape(b)) if self.needs_grad(1) else None)
+
+
+class Pow(Function):
+    """z = a ** b;  dz/da = b a^(b-1), dz/db = a^b log a"""
+
+    saves_inputs = True
+    saves_output = True
+
+    def forward(self, a, b):
+        return a ** b
+
+    def backward(self, grad):
+        a, b = self.inputs
+        grad_a = grad_b = None
+        if self.needs_grad(0):
+            grad_a = sum_to_shape(grad * b * a ** (b - 1), _shape(a))
+        if self.needs_grad(1):
+            # a^b log a, taken as 0 where a == 0 (the limit as b > 0), as PyTorch does
+            safe_log = where(a == 0, 1.0, a).log()
+            grad_b = sum_to_shape(grad * self.output() * safe_log, _shape(b))
+        return grad_a, grad_b
+
+
+class Neg(Function):
+    """z = -x"""
+
+    def forward(self, x):
+        return -x
+
+    def backward(self, grad):
+        return -grad
+
+
+class Exp(Function):
+    """z = e^x;  dz/dx = z"""
+
+    saves_output = True
+
+    def forward(self, x):
+        return backend.get_array_module(x).exp(x)
+
+    def backward(self, grad):
+        return grad * self.output()
+
+
+class Log(Function):
+    """z = ln x;  dz/dx = 1/x"""
+
+    saves_inputs = True
+
+    def forward(self, x):
+        return backend.get_array_module(x).log(x)
+
+    def backward(self, grad):
+        return grad / self.inputs[0]
+
+
+class Sqrt(Function):
+    """z = sqrt(x);  dz/dx = 1 / (2 z)"""
+
+    saves_output = True
+
+    def forward(self, x):
+        return backend.get_array_module(x).sqrt(x)
+
+    def backward(self, grad):
+        return grad / (2.0 * self.output())
+
+
+class Abs(Function):
+    """z = |x|;  dz/dx = sign(x) (0 at 0, as PyTorch)"""
+
+    saves_inputs = True
+
+    def forward(self, x):
+        return backend.get_array_module(x).abs(x)
+
+    def backward(self, grad):
+        x = self.inputs[0]
+        return grad * Tensor._make(backend.get_array_module(x.data).sign(x.data))
+
+
+class Tanh(Function):
+    """z = tanh(x);  dz/dx = 1 - z^2"""
+
+    saves_output = True
+
+    def forward(self, x):
+        return backend.get_array_module(x).tanh(x)
+
+    def backward(self, grad):
+        z = self.output()
+        return grad * (1.0 - z * z)
+
+
+class Sigmoid(Function):
+    """z = 1 / (1 + e^-x) = (1 + tanh(x/2)) / 2;  dz/dx = z (1 - z)
+
+    The tanh form never overflows, for any x."""
+
+    saves_output = True
+
+    def forward(self, x):
+        z = backend.get_array_module(x).tanh(x * 0.5)
+        z *= 0.5
+        z += 0.5
+        return z
+
+    def backward(self, grad):
+        z = self.output()
+        return grad * (z * (1.0 - z))
+
+
+class Relu(Function):
+    """z = max(x, 0);  dz/dx = 1 where x > 0, else 0"""
+
+    saves_output = True
+
+    def forward(self, x):
+        return backend.get_array_module(x).maximum(x, 0)
+
+    def backward(self, grad):
+        z = self.output()
+        return grad * Tensor._make(z.data > 0).to(dtype=z.dtype)
+
+
+class Clip(Function):
+    """z = min(max(x, low), high);  dz/dx = 1 inside [low, high], else 0"""
+
+    saves_inputs = True
+
+    def forward(self, x, low=None, high=None):
+        self.low, self.high = low, high
+        return backend.get_array_module(x).clip(x, low, high)
+
+    def backward(self, grad):
+        x = self.inputs[0].data
+        inside = backend.get_array_module(x).ones(x.shape, dtype=bool)
+        if self.low is not None:
+            inside &= x >= self.low
+        if self.high is not None:
+            inside &= x <= self.high
+        return grad * Tensor._make(inside.astype(x.dtype))
+
+
+class _Select(Function):
+    """Shared by Maximum and Minimum: the gradient goes to the chosen input (split evenly on ties,
+    as PyTorch does)."""
+
+    saves_inputs = True
+
+    def backward(self, grad):
+        a, b = self.inputs
+        a_data = a.data if isinstance(a, Tensor) else a
+        b_data = b.data if isinstance(b, Tensor) else b
+        xp = backend.get_array_module(grad.data)
+        first = self.picks_first(a_data, b_data)
+        weight_a = Tensor._make(xp.where(a_data == b_data, 0.5, first).astype(grad.dtype))
+        return (sum_to_shape(grad * weight_a, _shape(a)) if self.needs_grad(0) else None,
+                sum_to_shape(grad * (1.0 - weight_a), _shape(b)) if self.needs_grad(1) else None)
+
+
+class Maximum(_Select):
+    """z = max(a, b) elementwise"""
+
+    def forward(self, a, b):
+        return backend.get_array_module(a).maximum(a, b)
+
+    @staticmethod
+    def picks_first(a, b):
+        return a > b
+
+
+class Minimum(_Select):
+    """z = min(a, b) elementwise"""
+
+    def forward(self, a, b):
+        return backend.get_array_module(a).minimum(a, b)
+
+    @staticmethod
+    def picks_first(a, b):
+        return a < b
+
+
+class Where(Function):
+    """z = a where cond else b;  the gradient flows to the chosen side"""
+
+    saves_inputs = True
+
+    def forward(self, cond, a, b):
+        return backend.get_array_module(cond).where(cond, a, b)
+
+    def backward(self, grad):
+        cond, a, b = self.inputs
+        zero = grad * 0.0
+        return (None,
+                sum_to_shape(where(cond, grad, zero), _shape(a)) if self.needs_grad(1) else None,
+                sum_to_shape(where(cond, zero, grad), _shape(b)) if self.needs_grad(2) else None)
+
+
+def where(cond, a, b) -> Tensor:
+    """Elementwise ``a if cond else b`` (``cond`` carries no gradient)."""
+    cond = cond.data if isinstance(cond, Tensor) else cond
+    return Where.apply(cond, a, b)

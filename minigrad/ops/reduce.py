@@ -1,0 +1,90 @@
+"""Reductions over an axis (int or tuple) or over everything, with ``keepdims``."""
+from __future__ import annotations
+
+from ..function import Function
+from ..tensor import Tensor
+
+
+def normalize_axes(axis, ndim: int, op: str) -> tuple:
+    """``axis`` (None, int or tuple) as a sorted tuple of non-negative axes; checks the range."""
+    if axis is None:
+        return tuple(range(ndim))
+    axes = axis if isinstance(axis, (tuple, list)) else (axis,)
+    out = []
+    for a in axes:
+        if not isinstance(a, int) or not -ndim <= a < max(ndim, 1):
+            raise ValueError(f"{op}: axis {a} is out of range for a tensor with {ndim} dimensions")
+        out.append(a % max(ndim, 1))
+    if len(set(out)) != len(out):
+        raise ValueError(f"{op}: repeated axis in {axis}")
+    return tuple(sorted(out))
+
+
+def _kept_shape(shape: tuple, axes: tuple) -> tuple:
+    """The shape with the reduced axes kept as size 1 (what the gradient broadcasts from)."""
+    return tuple(1 if i in axes else n for i, n in enumerate(shape))
+
+
+class Sum(Function):
+    """z = sum_i x_i over the axes;  dz/dx_i = 1 (the gradient is broadcast back)"""
+
+    def forward(self, x, axis=None, keepdims=False):
+        self.axes = normalize_axes(axis, x.ndim, "sum")
+        self.in_shape = x.shape
+        return x.sum(axis=self.axes, keepdims=keepdims)
+
+    def backward(self, grad):
+        return grad.reshape(_kept_shape(self.in_shape, self.axes)).broadcast_to(self.in_shape)
+
+
+class Mean(Function):
+    """z = (1/n) sum_i x_i;  dz/dx_i = 1/n"""
+
+    def forward(self, x, axis=None, keepdims=False):
+        self.axes = normalize_axes(axis, x.ndim, "mean")
+        self.in_shape = x.shape
+        self.count = 1
+        for a in self.axes:
+            self.count *= x.shape[a]
+        return x.mean(axis=self.axes, keepdims=keepdims)
+
+    def backward(self, grad):
+        grad = grad.reshape(_kept_shape(self.in_shape, self.axes)) / self.count
+        return grad.broadcast_to(self.in_shape)
+
+
+class _Extreme(Function):
+    """Shared by Max and Min: the gradient goes to the extreme element, split evenly among ties
+    (PyTorch's ``amax``/``amin``)."""
+
+    saves_inputs = True
+    saves_output = True
+
+    def forward(self, x, axis=None, keepdims=False):
+        self.axes = normalize_axes(axis, x.ndim, self.name.lower())
+        if x.size == 0:
+            raise ValueError(f"{self.name.lower()}: cannot reduce an empty tensor of shape {x.shape}")
+        return self.reduce(x, axis=self.axes, keepdims=keepdims)
+
+    def backward(self, grad):
+        x = self.inputs[0]
+        kept = _kept_shape(x.shape, self.axes)
+        hit = x.data == self.output().data.reshape(kept)
+        share = hit / hit.sum(axis=self.axes, keepdims=True)
+        return grad.reshape(kept) * Tensor._make(share.astype(x.dtype))
+
+
+class Max(_Extreme):
+    """z = max_i x_i"""
+
+    @staticmethod
+    def reduce(x, **kw):
+        return x.max(**kw)
+
+
+class Min(_Extreme):
+    """z = min_i x_i"""
+
+    @staticmethod
+    def reduce(x, **kw):
+        return x.min(**kw)

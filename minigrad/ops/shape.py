@@ -1,0 +1,215 @@
+"""Ops that move elements around without arithmetic: reshape, transpose, broadcast, indexing,
+concatenation and splitting. Each backward is the inverse move."""
+from __future__ import annotations
+
+from .. import backend
+from ..function import Function
+from ..tensor import Tensor
+from .elementwise import sum_to_shape
+from .reduce import normalize_axes
+
+
+class Reshape(Function):
+    """z = x viewed with a new shape (same elements, same order)"""
+
+    def forward(self, x, shape):
+        self.in_shape = x.shape
+        return x.reshape(shape)
+
+    def backward(self, grad):
+        return grad.reshape(self.in_shape)
+
+
+class Transpose(Function):
+    """z = x with its axes permuted (reversed when ``axes`` is None)"""
+
+    def forward(self, x, axes=None):
+        if axes is not None and sorted(a % max(x.ndim, 1) for a in axes) != list(range(x.ndim)):
+            raise ValueError(f"transpose: axes {axes} are not a permutation of {x.ndim} dimensions")
+        self.axes = axes
+        return x.transpose(axes)
+
+    def backward(self, grad):
+        if self.axes is None:
+            return grad.transpose()
+        inverse = [0] * len(self.axes)
+        for i, a in enumerate(self.axes):
+            inverse[a % len(self.axes)] = i
+        return grad.transpose(tuple(inverse))
+
+
+class BroadcastTo(Function):
+    """z = x repeated along broadcast axes;  the gradient is summed back"""
+
+    def forward(self, x, shape):
+        self.in_shape = x.shape
+        return backend.get_array_module(x).broadcast_to(x, shape)
+
+    def backward(self, grad):
+        return sum_to_shape(grad, self.in_shape)
+
+
+def _raw_index(index):
+    """Tensors inside an index become arrays; lists become arrays."""
+    if isinstance(index, tuple):
+        return tuple(_raw_index(i) for i in index)
+    if isinstance(index, Tensor):
+        return index.data
+    if isinstance(index, list):
+        return backend.asarray(index, dtype=None)
+    return index
+
+
+def _is_advanced(index) -> bool:
+    parts = index if isinstance(index, tuple) else (index,)
+    return any(backend.is_array(p) for p in parts)
+
+
+class GetItem(Function):
+    """z = x[index] (ints, slices, None, Ellipsis, integer arrays, boolean masks)
+
+    Backward scatters the gradient back into zeros of x's shape, adding at repeated indices."""
+
+    def forward(self, x, index):
+        index = _raw_index(index)
+        if backend.is_array(index) and index.dtype == backend.bool_ and index.shape != x.shape[:index.ndim]:
+            raise IndexError(f"getitem: boolean mask of shape {index.shape} does not match "
+                             f"tensor of shape {x.shape}")
+        self.index = index
+        self.in_shape = x.shape
+        return x[index]
+
+    def backward(self, grad):
+        return ScatterAdd.apply(grad, index=self.index, shape=self.in_shape)
+
+
+class ScatterAdd(Function):
+    """z = zeros(shape); z[index] += g  (the backward of GetItem; its own backward is GetItem)"""
+
+    def forward(self, g, index, shape):
+        self.index = index
+        out = backend.get_array_module(g).zeros(shape, dtype=g.dtype)
+        if _is_advanced(index):
+            backend.scatter_add(out, index, g)
+        else:
+            out[index] = g  # basic indexing never repeats an element
+        return out
+
+    def backward(self, grad):
+        return grad[self.index]
+
+
+def _check_joinable(op: str, arrays, axis: int, same_shape: bool) -> int:
+    if not arrays:
+        raise ValueError(f"{op}: needs at least one tensor")
+    first = arrays[0]
+    ndim = first.ndim + (1 if op == "stack" else 0)
+    if not -ndim <= axis < ndim:
+        raise ValueError(f"{op}: axis {axis} is out of range for {ndim} dimensions")
+    axis %= ndim
+    for i, a in enumerate(arrays):
+        if a.dtype != first.dtype:
+            raise TypeError(f"{op}: tensor {i} has dtype {a.dtype} but tensor 0 has {first.dtype}")
+        if same_shape:
+            bad = a.shape != first.shape
+        else:
+            bad = a.ndim != first.ndim or any(
+                n != m for d, (n, m) in enumerate(zip(a.shape, first.shape)) if d != axis)
+        if bad:
+            shapes = ", ".join(str(x.shape) for x in arrays)
+            rule = "the same shape" if same_shape else f"the same shape except along axis {axis}"
+            raise ValueError(f"{op}: tensors must have {rule}; got {shapes}")
+    return axis
+
+
+class Concat(Function):
+    """z = [x_1, x_2, ...] joined along ``axis``;  backward splits the gradient the same way"""
+
+    def forward(self, *arrays, axis=0):
+        self.axis = _check_joinable("concat", arrays, axis, same_shape=False)
+        self.sizes = [a.shape[self.axis] for a in arrays]
+        return backend.get_array_module(arrays[0]).concatenate(arrays, axis=self.axis)
+
+    def backward(self, grad):
+        return Split.apply(grad, sizes=self.sizes, axis=self.axis)
+
+
+class Stack(Function):
+    """z = the inputs stacked along a new ``axis``;  backward unbinds the gradient"""
+
+    def forward(self, *arrays, axis=0):
+        self.axis = _check_joinable("stack", arrays, axis, same_shape=True)
+        return backend.get_array_module(arrays[0]).stack(arrays, axis=self.axis)
+
+    def backward(self, grad):
+        return Unbind.apply(grad, axis=self.axis)
+
+
+def _fill_missing(grads, shapes, like: Tensor):
+    """Outputs that received no gradient contribute zeros."""
+    xp = backend.get_array_module(like.data)
+    return [g if g is not None else Tensor._make(xp.zeros(s, dtype=like.dtype))
+            for g, s in zip(grads, shapes)]
+
+
+class Split(Function):
+    """(z_1, z_2, ...) = consecutive pieces of x along ``axis`` with the given sizes (views)"""
+
+    def forward(self, x, sizes, axis=0):
+        (axis,) = normalize_axes(axis, x.ndim, "split")
+        if sum(sizes) != x.shape[axis] or any(s < 0 for s in sizes):
+            raise ValueError(f"split: sizes {list(sizes)} do not add up to {x.shape[axis]}, "
+                             f"the length of axis {axis} of shape {x.shape}")
+        self.axis = axis
+        pieces, start = [], 0
+        index = [slice(None)] * x.ndim
+        for size in sizes:
+            index[axis] = slice(start, start + size)
+            pieces.append(x[tuple(index)])
+            start += size
+        return tuple(pieces)
+
+    def backward(self, *grads):
+        like = next(g for g in grads if g is not None)
+        return concat(_fill_missing(grads, self.shapes, like), axis=self.axis)
+
+
+class Unbind(Function):
+    """(z_0, z_1, ...) = x[0], x[1], ... along ``axis`` (views)"""
+
+    def forward(self, x, axis=0):
+        (axis,) = normalize_axes(axis, x.ndim, "unbind")
+        self.axis = axis
+        moved = backend.get_array_module(x).moveaxis(x, axis, 0)
+        return tuple(moved[i] for i in range(moved.shape[0]))
+
+    def backward(self, *grads):
+        like = next(g for g in grads if g is not None)
+        return stack(_fill_missing(grads, self.shapes, like), axis=self.axis)
+
+
+def concat(tensors, axis: int = 0) -> Tensor:
+    """Join tensors along an existing axis."""
+    return Concat.apply(*tensors, axis=axis)
+
+
+def stack(tensors, axis: int = 0) -> Tensor:
+    """Join same-shaped tensors along a new axis."""
+    return Stack.apply(*tensors, axis=axis)
+
+
+def split_sizes(length: int, split_size_or_sections, op: str) -> list:
+    """PyTorch's rule: an int is the size of each piece (the last may be smaller), a list the sizes."""
+    if isinstance(split_size_or_sections, int):
+        size = split_size_or_sections
+        if size <= 0:
+            raise ValueError(f"{op}: piece size must be positive, got {size}")
+        return [min(size, length - start) for start in range(0, length, size)] or [0]
+    return list(split_size_or_sections)
+
+
+def chunk_sizes(length: int, chunks: int) -> list:
+    """PyTorch's chunk: ``chunks`` pieces of ceil(length / chunks) (fewer if it runs out)."""
+    if not isinstance(chunks, int) or chunks <= 0:
+        raise ValueError(f"chunk: the number of chunks must be a positive int, got {chunks!r}")
+    return split_sizes(length, -(-length // chunks), "chunk")

@@ -1,0 +1,363 @@
+"""`Tensor`: a backend array plus what autograd needs (``grad``, ``requires_grad``, ``grad_fn``).
+
+Operators and methods are thin: each calls one primitive op (``minigrad/ops``) or one composite
+function (``minigrad/functional.py``). A tensor made by an op that needs gradients points at the
+op's node, ``grad_fn``; a tensor made by the user is a leaf (``grad_fn is None``).
+"""
+from __future__ import annotations
+
+import weakref
+
+from . import backend
+
+
+class Tensor:
+    """An n-dimensional array that records the operations applied to it.
+
+    Make one with :func:`minigrad.tensor`. ``t.data`` is the raw NumPy/CuPy array,
+    ``t.grad`` the accumulated gradient (a Tensor) after ``backward``.
+    """
+
+    __slots__ = ("data", "grad", "requires_grad", "grad_fn", "_output_index", "name",
+                 "_detached_from", "__weakref__")
+    __array_priority__ = 1000  # numpy_array * tensor calls Tensor.__rmul__
+    __hash__ = object.__hash__  # == is elementwise, identity stays the hash
+
+    def __init__(self, data, dtype=None, device=None, requires_grad: bool = False):
+        data = backend.asarray(data, backend.as_dtype(dtype), device)
+        self._init(data, None, 0)
+        if requires_grad:
+            self.requires_grad_(True)
+
+    @classmethod
+    def _make(cls, data, grad_fn=None, output_index: int = 0) -> "Tensor":
+        """Wrap an array without checks (used by ops)."""
+        t = cls.__new__(cls)
+        t._init(data, grad_fn, output_index)
+        return t
+
+    def _init(self, data, grad_fn, output_index):
+        self.data = data
+        self.grad = None
+        self.requires_grad = grad_fn is not None
+        self.grad_fn = grad_fn
+        self._output_index = output_index
+        self.name = None
+        self._detached_from = None
+
+    # --- facts -------------------------------------------------------------------------
+    @property
+    def shape(self) -> tuple:
+        return self.data.shape
+
+    @property
+    def ndim(self) -> int:
+        return self.data.ndim
+
+    @property
+    def size(self) -> int:
+        return self.data.size
+
+    @property
+    def dtype(self):
+        return self.data.dtype
+
+    @property
+    def device(self) -> str:
+        return backend.device_of(self.data)
+
+    @property
+    def is_leaf(self) -> bool:
+        return self.grad_fn is None
+
+    def __len__(self) -> int:
+        if self.ndim == 0:
+            raise TypeError("len() of a 0-d tensor")
+        return self.shape[0]
+
+    def numpy(self):
+        """The data as a NumPy array (copied from the GPU if needed)."""
+        return backend.to_numpy(self.data)
+
+    def item(self):
+        if self.size != 1:
+            raise ValueError(f"item(): only a one-element tensor converts to a number, got shape {self.shape}")
+        return self.data.item()
+
+    def tolist(self):
+        return self.numpy().tolist()
+
+    def __repr__(self) -> str:
+        body = repr(self.numpy()).replace("array(", "tensor(", 1)
+        extras = []
+        if self.device != "cpu":
+            extras.append(f"device='{self.device}'")
+        if self.grad_fn is not None:
+            extras.append(f"grad_fn=<{self.grad_fn.name}>")
+        elif self.requires_grad:
+            extras.append("requires_grad=True")
+        if extras:
+            body = body[:-1] + ", " + ", ".join(extras) + ")"
+        return body
+
+    def __bool__(self) -> bool:
+        if self.size != 1:
+            raise ValueError(f"the truth value of a tensor of shape {self.shape} is ambiguous")
+        return bool(self.data)
+
+    def __float__(self) -> float:
+        return float(self.item())
+
+    def __int__(self) -> int:
+        return int(self.item())
+
+    def __iter__(self):
+        return (self[i] for i in range(len(self)))
+
+    # --- autograd ------------------------------------------------------------------------
+    def requires_grad_(self, flag: bool = True) -> "Tensor":
+        if flag and not backend.is_floating(self.dtype):
+            raise TypeError(
+                f"only floating-point tensors can require gradients, got dtype {self.dtype} "
+                f"(shape {self.shape}); convert with .to(dtype=minigrad.float32)"
+            )
+        if self.grad_fn is not None and not flag:
+            raise RuntimeError("requires_grad_(False) on a non-leaf tensor: use .detach() instead")
+        self.requires_grad = flag
+        return self
+
+    def backward(self, grad=None, retain_graph: bool = False, create_graph: bool = False) -> None:
+        """Accumulate d(self)/d(leaf) into every leaf's ``.grad`` (see :func:`minigrad.backward`)."""
+        autograd.backward(self, grad, retain_graph=retain_graph, create_graph=create_graph)
+
+    def detach(self) -> "Tensor":
+        """The same data, cut from the graph (truncated BPTT). Remembers where it was cut."""
+        t = Tensor._make(self.data)
+        if self.grad_fn is not None:
+            t._detached_from = (weakref.ref(self.grad_fn), self._output_index)
+        return t
+
+    def label(self, role: str) -> "Tensor":
+        """Name this tensor's role for the renderer (``"f_t"``, ``"C_t"``...). Returns self."""
+        if self.grad_fn is not None:
+            if self.grad_fn.roles is None:
+                self.grad_fn.roles = {}
+            self.grad_fn.roles[self._output_index] = role
+        return self
+
+    def to(self, device: str | None = None, dtype=None) -> "Tensor":
+        """A copy on ``device`` and/or with ``dtype``; differentiable; self when nothing changes."""
+        out = self
+        if dtype is not None and backend.as_dtype(dtype) != self.dtype:
+            out = ops.Cast.apply(out, dtype=backend.as_dtype(dtype))
+        if device is not None and backend.check_device(device) != self.device:
+            out = ops.ToDevice.apply(out, device=device)
+        return out
+
+    def cpu(self) -> "Tensor":
+        return self.to("cpu")
+
+    def cuda(self) -> "Tensor":
+        return self.to("cuda")
+
+    def float(self) -> "Tensor":
+        return self.to(dtype=backend.float32)
+
+    def double(self) -> "Tensor":
+        return self.to(dtype=backend.float64)
+
+    # --- arithmetic ----------------------------------------------------------------------
+    def __add__(self, other):
+        return ops.Add.apply(self, other)
+
+    def __radd__(self, other):
+        return ops.Add.apply(other, self)
+
+    def __sub__(self, other):
+        return ops.Sub.apply(self, other)
+
+    def __rsub__(self, other):
+        return ops.Sub.apply(other, self)
+
+    def __mul__(self, other):
+        return ops.Mul.apply(self, other)
+
+    def __rmul__(self, other):
+        return ops.Mul.apply(other, self)
+
+    def __truediv__(self, other):
+        return ops.Div.apply(self, other)
+
+    def __rtruediv__(self, other):
+        return ops.Div.apply(other, self)
+
+    def __pow__(self, other):
+        return ops.Pow.apply(self, other)
+
+    def __rpow__(self, other):
+        return ops.Pow.apply(other, self)
+
+    def __neg__(self):
+        return ops.Neg.apply(self)
+
+    def __pos__(self):
+        return self
+
+    def __matmul__(self, other):
+        return ops.MatMul.apply(self, other)
+
+    def __rmatmul__(self, other):
+        return ops.MatMul.apply(other, self)
+
+    def __getitem__(self, index):
+        return ops.GetItem.apply(self, index=index)
+
+    # Comparisons give tensors that carry no gradient.
+    def __lt__(self, other):
+        return Tensor._make(self.data < _raw(other))
+
+    def __le__(self, other):
+        return Tensor._make(self.data <= _raw(other))
+
+    def __gt__(self, other):
+        return Tensor._make(self.data > _raw(other))
+
+    def __ge__(self, other):
+        return Tensor._make(self.data >= _raw(other))
+
+    def __eq__(self, other):
+        return Tensor._make(self.data == _raw(other))
+
+    def __ne__(self, other):
+        return Tensor._make(self.data != _raw(other))
+
+    # --- elementwise functions -----------------------------------------------------------
+    def exp(self):
+        return ops.Exp.apply(self)
+
+    def log(self):
+        return ops.Log.apply(self)
+
+    def sqrt(self):
+        return ops.Sqrt.apply(self)
+
+    def abs(self):
+        return ops.Abs.apply(self)
+
+    def tanh(self):
+        return ops.Tanh.apply(self)
+
+    def sigmoid(self):
+        return ops.Sigmoid.apply(self)
+
+    def relu(self):
+        return ops.Relu.apply(self)
+
+    def clip(self, min=None, max=None):
+        return ops.Clip.apply(self, low=min, high=max)
+
+    clamp = clip
+
+    def maximum(self, other):
+        return ops.Maximum.apply(self, other)
+
+    def minimum(self, other):
+        return ops.Minimum.apply(self, other)
+
+    # --- reductions ------------------------------------------------------------------------
+    def sum(self, axis=None, keepdims: bool = False):
+        return ops.Sum.apply(self, axis=axis, keepdims=keepdims)
+
+    def mean(self, axis=None, keepdims: bool = False):
+        return ops.Mean.apply(self, axis=axis, keepdims=keepdims)
+
+    def max(self, axis=None, keepdims: bool = False):
+        return ops.Max.apply(self, axis=axis, keepdims=keepdims)
+
+    def min(self, axis=None, keepdims: bool = False):
+        return ops.Min.apply(self, axis=axis, keepdims=keepdims)
+
+    def softmax(self, axis: int = -1):
+        return functional.softmax(self, axis)
+
+    def log_softmax(self, axis: int = -1):
+        return functional.log_softmax(self, axis)
+
+    def logsumexp(self, axis=None, keepdims: bool = False):
+        return functional.logsumexp(self, axis, keepdims)
+
+    # --- shape -----------------------------------------------------------------------------
+    def reshape(self, *shape):
+        shape = shape[0] if len(shape) == 1 and isinstance(shape[0], (tuple, list)) else shape
+        return ops.Reshape.apply(self, shape=tuple(shape))
+
+    view = reshape
+
+    def flatten(self):
+        return self.reshape(-1)
+
+    def transpose(self, *axes):
+        """Permute axes as NumPy does; no axes reverses them."""
+        axes = axes[0] if len(axes) == 1 and isinstance(axes[0], (tuple, list)) else axes
+        return ops.Transpose.apply(self, axes=tuple(axes) if axes else None)
+
+    permute = transpose
+
+    @property
+    def T(self):
+        return ops.Transpose.apply(self, axes=None)
+
+    def swapaxes(self, axis1: int, axis2: int):
+        axes = list(range(self.ndim))
+        axes[axis1], axes[axis2] = axes[axis2], axes[axis1]
+        return ops.Transpose.apply(self, axes=tuple(axes))
+
+    def broadcast_to(self, shape):
+        return ops.BroadcastTo.apply(self, shape=tuple(shape))
+
+    def expand_dims(self, axis: int):
+        shape = list(self.shape)
+        shape.insert(axis if axis >= 0 else len(shape) + axis + 1, 1)
+        return self.reshape(tuple(shape))
+
+    unsqueeze = expand_dims
+
+    def squeeze(self, axis=None):
+        if axis is None:
+            shape = tuple(s for s in self.shape if s != 1)
+        else:
+            axes = {a % self.ndim for a in (axis if isinstance(axis, tuple) else (axis,))}
+            shape = tuple(s for i, s in enumerate(self.shape) if i not in axes or s != 1)
+        return self.reshape(shape)
+
+    def split(self, split_size_or_sections, axis: int = 0):
+        """Pieces along ``axis``: an int is each piece's size (PyTorch's rule), a list the sizes."""
+        length = self.shape[ops.normalize_axes(axis, self.ndim, "split")[0]]
+        sizes = ops.split_sizes(length, split_size_or_sections, "split")
+        return ops.Split.apply(self, sizes=sizes, axis=axis)
+
+    def chunk(self, chunks: int, axis: int = 0):
+        """``chunks`` nearly equal pieces along ``axis`` (the last may be smaller)."""
+        length = self.shape[ops.normalize_axes(axis, self.ndim, "chunk")[0]]
+        return ops.Split.apply(self, sizes=ops.chunk_sizes(length, chunks), axis=axis)
+
+    def unbind(self, axis: int = 0):
+        return ops.Unbind.apply(self, axis=axis)
+
+
+def _raw(x):
+    return x.data if isinstance(x, Tensor) else x
+
+
+def tensor(data, dtype=None, device: str | None = None, requires_grad: bool = False) -> Tensor:
+    """Make a leaf Tensor from Python data or an array.
+
+    Python floats become float32; a NumPy float64 array stays float64; ``dtype`` overrides both.
+    ``device`` is ``"cpu"`` or ``"cuda"`` (default: :func:`minigrad.get_default_device`).
+    """
+    if isinstance(data, Tensor):
+        data = data.data
+    return Tensor(data, dtype=dtype, device=device, requires_grad=requires_grad)
+
+
+from . import autograd, functional, ops  # noqa: E402  (circular: ops build Tensors)

@@ -1,0 +1,25 @@
+"""`Parameter`: a leaf Tensor that a Module registers as learnable."""
+from __future__ import annotations
+
+from minigrad import Tensor
+
+
+class Parameter(Tensor):
+    """A Tensor that requires grad and is found by ``Module.parameters()``."""
+
+    __slots__ = ()
+
+    def __init__(self, data, requires_grad: bool = True):
+        data = data.data if isinstance(data, Tensor) else data
+        super().__init__(data)
+        self.requires_grad_(requires_grad)
+
+    def __repr__(self) -> str:
+        return "Parameter containing:\n" + Tensor.__repr__(self)
+
+
+def is_parameter(value) -> bool:
+    return isinstance(value, Parameter)
+
+
+__all__ = ["Parameter", "is_parameter"]

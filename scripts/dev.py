@@ -1,0 +1,73 @@
+#!/usr/bin/env python3
+"""Set up and run minigrad from nothing but Python 3.10+.
+
+    python3 scripts/dev.py demo     # create .venv on first use, install, run the demo
+    python3 scripts/dev.py test     # create .venv on first use, install with test extras, run pytest
+
+Installs the system Graphviz (`dot`) with apt-get when run as root and it is missing; otherwise
+prints the command that would. Everything else goes into ./.venv.
+"""
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+VENV = ROOT / ".venv"
+PYTHON = VENV / "bin" / "python"
+
+
+def run(*cmd, **kw):
+    print("+", " ".join(map(str, cmd)), flush=True)
+    return subprocess.run([str(c) for c in cmd], check=True, **kw)
+
+
+def ensure_graphviz() -> None:
+    if shutil.which("dot"):
+        return
+    if os.geteuid() == 0 and shutil.which("apt-get"):
+        run("apt-get", "update", "-qq")
+        run("apt-get", "install", "-y", "-qq", "graphviz",
+            env={**os.environ, "DEBIAN_FRONTEND": "noninteractive"})
+    else:
+        print("Graphviz's `dot` is missing: pictures will be written as .dot source only.\n"
+              "Install it with:  sudo apt-get install graphviz", flush=True)
+
+
+def ensure_venv(extras: str) -> None:
+    stamp = VENV / f".installed-{extras}"
+    if not PYTHON.exists():
+        try:
+            run(sys.executable, "-m", "venv", VENV)
+        except subprocess.CalledProcessError:
+            if os.geteuid() == 0 and shutil.which("apt-get"):  # Debian's python3 lacks ensurepip
+                run("apt-get", "install", "-y", "-qq", "python3-venv")
+                shutil.rmtree(VENV, ignore_errors=True)
+                run(sys.executable, "-m", "venv", VENV)
+            else:
+                raise SystemExit("python3 -m venv failed: install python3-venv (sudo apt-get install python3-venv)")
+    if not stamp.exists():
+        run(PYTHON, "-m", "pip", "install", "-q", "--upgrade", "pip")
+        run(PYTHON, "-m", "pip", "install", "-q", "-e", f".[{extras}]", cwd=ROOT)
+        stamp.touch()
+
+
+def main(argv: list[str]) -> int:
+    command = argv[0] if argv else "help"
+    if command == "demo":
+        ensure_graphviz()
+        ensure_venv("examples")
+        return subprocess.call([str(PYTHON), str(ROOT / "examples" / "demo.py"), *argv[1:]], cwd=ROOT)
+    if command == "test":
+        ensure_graphviz()
+        ensure_venv("test,examples")
+        return subprocess.call([str(PYTHON), "-m", "pytest", *argv[1:]], cwd=ROOT)
+    print(__doc__)
+    return 0 if command == "help" else 2
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))
