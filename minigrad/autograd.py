@@ -124,6 +124,7 @@ def _run(outputs, seeds, retain_graph: bool, create_graph: bool, targets):
     pending = _count_consumers(roots)
     buffers: dict[Function, list] = {}
     ready = []
+    record = STATE.record_grads
 
     def send(edge, g):
         """Deliver gradient ``g`` (None: "nothing flows here") along one edge."""
@@ -134,8 +135,9 @@ def _run(outputs, seeds, retain_graph: bool, create_graph: bool, targets):
                 buf = buffers[node] = [None] * node.n_outputs
             if g is not None:
                 buf[index] = g if buf[index] is None else buf[index] + g
-            pending[node] -= 1
-            if pending[node] == 0:
+            left = pending[node] - 1
+            pending[node] = left
+            if left == 0:
                 ready.append(node)
         elif g is None:
             return
@@ -167,7 +169,7 @@ def _run(outputs, seeds, retain_graph: bool, create_graph: bool, targets):
                     f"backward through {node.name} a second time: its saved values were freed by "
                     "the first backward. Pass retain_graph=True to the first call if you need to."
                 )
-            if STATE.record_grads:
+            if record:
                 _remember(node, grads)
             if grads[0] is None and all(g is None for g in grads):
                 in_grads = (None,) * len(node.next)
@@ -179,7 +181,8 @@ def _run(outputs, seeds, retain_graph: bool, create_graph: bool, targets):
                 if edge is not None:
                     send(edge, g)
             if not retain_graph:
-                node.release()
+                node.inputs = node.out = None
+                node.freed = True
     finally:
         STATE.grad_enabled = previous
     return found

@@ -37,23 +37,25 @@ class Function:
 
     saves_inputs = False
     saves_output = False
+    broadcasts = False   # binary elementwise ops: operand dtypes are reconciled first
 
+    # What a recorded node holds (slots, not a dict: a long unrolled graph has many nodes):
     __slots__ = (
         "next",          # per input: None, a leaf Tensor, or (producing Function, output index)
         "inputs",        # the input Tensors, when the op saves them
-        "out",           # the output array, when the op saves it
+        "out",           # the output array(s), when the op saves them
         "n_outputs",
         "shapes",        # output shapes, for the renderer
-        "dtype",
         "scope",         # the Scope active when the node was recorded
         "roles",         # {output index: role label such as "f_t"}
         "small_value",   # output data when it has at most 16 elements (drawn micrograd-style)
         "grad_norms",    # filled by backward inside minigrad.record_grads()
         "grad_values",
         "freed",
-        "__dict__",      # per-op facts set in forward (axis, shape, ...)
         "__weakref__",
     )
+    # Subclasses declare no slots, so facts that forward keeps (an axis, a shape) go in a
+    # per-node __dict__, created only by the ops that keep such facts.
 
     @property
     def name(self) -> str:
@@ -63,47 +65,53 @@ class Function:
     def apply(cls, *inputs, **options):
         """Run forward on the inputs' arrays and, if any input needs a gradient, record a node.
 
-        ``inputs`` are Tensors or Python scalars (constants); ``options`` go to forward.
+        ``inputs`` are Tensors or constants (Python scalars, arrays); ``options`` go to forward.
         Returns a Tensor, or a tuple of Tensors for multi-output ops.
         """
         fn = cls.__new__(cls)
-        arrays = [x.data if type(x) is Tensor or isinstance(x, Tensor) else x for x in inputs]
-        if backend.cupy is not None:
+        needs_grad = False
+        arrays = []
+        for x in inputs:
+            if isinstance(x, Tensor):
+                arrays.append(x.data)
+                if x.requires_grad:
+                    needs_grad = True
+            else:
+                arrays.append(x)
+        if cls.broadcasts:
+            dtype_a = getattr(arrays[0], "dtype", None)
+            if dtype_a is not None and dtype_a is not getattr(arrays[1], "dtype", dtype_a):
+                _reconcile_dtypes(cls.__name__, inputs, arrays)
+        if _CHECK_DEVICES:
             _check_same_device(cls.__name__, inputs)
         try:
             out = fn.forward(*arrays, **options)
         except (ValueError, TypeError, IndexError) as err:
             raise _input_error(cls.__name__, err, inputs) from err
 
-        needs_grad = False
-        if STATE.grad_enabled:
-            for x in inputs:
-                if isinstance(x, Tensor) and x.requires_grad:
-                    needs_grad = True
-                    break
-        multi = type(out) is tuple
-        if not needs_grad:
-            if multi:
+        if not (needs_grad and STATE.grad_enabled):
+            if type(out) is tuple:
                 return tuple(Tensor._make(o) for o in out)
             return Tensor._make(out)
 
-        fn.next = tuple(_edge(x) for x in inputs)
+        fn.roles = fn.small_value = fn.grad_norms = fn.grad_values = None
+        fn.freed = False
+        fn.next = tuple([
+            None if not isinstance(x, Tensor) or not x.requires_grad
+            else x if x.grad_fn is None else (x.grad_fn, x._output_index)
+            for x in inputs
+        ])
         fn.inputs = inputs if cls.saves_inputs else None
         fn.out = out if cls.saves_output else None
         fn.scope = STATE.scope
-        fn.roles = None
-        fn.grad_norms = None
-        fn.freed = False
-        if multi:
+        if type(out) is tuple:
             fn.n_outputs = len(out)
             fn.shapes = tuple(o.shape for o in out)
-            fn.dtype = out[0].dtype
-            fn.small_value = None
             return tuple(Tensor._make(o, fn, i) for i, o in enumerate(out))
         fn.n_outputs = 1
         fn.shapes = (out.shape,)
-        fn.dtype = out.dtype
-        fn.small_value = out if out.size <= 16 else None
+        if out.size <= 16:
+            fn.small_value = out
         return Tensor._make(out, fn, 0)
 
     def forward(self, *arrays):  # pragma: no cover - abstract
@@ -131,12 +139,27 @@ class Function:
         return f"<{self.name}>"
 
 
-def _edge(x):
-    if not isinstance(x, Tensor) or not x.requires_grad:
-        return None
-    if x.grad_fn is None:
-        return x
-    return (x.grad_fn, x._output_index)
+_CHECK_DEVICES = backend.cupy is not None
+
+
+def _reconcile_dtypes(op: str, inputs, arrays) -> None:
+    """Binary elementwise ops never promote silently: a constant takes the tensor's dtype, an
+    integer or bool tensor takes the float tensor's dtype, two float dtypes that differ are an
+    error (a float32 model quietly computing in float64 is slow and hard to notice)."""
+    a, b = arrays
+    dtype_a = getattr(a, "dtype", None)
+    dtype_b = getattr(b, "dtype", None)
+    if dtype_a is None or dtype_b is None or dtype_a == dtype_b:
+        return
+    tensor_a, tensor_b = isinstance(inputs[0], Tensor), isinstance(inputs[1], Tensor)
+    float_a, float_b = backend.is_floating(dtype_a), backend.is_floating(dtype_b)
+    if tensor_a and tensor_b and float_a and float_b:
+        raise TypeError(f"{op.lower()}: dtypes differ: {dtype_a} {a.shape} and {dtype_b} {b.shape}; "
+                        "convert one with .to(dtype=...)")
+    if float_a and (not float_b or not tensor_b):
+        arrays[1] = b.astype(dtype_a)
+    elif float_b and (not float_a or not tensor_a):
+        arrays[0] = a.astype(dtype_b)
 
 
 def _check_same_device(op: str, inputs) -> None:
