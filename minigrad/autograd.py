@@ -6,8 +6,9 @@
    have sent their gradient; then its ``backward`` turns the summed output gradients into input
    gradients, which go to the nodes (or leaves) that made those inputs.
 
-This visits every node once, in reverse topological order. Gradients are summed out of place
-(``a + b``, never ``a += b``), so a gradient that a higher-order graph holds is never changed.
+This visits every node once, in reverse topological order. A gradient that arrives is never
+changed in place (it may be shared, or held by a higher-order graph): the first sum is a new
+array; later ones add into that array, which only the engine holds (not with create_graph).
 """
 from __future__ import annotations
 
@@ -123,6 +124,7 @@ def _run(outputs, seeds, retain_graph: bool, create_graph: bool, targets):
     roots = [o.grad_fn for o in outputs if o.grad_fn is not None]
     pending = _count_consumers(roots)
     buffers: dict[Function, list] = {}
+    summed: dict[Function, list] = {}  # which buffered grads are sums the engine made itself
     ready = []
     record = STATE.record_grads
 
@@ -134,7 +136,16 @@ def _run(outputs, seeds, retain_graph: bool, create_graph: bool, targets):
             if buf is None:
                 buf = buffers[node] = [None] * node.n_outputs
             if g is not None:
-                buf[index] = g if buf[index] is None else buf[index] + g
+                previous_g = buf[index]
+                if previous_g is None:
+                    buf[index] = g
+                elif create_graph:
+                    buf[index] = previous_g + g
+                elif node in summed and summed[node][index]:
+                    previous_g.data += g.data  # a sum made below: nobody else holds it
+                else:
+                    buf[index] = previous_g + g
+                    summed.setdefault(node, [False] * node.n_outputs)[index] = True
             left = pending[node] - 1
             pending[node] = left
             if left == 0:
@@ -159,6 +170,7 @@ def _run(outputs, seeds, retain_graph: bool, create_graph: bool, targets):
         while ready:
             node = ready.pop()
             grads = buffers.pop(node)
+            summed.pop(node, None)
             if wanted_node:
                 for index, g in enumerate(grads):
                     i = wanted_node.get((id(node), index))
@@ -181,8 +193,7 @@ def _run(outputs, seeds, retain_graph: bool, create_graph: bool, targets):
                 if edge is not None:
                     send(edge, g)
             if not retain_graph:
-                node.inputs = node.out = None
-                node.freed = True
+                node.release()
     finally:
         STATE.grad_enabled = previous
     return found

@@ -39,7 +39,8 @@ class Function:
     saves_output = False
     broadcasts = False   # binary elementwise ops: operand dtypes are reconciled first
 
-    # What a recorded node holds (slots, not a dict: a long unrolled graph has many nodes):
+    # What a recorded node holds. The common fields are slots (a long unrolled graph has many
+    # nodes); the rare ones are class defaults that a node overrides only when it needs to.
     __slots__ = (
         "next",          # per input: None, a leaf Tensor, or (producing Function, output index)
         "inputs",        # the input Tensors, when the op saves them
@@ -47,15 +48,15 @@ class Function:
         "n_outputs",
         "shapes",        # output shapes, for the renderer
         "scope",         # the Scope active when the node was recorded
-        "roles",         # {output index: role label such as "f_t"}
-        "small_value",   # output data when it has at most 16 elements (drawn micrograd-style)
-        "grad_norms",    # filled by backward inside minigrad.record_grads()
-        "grad_values",
-        "freed",
         "__weakref__",
     )
-    # Subclasses declare no slots, so facts that forward keeps (an axis, a shape) go in a
-    # per-node __dict__, created only by the ops that keep such facts.
+    roles = None         # {output index: role label such as "f_t"}, set by Tensor.label
+    small_value = None   # output data when it has at most 16 elements (drawn micrograd-style)
+    grad_norms = None    # filled by backward inside minigrad.record_grads()
+    grad_values = None
+    freed = False        # set once backward has dropped what forward saved
+    # Subclasses declare no slots, so they also get a __dict__ for the facts their forward
+    # keeps (an axis, a shape); it is created only by the ops that keep such facts.
 
     @property
     def name(self) -> str:
@@ -94,8 +95,6 @@ class Function:
                 return tuple(Tensor._make(o) for o in out)
             return Tensor._make(out)
 
-        fn.roles = fn.small_value = fn.grad_norms = fn.grad_values = None
-        fn.freed = False
         fn.next = tuple([
             None if not isinstance(x, Tensor) or not x.requires_grad
             else x if x.grad_fn is None else (x.grad_fn, x._output_index)

@@ -51,9 +51,22 @@ def gradcheck(fn, inputs, eps: float = 1e-6, atol: float = 1e-5, rtol: float = 1
     analytic = grad(_projected(fn, inputs, weights), [inputs[i] for i in checked], allow_unused=True)
     for i, a in zip(checked, analytic):
         x = inputs[i]
-        x.data = backend.numpy.ascontiguousarray(x.data)  # so the flat view below writes through
         a = backend.numpy.zeros(x.shape) if a is None else backend.to_numpy(a.data)
-        flat = x.data.reshape(-1)
+        mismatch = _first_mismatch(fn, inputs, weights, i, a.reshape(-1), eps, atol, rtol)
+        if mismatch is not None:
+            if raise_exception:
+                raise GradcheckError(mismatch)
+            return False
+    return True
+
+
+def _first_mismatch(fn, inputs, weights, i: int, analytic, eps, atol, rtol) -> str | None:
+    """Perturb each element of input ``i`` in turn; describe the first disagreement, if any."""
+    x = inputs[i]
+    original_data = x.data
+    x.data = original_data.copy()  # C-ordered (a flat view writes through), same shape, even 0-d
+    flat = x.data.reshape(-1)
+    try:
         for k in range(flat.size):
             original = flat[k].item()
             flat[k] = original + eps
@@ -62,15 +75,13 @@ def gradcheck(fn, inputs, eps: float = 1e-6, atol: float = 1e-5, rtol: float = 1
             minus = _projected(fn, inputs, weights).item()
             flat[k] = original
             numeric = (plus - minus) / (2 * eps)
-            analytic_k = a.reshape(-1)[k]
-            if abs(analytic_k - numeric) > atol + rtol * abs(numeric):
-                element = backend.numpy.unravel_index(k, x.shape) if x.shape else ()
-                message = (f"gradcheck: input {i}, element {tuple(int(e) for e in element)}: "
-                           f"analytic {analytic_k:.10g} vs numeric {numeric:.10g}")
-                if raise_exception:
-                    raise GradcheckError(message)
-                return False
-    return True
+            if abs(analytic[k] - numeric) > atol + rtol * abs(numeric):
+                element = tuple(int(e) for e in backend.numpy.unravel_index(k, x.shape))
+                return (f"gradcheck: input {i} (shape {x.shape}), element {element}: "
+                        f"analytic {analytic[k]:.10g} vs numeric {numeric:.10g}")
+    finally:
+        x.data = original_data
+    return None
 
 
 def gradgradcheck(fn, inputs, eps: float = 1e-6, atol: float = 1e-5, rtol: float = 1e-3,
@@ -80,8 +91,8 @@ def gradgradcheck(fn, inputs, eps: float = 1e-6, atol: float = 1e-5, rtol: float
     checked = [i for i, x in enumerate(inputs) if isinstance(x, Tensor) and x.requires_grad]
     weights = _weights(_as_tuple(fn(*inputs)), seed)
     rng = backend.numpy.random.default_rng(seed + 1)
-    directions = [Tensor(rng.standard_normal(inputs[i].shape), dtype=backend.float64)
-                  for i in checked]
+    directions = [Tensor(rng.standard_normal(inputs[i].shape), dtype=backend.float64,
+                         device=inputs[i].device) for i in checked]
 
     def first_derivative(*xs):
         grads = grad(_projected(fn, xs, weights), [xs[i] for i in checked],

@@ -294,8 +294,10 @@ class Tensor:
 
     # --- shape -----------------------------------------------------------------------------
     def reshape(self, *shape):
-        shape = shape[0] if len(shape) == 1 and isinstance(shape[0], (tuple, list)) else shape
-        return ops.Reshape.apply(self, shape=tuple(shape))
+        shape = tuple(shape[0]) if len(shape) == 1 and isinstance(shape[0], (tuple, list)) else shape
+        if shape == self.data.shape:
+            return self
+        return ops.Reshape.apply(self, shape=shape)
 
     view = reshape
 

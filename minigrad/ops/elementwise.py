@@ -19,37 +19,36 @@ def sum_to_shape(grad: Tensor, shape: tuple) -> Tensor:
 
 
 def _shape(x) -> tuple:
-    return x.shape if isinstance(x, Tensor) else ()
+    """The shape of an operand (Tensor, array or Python scalar)."""
+    return getattr(x, "shape", ())
 
 
 class Add(Function):
-    """z = a + b;  dz/da = dz/db = 1"""
+    """z = a + b;  dz/da = dz/db = 1  (keeps only the input shapes, not the inputs)"""
 
     broadcasts = True
-    saves_inputs = True
 
     def forward(self, a, b):
+        self.shape_a, self.shape_b = _shape(a), _shape(b)
         return a + b
 
     def backward(self, grad):
-        a, b = self.inputs
-        return (sum_to_shape(grad, _shape(a)) if self.needs_grad(0) else None,
-                sum_to_shape(grad, _shape(b)) if self.needs_grad(1) else None)
+        return (sum_to_shape(grad, self.shape_a) if self.needs_grad(0) else None,
+                sum_to_shape(grad, self.shape_b) if self.needs_grad(1) else None)
 
 
 class Sub(Function):
-    """z = a - b;  dz/da = 1, dz/db = -1"""
+    """z = a - b;  dz/da = 1, dz/db = -1  (keeps only the input shapes)"""
 
     broadcasts = True
-    saves_inputs = True
 
     def forward(self, a, b):
+        self.shape_a, self.shape_b = _shape(a), _shape(b)
         return a - b
 
     def backward(self, grad):
-        a, b = self.inputs
-        return (sum_to_shape(grad, _shape(a)) if self.needs_grad(0) else None,
-                sum_to_shape(-grad, _shape(b)) if self.needs_grad(1) else None)
+        return (sum_to_shape(grad, self.shape_a) if self.needs_grad(0) else None,
+                sum_to_shape(-grad, self.shape_b) if self.needs_grad(1) else None)
 
 
 class Mul(Function):

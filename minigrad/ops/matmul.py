@@ -16,9 +16,10 @@ class MatMul(Function):
     def forward(self, a, b):
         if a.ndim == 0 or b.ndim == 0:
             raise ValueError(f"matmul: both operands need at least 1 dimension, got shapes {a.shape} and {b.shape}")
-        if a.shape[-1] != b.shape[-2 if b.ndim > 1 else 0]:
+        inner_b = b.shape[-2] if b.ndim > 1 else b.shape[0]
+        if a.shape[-1] != inner_b:
             raise ValueError(f"matmul: inner dimensions differ: {a.shape} @ {b.shape} "
-                             f"({a.shape[-1]} != {b.shape[-2 if b.ndim > 1 else 0]})")
+                             f"({a.shape[-1]} != {inner_b})")
         if a.dtype != b.dtype:
             raise TypeError(f"matmul: dtypes differ: {a.dtype} {a.shape} @ {b.dtype} {b.shape}")
         return a @ b
@@ -34,7 +35,16 @@ class MatMul(Function):
             g2 = g2.expand_dims(-1)
         grad_a = grad_b = None
         if self.needs_grad(0):
-            grad_a = sum_to_shape(g2 @ b2.swapaxes(-1, -2), a2.shape).reshape(a.shape)
+            grad_a = sum_to_shape(g2 @ _swap_last(b2), a2.shape).reshape(a.shape)
         if self.needs_grad(1):
-            grad_b = sum_to_shape(a2.swapaxes(-1, -2) @ g2, b2.shape).reshape(b.shape)
+            if b2.ndim == 2 and a2.ndim > 2:
+                # a batch times one matrix: fold the batch into the rows, one matmul, no
+                # (batch, k, m) intermediate to sum over
+                a2, g2 = a2.reshape(-1, a2.shape[-1]), g2.reshape(-1, g2.shape[-1])
+            grad_b = sum_to_shape(_swap_last(a2) @ g2, b2.shape).reshape(b.shape)
         return grad_a, grad_b
+
+
+def _swap_last(x):
+    """x with its last two axes swapped (a matrix transposed, or each matrix of a batch)."""
+    return x.T if x.ndim == 2 else x.swapaxes(-1, -2)

@@ -157,15 +157,14 @@ class Split(Function):
 
     def forward(self, x, sizes, axis=0):
         (axis,) = normalize_axes(axis, x.ndim, "split")
-        if sum(sizes) != x.shape[axis] or any(s < 0 for s in sizes):
+        if sum(sizes) != x.shape[axis] or min(sizes) < 0:
             raise ValueError(f"split: sizes {list(sizes)} do not add up to {x.shape[axis]}, "
                              f"the length of axis {axis} of shape {x.shape}")
         self.axis = axis
+        before = (slice(None),) * axis
         pieces, start = [], 0
-        index = [slice(None)] * x.ndim
         for size in sizes:
-            index[axis] = slice(start, start + size)
-            pieces.append(x[tuple(index)])
+            pieces.append(x[before + (slice(start, start + size),)])
             start += size
         return tuple(pieces)
 
