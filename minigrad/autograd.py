@@ -82,7 +82,9 @@ def grad(outputs, inputs, grad_outputs=None, retain_graph=None, create_graph: bo
         grad_outputs = [grad_outputs] * len(outputs)
     for i, x in enumerate(inputs):
         if not isinstance(x, Tensor) or not x.requires_grad:
-            raise ValueError(f"grad: input {i} does not require grad")
+            what = (f"shape {x.shape}, dtype {x.dtype}" if isinstance(x, Tensor)
+                    else f"a {type(x).__name__}, not a Tensor")
+            raise ValueError(f"grad: input {i} ({what}) does not require grad")
     seeds = [_seed(o, g, "grad") for o, g in zip(outputs, grad_outputs)]
     keep = create_graph if retain_graph is None else retain_graph
     found = _run(outputs, seeds, keep, create_graph, targets=inputs)
@@ -99,8 +101,8 @@ def _seed(tensor: Tensor, grad, op: str) -> Tensor:
                            "and has no grad_fn")
     if grad is None:
         if tensor.size != 1:
-            raise RuntimeError(f"{op}: grad can be implicit only for a one-element output, got shape "
-                               f"{tensor.shape}; pass grad= with that shape")
+            raise ValueError(f"{op}: grad can be implicit only for a one-element output, got shape "
+                             f"{tensor.shape}; pass grad= with that shape")
         return Tensor._make(backend.get_array_module(tensor.data).ones_like(tensor.data))
     grad = grad if isinstance(grad, Tensor) else Tensor(grad, dtype=tensor.dtype, device=tensor.device)
     if grad.shape != tensor.shape:

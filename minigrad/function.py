@@ -14,6 +14,8 @@ the intermediate tensors, so an intermediate array lives only as long as someone
 """
 from __future__ import annotations
 
+import re
+
 from . import backend
 from .tensor import Tensor
 
@@ -153,7 +155,7 @@ def _reconcile_dtypes(op: str, inputs, arrays) -> None:
     tensor_a, tensor_b = isinstance(inputs[0], Tensor), isinstance(inputs[1], Tensor)
     float_a, float_b = backend.is_floating(dtype_a), backend.is_floating(dtype_b)
     if tensor_a and tensor_b and float_a and float_b:
-        raise TypeError(f"{op.lower()}: dtypes differ: {dtype_a} {a.shape} and {dtype_b} {b.shape}; "
+        raise TypeError(f"{_snake(op)}: dtypes differ: {dtype_a} {a.shape} and {dtype_b} {b.shape}; "
                         "convert one with .to(dtype=...)")
     if float_a and (not float_b or not tensor_b):
         arrays[1] = b.astype(dtype_a)
@@ -170,10 +172,18 @@ def _check_same_device(op: str, inputs) -> None:
 
 def _input_error(op: str, err: Exception, inputs) -> Exception:
     message = str(err)
-    if message.startswith(op.lower() + ":"):
+    if message.split(":")[0].replace("_", "") == op.lower():  # already says which op
         return err
     shown = ", ".join(
         f"{tuple(x.shape)} {x.dtype}" if isinstance(x, Tensor) else repr(x) for x in inputs
     )
     kind = next(k for k in (ValueError, TypeError, IndexError) if isinstance(err, k))
-    return kind(f"{op.lower()}: {message} (inputs: {shown})")
+    return kind(f"{_snake(op)}: {message} (inputs: {shown})")
+
+
+def _snake(op: str) -> str:
+    """An op's name as users spell it in messages: BroadcastTo -> broadcast_to."""
+    return _SPELLED.get(op) or re.sub(r"(?<!^)(?=[A-Z])", "_", op).lower()
+
+
+_SPELLED = {"MatMul": "matmul", "GetItem": "getitem"}

@@ -1,27 +1,44 @@
 """Composite functions: built from primitive ops, so their gradients need no code of their own.
 
-Each subtracts the running maximum (treated as a constant) before exponentiating, so inputs of
-±1e4 neither overflow nor warn; the maximum cancels out of the value, hence out of the gradient.
+Each subtracts the maximum m (treated as a constant) before exponentiating, so inputs of ±1e4
+neither overflow nor warn; m cancels out of the value, hence out of the gradient. Working with
+the shifted z = x - m also keeps float32 results accurate: log_softmax is z - log sum exp(z),
+never x - logsumexp(x), whose two large terms would cancel.
 """
 from __future__ import annotations
 
+from .ops.reduce import normalize_axes
 from .tensor import Tensor
+
+
+def _one_axis(axis, ndim: int, op: str) -> int:
+    if not isinstance(axis, int):
+        raise TypeError(f"{op}: axis must be one int, got {axis!r}")
+    return normalize_axes(axis, ndim, op)[0]
+
+
+def _shifted(x: Tensor, axis) -> Tensor:
+    """z = x - max(x) over ``axis`` (the max held constant), so every exp(z) <= 1."""
+    return x - x.detach().max(axis=axis, keepdims=True)
 
 
 def logsumexp(x: Tensor, axis=None, keepdims: bool = False) -> Tensor:
     """log sum_i exp(x_i) = m + log sum_i exp(x_i - m), with m = max_i x_i."""
-    m = x.detach().max(axis=axis, keepdims=True)
-    out = (x - m).exp().sum(axis=axis, keepdims=True).log() + m
-    if keepdims:
-        return out
-    return out.reshape(()) if axis is None else out.squeeze(axis)
+    axes = normalize_axes(axis, x.ndim, "logsumexp")
+    m = x.detach().max(axis=axes, keepdims=True)
+    out = (x - m).exp().sum(axis=axes, keepdims=True).log() + m
+    return out if keepdims else out.squeeze(axes)
 
 
 def log_softmax(x: Tensor, axis: int = -1) -> Tensor:
-    """log softmax(x)_i = x_i - logsumexp(x)."""
-    return x - logsumexp(x, axis=axis, keepdims=True)
+    """log softmax(x)_i = x_i - logsumexp(x) = z_i - log sum_j exp(z_j), with z = x - max(x)."""
+    axis = _one_axis(axis, x.ndim, "log_softmax")
+    z = _shifted(x, axis)
+    return z - z.exp().sum(axis=axis, keepdims=True).log()
 
 
 def softmax(x: Tensor, axis: int = -1) -> Tensor:
-    """softmax(x)_i = exp(x_i) / sum_j exp(x_j) = exp(x_i - logsumexp(x))."""
-    return log_softmax(x, axis).exp()
+    """softmax(x)_i = exp(x_i) / sum_j exp(x_j) = exp(z_i) / sum_j exp(z_j), with z = x - max(x)."""
+    axis = _one_axis(axis, x.ndim, "softmax")
+    e = _shifted(x, axis).exp()
+    return e / e.sum(axis=axis, keepdims=True)

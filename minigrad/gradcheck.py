@@ -1,9 +1,13 @@
 """Finite-difference checks of the analytic gradients, in float64.
 
-``gradcheck(fn, inputs)`` compares d/dx of ``sum(fn(*inputs) * R)`` (R a fixed random weight for
-each output) with central differences, element by element. ``gradgradcheck`` does the same for
-the gradient itself, i.e. checks second derivatives through ``create_graph=True``.
-On a mismatch both raise ``GradcheckError`` naming the input, the element and the two values.
+``gradcheck(fn, inputs)`` compares d/dx of ``sum_k sum(fn(*inputs)_k * R_k)`` (R_k a fixed random
+weight for each output) with central differences, element by element:
+
+    d/dx_j  ~  (f(x + eps e_j) - f(x - eps e_j)) / (2 eps)
+
+``gradgradcheck`` does the same for the gradient itself, i.e. checks second derivatives through
+``create_graph=True``. On a mismatch both raise ``GradcheckError`` naming the input, the element
+and the two values.
 """
 from __future__ import annotations
 
@@ -20,38 +24,54 @@ def _as_tuple(x):
     return tuple(x) if isinstance(x, (tuple, list)) else (x,)
 
 
-def _weights(outputs, seed: int):
+def _float_outputs(fn, inputs) -> list:
+    return [o for o in _as_tuple(fn(*inputs)) if backend.is_floating(o.dtype)]
+
+
+def _weights(outputs, seed: int) -> list:
     rng = backend.numpy.random.default_rng(seed)
     return [Tensor(rng.standard_normal(o.shape), dtype=o.dtype, device=o.device) for o in outputs]
 
 
-def _projected(fn, inputs, weights):
-    """The scalar sum_k sum(fn(inputs)_k * R_k)."""
-    outputs = _as_tuple(fn(*inputs))
+def _projected(fn, inputs, weights) -> Tensor:
+    """The scalar sum_k sum(fn(inputs)_k * R_k) over the floating-point outputs."""
     total = None
-    for out, w in zip(outputs, weights):
-        if out.requires_grad or total is None:
-            term = (out * w).sum()
-            total = term if total is None else total + term
+    for out, w in zip(_float_outputs(fn, inputs), weights):
+        term = (out * w).sum()
+        total = term if total is None else total + term
     return total
 
 
-def gradcheck(fn, inputs, eps: float = 1e-6, atol: float = 1e-5, rtol: float = 1e-3,
-              seed: int = 0, raise_exception: bool = True) -> bool:
-    """Check the first derivatives of ``fn`` at ``inputs`` (Tensors; float64 ones are checked).
+def _gradients(total: Tensor, xs: list, create_graph: bool = False) -> tuple:
+    """d total / d xs, with None for an input ``total`` does not depend on (in the graph)."""
+    if not total.requires_grad:
+        return (None,) * len(xs)
+    return grad(total, xs, create_graph=create_graph, allow_unused=True)
 
-    Returns True, or raises GradcheckError (returns False when ``raise_exception=False``).
-    """
-    inputs = _as_tuple(inputs)
+
+def _checked(inputs) -> list:
+    """Indices of the inputs to check: the Tensors that require grad, which must be float64."""
     checked = [i for i, x in enumerate(inputs) if isinstance(x, Tensor) and x.requires_grad]
     for i in checked:
         if inputs[i].dtype != backend.float64:
             raise TypeError(f"gradcheck: input {i} has dtype {inputs[i].dtype}; use float64 inputs")
-    weights = _weights(_as_tuple(fn(*inputs)), seed)
-    analytic = grad(_projected(fn, inputs, weights), [inputs[i] for i in checked], allow_unused=True)
+    if not checked:
+        raise ValueError("gradcheck: no input requires grad, so there is nothing to check")
+    return checked
+
+
+def gradcheck(fn, inputs, eps: float = 1e-6, atol: float = 1e-5, rtol: float = 1e-3,
+              seed: int = 0, raise_exception: bool = True) -> bool:
+    """Check the first derivatives of ``fn`` at ``inputs`` (the float64 Tensors that require grad).
+
+    Returns True, or raises GradcheckError (returns False when ``raise_exception=False``).
+    """
+    inputs = _as_tuple(inputs)
+    checked = _checked(inputs)
+    weights = _weights(_float_outputs(fn, inputs), seed)
+    analytic = _gradients(_projected(fn, inputs, weights), [inputs[i] for i in checked])
     for i, a in zip(checked, analytic):
-        x = inputs[i]
-        a = backend.numpy.zeros(x.shape) if a is None else backend.to_numpy(a.data)
+        a = backend.numpy.zeros(inputs[i].shape) if a is None else backend.to_numpy(a.data)
         mismatch = _first_mismatch(fn, inputs, weights, i, a.reshape(-1), eps, atol, rtol)
         if mismatch is not None:
             if raise_exception:
@@ -86,24 +106,22 @@ def _first_mismatch(fn, inputs, weights, i: int, analytic, eps, atol, rtol) -> s
 
 def gradgradcheck(fn, inputs, eps: float = 1e-6, atol: float = 1e-5, rtol: float = 1e-3,
                   seed: int = 0, raise_exception: bool = True) -> bool:
-    """Check second derivatives: gradcheck of x -> sum(d<fn(x), R>/dx * V)."""
+    """Check second derivatives: gradcheck of x -> sum_i sum(d<fn(x), R>/dx_i * V_i)."""
     inputs = _as_tuple(inputs)
-    checked = [i for i, x in enumerate(inputs) if isinstance(x, Tensor) and x.requires_grad]
-    weights = _weights(_as_tuple(fn(*inputs)), seed)
+    checked = _checked(inputs)
+    weights = _weights(_float_outputs(fn, inputs), seed)
     rng = backend.numpy.random.default_rng(seed + 1)
     directions = [Tensor(rng.standard_normal(inputs[i].shape), dtype=backend.float64,
                          device=inputs[i].device) for i in checked]
 
     def first_derivative(*xs):
-        grads = grad(_projected(fn, xs, weights), [xs[i] for i in checked],
-                     create_graph=True, allow_unused=True)
-        total = None
+        grads = _gradients(_projected(fn, xs, weights), [xs[i] for i in checked], create_graph=True)
+        # x * 0 keeps the result in the graph even where the gradient is constant or (wrongly)
+        # detached: its analytic derivative is then 0, and the numeric one shows any dependence.
+        total = (xs[checked[0]] * 0.0).sum()
         for g, v in zip(grads, directions):
-            if g is not None and g.requires_grad:
-                term = (g * v).sum()
-                total = term if total is None else total + term
-        if total is None:  # linear function: the second derivative is zero everywhere
-            total = (xs[checked[0]] * 0.0).sum()
+            if g is not None:
+                total = total + (g * v).sum()
         return total
 
     return gradcheck(first_derivative, inputs, eps, atol, rtol, seed, raise_exception)

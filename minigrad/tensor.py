@@ -324,6 +324,9 @@ class Tensor:
         return ops.BroadcastTo.apply(self, shape=tuple(shape))
 
     def expand_dims(self, axis: int):
+        if not -self.ndim - 1 <= axis <= self.ndim:
+            raise ValueError(f"expand_dims: axis {axis} is out of range for a tensor with "
+                             f"{self.ndim} dimensions")
         shape = list(self.shape)
         shape.insert(axis if axis >= 0 else len(shape) + axis + 1, 1)
         return self.reshape(tuple(shape))
@@ -334,7 +337,7 @@ class Tensor:
         if axis is None:
             shape = tuple(s for s in self.shape if s != 1)
         else:
-            axes = {a % self.ndim for a in (axis if isinstance(axis, tuple) else (axis,))}
+            axes = set(ops.normalize_axes(axis, self.ndim, "squeeze"))
             shape = tuple(s for i, s in enumerate(self.shape) if i not in axes or s != 1)
         return self.reshape(shape)
 

@@ -4,12 +4,19 @@ PyTorch, so ``parameters()``, ``state_dict()`` and ``to()`` find them without bo
 from __future__ import annotations
 
 from collections import OrderedDict
-from typing import Iterator
+from typing import Callable, Iterator, NamedTuple
 
 import minigrad
 from minigrad import Tensor, backend
 
 from .parameter import Parameter
+
+
+class IncompatibleKeys(NamedTuple):
+    """What ``load_state_dict(strict=False)`` skipped."""
+
+    missing_keys: list
+    unexpected_keys: list
 
 
 class Module:
@@ -25,15 +32,29 @@ class Module:
         if "_parameters" not in self.__dict__:
             raise RuntimeError(f"{type(self).__name__}: call super().__init__() before assigning {name!r}")
         params, modules = self.__dict__["_parameters"], self.__dict__["_modules"]
-        params.pop(name, None)
-        modules.pop(name, None)
-        if isinstance(value, Parameter) or (value is None and name in params):
+        if isinstance(value, Parameter):
+            self._forget(name)
             params[name] = value
         elif isinstance(value, Module):
+            self._forget(name)
             modules[name] = value
+        elif name in params:
+            if value is not None:
+                raise TypeError(f"{type(self).__name__}: cannot assign {type(value).__name__} to "
+                                f"parameter {name!r} (a Parameter or None is expected)")
+            params[name] = None
+        elif name in modules:
+            if value is not None:
+                raise TypeError(f"{type(self).__name__}: cannot assign {type(value).__name__} to "
+                                f"sub-module {name!r} (a Module or None is expected)")
+            modules[name] = None
         else:
+            _refuse_plain_container(type(self).__name__, name, value)
             object.__setattr__(self, name, value)
-            return
+
+    def _forget(self, name: str) -> None:
+        self.__dict__["_parameters"].pop(name, None)
+        self.__dict__["_modules"].pop(name, None)
         self.__dict__.pop(name, None)
 
     def __getattr__(self, name: str):
@@ -54,10 +75,27 @@ class Module:
 
     def register_parameter(self, name: str, param: Parameter | None) -> None:
         """Register ``param`` (or None, a declared-but-absent parameter such as a missing bias)."""
+        if param is not None and not isinstance(param, Parameter):
+            raise TypeError(f"register_parameter({name!r}): expected a Parameter or None, "
+                            f"got {type(param).__name__}")
+        self._check_name(name, self._parameters)
+        self._forget(name)
         self._parameters[name] = param
 
     def add_module(self, name: str, module: "Module | None") -> None:
+        """Register ``module`` under ``name`` (any string without dots, e.g. ``"0"``)."""
+        if module is not None and not isinstance(module, Module):
+            raise TypeError(f"add_module({name!r}): expected a Module or None, got {type(module).__name__}")
+        self._check_name(name, self._modules)
+        self._forget(name)
         self._modules[name] = module
+
+    def _check_name(self, name, registry: dict) -> None:
+        if not isinstance(name, str) or not name or "." in name:
+            raise KeyError(f"{type(self).__name__}: a parameter or module name must be a non-empty "
+                           f"string without '.', got {name!r}")
+        if name not in registry and (name in self.__dict__ or hasattr(type(self), name)):
+            raise KeyError(f"{type(self).__name__}: {name!r} is already an attribute")
 
     # --- calling -------------------------------------------------------------------------
     def forward(self, *args, **kwargs):  # pragma: no cover - abstract
@@ -67,11 +105,16 @@ class Module:
         return self.forward(*args, **kwargs)
 
     # --- traversal -----------------------------------------------------------------------
-    def named_modules(self, prefix: str = "") -> Iterator[tuple[str, "Module"]]:
+    def named_modules(self, prefix: str = "", _seen: set | None = None) -> Iterator[tuple[str, "Module"]]:
+        """(dotted path, module) for this module and every descendant, each module once."""
+        seen = set() if _seen is None else _seen
+        if id(self) in seen:
+            return
+        seen.add(id(self))
         yield prefix, self
         for name, child in self._modules.items():
             if child is not None:
-                yield from child.named_modules(f"{prefix}.{name}" if prefix else name)
+                yield from child.named_modules(f"{prefix}.{name}" if prefix else name, seen)
 
     def modules(self) -> Iterator["Module"]:
         for _, m in self.named_modules():
@@ -86,35 +129,57 @@ class Module:
         for _, child in self.named_children():
             yield child
 
-    def named_parameters(self, prefix: str = "") -> Iterator[tuple[str, Parameter]]:
+    def named_parameters(self, prefix: str = "", recurse: bool = True) -> Iterator[tuple[str, Parameter]]:
+        """(dotted name, Parameter), e.g. ``("rnn.weight_ih_l0", p)``; a shared Parameter once."""
         seen = set()
-        for module_name, module in self.named_modules(prefix):
+        modules = self.named_modules(prefix) if recurse else [(prefix, self)]
+        for module_name, module in modules:
             for name, p in module._parameters.items():
                 if p is not None and id(p) not in seen:
                     seen.add(id(p))
                     yield (f"{module_name}.{name}" if module_name else name), p
 
-    def parameters(self) -> Iterator[Parameter]:
-        for _, p in self.named_parameters():
+    def parameters(self, recurse: bool = True) -> Iterator[Parameter]:
+        for _, p in self.named_parameters(recurse=recurse):
             yield p
+
+    def apply(self, fn: Callable[["Module"], None]) -> "Module":
+        """Call ``fn`` on every sub-module, then on self (e.g. a custom initialisation)."""
+        for child in self.children():
+            child.apply(fn)
+        fn(self)
+        return self
 
     # --- modes and gradients -------------------------------------------------------------
     def train(self, mode: bool = True) -> "Module":
-        for m in self.modules():
-            object.__setattr__(m, "training", mode)
+        """Training mode (dropout active) for self and every sub-module."""
+        object.__setattr__(self, "training", bool(mode))
+        for child in self.children():
+            child.train(mode)
         return self
 
     def eval(self) -> "Module":
         return self.train(False)
 
+    def requires_grad_(self, flag: bool = True) -> "Module":
+        for p in self.parameters():
+            p.requires_grad_(flag)
+        return self
+
     def zero_grad(self) -> None:
+        """Forget accumulated gradients (``p.grad = None``; never written into)."""
         for p in self.parameters():
             p.grad = None
 
     # --- devices and dtypes --------------------------------------------------------------
     def to(self, device: str | None = None, dtype=None) -> "Module":
-        """Move every parameter in place (the Parameter objects stay the same)."""
+        """Move and/or cast every parameter in place (the Parameter objects stay the same,
+        so an optimizer built before still holds them). ``to(minigrad.float64)`` also works."""
+        if device is not None and not isinstance(device, str):
+            device, dtype = None, device
         dtype = backend.as_dtype(dtype)
+        if dtype is not None and not backend.is_floating(dtype):
+            raise TypeError(f"{type(self).__name__}.to: parameters need a floating dtype, got {dtype}")
         device = backend.check_device(device) if device is not None else None
         for p in self.parameters():
             data = p.data
@@ -123,8 +188,15 @@ class Module:
             if device is not None:
                 data = backend.to_device(data, device)
             p.data = data
-            p.grad = None if p.grad is None else p.grad.to(device=device, dtype=dtype)
+            if p.grad is not None:
+                p.grad = p.grad.detach().to(device=device, dtype=dtype)
         return self
+
+    def cpu(self) -> "Module":
+        return self.to("cpu")
+
+    def cuda(self) -> "Module":
+        return self.to("cuda")
 
     def double(self) -> "Module":
         return self.to(dtype=minigrad.float64)
@@ -134,46 +206,68 @@ class Module:
 
     # --- state ---------------------------------------------------------------------------
     def state_dict(self) -> "OrderedDict[str, Tensor]":
-        """Parameter name -> Tensor (shared with the module; copy before changing)."""
+        """Parameter name -> Tensor sharing the parameter's array (copy before changing it)."""
         return OrderedDict((name, p.detach()) for name, p in self.named_parameters())
 
-    def load_state_dict(self, state: dict, strict: bool = True) -> None:
-        """Copy values (minigrad Tensors or NumPy arrays) into the parameters.
+    def load_state_dict(self, state: dict, strict: bool = True) -> IncompatibleKeys:
+        """Copy values (minigrad Tensors or NumPy arrays) into the parameters, cast to each
+        parameter's dtype and device.
 
-        Everything is checked before anything is changed: a missing or unexpected key (with
-        ``strict``) or a shape mismatch raises and leaves every parameter as it was.
+        Everything is checked before anything changes: a missing or unexpected key (with
+        ``strict``) or a shape mismatch raises ``RuntimeError`` naming the keys or the key and
+        both shapes, and leaves every parameter as it was. Returns the skipped keys.
         """
         own = dict(self.named_parameters())
-        if strict:
-            missing = [k for k in own if k not in state]
-            unexpected = [k for k in state if k not in own]
-            if missing or unexpected:
-                raise KeyError(f"load_state_dict for {type(self).__name__}: missing keys {missing}, "
-                               f"unexpected keys {unexpected}")
+        missing = [k for k in own if k not in state]
+        unexpected = [k for k in state if k not in own]
+        problems = []
+        if strict and missing:
+            problems.append(f"missing keys {missing}")
+        if strict and unexpected:
+            problems.append(f"unexpected keys {unexpected}")
         staged = {}
         for name, value in state.items():
             if name not in own:
                 continue
             p = own[name]
-            array = value.data if isinstance(value, Tensor) else value
-            shape = tuple(getattr(array, "shape", ()))
-            if shape != p.shape:
-                raise ValueError(f"load_state_dict: {name!r} has shape {shape} in the state but "
-                                 f"{p.shape} in the module")
-            staged[name] = backend.asarray(array, dtype=p.dtype, device=p.device)
+            array = value.data if isinstance(value, Tensor) else backend.asarray(value, p.dtype, p.device)
+            if tuple(array.shape) != p.shape:
+                problems.append(f"shape mismatch for {name!r}: {tuple(array.shape)} in the state, "
+                                f"{p.shape} in the module")
+                continue
+            staged[name] = array
+        if problems:
+            raise RuntimeError(f"load_state_dict for {type(self).__name__}: " + "; ".join(problems)
+                               + " (no parameter was changed)")
         for name, array in staged.items():
-            own[name].data = array.copy()
+            p = own[name]
+            p.data = backend.to_device(array, p.device).astype(p.dtype, copy=True)
+        return IncompatibleKeys(missing, unexpected)
 
     # --- printing ------------------------------------------------------------------------
     def extra_repr(self) -> str:
+        """The constructor arguments shown inside ``Name(...)``; layers override it."""
         return ""
 
     def __repr__(self) -> str:
-        lines = []
-        for name, child in self.named_children():
+        extra = self.extra_repr()
+        lines = extra.split("\n") if extra else []
+        for name, child in self._modules.items():
             child_repr = repr(child).replace("\n", "\n  ")
-            lines.append(f"  ({name}): {child_repr}")
-        head = f"{type(self).__name__}({self.extra_repr()}"
+            lines.append(f"({name}): {child_repr}")
+        head = f"{type(self).__name__}("
         if not lines:
             return head + ")"
-        return head + "\n" + "\n".join(lines) + "\n)"
+        if len(lines) == 1 and not self._modules:
+            return head + lines[0] + ")"
+        return head + "\n  " + "\n  ".join(lines) + "\n)"
+
+
+def _refuse_plain_container(owner: str, name: str, value) -> None:
+    """A plain list/dict of modules would be invisible to parameters() and state_dict()."""
+    items = value.values() if isinstance(value, dict) else value if isinstance(value, (list, tuple)) else ()
+    if any(isinstance(v, Module) for v in items):
+        kind = "ModuleDict" if isinstance(value, dict) else "ModuleList"
+        raise TypeError(f"{owner}.{name}: the modules in a plain {type(value).__name__} would not be "
+                        f"registered (parameters() and state_dict() would miss them); wrap it in "
+                        f"nn.{kind}(...)")

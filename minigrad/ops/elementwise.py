@@ -99,6 +99,8 @@ class Pow(Function):
             grad_a = sum_to_shape(grad * b * a ** (b - 1), _shape(a))
         if self.needs_grad(1):
             # a^b log a, taken as 0 where a == 0 (the limit as b > 0), as PyTorch does
+            if not isinstance(a, Tensor):  # a constant base, in the dtype forward computed in
+                a = Tensor._make(backend.get_array_module(grad.data).asarray(a, dtype=grad.dtype))
             safe_log = where(a == 0, 1.0, a).log()
             grad_b = sum_to_shape(grad * self.output() * safe_log, _shape(b))
         return grad_a, grad_b
@@ -297,22 +299,26 @@ class Minimum(_Select):
 
 
 class Where(Function):
-    """z = a where cond else b;  the gradient flows to the chosen side"""
+    """z = a where cond else b;  the gradient flows to the chosen side (cond is a constant mask,
+    an option rather than an input, so a and b follow the binary ops' dtype rules)"""
 
-    saves_inputs = True
+    broadcasts = True
 
-    def forward(self, cond, a, b):
-        return backend.get_array_module(cond).where(cond, a, b)
+    def forward(self, a, b, cond):
+        arrays = [v for v in (a, b) if backend.is_array(v)]
+        xp = backend.get_array_module(arrays[0] if arrays else cond)
+        self.cond = cond = xp.asarray(cond)
+        self.shape_a, self.shape_b = _shape(a), _shape(b)
+        return xp.where(cond, a, b)
 
     def backward(self, grad):
-        cond, a, b = self.inputs
         zero = grad * 0.0
-        return (None,
-                sum_to_shape(where(cond, grad, zero), _shape(a)) if self.needs_grad(1) else None,
-                sum_to_shape(where(cond, zero, grad), _shape(b)) if self.needs_grad(2) else None)
+        grad_a = sum_to_shape(where(self.cond, grad, zero), self.shape_a) if self.needs_grad(0) else None
+        grad_b = sum_to_shape(where(self.cond, zero, grad), self.shape_b) if self.needs_grad(1) else None
+        return grad_a, grad_b
 
 
 def where(cond, a, b) -> Tensor:
     """Elementwise ``a if cond else b`` (``cond`` carries no gradient)."""
     cond = cond.data if isinstance(cond, Tensor) else cond
-    return Where.apply(cond, a, b)
+    return Where.apply(a, b, cond=cond)

@@ -29,10 +29,10 @@ class MatMul(Function):
         a2 = a.reshape(1, -1) if a.ndim == 1 else a
         b2 = b.reshape(-1, 1) if b.ndim == 1 else b
         g2 = grad
-        if a.ndim == 1:
-            g2 = g2.expand_dims(-2)
         if b.ndim == 1:
             g2 = g2.expand_dims(-1)
+        if a.ndim == 1:
+            g2 = g2.expand_dims(-2)
         grad_a = grad_b = None
         if self.needs_grad(0):
             grad_a = sum_to_shape(g2 @ _swap_last(b2), a2.shape).reshape(a.shape)

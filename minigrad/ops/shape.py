@@ -49,15 +49,15 @@ class BroadcastTo(Function):
         return sum_to_shape(grad, self.in_shape)
 
 
-def _raw_index(index):
-    """Tensors inside an index become arrays; lists become arrays."""
+def _raw_index(index, device: str):
+    """Tensors and lists inside an index become arrays, on the indexed tensor's device."""
     if isinstance(index, tuple):
-        return tuple(_raw_index(i) for i in index)
+        return tuple(_raw_index(i, device) for i in index)
     if isinstance(index, Tensor):
-        return index.data
-    if isinstance(index, list):
-        return backend.asarray(index, dtype=None)
-    return index
+        index = index.data
+    elif isinstance(index, list):
+        index = backend.asarray(index, device=device)
+    return backend.to_device(index, device) if backend.is_array(index) else index
 
 
 def _is_advanced(index) -> bool:
@@ -71,7 +71,7 @@ class GetItem(Function):
     Backward scatters the gradient back into zeros of x's shape, adding at repeated indices."""
 
     def forward(self, x, index):
-        index = _raw_index(index)
+        index = _raw_index(index, backend.device_of(x))
         if backend.is_array(index) and index.dtype == backend.bool_ and index.shape != x.shape[:index.ndim]:
             raise IndexError(f"getitem: boolean mask of shape {index.shape} does not match "
                              f"tensor of shape {x.shape}")

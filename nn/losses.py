@@ -1,0 +1,213 @@
+"""Loss functions, composed of minigrad ops (no hand-written backward), and their modules.
+
+Every loss takes ``reduction``: ``"mean"`` (default), ``"sum"`` or ``"none"`` (one value per
+element or per sample), as in PyTorch.
+"""
+from __future__ import annotations
+
+import minigrad
+from minigrad import Tensor, backend
+
+from .module import Module
+
+REDUCTIONS = ("mean", "sum", "none")
+
+
+def _check_reduction(op: str, reduction: str) -> None:
+    if reduction not in REDUCTIONS:
+        raise ValueError(f"{op}: reduction must be one of {REDUCTIONS}, got {reduction!r}")
+
+
+def _reduce(loss: Tensor, reduction: str) -> Tensor:
+    if reduction == "mean":
+        return loss.mean()
+    if reduction == "sum":
+        return loss.sum()
+    return loss
+
+
+def _as_tensor(value, like: Tensor, name: str, op: str) -> Tensor:
+    """A target given as a Tensor, or as an array or Python data (floats take ``like``'s dtype)."""
+    if isinstance(value, Tensor):
+        if value.device != like.device:
+            raise RuntimeError(f"{op}: {name} is on {value.device} but input is on {like.device}")
+        return value
+    array = backend.asarray(value, device=like.device)
+    if backend.is_floating(array.dtype) and array.dtype != like.dtype:
+        array = backend.asarray(value, dtype=like.dtype, device=like.device)
+    return Tensor(array, device=like.device)
+
+
+def mse_loss(input: Tensor, target, reduction: str = "mean") -> Tensor:
+    """l_i = (x_i - y_i)^2.  Shapes must match (no silent broadcasting)."""
+    _check_reduction("mse_loss", reduction)
+    target = _as_tensor(target, input, "target", "mse_loss")
+    if target.shape != input.shape:
+        raise ValueError(f"mse_loss: input shape {input.shape} and target shape {target.shape} differ")
+    diff = input - target
+    return _reduce(diff * diff, reduction)
+
+
+def _check_class_target(op: str, input_shape: tuple, target, ignore_index: int) -> None:
+    """Integer targets of shape input_shape without the class axis (axis 1; axis 0 if 1-d)."""
+    expected = input_shape[:1] + input_shape[2:] if len(input_shape) > 1 else ()
+    if backend.is_floating(target.dtype) or target.dtype == backend.bool_:
+        raise TypeError(f"{op}: target must hold integer class indices, got dtype {target.dtype}")
+    if target.shape != expected:
+        raise ValueError(f"{op}: input of shape {input_shape} needs a target of shape {expected} "
+                         f"(input without its class axis), got {target.shape}")
+    n_classes = input_shape[1] if len(input_shape) > 1 else input_shape[0]
+    valid = target[target != ignore_index]
+    bad = valid[(valid < 0) | (valid >= n_classes)]
+    if bad.size:
+        raise IndexError(f"{op}: target {int(bad.reshape(-1)[0])} is out of range for "
+                         f"{n_classes} classes (ignore_index={ignore_index})")
+
+
+def _classes_last(x: Tensor) -> Tensor:
+    """(N, C, d1, ...) -> (N*d1*..., C);  (N, C) and (C,) -> (rows, C)."""
+    if x.ndim == 1:
+        return x.reshape(1, -1)
+    if x.ndim > 2:
+        x = x.transpose((0,) + tuple(range(2, x.ndim)) + (1,))
+    return x.reshape(-1, x.shape[-1])
+
+
+def nll_loss(input: Tensor, target, weight: Tensor | None = None, ignore_index: int = -100,
+             reduction: str = "mean") -> Tensor:
+    """Negative log-likelihood of log-probabilities ``input``: l_n = -w_{y_n} x_{n, y_n}.
+
+    ``input`` is (N, C), (N, C, d1, ...) or (C,); ``target`` holds class indices with the class
+    axis removed. Targets equal to ``ignore_index`` contribute 0 and are left out of the mean,
+    which is sum_n l_n / sum_n w_{y_n} over the targets kept.
+    """
+    _check_reduction("nll_loss", reduction)
+    target = _as_tensor(target, input, "target", "nll_loss").data
+    _check_class_target("nll_loss", input.shape, target, ignore_index)
+    xp = backend.get_array_module(target)
+    rows = _classes_last(input)
+    flat = target.reshape(-1)
+    keep = flat != ignore_index
+    safe = xp.where(keep, flat, 0)
+    w = keep.astype(input.dtype)
+    if weight is not None:
+        weight = _as_tensor(weight, input, "weight", "nll_loss")
+        if weight.shape != (rows.shape[1],):
+            raise ValueError(f"nll_loss: weight must have shape ({rows.shape[1]},), got {weight.shape}")
+        w = w * weight.data[safe]
+    w = Tensor(w.astype(input.dtype, copy=False), device=input.device)
+    picked = rows[xp.arange(rows.shape[0]), safe]
+    losses = -picked * w
+    if reduction == "mean":
+        return losses.sum() / w.sum()
+    if reduction == "sum":
+        return losses.sum()
+    return losses.reshape(target.shape)
+
+
+def cross_entropy(input: Tensor, target, weight: Tensor | None = None, ignore_index: int = -100,
+                  reduction: str = "mean") -> Tensor:
+    """Softmax cross-entropy of logits: l_n = -log softmax(x_n)_{y_n} = logsumexp(x_n) - x_{n, y_n}.
+
+    ``input`` holds logits with classes on axis 1 ((N, C) or (N, C, d1, ...)) or axis 0 ((C,)).
+    ``target`` holds integer class indices (see :func:`nll_loss`), or class probabilities of
+    the same shape as ``input`` (then l_n = -sum_c w_c y_{n,c} log softmax(x_n)_c).
+    """
+    _check_reduction("cross_entropy", reduction)
+    target = _as_tensor(target, input, "target", "cross_entropy")
+    axis = 1 if input.ndim > 1 else 0
+    log_probs = minigrad.log_softmax(input, axis=axis)
+    if not backend.is_floating(target.dtype):
+        return nll_loss(log_probs, target, weight, ignore_index, reduction)
+    if target.shape != input.shape:
+        raise ValueError(f"cross_entropy: probability targets must have the input's shape "
+                         f"{input.shape}, got {target.shape}")
+    if weight is not None:
+        weight = _as_tensor(weight, input, "weight", "cross_entropy")
+        shape = [1] * input.ndim
+        shape[axis] = -1
+        log_probs = log_probs * weight.reshape(tuple(shape))
+    return _reduce(-(target * log_probs).sum(axis=axis), reduction)
+
+
+def _softplus(z: Tensor) -> Tensor:
+    """log(1 + e^z) = max(z, 0) + log(1 + e^-|z|): never overflows; exact gradient sigmoid(z)
+    everywhere (at z = 0 the tie in max gives 1/2)."""
+    return z.maximum(0.0) + (1.0 + (-z.abs()).exp()).log()
+
+
+def binary_cross_entropy_with_logits(input: Tensor, target, weight: Tensor | None = None,
+                                     reduction: str = "mean",
+                                     pos_weight: Tensor | None = None) -> Tensor:
+    """l = -w [p y log sigmoid(x) + (1 - y) log(1 - sigmoid(x))]
+         = w [(1 - y) x + (1 + (p - 1) y) softplus(-x)],
+
+    the second form stable for any logit x (p = ``pos_weight``, broadcast along the last axis).
+    """
+    _check_reduction("binary_cross_entropy_with_logits", reduction)
+    target = _as_tensor(target, input, "target", "binary_cross_entropy_with_logits")
+    if target.shape != input.shape:
+        raise ValueError(f"binary_cross_entropy_with_logits: input shape {input.shape} and "
+                         f"target shape {target.shape} differ")
+    target = target.to(dtype=input.dtype)
+    log_weight = 1.0
+    if pos_weight is not None:
+        pos_weight = _as_tensor(pos_weight, input, "pos_weight", "binary_cross_entropy_with_logits")
+        log_weight = 1.0 + (pos_weight - 1.0) * target
+    loss = (1.0 - target) * input + log_weight * _softplus(-input)
+    if weight is not None:
+        loss = loss * _as_tensor(weight, input, "weight", "binary_cross_entropy_with_logits")
+    return _reduce(loss, reduction)
+
+
+class _Loss(Module):
+    def __init__(self, reduction: str = "mean"):
+        super().__init__()
+        _check_reduction(type(self).__name__, reduction)
+        self.reduction = reduction
+
+    def extra_repr(self) -> str:
+        return f"reduction={self.reduction!r}" if self.reduction != "mean" else ""
+
+
+class MSELoss(_Loss):
+    """Mean squared error; see :func:`mse_loss`."""
+
+    def forward(self, input: Tensor, target) -> Tensor:
+        return mse_loss(input, target, self.reduction)
+
+
+class _WeightedClassLoss(_Loss):
+    def __init__(self, weight: Tensor | None = None, ignore_index: int = -100,
+                 reduction: str = "mean"):
+        super().__init__(reduction)
+        self.weight = weight
+        self.ignore_index = ignore_index
+
+
+class NLLLoss(_WeightedClassLoss):
+    """Negative log-likelihood of log-probabilities; see :func:`nll_loss`."""
+
+    def forward(self, input: Tensor, target) -> Tensor:
+        return nll_loss(input, target, self.weight, self.ignore_index, self.reduction)
+
+
+class CrossEntropyLoss(_WeightedClassLoss):
+    """Softmax cross-entropy of logits; see :func:`cross_entropy`."""
+
+    def forward(self, input: Tensor, target) -> Tensor:
+        return cross_entropy(input, target, self.weight, self.ignore_index, self.reduction)
+
+
+class BCEWithLogitsLoss(_Loss):
+    """Sigmoid + binary cross-entropy in one stable step; see :func:`binary_cross_entropy_with_logits`."""
+
+    def __init__(self, weight: Tensor | None = None, reduction: str = "mean",
+                 pos_weight: Tensor | None = None):
+        super().__init__(reduction)
+        self.weight = weight
+        self.pos_weight = pos_weight
+
+    def forward(self, input: Tensor, target) -> Tensor:
+        return binary_cross_entropy_with_logits(input, target, self.weight, self.reduction,
+                                                self.pos_weight)

@@ -1,0 +1,146 @@
+"""`Optimizer`: what every optimizer shares (parameter groups, per-parameter state, saving).
+
+A subclass writes one method, ``update(p, g, state, group)``: the update rule for one parameter
+on raw arrays (``g`` is the gradient's array; never write into it, gradients may be shared).
+``p.data`` is changed in place, so the Parameter objects and their arrays stay the same.
+"""
+from __future__ import annotations
+
+import copy
+from typing import Callable
+
+from minigrad import Tensor, backend, enable_grad
+
+
+class Optimizer:
+    """Holds ``param_groups`` (dicts of ``params`` + hyperparameters, as in PyTorch) and
+    ``state`` (per Parameter: step count, moment estimates...)."""
+
+    def __init__(self, params, defaults: dict):
+        self.defaults = dict(defaults)
+        self.state: dict = {}
+        self.param_groups: list[dict] = []
+        params = list(params) if not isinstance(params, Tensor) else [params]
+        if not params:
+            raise ValueError(f"{type(self).__name__}: got an empty parameter list")
+        groups = params if isinstance(params[0], dict) else [{"params": params}]
+        for group in groups:
+            self.add_param_group(group)
+
+    def add_param_group(self, group: dict) -> None:
+        """Add ``{"params": [...], **hyperparameters}``; missing hyperparameters take the defaults."""
+        name = type(self).__name__
+        params = group["params"]
+        params = [params] if isinstance(params, Tensor) else list(params)
+        seen = {id(p) for g in self.param_groups for p in g["params"]}
+        for p in params:
+            if not isinstance(p, Tensor):
+                raise TypeError(f"{name}: parameters must be Tensors, got {type(p).__name__}")
+            if not p.is_leaf:
+                raise ValueError(f"{name}: cannot optimize a non-leaf tensor of shape {p.shape}")
+            if id(p) in seen:
+                raise ValueError(f"{name}: a parameter of shape {p.shape} is given more than once")
+            seen.add(id(p))
+        unknown = set(group) - set(self.defaults) - {"params"}
+        if unknown:
+            raise TypeError(f"{name}: unknown hyperparameters {sorted(unknown)}")
+        self.param_groups.append({**self.defaults, **group, "params": params})
+
+    # --- stepping ----------------------------------------------------------------------
+    def zero_grad(self, set_to_none: bool = True) -> None:
+        """Forget gradients: ``p.grad = None`` (or a new zero tensor; never written into)."""
+        for group in self.param_groups:
+            for p in group["params"]:
+                if p.grad is None or set_to_none:
+                    p.grad = None
+                else:
+                    p.grad = Tensor(backend.get_array_module(p.data).zeros_like(p.data), device=p.device)
+
+    def step(self, closure: Callable[[], Tensor] | None = None):
+        """Update every parameter that has a gradient. ``closure`` (optional) recomputes the
+        loss with gradients and returns it."""
+        loss = None
+        if closure is not None:
+            with enable_grad():
+                loss = closure()
+        for group in self.param_groups:
+            for p in group["params"]:
+                if p.grad is None:
+                    continue
+                g = p.grad.data
+                if g.shape != p.shape:
+                    raise ValueError(f"{type(self).__name__}: gradient shape {g.shape} does not match "
+                                     f"parameter shape {p.shape}")
+                self.update(p, g, self.state.setdefault(p, {}), group)
+        return loss
+
+    def update(self, p: Tensor, g, state: dict, group: dict) -> None:  # pragma: no cover - abstract
+        raise NotImplementedError
+
+    # --- saving --------------------------------------------------------------------------
+    def _params(self) -> list:
+        return [p for group in self.param_groups for p in group["params"]]
+
+    def state_dict(self) -> dict:
+        """``{"state": {index: {name: Tensor or number}}, "param_groups": [{..., "params": [index]}]}``
+        with parameters numbered in group order, as in PyTorch. Arrays are copied."""
+        index = {id(p): i for i, p in enumerate(self._params())}
+        state = {index[id(p)]: {k: _exported(v) for k, v in s.items()}
+                 for p, s in self.state.items() if id(p) in index}
+        groups, start = [], 0
+        for group in self.param_groups:
+            n = len(group["params"])
+            groups.append({**copy.deepcopy({k: v for k, v in group.items() if k != "params"}),
+                           "params": list(range(start, start + n))})
+            start += n
+        return {"state": state, "param_groups": groups}
+
+    def load_state_dict(self, state_dict: dict) -> None:
+        """Restore hyperparameters and state saved by :meth:`state_dict` (arrays may be Tensors
+        or NumPy arrays). Everything is checked first; on an error nothing changes."""
+        name = type(self).__name__
+        groups = state_dict["param_groups"]
+        if len(groups) != len(self.param_groups):
+            raise ValueError(f"{name}.load_state_dict: the state has {len(groups)} parameter groups, "
+                             f"the optimizer {len(self.param_groups)}")
+        for i, (saved, own) in enumerate(zip(groups, self.param_groups)):
+            if len(saved["params"]) != len(own["params"]):
+                raise ValueError(f"{name}.load_state_dict: group {i} has {len(saved['params'])} "
+                                 f"parameters in the state, {len(own['params'])} in the optimizer")
+        saved_ids = [i for g in groups for i in g["params"]]
+        by_index = dict(zip(saved_ids, self._params()))
+        new_state = {}
+        for key, values in state_dict["state"].items():
+            if int(key) not in by_index:
+                raise KeyError(f"{name}.load_state_dict: state for parameter {key} which no group holds")
+            p = by_index[int(key)]
+            new_state[p] = {k: _restore(v, p, k, name) for k, v in values.items()}
+        self.state = new_state
+        for saved, own in zip(groups, self.param_groups):
+            own.update({k: copy.deepcopy(v) for k, v in saved.items() if k != "params"})
+
+    def __repr__(self) -> str:
+        lines = [f"{type(self).__name__} ("]
+        for i, group in enumerate(self.param_groups):
+            lines.append(f"Parameter Group {i}")
+            lines += [f"    {k}: {v}" for k, v in sorted(group.items()) if k != "params"]
+        return "\n".join(lines) + "\n)"
+
+
+def _exported(value):
+    """A state entry for state_dict: arrays become Tensor copies (later steps change the arrays)."""
+    return Tensor(value.copy(), device=backend.device_of(value)) if backend.is_array(value) else value
+
+
+def _restore(value, p: Tensor, key: str, owner: str):
+    """A saved state entry back on ``p``'s device and dtype; arrays must match ``p``'s shape."""
+    if isinstance(value, Tensor):
+        value = value.data
+    elif not backend.is_array(value):
+        return value.item() if hasattr(value, "item") else value
+    if value.ndim == 0:
+        return value.item()
+    if tuple(value.shape) != p.shape:
+        raise ValueError(f"{owner}.load_state_dict: state {key!r} has shape {tuple(value.shape)} "
+                         f"but its parameter has shape {p.shape}")
+    return backend.to_device(value, p.device).astype(p.dtype, copy=True)

@@ -1,0 +1,53 @@
+"""RMSprop (Hinton's lecture 6e), as PyTorch computes it."""
+from __future__ import annotations
+
+from minigrad import backend
+
+from .optimizer import Optimizer
+
+
+class RMSprop(Optimizer):
+    """g = ∇θ + λθ;  v = α v + (1 - α) g²;
+    centered: ḡ = α ḡ + (1 - α) g, d = sqrt(v - ḡ²) + ε;  otherwise d = sqrt(v) + ε;
+    momentum μ > 0: b = μ b + g / d, θ = θ - lr b;  otherwise θ = θ - lr g / d."""
+
+    def __init__(self, params, lr: float = 1e-2, alpha: float = 0.99, eps: float = 1e-8,
+                 weight_decay: float = 0.0, momentum: float = 0.0, centered: bool = False,
+                 maximize: bool = False):
+        if lr < 0 or alpha < 0 or eps < 0 or weight_decay < 0 or momentum < 0:
+            raise ValueError(f"RMSprop: lr, alpha, eps, weight_decay and momentum must be >= 0, "
+                             f"got {lr}, {alpha}, {eps}, {weight_decay}, {momentum}")
+        super().__init__(params, dict(lr=lr, alpha=alpha, eps=eps, weight_decay=weight_decay,
+                                      momentum=momentum, centered=centered, maximize=maximize))
+
+    def update(self, p, g, state, group):
+        alpha, mu = group["alpha"], group["momentum"]
+        xp = backend.get_array_module(p.data)
+        if group["maximize"]:
+            g = -g
+        if group["weight_decay"]:
+            g = g + group["weight_decay"] * p.data
+        if not state:
+            state["step"] = 0
+            state["square_avg"] = xp.zeros_like(p.data)
+            if mu > 0:
+                state["momentum_buffer"] = xp.zeros_like(p.data)
+            if group["centered"]:
+                state["grad_avg"] = xp.zeros_like(p.data)
+        state["step"] += 1
+        v = state["square_avg"]
+        v *= alpha
+        v += (1 - alpha) * g * g
+        if group["centered"]:
+            g_avg = state["grad_avg"]
+            g_avg += (1 - alpha) * (g - g_avg)
+            d = xp.sqrt(v - g_avg * g_avg) + group["eps"]
+        else:
+            d = xp.sqrt(v) + group["eps"]
+        if mu > 0:
+            buf = state["momentum_buffer"]
+            buf *= mu
+            buf += g / d
+            p.data -= group["lr"] * buf
+        else:
+            p.data -= group["lr"] * (g / d)

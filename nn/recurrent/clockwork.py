@@ -1,0 +1,106 @@
+"""Clockwork RNN (Koutnik, Greff, Gomez & Schmidhuber 2014): modules that tick at different rates."""
+from __future__ import annotations
+
+from minigrad import Tensor, backend, where
+
+from .layers import RNNBase
+from .rnn_cell import RNNCell
+
+
+class ClockworkRNNCell(RNNCell):
+    """A plain RNN whose hidden units form g equal modules with periods T_1 < ... < T_g::
+
+        h~_t  = tanh(x_t W_ih^T + b_ih + h_{t-1} (M o W_hh)^T + b_hh)
+        h_t,i = h~_t,i     if t mod T_i == 0         (module i ticks)
+        h_t,i = h_{t-1},i  otherwise                 (module i copies its previous state)
+
+    M is the block mask that lets a module read only modules at least as slow as itself
+    ("faster modules are connected to slower ones", never the reverse): with modules sorted
+    fast to slow, M o W_hh is block-upper-triangular. The mask is applied in every forward
+    (entries outside it get no gradient) and the copy is a ``where``, so the graph shows both.
+    Every unit is computed at every step and the idle ones discarded: clear, not frugal.
+
+    ``periods``: one per module, e.g. (1, 2, 4, 8) (the paper's T_i = 2^(i-1)); ``hidden_size``
+    must split evenly into them. Parameters are RNNCell's. ``t`` counts the steps from 0, when
+    every module ticks; called alone, pass it: ``cell(x, h, t=3)``.
+    """
+
+    kind = "clockwork_rnn"
+
+    def __init__(self, input_size: int, hidden_size: int, bias: bool = True,
+                 nonlinearity: str = "tanh", device: str | None = None, dtype=None, *,
+                 periods=(1, 2, 4, 8)):
+        periods = tuple(periods)
+        if not periods or any(not isinstance(p, int) or isinstance(p, bool) or p < 1 for p in periods):
+            raise ValueError(f"{type(self).__name__}: periods must be positive ints, got {periods!r}")
+        if list(periods) != sorted(periods):
+            raise ValueError(f"{type(self).__name__}: periods must be sorted fast to slow "
+                             f"(non-decreasing), got {periods!r}")
+        if hidden_size % len(periods):
+            raise ValueError(f"{type(self).__name__}: hidden_size {hidden_size} does not split "
+                             f"into {len(periods)} equal modules (periods {periods})")
+        super().__init__(input_size, hidden_size, bias, nonlinearity, device, dtype)
+        self.periods = periods
+        self.weight_hh.data *= self.connection_mask(self.weight_hh.data)
+
+    def reset_parameters(self) -> None:
+        super().reset_parameters()
+        self.weight_hh.data *= self.connection_mask(self.weight_hh.data)
+
+    def unit_periods(self, like):
+        """The period of each hidden unit, shape (H,), on ``like``'s device."""
+        xp = backend.get_array_module(like)
+        size = self.hidden_size // len(self.periods)
+        return xp.repeat(xp.asarray(self.periods), size)
+
+    def connection_mask(self, like):
+        """M[i, j] = 1 where unit i may read unit j: period_j >= period_i (block-upper-triangular)."""
+        period = self.unit_periods(like)
+        return (period[None, :] >= period[:, None]).astype(like.dtype)
+
+    def prepare(self):
+        w = super().prepare()
+        mask = Tensor(self.connection_mask(self.weight_hh.data), device=self.weight_hh.device)
+        w.hh_T = (self.weight_hh * mask).label("M*W_hh").T
+        w.period = self.unit_periods(self.weight_hh.data)
+        return w
+
+    def step(self, xw_t: Tensor, state: tuple, w, t) -> tuple:
+        (h,) = state
+        a = xw_t + h @ w.hh_T
+        candidate = (a.tanh() if self.nonlinearity == "tanh" else a.relu()).label("h~_t")
+        h_t = where(self.ticking(t, w.period), candidate, h)
+        return (h_t.label("h_t"),)
+
+    @staticmethod
+    def ticking(t, period):
+        """Which units update at step ``t``: (H,) for an int t, (N, H) for per-sequence counts."""
+        if isinstance(t, int):
+            return t % period == 0
+        xp = backend.get_array_module(period)
+        return xp.asarray(t)[:, None] % period[None, :] == 0
+
+    def forward(self, input: Tensor, hx=None, t: int = 0):
+        """One step at time ``t`` (modules with t mod T_i != 0 keep their state)."""
+        return self._single_step(input, hx, t)
+
+    def extra_repr(self) -> str:
+        return super().extra_repr() + f", periods={self.periods}"
+
+
+class ClockworkRNN(RNNBase):
+    """A clockwork RNN layer (stackable, bidirectional, like :class:`nn.RNN`) over
+    :class:`ClockworkRNNCell`; the clock starts at 0 on each forward call (in reverse, at each
+    sequence's own last step). Returns ``(output, h_n)``.
+    """
+
+    cell_class = ClockworkRNNCell
+
+    def __init__(self, input_size: int, hidden_size: int, num_layers: int = 1,
+                 periods=(1, 2, 4, 8), nonlinearity: str = "tanh", bias: bool = True,
+                 batch_first: bool = False, dropout: float = 0.0, bidirectional: bool = False,
+                 device: str | None = None, dtype=None):
+        super().__init__(input_size, hidden_size, num_layers, bias, batch_first, dropout,
+                         bidirectional, 0, device, dtype, periods=tuple(periods),
+                         nonlinearity=nonlinearity)
+        self.periods = tuple(periods)

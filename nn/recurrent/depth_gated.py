@@ -1,0 +1,96 @@
+"""Depth-gated LSTM (Yao, Cohn, Vylomova, Duh & Dyer 2015): a gated highway between the memory
+cells of stacked layers."""
+from __future__ import annotations
+
+from minigrad import Tensor
+
+from .base import affine
+from .layers import RNNBase
+from .peephole import PEEPHOLE_GATES, PeepholeLSTMCell, peek
+
+
+class DepthGatedLSTMCell(PeepholeLSTMCell):
+    """A peephole LSTM step in layer l > 0 that also reads the layer below's cell state
+    C^{l-1}_t at the same step, through a depth gate d_t::
+
+        d_t = sigmoid(x_t W_id^T + b_d + w_cd * C_{t-1} + w_ld * C^{l-1}_t)    depth gate
+        C_t = d_t * C^{l-1}_t + f_t * C_{t-1} + i_t * C~_t
+
+    (x_t = h^{l-1}_t is the layer's input; i_t, f_t, C~_t, o_t, h_t as in
+    :class:`PeepholeLSTMCell`.) Parameters: PeepholeLSTMCell's plus ``weight_id (H, I)``,
+    ``weight_cd (H,)``, ``weight_ld (H,)`` and ``bias_d (H,)``.
+    Called alone: ``cell(x, lower_c, (h, c))`` returns ``(h', c')``.
+    """
+
+    kind = "depth_gated_lstm"
+
+    def __init__(self, input_size: int, hidden_size: int, bias: bool = True,
+                 device: str | None = None, dtype=None, *, peepholes=PEEPHOLE_GATES,
+                 forget_bias: float | None = None):
+        super().__init__(input_size, hidden_size, bias, device, dtype, peepholes=peepholes,
+                         forget_bias=forget_bias)
+        self.weight_id = self.new_parameter((hidden_size, input_size), device, dtype)
+        self.weight_cd = self.new_parameter((hidden_size,), device, dtype)
+        self.weight_ld = self.new_parameter((hidden_size,), device, dtype)
+        if bias:
+            self.bias_d = self.new_parameter((hidden_size,), device, dtype)
+        else:
+            self.register_parameter("bias_d", None)
+
+    def forward(self, input: Tensor, lower_c: Tensor, hx=None):
+        """One step: ``input`` (N, I) or (I,), ``lower_c`` the layer below's C_t, (N, H) or (H,)."""
+        return self._single_step(input, hx, 0, side=lower_c)
+
+    def prepare(self):
+        w = super().prepare()
+        w.id_T = self.weight_id.T
+        return w
+
+    def project_inputs(self, inputs: tuple, w) -> tuple:
+        """(x, C^{l-1}) -> (the gates' input part, the depth gate's, C^{l-1}) for every step."""
+        x, lower_c = inputs
+        return super().project_inputs(x, w), affine(x, w.id_T, self.bias_d), lower_c
+
+    def step(self, xw_t: tuple, state: tuple, w, t) -> tuple:
+        gates_x, depth_x, lower_c = xw_t
+        h, c = state
+        gates = gates_x + h @ w.hh_T
+        i, f, g, o = gates.chunk(4, axis=1)
+        f_t = peek(f, w.peep["f"], c).sigmoid().label("f_t")
+        i_t = peek(i, w.peep["i"], c).sigmoid().label("i_t")
+        C_tilde = g.tanh().label("C~_t")
+        d_t = (depth_x + self.weight_cd * c + self.weight_ld * lower_c).sigmoid().label("d_t")
+        C_t = (d_t * lower_c + f_t * c + i_t * C_tilde).label("C_t")
+        o_t = peek(o, w.peep["o"], C_t).sigmoid().label("o_t")
+        h_t = o_t * C_t.tanh()
+        return self.project(h_t, w).label("h_t"), C_t
+
+
+class DepthGatedLSTM(RNNBase):
+    """Stacked depth-gated LSTM: layer 0 is a :class:`PeepholeLSTMCell` layer, every layer above
+    a :class:`DepthGatedLSTMCell` layer that reads the layer below's C_t at each step (the same
+    direction's, when bidirectional). Parameters follow the LSTM's names per layer and
+    direction (``weight_ih_l1``, ``weight_ci_l0``, ``weight_id_l1``, ``bias_d_l1_reverse``...).
+    Returns ``(output, (h_n, c_n))``.
+    """
+
+    cell_class = DepthGatedLSTMCell
+    collect = (0, 1)  # the layer above reads h and C
+
+    def __init__(self, input_size: int, hidden_size: int, num_layers: int = 2, bias: bool = True,
+                 batch_first: bool = False, dropout: float = 0.0, bidirectional: bool = False,
+                 device: str | None = None, dtype=None, *, peepholes=PEEPHOLE_GATES,
+                 forget_bias: float | None = None):
+        super().__init__(input_size, hidden_size, num_layers, bias, batch_first, dropout,
+                         bidirectional, 0, device, dtype, peepholes=tuple(peepholes),
+                         forget_bias=forget_bias)
+
+    def make_cell(self, layer: int, input_size: int, device, dtype):
+        cell_class = PeepholeLSTMCell if layer == 0 else DepthGatedLSTMCell
+        return cell_class(input_size, self.hidden_size, self.bias, device=device, dtype=dtype,
+                          **self.cell_kwargs)
+
+    def direction_inputs(self, layer: int, direction: int, layer_input: Tensor, below):
+        if layer == 0:
+            return layer_input
+        return layer_input, below[direction][1]

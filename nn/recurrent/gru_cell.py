@@ -1,0 +1,53 @@
+"""The Gated Recurrent Unit (Cho et al. 2014), as PyTorch and cuDNN compute it."""
+from __future__ import annotations
+
+from types import SimpleNamespace
+
+from minigrad import Tensor
+
+from .base import RecurrentCell, affine
+
+
+class GRUCell(RecurrentCell):
+    """One GRU step, PyTorch's equations (gate rows r, z, n)::
+
+        r_t = sigmoid(x_t W_ir^T + b_ir + h_{t-1} W_hr^T + b_hr)         reset gate
+        z_t = sigmoid(x_t W_iz^T + b_iz + h_{t-1} W_hz^T + b_hz)         update gate
+        n_t = tanh(x_t W_in^T + b_in + r_t * (h_{t-1} W_hn^T + b_hn))    candidate
+        h_t = (1 - z_t) * n_t + z_t * h_{t-1}   (computed as n_t + z_t * (h_{t-1} - n_t))
+
+    How this maps to the essay's GRU figure,
+    ``z = sigmoid(W_z.[h, x])``, ``r = sigmoid(W_r.[h, x])``, ``h~ = tanh(W.[r * h, x])``,
+    ``h_t = (1 - z) * h_{t-1} + z * h~``:
+
+    * z is swapped: here z_t weighs the OLD state (Cho et al., PyTorch, Keras); the essay's z
+      weighs the new candidate (Chung et al.). The essay's z is our 1 - z_t; same family of models.
+    * the reset gate acts AFTER the hidden matmul, r * (W_hn h + b_hn), not before it,
+      W (r * h), as PyTorch and cuDNN do (one matmul for all three gates per step).
+    * PyTorch has two biases per gate; the essay's figure has none.
+
+    Parameters: ``weight_ih (3H, I)``, ``weight_hh (3H, H)``, ``bias_ih (3H,)``, ``bias_hh (3H,)``.
+    Call with ``input`` (N, I) or (I,) and optional ``hx``; returns h'.
+    """
+
+    kind = "gru"
+    gates = "rzn"
+
+    def prepare(self):
+        return SimpleNamespace(ih_T=self.weight_ih.T, hh_T=self.weight_hh.T)
+
+    def project_inputs(self, x: Tensor, w) -> Tensor:
+        return affine(x, w.ih_T, self.bias_ih)
+
+    def step(self, xw_t: Tensor, state: tuple, w, t) -> tuple:
+        (h,) = state
+        hw = h @ w.hh_T
+        if self.bias_hh is not None:
+            hw = hw + self.bias_hh
+        x_r, x_z, x_n = xw_t.chunk(3, axis=1)
+        h_r, h_z, h_n = hw.chunk(3, axis=1)
+        r_t = (x_r + h_r).sigmoid().label("r_t")
+        z_t = (x_z + h_z).sigmoid().label("z_t")
+        n_t = (x_n + r_t * h_n).tanh().label("n_t")
+        h_t = n_t + z_t * (h - n_t)
+        return (h_t.label("h_t"),)

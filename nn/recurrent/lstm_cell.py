@@ -1,0 +1,130 @@
+"""The LSTM cell of Olah's "Understanding LSTM Networks", in two forms with the same parameters."""
+from __future__ import annotations
+
+from types import SimpleNamespace
+
+from minigrad import Tensor, concat
+
+from .base import RecurrentCell, affine, summed_bias
+
+FORMS = ("fused", "concat")
+
+
+class LSTMCell(RecurrentCell):
+    """One LSTM step, the essay's six equations::
+
+        f_t  = sigmoid(W_f . [h_{t-1}, x_t] + b_f)      forget gate
+        i_t  = sigmoid(W_i . [h_{t-1}, x_t] + b_i)      input gate
+        C~_t = tanh(W_C . [h_{t-1}, x_t] + b_C)         candidate values
+        C_t  = f_t * C_{t-1} + i_t * C~_t               new cell state
+        o_t  = sigmoid(W_o . [h_{t-1}, x_t] + b_o)      output gate
+        h_t  = o_t * tanh(C_t)
+
+    Parameters are PyTorch's, gate rows in PyTorch's order i, f, g (= C~), o:
+    ``weight_ih (4H, I)``, ``weight_hh (4H, H)``, ``bias_ih (4H,)``, ``bias_hh (4H,)``. The essay's
+    W_f (H x (H+I)) is ``[weight_hh[H:2H] | weight_ih[H:2H]]`` side by side (h first, as in
+    [h_{t-1}, x_t]) and b_f = ``bias_ih[H:2H] + bias_hh[H:2H]``.
+
+    ``form`` picks how the step is computed; both give the same numbers:
+
+    * ``"fused"`` (default, fast): one matmul for all four gates, then one split::
+
+          [i | f | g | o] = x_t W_ih^T + h_{t-1} W_hh^T + b_ih + b_hh
+
+    * ``"concat"``: the essay letter for letter, one (H, H+I) matrix per gate applied to the
+      concatenation [h_{t-1}, x_t]; the matrices are cut from weight_ih and weight_hh and glued
+      with minigrad ops, so the drawn graph shows the concatenations.
+
+    ``forget_bias``: None (PyTorch's uniform init) or a number for the forget gate's bias (see
+    :meth:`set_forget_bias`). ``proj_size > 0`` adds PyTorch's projection
+    h_t = (o_t * tanh(C_t)) W_hr^T with ``weight_hr (proj_size, H)``.
+
+    Call with ``input`` (N, I) or (I,) and optional ``(h, c)``; returns ``(h', c')``.
+    """
+
+    kind = "lstm"
+    gates = "ifgo"
+    state_names = ("h", "c")
+
+    def __init__(self, input_size: int, hidden_size: int, bias: bool = True,
+                 device: str | None = None, dtype=None, *, form: str = "fused",
+                 forget_bias: float | None = None, proj_size: int = 0):
+        if form not in FORMS:
+            raise ValueError(f"{type(self).__name__}: form must be one of {FORMS}, got {form!r}")
+        super().__init__(input_size, hidden_size, bias, device, dtype, proj_size=proj_size)
+        self.form = form
+        if proj_size:
+            self.weight_hr = self.new_parameter((proj_size, hidden_size), device, dtype)
+        self.set_forget_bias(forget_bias)
+
+    # --- hoisted out of the time loop -----------------------------------------------------
+    def prepare(self):
+        w = SimpleNamespace(b=summed_bias(self),
+                            hr_T=self.weight_hr.T if self.proj_size else None)
+        if self.form == "fused":
+            w.ih_T, w.hh_T = self.weight_ih.T, self.weight_hh.T
+        else:
+            w.per_gate = self.concatenated_weights(w.b)
+        return w
+
+    def concatenated_weights(self, b: Tensor | None) -> dict:
+        """The essay's matrices, gate -> (W^T, b): W_f = [W_hf | W_if] of shape (H, H+I)."""
+        W_h = self.weight_hh.chunk(4, axis=0)
+        W_x = self.weight_ih.chunk(4, axis=0)
+        b = b.chunk(4, axis=0) if b is not None else (None,) * 4
+        names = {"i": "W_i", "f": "W_f", "g": "W_C", "o": "W_o"}
+        return {gate: (concat([W_h[k], W_x[k]], axis=1).label(names[gate]).T, b[k])
+                for k, gate in enumerate(self.gates)}
+
+    def project_inputs(self, x: Tensor, w):
+        if self.form == "concat":
+            return x
+        return affine(x, w.ih_T, w.b)
+
+    # --- one step ---------------------------------------------------------------------------
+    def step(self, xw_t: Tensor, state: tuple, w, t) -> tuple:
+        if self.form == "concat":
+            return self.concat_step(xw_t, state, w)
+        h, c = state
+        gates = xw_t + h @ w.hh_T
+        i, f, g, o = gates.chunk(4, axis=1)
+        f_t = f.sigmoid().label("f_t")
+        i_t = i.sigmoid().label("i_t")
+        C_tilde = g.tanh().label("C~_t")
+        C_t = (f_t * c + i_t * C_tilde).label("C_t")
+        o_t = o.sigmoid().label("o_t")
+        h_t = o_t * C_t.tanh()
+        return self.project(h_t, w).label("h_t"), C_t
+
+    def concat_step(self, x_t: Tensor, state: tuple, w) -> tuple:
+        """The same step with one matrix per gate on [h_{t-1}, x_t] (``form="concat"``)."""
+        h, c = state
+        hx = concat([h, x_t], axis=1)
+        f_t = layer(hx, *w.per_gate["f"]).sigmoid().label("f_t")
+        i_t = layer(hx, *w.per_gate["i"]).sigmoid().label("i_t")
+        C_tilde = layer(hx, *w.per_gate["g"]).tanh().label("C~_t")
+        C_t = (f_t * c + i_t * C_tilde).label("C_t")
+        o_t = layer(hx, *w.per_gate["o"]).sigmoid().label("o_t")
+        h_t = o_t * C_t.tanh()
+        return self.project(h_t, w).label("h_t"), C_t
+
+    @staticmethod
+    def project(h: Tensor, w) -> Tensor:
+        """PyTorch's LSTM projection h W_hr^T (identity when proj_size == 0)."""
+        return h if w.hr_T is None else h @ w.hr_T
+
+    def extra_repr(self) -> str:
+        text = super().extra_repr()
+        if self.proj_size:
+            text += f", proj_size={self.proj_size}"
+        if self.form != "fused":
+            text += f", form={self.form!r}"
+        if self.forget_bias is not None:
+            text += f", forget_bias={self.forget_bias}"
+        return text
+
+
+def layer(hx: Tensor, W_T: Tensor, b: Tensor | None) -> Tensor:
+    """One of the essay's yellow boxes before its nonlinearity: W . [h_{t-1}, x_t] + b."""
+    y = hx @ W_T
+    return y if b is None else y + b

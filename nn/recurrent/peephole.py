@@ -1,0 +1,70 @@
+"""LSTM with peephole connections (Gers & Schmidhuber 2000): the gates look at the cell state."""
+from __future__ import annotations
+
+from minigrad import Tensor
+
+from .lstm_cell import LSTMCell
+
+PEEPHOLE_GATES = ("i", "f", "o")
+
+
+class PeepholeLSTMCell(LSTMCell):
+    """An LSTM step whose gates also see the cell state through diagonal peepholes::
+
+        i_t  = sigmoid(W_i . [h_{t-1}, x_t] + b_i + w_ci * C_{t-1})
+        f_t  = sigmoid(W_f . [h_{t-1}, x_t] + b_f + w_cf * C_{t-1})
+        C~_t = tanh(W_C . [h_{t-1}, x_t] + b_C)
+        C_t  = f_t * C_{t-1} + i_t * C~_t
+        o_t  = sigmoid(W_o . [h_{t-1}, x_t] + b_o + w_co * C_t)     (the NEW cell state)
+        h_t  = o_t * tanh(C_t)
+
+    The essay draws the peephole as part of the concatenation, W_f . [C_{t-1}, h_{t-1}, x_t];
+    here, as in Gers et al., Greff et al., ONNX and TensorFlow, each peephole is a vector
+    (a diagonal matrix): 3H extra parameters, not 3H^2.
+
+    ``peepholes`` picks the gates that get one ("many papers will give some peepholes and not
+    others"): any of ``("i", "f", "o")``. Parameters: LSTMCell's plus ``weight_ci``,
+    ``weight_cf``, ``weight_co`` (H,) for the chosen gates, drawn from U(-1/sqrt(H), 1/sqrt(H))
+    like the rest. With every peephole at zero this is exactly :class:`LSTMCell`.
+    """
+
+    kind = "peephole_lstm"
+
+    def __init__(self, input_size: int, hidden_size: int, bias: bool = True,
+                 device: str | None = None, dtype=None, *, peepholes=PEEPHOLE_GATES,
+                 forget_bias: float | None = None, proj_size: int = 0):
+        unknown = [g for g in peepholes if g not in PEEPHOLE_GATES]
+        if isinstance(peepholes, str) or unknown:
+            raise ValueError(f"{type(self).__name__}: peepholes must be a tuple of gates from "
+                             f"{PEEPHOLE_GATES}, got {peepholes!r}")
+        super().__init__(input_size, hidden_size, bias, device, dtype, forget_bias=forget_bias,
+                         proj_size=proj_size)
+        self.peepholes = tuple(g for g in PEEPHOLE_GATES if g in peepholes)
+        for gate in self.peepholes:
+            setattr(self, f"weight_c{gate}", self.new_parameter((hidden_size,), device, dtype))
+
+    def prepare(self):
+        w = super().prepare()
+        w.peep = {g: getattr(self, f"weight_c{g}") if g in self.peepholes else None
+                  for g in PEEPHOLE_GATES}
+        return w
+
+    def step(self, xw_t: Tensor, state: tuple, w, t) -> tuple:
+        h, c = state
+        gates = xw_t + h @ w.hh_T
+        i, f, g, o = gates.chunk(4, axis=1)
+        f_t = peek(f, w.peep["f"], c).sigmoid().label("f_t")
+        i_t = peek(i, w.peep["i"], c).sigmoid().label("i_t")
+        C_tilde = g.tanh().label("C~_t")
+        C_t = (f_t * c + i_t * C_tilde).label("C_t")
+        o_t = peek(o, w.peep["o"], C_t).sigmoid().label("o_t")
+        h_t = o_t * C_t.tanh()
+        return self.project(h_t, w).label("h_t"), C_t
+
+    def extra_repr(self) -> str:
+        return super().extra_repr() + f", peepholes={self.peepholes}"
+
+
+def peek(preactivation: Tensor, w_c: Tensor | None, C: Tensor) -> Tensor:
+    """A gate's pre-activation plus its peephole term w_c * C (unchanged without a peephole)."""
+    return preactivation if w_c is None else preactivation + w_c * C

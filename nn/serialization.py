@@ -1,0 +1,145 @@
+"""Checkpoints: ``save(obj, path)`` / ``load(path)`` in NumPy's ``.npz`` format, without pickle.
+
+``obj`` is a state dict, an optimizer state, or nested dicts/lists of those with plain numbers,
+strings, booleans and None (e.g. ``{"model": ..., "optim": ..., "step": 10}``). Each array is
+one ``.npz`` entry named by its path of keys (``"model/weight"``); everything else, and the
+shape of the nesting, is JSON in the reserved entry ``__minigrad__``. Nothing is executed on
+load, so a checkpoint from an untrusted source is only data.
+
+Writing is atomic: a temporary file in the same directory is written, flushed to disk and
+renamed over ``path`` (``os.replace``), so a crash or error mid-save leaves the old file whole.
+"""
+from __future__ import annotations
+
+import contextlib
+import json
+import os
+import tempfile
+
+from minigrad import Tensor, backend
+
+RESERVED = "__minigrad__"
+FORMAT_VERSION = 1
+
+
+def save(obj, path: str | os.PathLike) -> None:
+    """Write ``obj`` to ``path`` (exactly that name; ``.npz`` is the usual suffix)."""
+    arrays: dict = {}
+    tree = _encode(obj, (), arrays)
+    header = json.dumps({"format": FORMAT_VERSION, "tree": tree})
+    arrays[RESERVED] = backend.asarray(header, device="cpu")
+    _write_atomically(os.fspath(path), arrays)
+
+
+def load(path: str | os.PathLike, device: str | None = None):
+    """Read what :func:`save` wrote. Tensors come back as minigrad Tensors on ``device``
+    (default: the default device), arrays as arrays, numbers and strings as themselves.
+
+    Raises ``FileNotFoundError`` for a missing file and ``ValueError`` naming the path for a
+    file that is truncated, corrupt, or not a minigrad checkpoint.
+    """
+    path = os.fspath(path)
+    if not os.path.exists(path):
+        raise FileNotFoundError(f"nn.load: no checkpoint at {path!r}")
+    arrays = backend.load_npz(path)
+    if RESERVED not in arrays:
+        raise ValueError(f"nn.load: {path!r} is an .npz file but not a minigrad checkpoint "
+                         f"(it has no {RESERVED!r} entry)")
+    try:
+        header = json.loads(str(arrays.pop(RESERVED).item()))
+        if header.get("format") != FORMAT_VERSION:
+            raise ValueError(f"unknown format version {header.get('format')!r}")
+        return _decode(header["tree"], arrays, backend.check_device(device))
+    except (ValueError, KeyError, TypeError, AttributeError) as err:
+        raise ValueError(f"nn.load: {path!r} is damaged or not a minigrad checkpoint: {err}") from err
+
+
+# --- the JSON tree: containers are tagged objects, arrays are references to entries -----------
+def _encode(obj, keys: tuple, arrays: dict):
+    if isinstance(obj, Tensor):
+        return {"tensor": _store(obj.data, keys, arrays)}
+    if backend.is_array(obj):
+        return {"array": _store(obj, keys, arrays)}
+    if obj is None or isinstance(obj, (bool, int, float, str)):
+        return obj
+    if isinstance(obj, dict):
+        items = []
+        for k, v in obj.items():
+            if not isinstance(k, (str, int)):
+                raise TypeError(f"nn.save: dict keys must be str or int, got {type(k).__name__} "
+                                f"{k!r} at {_where(keys)}")
+            items.append([k, _encode(v, keys + (str(k),), arrays)])
+        return {"dict": items}
+    if isinstance(obj, (list, tuple)):
+        kind = "list" if isinstance(obj, list) else "tuple"
+        return {kind: [_encode(v, keys + (str(i),), arrays) for i, v in enumerate(obj)]}
+    raise TypeError(f"nn.save: cannot store a {type(obj).__name__} at {_where(keys)} (expected "
+                    f"Tensors, arrays, dicts, lists, tuples, numbers, strings, booleans or None)")
+
+
+def _where(keys: tuple) -> str:
+    return "/".join(keys) or "the top level"
+
+
+def _store(array, keys: tuple, arrays: dict) -> str:
+    """Add ``array`` under its key path (made unique if two paths flatten to the same name)."""
+    name = "/".join(keys) or "data"
+    unique, n = name, 1
+    while unique in arrays or unique == RESERVED:
+        unique, n = f"{name}~{n}", n + 1
+    arrays[unique] = array
+    return unique
+
+
+def _decode(node, arrays: dict, device: str):
+    if not isinstance(node, dict):
+        return node
+    (kind, body), = node.items()
+    if kind == "tensor":
+        return Tensor(arrays[body], device=device)
+    if kind == "array":
+        return backend.to_device(arrays[body], device)
+    if kind == "dict":
+        return {k: _decode(v, arrays, device) for k, v in body}
+    if kind == "list":
+        return [_decode(v, arrays, device) for v in body]
+    if kind == "tuple":
+        return tuple(_decode(v, arrays, device) for v in body)
+    raise ValueError(f"unknown entry kind {kind!r}")
+
+
+# --- atomic write --------------------------------------------------------------------------
+def _write_atomically(path: str, arrays: dict) -> None:
+    directory = os.path.dirname(os.path.abspath(path))
+    fd, tmp = tempfile.mkstemp(dir=directory, prefix=f".{os.path.basename(path)}.", suffix=".tmp")
+    try:
+        with os.fdopen(fd, "wb") as f:
+            backend.save_npz(f, arrays)
+            f.flush()
+            os.fsync(f.fileno())
+        os.chmod(tmp, 0o666 & ~_umask())
+        os.replace(tmp, path)
+    except BaseException:
+        with contextlib.suppress(OSError):
+            os.unlink(tmp)
+        raise
+    _fsync_directory(directory)
+
+
+def _umask() -> int:
+    mask = os.umask(0)
+    os.umask(mask)
+    return mask
+
+
+def _fsync_directory(directory: str) -> None:
+    """Make the rename itself durable (POSIX); not possible on every OS, so best effort."""
+    with contextlib.suppress(OSError, AttributeError):
+        fd = os.open(directory, os.O_RDONLY)
+        try:
+            os.fsync(fd)
+        finally:
+            os.close(fd)
+
+
+__all__ = ["save", "load"]

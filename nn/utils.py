@@ -1,0 +1,65 @@
+"""Gradient utilities: clipping by global norm or by value.
+
+Both replace ``p.grad`` with a new Tensor and never write into the old gradient's array
+(gradient tensors may be shared between parameters).
+"""
+from __future__ import annotations
+
+import math
+from typing import Iterable
+
+from minigrad import Tensor, backend
+
+
+def _with_grads(parameters) -> list:
+    params = [parameters] if isinstance(parameters, Tensor) else list(parameters)
+    return [p for p in params if p.grad is not None]
+
+
+def _norm(g, q: float) -> float:
+    xp = backend.get_array_module(g)
+    if q == math.inf:
+        return float(xp.abs(g).max()) if g.size else 0.0
+    return float((xp.abs(g) ** q).sum()) ** (1.0 / q)
+
+
+def _new_grad(old: Tensor, array) -> Tensor:
+    return Tensor(array, device=old.device)
+
+
+def clip_grad_norm_(parameters: Iterable[Tensor] | Tensor, max_norm: float,
+                    norm_type: float = 2.0, error_if_nonfinite: bool = False) -> Tensor:
+    """Scale all gradients together so that their joint norm is at most ``max_norm``.
+
+    ||g|| = (sum_p ||g_p||_q^q)^(1/q) over every parameter's gradient (q = ``norm_type``;
+    ``float("inf")`` gives max |g|); each g_p becomes g_p * min(1, max_norm / (||g|| + 1e-6)).
+    Returns ||g|| (before clipping), as a 0-d Tensor.
+    """
+    params = _with_grads(parameters)
+    q = float(norm_type)
+    if not params:
+        return Tensor(0.0)
+    norms = [_norm(p.grad.data, q) for p in params]
+    total = max(norms) if q == math.inf else sum(n ** q for n in norms) ** (1.0 / q)
+    if error_if_nonfinite and not math.isfinite(total):
+        raise RuntimeError(f"clip_grad_norm_: the total norm of order {norm_type} of the gradients "
+                           f"is {total}; set error_if_nonfinite=False to clip anyway")
+    scale = min(1.0, max_norm / (total + 1e-6))
+    for p in params:
+        p.grad = _new_grad(p.grad, p.grad.data * scale)
+    first = params[0].grad
+    return Tensor(total, dtype=first.dtype, device=first.device)
+
+
+def clip_grad_value_(parameters: Iterable[Tensor] | Tensor, clip_value: float) -> None:
+    """Clip every gradient element into [-clip_value, clip_value]."""
+    for p in _with_grads(parameters):
+        g = p.grad.data
+        p.grad = _new_grad(p.grad, backend.get_array_module(g).clip(g, -clip_value, clip_value))
+
+
+from .recurrent.tbptt import (GraphGrowthWarning, detach_state,  # noqa: E402  (truncated BPTT)
+                              set_graph_growth_warning)
+
+__all__ = ["clip_grad_norm_", "clip_grad_value_", "detach_state", "set_graph_growth_warning",
+           "GraphGrowthWarning"]

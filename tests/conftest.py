@@ -1,0 +1,36 @@
+"""Fixtures shared by the whole test suite.
+
+``device`` parametrizes a test over the devices minigrad can use: ``"cpu"`` always, ``"cuda"``
+(marked ``cuda``) only when CuPy sees a GPU; elsewhere the CUDA case is reported as skipped.
+"""
+from __future__ import annotations
+
+import pytest
+
+import minigrad
+
+_NO_GPU = "needs CuPy and a GPU (minigrad.cuda_available() is False)"
+
+DEVICES = [
+    "cpu",
+    pytest.param("cuda", marks=[pytest.mark.cuda,
+                                pytest.mark.skipif(not minigrad.cuda_available(), reason=_NO_GPU)]),
+]
+
+
+@pytest.fixture(params=DEVICES)
+def device(request) -> str:
+    """Each available device name in turn."""
+    return request.param
+
+
+@pytest.fixture(autouse=True)
+def _restore_engine_state():
+    """Leave the default device and grad mode as each test found them."""
+    device = minigrad.get_default_device()
+    grad_enabled = minigrad.is_grad_enabled()
+    yield
+    minigrad.set_default_device(device)
+    if minigrad.is_grad_enabled() != grad_enabled:
+        minigrad.function.STATE.grad_enabled = grad_enabled
+        raise AssertionError("a test left grad mode switched; no_grad/enable_grad must restore it")

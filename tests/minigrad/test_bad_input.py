@@ -1,0 +1,81 @@
+"""Bad input raises ValueError / TypeError / IndexError naming the op and the shapes or dtypes,
+where the bad value enters."""
+import numpy as np
+import pytest
+
+import minigrad as mg
+
+x23 = mg.ones(2, 3)
+BAD = [
+    ("add: broadcast", lambda: x23 + mg.ones(4), ValueError, r"^add:.*\(2, 3\).*\(4,\)"),
+    ("mul: broadcast", lambda: x23 * mg.ones(3, 2), ValueError, r"^mul:.*\(2, 3\).*\(3, 2\)"),
+    ("maximum: broadcast", lambda: x23.maximum(mg.ones(2)), ValueError, r"^maximum:.*\(2, 3\).*\(2,\)"),
+    ("where: broadcast", lambda: mg.where(np.ones(2, bool), x23, x23), ValueError, r"^where:.*\(2, 3\)"),
+    ("matmul: inner", lambda: x23 @ mg.ones(2, 3), ValueError, r"^matmul:.*\(2, 3\) @ \(2, 3\)"),
+    ("matmul: batch", lambda: mg.ones(2, 2, 3) @ mg.ones(3, 3, 4), ValueError, r"^matmul:.*\(2, 2, 3\).*\(3, 3, 4\)"),
+    ("matmul: 0-d", lambda: x23 @ mg.tensor(2.0), ValueError, r"^matmul:.*\(2, 3\).*\(\)"),
+    ("concat: shapes", lambda: mg.concat([x23, mg.ones(3, 3)], axis=1), ValueError, r"^concat:.*\(2, 3\), \(3, 3\)"),
+    ("concat: ndim", lambda: mg.concat([x23, mg.ones(3)]), ValueError, r"^concat:.*\(2, 3\), \(3,\)"),
+    ("concat: empty", lambda: mg.concat([]), ValueError, r"^concat:"),
+    ("stack: shapes", lambda: mg.stack([x23, mg.ones(3, 2)]), ValueError, r"^stack:.*\(2, 3\), \(3, 2\)"),
+    ("reshape", lambda: x23.reshape(4, 2), ValueError, r"^reshape:.*\(2, 3\)"),
+    ("broadcast_to", lambda: x23.broadcast_to((3, 3)), ValueError, r"^broadcast_?to:.*\(2, 3\)"),
+    ("split: sizes", lambda: x23.split([1, 2]), ValueError, r"^split:.*\[1, 2\].*\(2, 3\)"),
+    ("split: size 0", lambda: x23.split(0), ValueError, r"^split:.*0"),
+    ("chunk: 0 chunks", lambda: x23.chunk(0), ValueError, r"^chunk:.*0"),
+    ("getitem: out of range", lambda: x23[5], IndexError, r"^getitem:.*5.*\(2, 3\)"),
+    ("clip: bound shape", lambda: x23.clip(np.ones((3, 1))), ValueError, r"^clip:.*\(2, 3\)"),
+]
+BAD_AXIS = [
+    ("sum", lambda: x23.sum(axis=2)),
+    ("mean", lambda: x23.mean(axis=(0, -3))),
+    ("max", lambda: x23.max(axis=-3)),
+    ("min", lambda: x23.min(axis=5)),
+    ("softmax", lambda: x23.softmax(axis=2)),
+    ("log_softmax", lambda: mg.log_softmax(x23, axis=-3)),
+    ("logsumexp", lambda: x23.logsumexp(axis=(0, 2))),
+    ("concat", lambda: mg.concat([x23, x23], axis=2)),
+    ("stack", lambda: mg.stack([x23, x23], axis=4)),
+    ("split", lambda: x23.split(1, axis=2)),
+    ("chunk", lambda: x23.chunk(2, axis=-3)),
+    ("unbind", lambda: x23.unbind(axis=2)),
+    ("squeeze", lambda: x23.squeeze(2)),
+    ("expand_dims", lambda: x23.expand_dims(3)),
+    ("transpose", lambda: x23.transpose(0, 0)),
+    ("transpose", lambda: x23.transpose(0, 2)),
+]
+
+
+@pytest.mark.parametrize("name, make, error, pattern", BAD, ids=[b[0] for b in BAD])
+def test_bad_input_names_the_op_and_shapes(name, make, error, pattern):
+    with pytest.raises(error, match=pattern):
+        make()
+
+
+@pytest.mark.parametrize("op, make", BAD_AXIS, ids=[f"{b[0]}-{i}" for i, b in enumerate(BAD_AXIS)])
+def test_a_bad_axis_names_the_op(op, make):
+    with pytest.raises(ValueError, match=rf"^{op}: .*axis|^{op}: .*axes"):
+        make()
+
+
+def test_a_repeated_axis_is_an_error():
+    with pytest.raises(ValueError, match=r"^sum: repeated axis"):
+        x23.sum(axis=(1, -1))
+
+
+def test_softmax_wants_one_axis():
+    with pytest.raises(TypeError, match=r"^softmax: axis must be one int"):
+        x23.softmax(axis=(0, 1))
+
+
+def test_max_of_an_empty_tensor():
+    with pytest.raises(ValueError, match=r"^max: .*empty.*\(0, 2\)"):
+        mg.ones(0, 2).max()
+
+
+def test_failed_op_records_nothing_and_leaves_inputs_unchanged():
+    x = mg.tensor(np.ones((2, 3)), requires_grad=True)
+    with pytest.raises(ValueError):
+        x + mg.ones(4, dtype=mg.float64)
+    assert x.grad is None and x.is_leaf
+    np.testing.assert_array_equal(x.numpy(), np.ones((2, 3)))

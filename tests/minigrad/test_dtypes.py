@@ -1,0 +1,139 @@
+"""Dtype rules: no silent float promotion, constants take the tensor's dtype, gradients keep the
+dtype of their input, only floating-point tensors take gradients."""
+import operator
+
+import numpy as np
+import pytest
+
+import minigrad as mg
+
+BINARY = {
+    "add": operator.add,
+    "sub": operator.sub,
+    "mul": operator.mul,
+    "div": operator.truediv,
+    "pow": operator.pow,
+    "maximum": lambda a, b: a.maximum(b),
+    "minimum": lambda a, b: a.minimum(b),
+    "where": lambda a, b: mg.where(np.array([True, False]), a, b),
+    "matmul": operator.matmul,
+    "concat": lambda a, b: mg.concat([a, b]),
+    "stack": lambda a, b: mg.stack([a, b]),
+}
+SCALAR_FORMS = {
+    "x + c": lambda x, c: x + c, "c + x": lambda x, c: c + x,
+    "x - c": lambda x, c: x - c, "c - x": lambda x, c: c - x,
+    "x * c": lambda x, c: x * c, "c * x": lambda x, c: c * x,
+    "x / c": lambda x, c: x / c, "c / x": lambda x, c: c / x,
+    "x ** c": lambda x, c: x ** c, "c ** x": lambda x, c: c ** x,
+    "maximum": lambda x, c: x.maximum(c), "minimum": lambda x, c: x.minimum(c),
+    "where(x, c)": lambda x, c: mg.where(np.array([True, False]), x, c),
+    "where(c, x)": lambda x, c: mg.where(np.array([True, False]), c, x),
+}
+CONSTANTS = {
+    "python float": 1.5, "python int": 2, "numpy float64": np.float64(1.5),
+    "numpy float64 array": np.array([1.5, 0.5]), "numpy int array": np.array([2, 3]),
+}
+
+
+@pytest.mark.parametrize("op", sorted(BINARY))
+@pytest.mark.parametrize("first, second", [("float32", "float64"), ("float64", "float32"),
+                                           ("float16", "float32")])
+def test_two_float_dtypes_are_an_error_naming_both(op, first, second):
+    a = mg.tensor(np.array([1.0, 2.0], dtype=first), requires_grad=True)
+    b = mg.tensor(np.array([3.0, 4.0], dtype=second))
+    with pytest.raises(TypeError, match=rf"^{op}:(?=.*{first})(?=.*{second})"):
+        BINARY[op](a, b)
+
+
+@pytest.mark.parametrize("form", sorted(SCALAR_FORMS))
+@pytest.mark.parametrize("constant", sorted(CONSTANTS))
+@pytest.mark.parametrize("dtype", ["float32", "float64"])
+def test_constants_take_the_tensors_dtype(form, constant, dtype):
+    x = mg.tensor(np.array([0.5, 2.0], dtype=dtype), requires_grad=True)
+    y = SCALAR_FORMS[form](x, CONSTANTS[constant])
+    assert y.dtype == np.dtype(dtype)
+    y.sum().backward()
+    assert x.grad.dtype == np.dtype(dtype)
+
+
+NUMPY_BINARY = {"add": np.add, "sub": np.subtract, "mul": np.multiply, "div": np.divide,
+                "maximum": np.maximum, "minimum": np.minimum,
+                "where": lambda a, b: np.where(np.array([True, False]), a, b)}
+
+
+@pytest.mark.parametrize("op", sorted(NUMPY_BINARY))
+@pytest.mark.parametrize("int_dtype", ["int64", "int32", "bool"])
+@pytest.mark.parametrize("swap", [False, True])
+def test_an_integer_or_bool_tensor_is_cast_to_the_float_dtype(op, int_dtype, swap):
+    x = mg.tensor(np.array([0.5, 2.0], dtype=np.float32), requires_grad=True)
+    n = mg.tensor(np.array([1, 3]).astype(int_dtype))
+    operands = (n, x) if swap else (x, n)
+    y = BINARY[op](*operands)
+    assert y.dtype == mg.float32
+    expected = NUMPY_BINARY[op](*(t.numpy().astype(np.float32) for t in operands))
+    np.testing.assert_array_equal(y.numpy(), expected)
+    y.sum().backward()
+    assert x.grad.dtype == mg.float32
+
+
+def test_numpy_array_on_the_left_still_gives_a_tensor_of_the_tensors_dtype():
+    x = mg.tensor([1.0, 2.0])
+    y = np.array([2.0, 3.0]) * x
+    assert isinstance(y, mg.Tensor) and y.dtype == mg.float32
+    np.testing.assert_array_equal(y.numpy(), [2.0, 6.0])
+
+
+def test_python_floats_default_to_float32_and_float64_arrays_stay_float64():
+    assert mg.tensor([1.0, 2.0]).dtype == mg.float32
+    assert mg.tensor(1.5).dtype == mg.float32
+    assert mg.tensor(np.array([1.0])).dtype == mg.float64
+    assert mg.tensor(np.array([1.0]), dtype="float32").dtype == mg.float32
+    assert mg.tensor([1, 2]).dtype.kind == "i"
+    assert mg.ones(2).dtype == mg.zeros(2).dtype == mg.randn(2).dtype == mg.float32
+
+
+def test_gradients_keep_their_inputs_dtype_through_a_graph():
+    x = mg.tensor(np.linspace(0.1, 1.0, 6, dtype=np.float32).reshape(2, 3), requires_grad=True)
+    w = mg.tensor(np.ones((3, 2), dtype=np.float32), requires_grad=True)
+    y = ((x @ w).tanh() * 2.0 + x.sum(axis=1, keepdims=True).exp() / 3.0) ** 2
+    loss = y.softmax(axis=-1).log().mean() + np.float64(0.5) * y.max()
+    assert loss.dtype == mg.float32
+    loss.backward()
+    assert x.grad.dtype == w.grad.dtype == mg.float32
+
+
+def test_cast_is_differentiable_and_sends_the_gradient_back_in_the_inputs_dtype():
+    x = mg.tensor([1.0, 2.0], requires_grad=True)
+    y = x.to(dtype=mg.float64) * mg.tensor(np.array([3.0, 4.0]))
+    assert y.dtype == mg.float64
+    y.sum().backward()
+    assert x.grad.dtype == mg.float32
+    np.testing.assert_array_equal(x.grad.numpy(), [3.0, 4.0])
+    assert x.double().dtype == mg.float64 and x.double().float().dtype == mg.float32
+    assert x.to(dtype="float32") is x
+
+
+@pytest.mark.parametrize("dtype", ["int64", "int32", "bool"])
+def test_only_floating_point_tensors_can_require_grad(dtype):
+    with pytest.raises(TypeError, match=rf"floating-point.*{dtype}.*\(2,\)"):
+        mg.tensor(np.array([1, 0]).astype(dtype), requires_grad=True)
+    with pytest.raises(TypeError, match=dtype):
+        mg.tensor(np.array([1, 0]).astype(dtype)).requires_grad_()
+
+
+def test_comparisons_return_tensors_without_gradient():
+    x = mg.tensor([1.0, 2.0, 3.0], requires_grad=True)
+    for result in (x < 2.0, x <= 2.0, x > x * 0.5, x >= 2.0, x == 2.0, x != 2.0):
+        assert isinstance(result, mg.Tensor)
+        assert result.dtype == mg.bool_ and not result.requires_grad and result.grad_fn is None
+    np.testing.assert_array_equal((x > 1.5).numpy(), [False, True, True])
+    np.testing.assert_array_equal((x == mg.tensor([1.0, 0.0, 3.0])).numpy(), [True, False, True])
+
+
+def test_asking_for_the_gradient_of_an_integer_tensor_is_refused():
+    x = mg.tensor([1.0, 2.0], requires_grad=True)
+    n = mg.tensor(np.array([1, 2]))
+    loss = (x * n).sum()
+    with pytest.raises(ValueError, match=r"^grad: input 1 .*int64.*not require grad"):
+        mg.grad(loss, [x, n])

@@ -1,0 +1,191 @@
+"""Documented choices where ops could reasonably differ, and numerical stability."""
+import warnings
+
+import numpy as np
+import pytest
+import torch
+
+import minigrad as mg
+from op_cases import torch_index
+
+
+def leaf(array, device="cpu"):
+    return mg.tensor(np.asarray(array, dtype=np.float64), device=device, requires_grad=True)
+
+
+def grads_of(fn, array, weights, device="cpu"):
+    x = leaf(array, device)
+    (fn(x) * mg.tensor(weights, device=device)).sum().backward()
+    return x.grad.numpy()
+
+
+def torch_grads_of(fn, array, weights):
+    t = torch.tensor(array, requires_grad=True)
+    (fn(t) * torch.from_numpy(weights)).sum().backward()
+    return t.grad.numpy()
+
+
+# --- max/min split the gradient evenly among ties (torch.amax / amin) -------------------------
+TIES = np.array([[1.0, 3.0, 3.0], [2.0, 2.0, 2.0], [0.0, -1.0, 0.0]])
+
+
+@pytest.mark.parametrize("name, torch_fn", [("max", torch.amax), ("min", torch.amin)])
+@pytest.mark.parametrize("axis", [None, 0, 1, (0, 1)])
+def test_reductions_split_the_gradient_evenly_among_ties(name, torch_fn, axis, device):
+    x = leaf(TIES, device)
+    getattr(x, name)(axis=axis).sum().backward()
+    t = torch.tensor(TIES, requires_grad=True)
+    (torch_fn(t) if axis is None else torch_fn(t, dim=axis)).sum().backward()
+    np.testing.assert_array_equal(x.grad.numpy(), t.grad.numpy())
+
+
+def test_max_of_a_row_of_equal_values_shares_one_gradient():
+    x = leaf([[2.0, 2.0, 2.0, 1.0]])
+    x.max(axis=1).sum().backward()
+    np.testing.assert_allclose(x.grad.numpy(), [[1 / 3, 1 / 3, 1 / 3, 0.0]])
+
+
+@pytest.mark.parametrize("name, torch_fn", [("maximum", torch.maximum), ("minimum", torch.minimum)])
+def test_elementwise_maximum_minimum_split_ties_in_half(name, torch_fn):
+    a, b = np.array([1.0, 2.0, 3.0]), np.array([1.0, 5.0, 0.0])
+    x, y = leaf(a), leaf(b)
+    getattr(x, name)(y).sum().backward()
+    ta, tb = torch.tensor(a, requires_grad=True), torch.tensor(b, requires_grad=True)
+    torch_fn(ta, tb).sum().backward()
+    np.testing.assert_array_equal(x.grad.numpy(), ta.grad.numpy())
+    np.testing.assert_array_equal(y.grad.numpy(), tb.grad.numpy())
+
+
+# --- split / chunk follow PyTorch ----------------------------------------------------------
+@pytest.mark.parametrize("length, size", [(6, 2), (7, 3), (5, 5), (4, 9), (5, 1)])
+def test_split_by_an_int_means_the_piece_size(length, size):
+    pieces = mg.arange(length).split(size)
+    expected = torch.arange(length).split(size)
+    assert [p.tolist() for p in pieces] == [e.tolist() for e in expected]
+
+
+@pytest.mark.parametrize("length, chunks", [(6, 4), (7, 3), (5, 5), (2, 4), (10, 3)])
+def test_chunk_makes_at_most_n_pieces_like_torch(length, chunks):
+    pieces = mg.arange(length).chunk(chunks)
+    expected = torch.arange(length).chunk(chunks)
+    assert [p.tolist() for p in pieces] == [e.tolist() for e in expected]
+
+
+def test_split_gradient_for_pieces_that_were_not_used():
+    x = leaf(np.arange(6.0))
+    first, _, third = x.split(2)
+    (first * 2.0 + third).sum().backward()
+    np.testing.assert_array_equal(x.grad.numpy(), [2.0, 2.0, 0.0, 0.0, 1.0, 1.0])
+
+
+# --- transpose ---------------------------------------------------------------------------------
+def test_dot_T_reverses_all_axes_like_numpy():
+    a = np.arange(24.0).reshape(2, 3, 4)
+    assert leaf(a).T.shape == (4, 3, 2)
+    np.testing.assert_array_equal(leaf(a).T.numpy(), a.T)
+    np.testing.assert_array_equal(leaf(a).transpose().numpy(), a.transpose())
+    np.testing.assert_array_equal(leaf(a).transpose(1, 2, 0).numpy(), a.transpose(1, 2, 0))
+    np.testing.assert_array_equal(leaf(a).transpose((2, 0, 1)).numpy(), a.transpose(2, 0, 1))
+
+
+# --- indexing --------------------------------------------------------------------------------------
+def test_repeated_integer_indices_accumulate_their_gradients(device):
+    x = leaf(np.arange(4.0), device)
+    x[np.array([0, 2, 2, 2, 0])].sum().backward()
+    np.testing.assert_array_equal(x.grad.numpy(), [2.0, 0.0, 3.0, 0.0])
+
+
+def test_repeated_pairs_of_indices_accumulate(device):
+    x = leaf(np.zeros((2, 3)), device)
+    weights = np.array([1.0, 10.0, 100.0])
+    (x[np.array([1, 1, 0]), np.array([2, 2, 0])] * mg.tensor(weights, device=device)).sum().backward()
+    np.testing.assert_array_equal(x.grad.numpy(), [[100.0, 0.0, 0.0], [0.0, 0.0, 11.0]])
+
+
+@pytest.mark.parametrize("index", [
+    [2, 0, 2],
+    mg.tensor(np.array([1, 1, 0])),
+    (mg.tensor(np.array([True, False, True])), 1),
+], ids=["list", "int tensor", "bool tensor"])
+def test_lists_and_tensors_work_as_indexes(index):
+    a = np.arange(9.0).reshape(3, 3)
+    raw = tuple(i.numpy() if isinstance(i, mg.Tensor) else i for i in index) if isinstance(index, tuple) \
+        else (index.numpy() if isinstance(index, mg.Tensor) else np.array(index))
+    weights = np.random.default_rng(0).standard_normal(a[raw].shape)
+    np.testing.assert_array_equal(leaf(a)[index].numpy(), a[raw])
+    np.testing.assert_allclose(grads_of(lambda x: x[index], a, weights),
+                               torch_grads_of(lambda t: t[torch_index(raw)], a, weights))
+
+
+@pytest.mark.parametrize("index", [slice(None, None, -1), (slice(None), slice(3, 0, -2)),
+                                   (Ellipsis, slice(None, None, -3)), (slice(-1, None, -1), 0)])
+def test_negative_slice_steps_match_numpy_and_gradcheck(index):
+    a = np.random.default_rng(0).standard_normal((3, 4))
+    np.testing.assert_array_equal(leaf(a)[index].numpy(), a[index])
+    assert mg.gradcheck(lambda x: x[index], [leaf(a)])
+
+
+def test_a_boolean_mask_that_does_not_fit_names_both_shapes():
+    with pytest.raises(IndexError, match=r"\(2,\).*\(3, 3\)"):
+        leaf(np.ones((3, 3)))[np.array([True, False])]
+
+
+# --- sigmoid computed as (1 + tanh(x/2)) / 2 (never overflows) ------------------------------
+def test_sigmoid_is_the_tanh_form():
+    a = np.linspace(-30.0, 30.0, 13)
+    np.testing.assert_allclose(mg.tensor(a).sigmoid().numpy(), (1.0 + np.tanh(a / 2.0)) / 2.0, rtol=0, atol=0)
+
+
+# --- numerical stability at +-1e4 --------------------------------------------------------------
+EXTREME = np.array([[1e4, -1e4, 0.0, 3.0], [-1e4, -1e4 + 1.0, -1e4, -1e4], [1e4, 1e4, 1e4 - 2.0, 5.0]])
+STABLE = [
+    ("softmax", lambda x: mg.softmax(x, -1), lambda t: torch.softmax(t, -1)),
+    ("log_softmax", lambda x: mg.log_softmax(x, -1), lambda t: torch.log_softmax(t, -1)),
+    ("log_softmax axis 0", lambda x: x.log_softmax(0), lambda t: torch.log_softmax(t, 0)),
+    ("logsumexp", lambda x: mg.logsumexp(x, axis=1), lambda t: torch.logsumexp(t, 1)),
+    ("logsumexp all", lambda x: x.logsumexp(), lambda t: torch.logsumexp(t, (0, 1))),
+    ("sigmoid", lambda x: x.sigmoid(), lambda t: t.sigmoid()),
+    ("tanh", lambda x: x.tanh(), lambda t: t.tanh()),
+]
+
+
+@pytest.mark.parametrize("dtype", ["float64", "float32"])
+@pytest.mark.parametrize("name, fn, torch_fn", STABLE, ids=[s[0] for s in STABLE])
+def test_stable_at_plus_minus_1e4(name, fn, torch_fn, dtype, device):
+    a = EXTREME.astype(dtype)
+    weights = np.random.default_rng(0).standard_normal(torch_fn(torch.from_numpy(a)).shape).astype(dtype)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        x = mg.tensor(a, device=device, requires_grad=True)
+        y = fn(x)
+        (y * mg.tensor(weights, device=device)).sum().backward()
+    assert y.dtype == x.grad.dtype == np.dtype(dtype)
+    assert np.isfinite(y.numpy()).all() and np.isfinite(x.grad.numpy()).all()
+    # the reference is PyTorch in float64 (in float32 minigrad's logsumexp gradient is the closer one)
+    t = torch.tensor(EXTREME, requires_grad=True)
+    ty = torch_fn(t)
+    (ty * torch.from_numpy(weights.astype("float64"))).sum().backward()
+    tol = 1e-12 if dtype == "float64" else 1e-5
+    np.testing.assert_allclose(y.numpy(), ty.detach().numpy(), rtol=tol, atol=tol)
+    np.testing.assert_allclose(x.grad.numpy(), t.grad.numpy(), rtol=tol, atol=tol)
+
+
+@pytest.mark.parametrize("name, fn, torch_fn", STABLE[:5], ids=[s[0] for s in STABLE[:5]])
+def test_second_derivatives_stable_at_plus_minus_1e4(name, fn, torch_fn):
+    rng = np.random.default_rng(1)
+    weights = rng.standard_normal(torch_fn(torch.from_numpy(EXTREME)).shape)
+    direction = rng.standard_normal(EXTREME.shape)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        x = leaf(EXTREME)
+        (g,) = mg.grad((fn(x) * mg.tensor(weights)).sum(), [x], create_graph=True)
+        (h,) = mg.grad((g * mg.tensor(direction)).sum(), [x])
+    t = torch.tensor(EXTREME, requires_grad=True)
+    (tg,) = torch.autograd.grad((torch_fn(t) * torch.from_numpy(weights)).sum(), [t], create_graph=True)
+    (th,) = torch.autograd.grad((tg * torch.from_numpy(direction)).sum(), [t])
+    np.testing.assert_allclose(h.numpy(), th.numpy(), rtol=1e-10, atol=1e-12)
+
+
+def test_softmax_rows_sum_to_one_at_extremes():
+    p = mg.softmax(mg.tensor(EXTREME), axis=-1).numpy()
+    np.testing.assert_allclose(p.sum(axis=-1), 1.0, rtol=1e-12)

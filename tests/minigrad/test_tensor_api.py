@@ -1,0 +1,84 @@
+"""The Tensor's plain API and the creation functions."""
+import numpy as np
+import pytest
+
+import minigrad as mg
+
+
+def test_creation_functions(device):
+    assert mg.zeros(2, 3, device=device).tolist() == [[0.0] * 3] * 2
+    assert mg.ones((2,), dtype=mg.float64, device=device).dtype == mg.float64
+    assert mg.full((2, 2), 7.0, device=device).tolist() == [[7.0, 7.0], [7.0, 7.0]]
+    assert mg.full(3, 1.5).shape == (3,)
+    like = mg.tensor(np.ones((2, 1)), device=device)
+    assert mg.zeros_like(like).dtype == mg.float64 and mg.ones_like(like).shape == (2, 1)
+    assert mg.zeros_like(like).device == device
+    assert mg.arange(4).tolist() == [0, 1, 2, 3]
+    assert mg.arange(1, 7, 2).tolist() == [1, 3, 5]
+    assert mg.arange(0.0, 1.0, 0.5).dtype == mg.float32
+    assert mg.arange(3, dtype=mg.float64).dtype == mg.float64
+    assert mg.randn(2, 3).shape == (2, 3) and mg.rand((4,)).shape == (4,)
+    w = mg.zeros(3, requires_grad=True)
+    assert w.requires_grad and w.is_leaf
+
+
+def test_facts_and_conversions():
+    x = mg.tensor(np.arange(6.0).reshape(2, 3))
+    assert (x.shape, x.ndim, x.size, len(x)) == ((2, 3), 2, 6, 2)
+    assert mg.tensor(3.5).item() == 3.5 and float(mg.tensor([2.0])) == 2.0 and int(mg.tensor(4.0)) == 4
+    assert [row.tolist() for row in x] == [[0.0, 1.0, 2.0], [3.0, 4.0, 5.0]]
+    assert bool(mg.tensor(1.0)) and not bool(mg.tensor(0.0))
+    with pytest.raises(ValueError, match=r"item.*\(2, 3\)"):
+        x.item()
+    with pytest.raises(ValueError, match=r"\(2, 3\) is ambiguous"):
+        bool(x)
+    with pytest.raises(TypeError, match="0-d"):
+        len(mg.tensor(1.0))
+
+
+def test_repr_shows_values_and_autograd_state():
+    x = mg.tensor([1.0, 2.0], requires_grad=True)
+    assert repr(x).startswith("tensor([1., 2.]") and "requires_grad=True" in repr(x)
+    assert "grad_fn=<Mul>" in repr(x * 2.0)
+    assert "grad" not in repr(mg.tensor([1.0]))
+
+
+def test_tensor_of_a_tensor_copies_nothing_but_makes_a_new_leaf():
+    x = mg.tensor([1.0, 2.0], requires_grad=True)
+    y = mg.tensor(x)
+    assert y is not x and not y.requires_grad and y.tolist() == [1.0, 2.0]
+
+
+def test_shape_helpers_match_numpy():
+    a = np.arange(24.0).reshape(2, 1, 3, 4)
+    x = mg.tensor(a)
+    assert x.reshape(4, 6).shape == (4, 6) and x.reshape((4, -1)).shape == (4, 6)
+    assert x.view(-1).shape == (24,) and x.flatten().shape == (24,)
+    assert x.squeeze().shape == (2, 3, 4) and x.squeeze(1).shape == (2, 3, 4)
+    assert x.squeeze(0).shape == (2, 1, 3, 4)  # not size 1: kept, as PyTorch does
+    assert x.expand_dims(0).shape == (1, 2, 1, 3, 4) and x.unsqueeze(-1).shape == (2, 1, 3, 4, 1)
+    np.testing.assert_array_equal(x.swapaxes(0, 3).numpy(), a.swapaxes(0, 3))
+    np.testing.assert_array_equal(x.permute(3, 0, 1, 2).numpy(), a.transpose(3, 0, 1, 2))
+    assert [t.shape for t in x.unbind(2)] == [(2, 1, 4)] * 3
+
+
+def test_module_level_functions_match_the_methods():
+    x = mg.tensor(np.array([[0.5, -1.0], [2.0, 0.25]]))
+    for name in ("exp", "tanh", "sigmoid", "relu", "abs"):
+        np.testing.assert_array_equal(getattr(mg, name)(x).numpy(), getattr(x, name)().numpy())
+    np.testing.assert_array_equal(mg.sum(x, axis=0).numpy(), x.sum(axis=0).numpy())
+    np.testing.assert_array_equal(mg.matmul(x, x).numpy(), (x @ x).numpy())
+    np.testing.assert_array_equal(mg.maximum(x, 0.3).numpy(), x.maximum(0.3).numpy())
+    np.testing.assert_array_equal(mg.transpose(x).numpy(), x.T.numpy())
+
+
+def test_pos_and_clamp_alias():
+    x = mg.tensor([-2.0, 0.5, 3.0])
+    assert (+x) is x
+    assert x.clamp(-1.0, 1.0).tolist() == [-1.0, 0.5, 1.0]
+
+
+def test_requires_grad_false_on_a_non_leaf_is_refused():
+    y = mg.tensor([1.0], requires_grad=True) * 2.0
+    with pytest.raises(RuntimeError, match="detach"):
+        y.requires_grad_(False)

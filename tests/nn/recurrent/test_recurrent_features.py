@@ -1,0 +1,220 @@
+"""Layer features around the arithmetic: dropout between layers, scope tags and role labels for
+the renderer, truncated BPTT (detach_state and the graph-growth warning), checks and errors,
+parameter sharing between a layer and its cells."""
+from __future__ import annotations
+
+import warnings
+
+import numpy as np
+import pytest
+
+import minigrad as mg
+import nn
+from nn.recurrent import GraphGrowthWarning
+
+T, N, I, H = 3, 2, 3, 4
+
+
+def graph_nodes(*outputs) -> list:
+    seen, stack, nodes = set(), [o.grad_fn for o in outputs], []
+    while stack:
+        node = stack.pop()
+        if node is None or id(node) in seen:
+            continue
+        seen.add(id(node))
+        nodes.append(node)
+        stack.extend(e[0] for e in node.next if type(e) is tuple)
+    return nodes
+
+
+# --- dropout between layers ----------------------------------------------------------------------
+def test_dropout_only_between_layers_in_training_and_reproducible():
+    lstm = nn.LSTM(I, H, num_layers=3, dropout=0.5, dtype="float64")
+    x = mg.tensor(np.random.default_rng(0).standard_normal((T, N, I)))
+    lstm.eval()
+    out_eval, _ = lstm(x)
+    np.testing.assert_array_equal(out_eval.numpy(), lstm(x)[0].numpy())
+    no_dropout = nn.LSTM(I, H, num_layers=3, dtype="float64")
+    no_dropout.load_state_dict(lstm.state_dict())
+    np.testing.assert_array_equal(out_eval.numpy(), no_dropout(x)[0].numpy())
+
+    lstm.train()
+    mg.manual_seed(7)
+    out_a, _ = lstm(x)
+    mg.manual_seed(7)
+    out_b, _ = lstm(x)
+    out_c, _ = lstm(x)
+    np.testing.assert_array_equal(out_a.numpy(), out_b.numpy())
+    assert np.abs(out_a.numpy() - out_eval.numpy()).max() > 1e-6
+    assert np.abs(out_a.numpy() - out_c.numpy()).max() > 1e-6
+
+
+def test_dropout_never_touches_a_single_layer_and_warns_like_pytorch():
+    with pytest.warns(UserWarning, match="dropout option adds dropout after all but last"):
+        gru = nn.GRU(I, H, dropout=0.5, dtype="float64")
+    x = mg.tensor(np.random.default_rng(1).standard_normal((T, N, I)))
+    out_train, _ = gru(x)
+    np.testing.assert_array_equal(out_train.numpy(), gru.eval()(x)[0].numpy())
+    with pytest.raises(ValueError, match="dropout should be a number in range"):
+        nn.GRU(I, H, dropout=1.5)
+
+
+# --- renderer support: scopes and roles ------------------------------------------------------------
+def test_every_step_is_scoped_by_layer_direction_and_step():
+    lstm = nn.LSTM(I, H, num_layers=2, bidirectional=True)
+    out, (h_n, c_n) = lstm(mg.randn(T, N, I, requires_grad=True))
+    tagged = set()
+    for node in graph_nodes(out, h_n, c_n):
+        if node.scope is not None:
+            tags = node.scope.tags()
+            assert node.scope.path() == ("lstm",)
+            assert tags["cell"] == "lstm"
+            tagged.add((tags["layer"], tags["direction"], tags["step"]))
+    assert tagged == {(l, d, t) for l in (0, 1) for d in ("forward", "reverse") for t in range(T)}
+
+
+def test_steps_carry_role_labels_and_a_custom_scope_name():
+    gru = nn.GRU(I, H, num_layers=2)
+    gru.scope_name = "encoder"
+    out, h_n = gru(mg.randn(T, N, I))
+    by_step = {}
+    for node in graph_nodes(out, h_n):
+        if node.scope is not None and node.roles:
+            assert node.scope.path() == ("encoder",)
+            key = (node.scope.tags()["layer"], node.scope.tags()["step"])
+            by_step.setdefault(key, set()).update(node.roles.values())
+    assert len(by_step) == 2 * T
+    assert all(roles == {"r_t", "z_t", "n_t", "h_t"} for roles in by_step.values())
+
+
+def test_scope_tags_of_a_variant_name_the_cell():
+    lstm = nn.LSTM(I, H, cell=nn.PeepholeLSTMCell)
+    out, _ = lstm(mg.randn(T, N, I))
+    kinds = {n.scope.tags()["cell"] for n in graph_nodes(out) if n.scope is not None}
+    assert kinds == {"peephole_lstm"}
+
+
+# --- truncated BPTT ------------------------------------------------------------------------------
+def test_detach_state_keeps_values_and_nesting():
+    h = mg.randn(N, H, requires_grad=True) * 2.0
+    state = (h, [h * 3.0, None])
+    detached = nn.utils.detach_state(state)
+    assert isinstance(detached, tuple) and isinstance(detached[1], list) and detached[1][1] is None
+    assert detached[0].grad_fn is None and not detached[0].requires_grad
+    np.testing.assert_array_equal(detached[1][0].numpy(), state[1][0].numpy())
+    with pytest.raises(TypeError, match="detach_state"):
+        nn.utils.detach_state({"h": h})
+
+
+def test_graph_growth_warning_fires_without_detach_and_not_with_it():
+    lstm = nn.LSTM(I, H)
+    chunks = [mg.randn(T, N, I) for _ in range(5)]
+    previous = nn.utils.set_graph_growth_warning(3)
+    try:
+        state = None
+        with pytest.warns(GraphGrowthWarning, match="detach_state"):
+            for x in chunks:
+                _, state = lstm(x, state)
+        with warnings.catch_warnings():
+            warnings.simplefilter("error", GraphGrowthWarning)
+            state = None
+            for x in chunks:
+                out, state = lstm(x, state)
+                state = nn.utils.detach_state(state)
+            state = None
+            for x in chunks:  # backward each chunk and pass the state on: the graph is freed
+                out, state = lstm(x, nn.utils.detach_state(state))
+                out.sum().backward()
+    except GraphGrowthWarning:
+        pytest.fail("warned although the state was detached")
+    finally:
+        nn.utils.set_graph_growth_warning(previous)
+
+
+def test_graph_growth_warning_sees_a_half_detached_state_and_can_be_disabled():
+    gru = nn.LSTM(I, H)
+    chunks = [mg.randn(T, N, I) for _ in range(4)]
+    previous = nn.utils.set_graph_growth_warning(2)
+    try:
+        state = None
+        with pytest.warns(GraphGrowthWarning):
+            for x in chunks:
+                _, state = gru(x, None if state is None else (state[0].detach(), state[1]))
+        nn.utils.set_graph_growth_warning(None)
+        with warnings.catch_warnings():
+            warnings.simplefilter("error", GraphGrowthWarning)
+            for x in chunks:
+                _, state = gru(x, state)
+    finally:
+        nn.utils.set_graph_growth_warning(previous)
+    with pytest.raises(ValueError, match="positive int or None"):
+        nn.utils.set_graph_growth_warning(0)
+
+
+# --- checks --------------------------------------------------------------------------------------
+def test_layer_errors_match_pytorchs():
+    lstm = nn.LSTM(I, H)
+    with pytest.raises(ValueError, match="Expected input to be 2D or 3D, got 4D"):
+        lstm(mg.zeros(1, T, N, I))
+    with pytest.raises(RuntimeError, match="input.size\\(-1\\) must be equal to input_size. Expected 3, got 5"):
+        lstm(mg.zeros(T, N, 5))
+    with pytest.raises(RuntimeError, match=r"Expected hidden\[1\] size \(1, 2, 4\), got \[1, 3, 4\]"):
+        lstm(mg.zeros(T, N, I), (mg.zeros(1, N, H), mg.zeros(1, 3, H)))
+    with pytest.raises(RuntimeError, match="For batched 3-D input, hx should also be 3-D"):
+        lstm(mg.zeros(T, N, I), (mg.zeros(N, H), mg.zeros(N, H)))
+    with pytest.raises(RuntimeError, match="For unbatched 2-D input, hx should also be 2-D"):
+        lstm(mg.zeros(T, I), (mg.zeros(1, 1, H), mg.zeros(1, 1, H)))
+    with pytest.raises(ValueError, match="input dtype \\(float64\\) does not match weight dtype \\(float32\\)"):
+        lstm(mg.zeros(T, N, I, dtype="float64"))
+    gru = nn.GRU(I, H, num_layers=2)
+    with pytest.raises(RuntimeError, match=r"Expected hidden size \(2, 2, 4\), got \[1, 2, 4\]"):
+        gru(mg.zeros(T, N, I), mg.zeros(1, N, H))
+    with pytest.raises(ValueError, match="proj_size argument is only supported for LSTM"):
+        nn.GRU(I, H, proj_size=2)
+    with pytest.raises(ValueError, match="proj_size has to be smaller than hidden_size"):
+        nn.LSTM(I, H, proj_size=H)
+    with pytest.raises(ValueError, match="Unknown nonlinearity 'gelu'"):
+        nn.RNN(I, H, nonlinearity="gelu")
+    with pytest.raises(ValueError, match="num_layers must be greater than zero"):
+        nn.RNN(I, H, num_layers=0)
+    with pytest.raises(TypeError, match="batch_first should be of type bool"):
+        nn.RNN(I, H, batch_first=1)
+
+
+# --- parameters: shared with the cells, replaceable, movable -----------------------------------------
+def test_layer_and_cells_share_parameters_even_after_replacement():
+    rnn = nn.RNN(I, H, num_layers=2, dtype="float64")
+    x = mg.tensor(np.random.default_rng(2).standard_normal((T, N, I)))
+    before, _ = rnn(x)
+    rnn.weight_hh_l1 = nn.Parameter(mg.zeros(H, H, dtype="float64"))
+    after, _ = rnn(x)
+    assert rnn.cells()[1].weight_hh is rnn.weight_hh_l1
+    assert np.abs(before.numpy() - after.numpy()).max() > 1e-6
+    rnn.to(dtype="float32")
+    out, _ = rnn(x.to(dtype="float32"))
+    assert out.dtype == mg.float32
+
+
+def test_state_dict_round_trip_and_repr():
+    lstm = nn.LSTM(I, H, num_layers=2, bidirectional=True, cell=nn.PeepholeLSTMCell,
+                   peepholes=("f",))
+    copy = nn.LSTM(I, H, num_layers=2, bidirectional=True, cell=nn.PeepholeLSTMCell,
+                   peepholes=("f",))
+    copy.load_state_dict(lstm.state_dict())
+    x = mg.randn(T, N, I)
+    np.testing.assert_array_equal(lstm(x)[0].numpy(), copy(x)[0].numpy())
+    assert "weight_cf_l1_reverse" in dict(lstm.named_parameters())
+    same = nn.LSTM(I, H, num_layers=2, bidirectional=True, cell=nn.PeepholeLSTMCell,
+                   cell_kwargs={"peepholes": ("f",)})
+    assert [n for n, _ in same.named_parameters()] == [n for n, _ in lstm.named_parameters()]
+    text = repr(lstm)
+    assert "LSTM(3, 4" in text and "bidirectional=True" in text and "PeepholeLSTMCell" in text
+
+
+def test_reset_parameters_draws_within_pytorchs_bound():
+    gru = nn.GRU(I, 9, num_layers=2)
+    for p in gru.parameters():
+        p.data = p.data * 0 + 5
+    gru.reset_parameters()
+    for name, p in gru.named_parameters():
+        assert np.abs(p.numpy()).max() <= 1 / 3, name

@@ -1,0 +1,162 @@
+"""Linear, Embedding, Dropout, Identity and Sequential against PyTorch (float64, copied weights)."""
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pytest
+import torch
+
+import minigrad
+import nn
+import nn.functional as F
+
+RNG = np.random.default_rng(1234)
+
+
+def _copy_weights(ours: nn.Module, theirs: torch.nn.Module) -> None:
+    ours.load_state_dict({k: v.detach().numpy() for k, v in theirs.state_dict().items()})
+
+
+def _grads(module) -> dict:
+    return {name: p.grad.numpy() for name, p in module.named_parameters()}
+
+
+def _torch_grads(module) -> dict:
+    return {name: p.grad.numpy() for name, p in module.named_parameters()}
+
+
+@pytest.mark.parametrize("shape", [(4, 3), (2, 5, 3), (3,)])
+@pytest.mark.parametrize("bias", [True, False])
+def test_linear_matches_torch(shape, bias):
+    theirs = torch.nn.Linear(3, 2, bias=bias, dtype=torch.float64)
+    ours = nn.Linear(3, 2, bias=bias, dtype=minigrad.float64)
+    _copy_weights(ours, theirs)
+    x_np = RNG.standard_normal(shape)
+    seed = RNG.standard_normal(shape[:-1] + (2,))
+    x = minigrad.tensor(x_np, requires_grad=True)
+    tx = torch.tensor(x_np, requires_grad=True)
+    y, ty = ours(x), theirs(tx)
+    np.testing.assert_allclose(y.numpy(), ty.detach().numpy(), rtol=1e-13, atol=1e-14)
+    (y * minigrad.tensor(seed)).sum().backward()
+    (ty * torch.tensor(seed)).sum().backward()
+    np.testing.assert_allclose(x.grad.numpy(), tx.grad.numpy(), rtol=1e-13, atol=1e-14)
+    for name, g in _torch_grads(theirs).items():
+        np.testing.assert_allclose(_grads(ours)[name], g, rtol=1e-13, atol=1e-14, err_msg=name)
+
+
+def test_linear_parameter_names_shapes_and_init_bound():
+    minigrad.manual_seed(0)
+    lin = nn.Linear(50, 30)
+    assert {k: v.shape for k, v in lin.state_dict().items()} == \
+        {k: tuple(v.shape) for k, v in torch.nn.Linear(50, 30).state_dict().items()}
+    k = 1 / math.sqrt(50)
+    w = lin.weight.numpy()
+    assert np.abs(w).max() <= k and np.abs(lin.bias.numpy()).max() <= k
+    # U(-k, k) has standard deviation k / sqrt(3): 1500 draws land within 10%
+    assert abs(w.std() - k / math.sqrt(3)) < 0.1 * k / math.sqrt(3)
+    assert lin.weight.dtype == minigrad.float32
+
+
+def test_linear_init_is_seeded():
+    minigrad.manual_seed(7)
+    a = nn.Linear(4, 3)
+    minigrad.manual_seed(7)
+    b = nn.Linear(4, 3)
+    c = nn.Linear(4, 3)
+    np.testing.assert_array_equal(a.weight.numpy(), b.weight.numpy())
+    assert not np.array_equal(b.weight.numpy(), c.weight.numpy())
+
+
+def test_linear_rejects_wrong_feature_count():
+    with pytest.raises(ValueError, match=r"input has 4 features.*weight expects 3"):
+        nn.Linear(3, 2)(minigrad.tensor(np.ones((2, 4), dtype=np.float32)))
+
+
+@pytest.mark.parametrize("padding_idx", [None, 2, -1])
+def test_embedding_matches_torch(padding_idx):
+    theirs = torch.nn.Embedding(6, 4, padding_idx=padding_idx, dtype=torch.float64)
+    ours = nn.Embedding(6, 4, padding_idx=padding_idx, dtype=minigrad.float64)
+    assert ours.padding_idx == theirs.padding_idx
+    if padding_idx is not None:
+        np.testing.assert_array_equal(ours.weight.numpy()[padding_idx], np.zeros(4))
+    with torch.no_grad():
+        theirs.weight.copy_(torch.tensor(RNG.standard_normal((6, 4))))  # padding row nonzero too
+    _copy_weights(ours, theirs)
+    ids = np.array([[0, 2, 2, 5], [1, 5, 5, 3]])  # repeated ids accumulate gradient
+    seed = RNG.standard_normal((2, 4, 4))
+    y, ty = ours(ids), theirs(torch.tensor(ids))
+    np.testing.assert_array_equal(y.numpy(), ty.detach().numpy())
+    (y * minigrad.tensor(seed)).sum().backward()
+    (ty * torch.tensor(seed)).sum().backward()
+    np.testing.assert_allclose(ours.weight.grad.numpy(), theirs.weight.grad.numpy(), rtol=1e-14)
+
+
+def test_embedding_accepts_tensor_ids_and_checks_range_and_dtype():
+    emb = nn.Embedding(5, 2)
+    assert emb(minigrad.tensor(np.array([4, 0]))).shape == (2, 2)
+    with pytest.raises(IndexError, match=r"\[0, 5\).*\[0, 5\]"):
+        emb(np.array([0, 5]))
+    with pytest.raises(IndexError, match="-1"):
+        emb(np.array([-1]))
+    with pytest.raises(TypeError, match="integers"):
+        emb(np.array([0.0, 1.0]))
+    with pytest.raises(ValueError, match="padding_idx 5"):
+        nn.Embedding(5, 2, padding_idx=5)
+
+
+def test_embedding_init_is_standard_normal():
+    minigrad.manual_seed(3)
+    w = nn.Embedding(400, 10).weight.numpy()
+    assert abs(w.mean()) < 0.05 and abs(w.std() - 1) < 0.05
+
+
+def test_dropout_eval_is_identity_and_train_scales_kept_elements():
+    drop = nn.Dropout(0.25)
+    x_np = RNG.standard_normal((200, 50))
+    x = minigrad.tensor(x_np, requires_grad=True)
+    assert drop.eval()(x) is x
+    minigrad.manual_seed(5)
+    y = drop.train()(x).numpy()
+    kept = y != 0
+    np.testing.assert_allclose(y[kept], x_np[kept] / 0.75, rtol=1e-15)
+    assert abs(kept.mean() - 0.75) < 0.01  # 10,000 draws: the kept fraction is 1 - p
+    minigrad.manual_seed(5)
+    y2 = drop(x)
+    np.testing.assert_array_equal(y2.numpy(), y)  # same seed, same mask
+    y2.sum().backward()
+    np.testing.assert_allclose(x.grad.numpy(), kept / 0.75, rtol=1e-15)
+
+
+def test_dropout_edge_probabilities_and_errors():
+    x = minigrad.tensor(np.ones((3, 3)))
+    assert F.dropout(x, 0.0) is x
+    np.testing.assert_array_equal(F.dropout(x, 1.0).numpy(), np.zeros((3, 3)))
+    with pytest.raises(ValueError, match="1.5"):
+        nn.Dropout(1.5)
+    with pytest.raises(ValueError, match="-0.1"):
+        F.dropout(x, -0.1)
+
+
+def test_dropout_keeps_dtype(device):
+    x = minigrad.tensor(np.ones((4, 4), dtype=np.float32), device=device)
+    y = F.dropout(x, 0.5)
+    assert y.dtype == minigrad.float32 and y.device == device
+
+
+def test_identity_and_sequential_match_torch():
+    theirs = torch.nn.Sequential(torch.nn.Linear(3, 5), torch.nn.Identity(), torch.nn.Linear(5, 2)).double()
+    ours = nn.Sequential(nn.Linear(3, 5), nn.Identity(7, unused=True), nn.Linear(5, 2)).double()
+    _copy_weights(ours, theirs)
+    x_np = RNG.standard_normal((4, 3))
+    np.testing.assert_allclose(ours(minigrad.tensor(x_np)).numpy(),
+                               theirs(torch.tensor(x_np)).detach().numpy(), rtol=1e-13)
+    assert isinstance(ours[0], nn.Linear) and isinstance(ours[-1], nn.Linear)
+    assert len(ours[1:]) == 2 and isinstance(ours[1:], nn.Sequential)
+
+
+def test_sequential_from_ordered_dict_uses_names():
+    from collections import OrderedDict
+    seq = nn.Sequential(OrderedDict([("enc", nn.Linear(2, 3)), ("dec", nn.Linear(3, 2))]))
+    assert [n for n, _ in seq.named_parameters()] == ["enc.weight", "enc.bias", "dec.weight", "dec.bias"]
+    assert seq[1] is seq.dec

@@ -1,0 +1,195 @@
+"""nn.save / nn.load: round trips of nested checkpoints, exact resume of training, atomic writes,
+and clear errors for missing, truncated, corrupt or foreign files."""
+from __future__ import annotations
+
+import os
+import zipfile
+
+import numpy as np
+import pytest
+
+import minigrad
+import nn
+from minigrad import backend
+from nn import optim
+
+
+def _model():
+    return nn.Sequential(nn.Linear(3, 8), nn.Linear(8, 2)).double()
+
+
+def test_round_trip_of_nested_checkpoint(tmp_path):
+    minigrad.manual_seed(0)
+    model = _model()
+    obj = {
+        "model": model.state_dict(),
+        "step": 10,
+        "loss": 0.125,
+        "name": "run/1",
+        "done": False,
+        "nothing": None,
+        "history": [1.5, 2.5],
+        "shape": (3, 4),
+        "by_int": {0: np.arange(3, dtype=np.int32), 7: "seven"},
+        "raw": np.eye(2, dtype=np.float32),
+        "same/name": np.zeros(1),  # flattens like ["same"]["name"]: both must survive
+        "same": {"name": np.ones(1)},
+    }
+    path = tmp_path / "ckpt.npz"
+    nn.save(obj, path)
+    back = nn.load(path)
+    assert set(back) == set(obj)
+    for k, v in model.state_dict().items():
+        assert isinstance(back["model"][k], minigrad.Tensor)
+        assert back["model"][k].dtype == minigrad.float64
+        np.testing.assert_array_equal(back["model"][k].numpy(), v.numpy())
+    assert list(back["model"]) == list(obj["model"])
+    for key in ("step", "loss", "name", "done", "nothing", "history", "shape"):
+        assert back[key] == obj[key] and type(back[key]) is type(obj[key])
+    assert list(back["by_int"]) == [0, 7] and back["by_int"][7] == "seven"
+    assert back["by_int"][0].dtype == np.int32 and backend.is_array(back["raw"])
+    np.testing.assert_array_equal(back["same/name"], np.zeros(1))
+    np.testing.assert_array_equal(back["same"]["name"], np.ones(1))
+
+
+def test_file_is_a_plain_npz_without_pickles(tmp_path):
+    path = tmp_path / "m.npz"
+    nn.save({"model": _model().state_dict()}, path)
+    with np.load(path, allow_pickle=False) as archive:
+        assert "model/0.weight" in archive.files and "__minigrad__" in archive.files
+        assert archive["model/0.weight"].shape == (8, 3)
+
+
+def test_model_state_loads_into_a_fresh_model(tmp_path):
+    minigrad.manual_seed(1)
+    a = _model()
+    nn.save(a.state_dict(), tmp_path / "a.npz")
+    b = _model()
+    b.load_state_dict(nn.load(tmp_path / "a.npz"))
+    x = minigrad.tensor(np.ones((2, 3)))
+    np.testing.assert_array_equal(a(x).numpy(), b(x).numpy())
+
+
+def _train(model, opt, steps, x, y):
+    for _ in range(steps):
+        opt.zero_grad()
+        loss = nn.functional.mse_loss(model(x), y)
+        loss.backward()
+        opt.step()
+
+
+def test_resume_from_checkpoint_equals_uninterrupted_training(tmp_path):
+    rng = np.random.default_rng(0)
+    x, y = minigrad.tensor(rng.standard_normal((16, 3))), minigrad.tensor(rng.standard_normal((16, 2)))
+    minigrad.manual_seed(2)
+    straight = _model()
+    start = {k: v.numpy().copy() for k, v in straight.state_dict().items()}
+    opt = optim.Adam(straight.parameters(), lr=0.01, amsgrad=True)
+    _train(straight, opt, 10, x, y)
+
+    first = _model()
+    first.load_state_dict(start)
+    opt1 = optim.Adam(first.parameters(), lr=0.01, amsgrad=True)
+    _train(first, opt1, 4, x, y)
+    nn.save({"model": first.state_dict(), "optim": opt1.state_dict(), "step": 4}, tmp_path / "c.npz")
+
+    ckpt = nn.load(tmp_path / "c.npz")
+    resumed = _model()
+    resumed.load_state_dict(ckpt["model"])
+    opt2 = optim.Adam(resumed.parameters())
+    opt2.load_state_dict(ckpt["optim"])
+    assert ckpt["step"] == 4 and opt2.param_groups[0]["lr"] == 0.01
+    _train(resumed, opt2, 6, x, y)
+    for (name, p), q in zip(straight.named_parameters(), resumed.parameters()):
+        np.testing.assert_array_equal(p.numpy(), q.numpy(), err_msg=name)
+
+
+def test_load_onto_device(tmp_path, device):
+    nn.save({"w": minigrad.tensor(np.ones(2)), "a": np.zeros(2)}, tmp_path / "d.npz")
+    back = nn.load(tmp_path / "d.npz", device=device)
+    assert back["w"].device == device and backend.device_of(back["a"]) == device
+
+
+def test_save_overwrites_and_leaves_no_temporary_files(tmp_path):
+    path = tmp_path / "ckpt.npz"
+    nn.save({"step": 1}, path)
+    nn.save({"step": 2}, path)
+    assert nn.load(path)["step"] == 2
+    assert os.listdir(tmp_path) == ["ckpt.npz"]
+
+
+def test_failed_write_leaves_the_old_file_untouched(tmp_path, monkeypatch):
+    path = tmp_path / "ckpt.npz"
+    nn.save({"step": 1, "w": np.ones(100)}, path)
+    before = path.read_bytes()
+
+    def broken_save_npz(file, arrays):
+        file.write(b"PK\x03\x04 half a zip file")
+        raise OSError("disk full")
+
+    monkeypatch.setattr(backend, "save_npz", broken_save_npz)
+    with pytest.raises(OSError, match="disk full"):
+        nn.save({"step": 2, "w": np.zeros(100)}, path)
+    assert path.read_bytes() == before
+    assert os.listdir(tmp_path) == ["ckpt.npz"]
+
+
+def test_failed_rename_leaves_no_file_behind(tmp_path, monkeypatch):
+    path = tmp_path / "new.npz"
+
+    def broken_replace(src, dst):
+        raise OSError("rename failed")
+
+    monkeypatch.setattr(os, "replace", broken_replace)
+    with pytest.raises(OSError, match="rename failed"):
+        nn.save({"step": 2}, path)
+    assert os.listdir(tmp_path) == []
+
+
+def test_unsupported_values_are_refused_before_writing(tmp_path):
+    path = tmp_path / "x.npz"
+    with pytest.raises(TypeError, match=r"cannot store a set at meta/tags"):
+        nn.save({"meta": {"tags": {1, 2}}}, path)
+    with pytest.raises(TypeError, match="dict keys must be str or int"):
+        nn.save({(1, 2): 3}, path)
+    assert not path.exists()
+
+
+def test_missing_file(tmp_path):
+    with pytest.raises(FileNotFoundError, match="nope.npz"):
+        nn.load(tmp_path / "nope.npz")
+
+
+def test_truncated_file_names_the_path(tmp_path):
+    path = tmp_path / "ckpt.npz"
+    nn.save(_model().state_dict(), path)
+    data = path.read_bytes()
+    for cut in (len(data) // 2, len(data) - 10, 10):
+        path.write_bytes(data[:cut])
+        with pytest.raises(ValueError, match=str(path)):
+            nn.load(path)
+
+
+def test_corrupt_file_names_the_path(tmp_path):
+    path = tmp_path / "ckpt.npz"
+    nn.save({"w": np.arange(1000.0)}, path)
+    data = bytearray(path.read_bytes())
+    data[300:340] = b"x" * 40  # inside the stored array: the CRC check fails
+    path.write_bytes(bytes(data))
+    with pytest.raises(ValueError, match=str(path)):
+        nn.load(path)
+    path.write_bytes(b"this is not a zip file at all")
+    with pytest.raises(ValueError, match=str(path)):
+        nn.load(path)
+
+
+def test_foreign_npz_and_damaged_header_are_reported(tmp_path):
+    foreign = tmp_path / "foreign.npz"
+    np.savez(foreign, w=np.ones(2))
+    with pytest.raises(ValueError, match="not a minigrad checkpoint"):
+        nn.load(foreign)
+    damaged = tmp_path / "damaged.npz"
+    np.savez(damaged, __minigrad__=np.array('{"format": 1, "tree": {"tensor": "gone"}}'))
+    with pytest.raises(ValueError, match="damaged.npz.*damaged"):
+        nn.load(damaged)
+    assert zipfile.is_zipfile(damaged)

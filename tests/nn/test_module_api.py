@@ -1,0 +1,338 @@
+"""Module and Parameter: registration, traversal, modes, state dicts, devices/dtypes, repr."""
+from __future__ import annotations
+
+import numpy as np
+import pytest
+import torch
+
+import minigrad
+import nn
+
+
+class Block(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.fc = nn.Linear(3, 4)
+        self.scale = nn.Parameter(np.ones(4))
+        self.drop = nn.Dropout(0.5)
+
+    def forward(self, x):
+        return self.drop(self.fc(x)) * self.scale
+
+
+class Net(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.block = Block()
+        self.heads = nn.ModuleList([nn.Linear(4, 2), nn.Linear(4, 1, bias=False)])
+        self.extra = nn.ModuleDict({"a": nn.Linear(2, 2)})
+
+    def forward(self, x):
+        h = self.block(x)
+        return [head(h) for head in self.heads]
+
+
+EXPECTED_NAMES = ["block.scale", "block.fc.weight", "block.fc.bias", "heads.0.weight",
+                  "heads.0.bias", "heads.1.weight", "extra.a.weight", "extra.a.bias"]
+
+
+def test_named_parameters_follow_assignment_order():
+    names = [name for name, _ in Net().named_parameters()]
+    assert sorted(names) == sorted(EXPECTED_NAMES)
+    block = [name for name, _ in Block().named_parameters()]
+    assert block == ["scale", "fc.weight", "fc.bias"]  # own parameters first, then children
+
+
+def test_parameters_match_named_parameters_and_shapes():
+    net = Net()
+    params = list(net.parameters())
+    named = dict(net.named_parameters())
+    assert [id(p) for p in params] == [id(p) for p in named.values()]
+    assert named["heads.1.weight"].shape == (1, 4)
+    assert all(isinstance(p, nn.Parameter) and p.requires_grad for p in params)
+
+
+def test_children_and_modules():
+    net = Net()
+    assert [type(c).__name__ for c in net.children()] == ["Block", "ModuleList", "ModuleDict"]
+    names = [name for name, _ in net.named_modules()]
+    assert names == ["", "block", "block.fc", "block.drop", "heads", "heads.0", "heads.1",
+                     "extra", "extra.a"]
+    assert len(list(net.modules())) == len(names)
+
+
+def test_shared_submodule_and_parameter_listed_once():
+    class Tied(nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.a = nn.Linear(2, 2)
+            self.b = self.a
+    tied = Tied()
+    assert len(list(tied.parameters())) == 2
+    assert [n for n, _ in tied.named_modules()] == ["", "a"]
+
+
+def test_reassigning_replaces_registration():
+    m = Block()
+    m.fc = nn.Linear(3, 5)
+    assert dict(m.named_parameters())["fc.weight"].shape == (5, 3)
+    m.scale = nn.Parameter(np.zeros(2))
+    assert dict(m.named_parameters())["scale"].shape == (2,)
+    m.fc = None
+    assert "fc.weight" not in dict(m.named_parameters())
+    assert m.fc is None
+
+
+def test_assigning_plain_tensor_to_parameter_name_is_refused():
+    lin = nn.Linear(2, 2)
+    with pytest.raises(TypeError, match="parameter 'weight'"):
+        lin.weight = minigrad.tensor(np.zeros((2, 2)))
+    assert isinstance(lin.weight, nn.Parameter)
+
+
+def test_plain_list_of_modules_is_refused_with_a_hint():
+    class Bad(nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.layers = [nn.Linear(2, 2)]
+    with pytest.raises(TypeError, match="ModuleList"):
+        Bad()
+
+
+def test_plain_list_of_parameters_is_allowed_as_a_cache():
+    lin = nn.Linear(2, 2)
+    lin.cache = [lin.weight, lin.bias]
+    assert [n for n, _ in lin.named_parameters()] == ["weight", "bias"]
+
+
+def test_setattr_before_super_init_is_an_error():
+    class Early(nn.Module):
+        def __init__(self):
+            self.fc = nn.Linear(2, 2)
+    with pytest.raises(RuntimeError, match="super"):
+        Early()
+
+
+def test_register_parameter_none_and_delattr():
+    lin = nn.Linear(3, 2, bias=False)
+    assert lin.bias is None
+    assert [n for n, _ in lin.named_parameters()] == ["weight"]
+    del lin.weight
+    assert list(lin.parameters()) == []
+    with pytest.raises(AttributeError, match="weight"):
+        lin.weight
+
+
+def test_module_list_operations():
+    ml = nn.ModuleList([nn.Linear(1, 1) for _ in range(3)])
+    assert len(ml) == 3 and ml[-1] is list(ml)[2]
+    ml.append(nn.Linear(1, 2))
+    ml.insert(0, nn.Identity())
+    assert [type(m).__name__ for m in ml] == ["Identity", "Linear", "Linear", "Linear", "Linear"]
+    del ml[0]
+    assert [n for n, _ in ml.named_parameters()][-1] == "3.bias"
+    assert isinstance(ml[1:], nn.ModuleList) and len(ml[1:]) == 3
+    with pytest.raises(IndexError, match="out of range"):
+        ml[10]
+
+
+def test_module_dict_operations():
+    md = nn.ModuleDict([("enc", nn.Linear(2, 3)), ("dec", nn.Linear(3, 2))])
+    assert list(md) == ["enc", "dec"] and "enc" in md and len(md) == 2
+    md["out"] = nn.Linear(2, 1)
+    assert list(md.keys()) == ["enc", "dec", "out"]
+    assert md.pop("enc").out_features == 3
+    assert [n for n, _ in md.named_parameters()] == ["dec.weight", "dec.bias", "out.weight", "out.bias"]
+    with pytest.raises(KeyError, match="already an attribute"):
+        md["keys"] = nn.Identity()
+
+
+def test_train_eval_propagate_to_every_submodule():
+    net = Net()
+    assert all(m.training for m in net.modules())
+    assert net.eval() is net
+    assert not any(m.training for m in net.modules())
+    net.heads.train()
+    assert net.heads[0].training and not net.block.drop.training
+    net.train()
+    assert all(m.training for m in net.modules())
+
+
+def test_dropout_off_in_eval():
+    minigrad.manual_seed(0)
+    block = Block().double()
+    x = minigrad.tensor(np.random.default_rng(0).standard_normal((5, 3)))
+    block.eval()
+    expected = block.fc(x) * block.scale
+    np.testing.assert_array_equal(block(x).numpy(), expected.numpy())
+    block.train()
+    assert not np.array_equal(block(x).numpy(), expected.numpy())
+
+
+def test_zero_grad_sets_none():
+    lin = nn.Linear(3, 2).double()
+    lin(minigrad.tensor(np.ones((1, 3)))).sum().backward()
+    assert all(p.grad is not None for p in lin.parameters())
+    lin.zero_grad()
+    assert all(p.grad is None for p in lin.parameters())
+
+
+def test_requires_grad_and_apply():
+    net = Net()
+    net.requires_grad_(False)
+    assert not any(p.requires_grad for p in net.parameters())
+    seen = []
+    net.apply(lambda m: seen.append(type(m).__name__))
+    assert seen[-1] == "Net" and seen.count("Linear") == 4
+
+
+# --- state dicts ---------------------------------------------------------------------------
+def test_state_dict_round_trip():
+    minigrad.manual_seed(1)
+    a, b = Net(), Net()
+    assert list(a.state_dict()) == [n for n, _ in a.named_parameters()]
+    b.load_state_dict(a.state_dict())
+    for (name, pa), (_, pb) in zip(a.named_parameters(), b.named_parameters()):
+        np.testing.assert_array_equal(pa.numpy(), pb.numpy(), err_msg=name)
+        assert pa.data is not pb.data
+
+
+def test_load_state_dict_accepts_numpy_and_torch_values():
+    lin = nn.Linear(3, 2)
+    ref = torch.nn.Linear(3, 2)
+    lin.load_state_dict({k: v.detach().numpy() for k, v in ref.state_dict().items()})
+    np.testing.assert_array_equal(lin.weight.numpy(), ref.weight.detach().numpy())
+    assert lin.weight.dtype == minigrad.float32
+
+
+def test_load_state_dict_casts_to_parameter_dtype():
+    lin = nn.Linear(2, 2).double()
+    lin.load_state_dict({"weight": np.ones((2, 2), dtype=np.float32), "bias": [0.1, 0.25]})
+    assert lin.weight.dtype == minigrad.float64 and lin.bias.dtype == minigrad.float64
+    np.testing.assert_array_equal(lin.bias.numpy(), [0.1, 0.25])  # Python floats: no float32 detour
+
+
+def _snapshot(module):
+    return {k: v.numpy().copy() for k, v in module.state_dict().items()}
+
+
+def _assert_unchanged(module, before):
+    for k, v in module.state_dict().items():
+        np.testing.assert_array_equal(v.numpy(), before[k], err_msg=k)
+
+
+def test_missing_key_raises_and_changes_nothing():
+    net = Net()
+    before = _snapshot(net)
+    state = {k: np.zeros(v.shape) for k, v in net.state_dict().items()}
+    del state["heads.0.bias"]
+    with pytest.raises(RuntimeError, match=r"missing keys \['heads.0.bias'\]"):
+        net.load_state_dict(state)
+    _assert_unchanged(net, before)
+
+
+def test_unexpected_key_raises_and_changes_nothing():
+    net = Net()
+    before = _snapshot(net)
+    state = {k: np.zeros(v.shape) for k, v in net.state_dict().items()}
+    state["heads.2.weight"] = np.zeros((1, 4))
+    with pytest.raises(RuntimeError, match=r"unexpected keys \['heads.2.weight'\]"):
+        net.load_state_dict(state)
+    _assert_unchanged(net, before)
+
+
+def test_shape_mismatch_names_key_and_both_shapes_and_changes_nothing():
+    net = Net()
+    before = _snapshot(net)
+    state = {k: np.zeros(v.shape) for k, v in net.state_dict().items()}
+    state["extra.a.weight"] = np.zeros((3, 2))  # listed last: every other entry is valid
+    message = r"'extra.a.weight': \(3, 2\) in the state, \(2, 2\) in the module"
+    with pytest.raises(RuntimeError, match=message):
+        net.load_state_dict(state)
+    _assert_unchanged(net, before)
+    with pytest.raises(RuntimeError, match="shape mismatch"):
+        net.load_state_dict(state, strict=False)
+    _assert_unchanged(net, before)
+
+
+def test_non_strict_load_reports_skipped_keys():
+    net = Net()
+    state = {"block.scale": np.full(4, 7.0), "nonsense": np.zeros(1)}
+    result = net.load_state_dict(state, strict=False)
+    assert result.unexpected_keys == ["nonsense"]
+    assert "block.fc.weight" in result.missing_keys and "block.scale" not in result.missing_keys
+    np.testing.assert_array_equal(net.block.scale.numpy(), np.full(4, 7.0))
+
+
+# --- dtypes and devices ---------------------------------------------------------------------
+def test_to_dtype_keeps_parameter_objects():
+    net = Net()
+    before = {n: id(p) for n, p in net.named_parameters()}
+    values = _snapshot(net)
+    assert net.to(dtype=minigrad.float64) is net
+    for n, p in net.named_parameters():
+        assert id(p) == before[n] and p.dtype == minigrad.float64
+        np.testing.assert_array_equal(p.numpy(), values[n].astype(np.float64))
+    net.to(minigrad.float32)
+    assert all(p.dtype == minigrad.float32 for p in net.parameters())
+    net.double()
+    assert all(p.dtype == minigrad.float64 for p in net.parameters())
+
+
+def test_to_casts_existing_gradients():
+    lin = nn.Linear(2, 1)
+    lin(minigrad.tensor([[1.0, 2.0]])).sum().backward()
+    lin.double()
+    assert lin.weight.grad.dtype == minigrad.float64
+    np.testing.assert_allclose(lin.weight.grad.numpy(), [[1.0, 2.0]])
+
+
+def test_to_rejects_integer_dtype_and_bad_device():
+    with pytest.raises(TypeError, match="floating"):
+        nn.Linear(2, 2).to(dtype=minigrad.int64)
+    with pytest.raises(ValueError, match="unknown device"):
+        nn.Linear(2, 2).to("tpu")
+
+
+def test_to_device(device):
+    lin = nn.Linear(3, 2).to(device)
+    assert all(p.device == device for p in lin.parameters())
+    y = lin(minigrad.tensor(np.ones((1, 3), dtype=np.float32), device=device))
+    assert y.device == device
+    lin.to("cpu")
+    assert all(p.device == "cpu" for p in lin.parameters())
+
+
+# --- repr ----------------------------------------------------------------------------------
+def test_repr_matches_pytorch_for_the_same_structure():
+    ours = nn.Sequential(nn.Linear(3, 4), nn.Identity(), nn.Linear(4, 1, bias=False),
+                         nn.Sequential(nn.Linear(1, 1)))
+    theirs = torch.nn.Sequential(torch.nn.Linear(3, 4), torch.nn.Identity(),
+                                 torch.nn.Linear(4, 1, bias=False),
+                                 torch.nn.Sequential(torch.nn.Linear(1, 1)))
+    assert repr(ours) == repr(theirs)
+    assert repr(nn.Embedding(10, 3, padding_idx=0)) == repr(torch.nn.Embedding(10, 3, padding_idx=0))
+    md, tmd = nn.ModuleDict({"a": nn.Linear(1, 2)}), torch.nn.ModuleDict({"a": torch.nn.Linear(1, 2)})
+    assert repr(md) == repr(tmd)
+
+
+def test_repr_of_custom_module_lists_children():
+    text = repr(Net())
+    assert text.startswith("Net(\n  (block): Block(\n    (fc): Linear(in_features=3")
+    assert "(heads): ModuleList(\n    (0): Linear" in text
+    assert "(drop): Dropout(p=0.5)" in text
+
+
+# --- Parameter -----------------------------------------------------------------------------
+def test_parameter_wraps_without_copy_and_requires_grad():
+    array = np.zeros(3)
+    p = nn.Parameter(array)
+    assert p.data is array and p.requires_grad and p.is_leaf
+    q = nn.Parameter(minigrad.tensor(array), requires_grad=False)
+    assert q.data is array and not q.requires_grad
+    assert repr(p).startswith("Parameter containing:\ntensor(")
+
+
+def test_parameter_of_integers_is_refused():
+    with pytest.raises(TypeError, match="floating"):
+        nn.Parameter(np.arange(3))
