@@ -33,13 +33,7 @@ class Tensor:
     def _make(cls, data, grad_fn=None, output_index: int = 0) -> "Tensor":
         """Wrap an array without checks (used by ops)."""
         t = cls.__new__(cls)
-        t.data = data
-        t.grad = None
-        t.requires_grad = grad_fn is not None
-        t.grad_fn = grad_fn
-        t._output_index = output_index
-        t.name = None
-        t._detached_from = None
+        t._init(data, grad_fn, output_index)
         return t
 
     def _init(self, data, grad_fn, output_index):

@@ -33,10 +33,10 @@ class Module:
             raise RuntimeError(f"{type(self).__name__}: call super().__init__() before assigning {name!r}")
         params, modules = self.__dict__["_parameters"], self.__dict__["_modules"]
         if isinstance(value, Parameter):
-            self._forget(name)
+            self._forget(name, keep=params)
             params[name] = value
         elif isinstance(value, Module):
-            self._forget(name)
+            self._forget(name, keep=modules)
             modules[name] = value
         elif name in params:
             if value is not None:
@@ -52,9 +52,13 @@ class Module:
             _refuse_plain_container(type(self).__name__, name, value)
             object.__setattr__(self, name, value)
 
-    def _forget(self, name: str) -> None:
-        self.__dict__["_parameters"].pop(name, None)
-        self.__dict__["_modules"].pop(name, None)
+    def _forget(self, name: str, keep: dict) -> None:
+        """Drop ``name`` from the other registry and the plain attributes. The registry in
+        ``keep`` is left alone, so a replaced parameter or module keeps its place in
+        ``state_dict()`` order, as in PyTorch."""
+        for registry in (self.__dict__["_parameters"], self.__dict__["_modules"]):
+            if registry is not keep:
+                registry.pop(name, None)
         self.__dict__.pop(name, None)
 
     def __getattr__(self, name: str):
@@ -79,7 +83,7 @@ class Module:
             raise TypeError(f"register_parameter({name!r}): expected a Parameter or None, "
                             f"got {type(param).__name__}")
         self._check_name(name, self._parameters)
-        self._forget(name)
+        self._forget(name, keep=self._parameters)
         self._parameters[name] = param
 
     def add_module(self, name: str, module: "Module | None") -> None:
@@ -87,7 +91,7 @@ class Module:
         if module is not None and not isinstance(module, Module):
             raise TypeError(f"add_module({name!r}): expected a Module or None, got {type(module).__name__}")
         self._check_name(name, self._modules)
-        self._forget(name)
+        self._forget(name, keep=self._modules)
         self._modules[name] = module
 
     def _check_name(self, name, registry: dict) -> None:

@@ -22,8 +22,4 @@ class Parameter(Tensor):
         return "Parameter containing:\n" + Tensor.__repr__(self)
 
 
-def is_parameter(value) -> bool:
-    return isinstance(value, Parameter)
-
-
-__all__ = ["Parameter", "is_parameter"]
+__all__ = ["Parameter"]

@@ -1,6 +1,7 @@
-"""Gradient utilities: clipping by global norm or by value.
+"""Gradient utilities: clipping by global norm or by value; and, for truncated BPTT,
+``detach_state`` and the graph-growth warning (from :mod:`nn.recurrent.tbptt`).
 
-Both replace ``p.grad`` with a new Tensor and never write into the old gradient's array
+The clipping functions replace ``p.grad`` with a new Tensor and never write into the old gradient's array
 (gradient tensors may be shared between parameters).
 """
 from __future__ import annotations
@@ -9,6 +10,8 @@ import math
 from typing import Iterable
 
 from minigrad import Tensor, backend
+
+from .recurrent.tbptt import GraphGrowthWarning, detach_state, set_graph_growth_warning
 
 
 def _with_grads(parameters) -> list:
@@ -57,9 +60,6 @@ def clip_grad_value_(parameters: Iterable[Tensor] | Tensor, clip_value: float) -
         g = p.grad.data
         p.grad = _new_grad(p.grad, backend.get_array_module(g).clip(g, -clip_value, clip_value))
 
-
-from .recurrent.tbptt import (GraphGrowthWarning, detach_state,  # noqa: E402  (truncated BPTT)
-                              set_graph_growth_warning)
 
 __all__ = ["clip_grad_norm_", "clip_grad_value_", "detach_state", "set_graph_growth_warning",
            "GraphGrowthWarning"]

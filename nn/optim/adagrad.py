@@ -21,10 +21,6 @@ class Adagrad(Optimizer):
                                       maximize=maximize))
 
     def update(self, p, g, state, group):
-        if group["maximize"]:
-            g = -g
-        if group["weight_decay"]:
-            g = g + group["weight_decay"] * p.data
         if not state:
             xp = backend.get_array_module(p.data)
             state["step"] = 0

@@ -15,8 +15,6 @@ class Adam(Optimizer):
     θ = θ - lr/(1 - β1^t) · m / (sqrt(v)/sqrt(1 - β2^t) + ε).
     """
 
-    decoupled_weight_decay = False
-
     def __init__(self, params, lr: float = 1e-3, betas: tuple = (0.9, 0.999), eps: float = 1e-8,
                  weight_decay: float = 0.0, amsgrad: bool = False, maximize: bool = False):
         name = type(self).__name__
@@ -30,12 +28,8 @@ class Adam(Optimizer):
 
     def update(self, p, g, state, group):
         lr, (beta1, beta2), wd = group["lr"], group["betas"], group["weight_decay"]
-        if group["maximize"]:
-            g = -g
         if wd and self.decoupled_weight_decay:
             p.data *= 1 - lr * wd
-        elif wd:
-            g = g + wd * p.data
         if not state:
             xp = backend.get_array_module(p.data)
             state["step"] = 0

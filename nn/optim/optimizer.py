@@ -1,8 +1,10 @@
 """`Optimizer`: what every optimizer shares (parameter groups, per-parameter state, saving).
 
 A subclass writes one method, ``update(p, g, state, group)``: the update rule for one parameter
-on raw arrays (``g`` is the gradient's array; never write into it, gradients may be shared).
-``p.data`` is changed in place, so the Parameter objects and their arrays stay the same.
+on raw arrays. ``g`` arrives as PyTorch prepares it: negated with ``maximize``, plus the L2 term
+weight_decay * θ (unless the subclass sets ``decoupled_weight_decay``, as AdamW does); never
+write into it, gradients may be shared. ``p.data`` is changed in place, so the Parameter
+objects and their arrays stay the same.
 """
 from __future__ import annotations
 
@@ -15,6 +17,8 @@ from minigrad import Tensor, backend, enable_grad
 class Optimizer:
     """Holds ``param_groups`` (dicts of ``params`` + hyperparameters, as in PyTorch) and
     ``state`` (per Parameter: step count, moment estimates...)."""
+
+    decoupled_weight_decay = False  # True: update() applies weight_decay itself (AdamW)
 
     def __init__(self, params, defaults: dict):
         self.defaults = dict(defaults)
@@ -71,8 +75,17 @@ class Optimizer:
                 if g.shape != p.shape:
                     raise ValueError(f"{type(self).__name__}: gradient shape {g.shape} does not match "
                                      f"parameter shape {p.shape}")
-                self.update(p, g, self.state.setdefault(p, {}), group)
+                self.update(p, self._prepared_gradient(p, g, group), self.state.setdefault(p, {}),
+                            group)
         return loss
+
+    def _prepared_gradient(self, p: Tensor, g, group: dict):
+        """g -> -g with ``maximize``; then g + λθ with λ = ``weight_decay`` (L2 decay)."""
+        if group.get("maximize"):
+            g = -g
+        if group.get("weight_decay") and not self.decoupled_weight_decay:
+            g = g + group["weight_decay"] * p.data
+        return g
 
     def update(self, p: Tensor, g, state: dict, group: dict) -> None:  # pragma: no cover - abstract
         raise NotImplementedError

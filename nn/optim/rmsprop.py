@@ -23,10 +23,6 @@ class RMSprop(Optimizer):
     def update(self, p, g, state, group):
         alpha, mu = group["alpha"], group["momentum"]
         xp = backend.get_array_module(p.data)
-        if group["maximize"]:
-            g = -g
-        if group["weight_decay"]:
-            g = g + group["weight_decay"] * p.data
         if not state:
             state["step"] = 0
             state["square_avg"] = xp.zeros_like(p.data)

@@ -23,10 +23,6 @@ class SGD(Optimizer):
                                       weight_decay=weight_decay, nesterov=nesterov, maximize=maximize))
 
     def update(self, p, g, state, group):
-        if group["maximize"]:
-            g = -g
-        if group["weight_decay"]:
-            g = g + group["weight_decay"] * p.data
         mu = group["momentum"]
         if mu:
             if "momentum_buffer" not in state:

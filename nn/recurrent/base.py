@@ -16,6 +16,7 @@ unbatched ``(I,)`` inputs. States are tuples inside (``(h,)``, ``(h, c)``); ``fo
 from __future__ import annotations
 
 import math
+from types import SimpleNamespace
 
 import minigrad
 from minigrad import Tensor
@@ -104,15 +105,16 @@ class RecurrentCell(Module):
         return slice(k * self.hidden_size, (k + 1) * self.hidden_size)
 
     # --- the three parts of a step ---------------------------------------------------------
-    def prepare(self):
-        """Tensors derived from the parameters once per call (see the module docstring)."""
-        raise NotImplementedError
+    def prepare(self) -> SimpleNamespace:
+        """Tensors derived from the parameters once per call: ``ih_T`` = W_ih^T, ``hh_T`` = W_hh^T
+        and ``b`` = b_ih + b_hh (None without bias). Cells add their own fields."""
+        return SimpleNamespace(ih_T=self.weight_ih.T, hh_T=self.weight_hh.T, b=summed_bias(self))
 
-    def project_inputs(self, x: Tensor, w):
-        """The input's contribution to every step at once: x (..., I) -> (..., G*H)."""
-        raise NotImplementedError
+    def project_inputs(self, x: Tensor, w: SimpleNamespace):
+        """The input's contribution to every step at once: x W_ih^T + b, (..., I) -> (..., G*H)."""
+        return affine(x, w.ih_T, w.b)
 
-    def step(self, xw_t, state: tuple, w, t) -> tuple:
+    def step(self, xw_t, state: tuple, w: SimpleNamespace, t) -> tuple:
         """One step of the recurrence: the new state tuple.
 
         ``xw_t`` is this step's slice of ``project_inputs`` (x_t W_ih^T + b); ``t`` counts the

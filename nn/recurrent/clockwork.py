@@ -41,10 +41,14 @@ class ClockworkRNNCell(RNNCell):
                              f"into {len(periods)} equal modules (periods {periods})")
         super().__init__(input_size, hidden_size, bias, nonlinearity, device, dtype)
         self.periods = periods
-        self.weight_hh.data *= self.connection_mask(self.weight_hh.data)
+        self.zero_masked_weights()
 
     def reset_parameters(self) -> None:
         super().reset_parameters()
+        self.zero_masked_weights()
+
+    def zero_masked_weights(self) -> None:
+        """Zero the entries of weight_hh outside M: they never act and never get a gradient."""
         self.weight_hh.data *= self.connection_mask(self.weight_hh.data)
 
     def unit_periods(self, like):
@@ -67,8 +71,7 @@ class ClockworkRNNCell(RNNCell):
 
     def step(self, xw_t: Tensor, state: tuple, w, t) -> tuple:
         (h,) = state
-        a = xw_t + h @ w.hh_T
-        candidate = (a.tanh() if self.nonlinearity == "tanh" else a.relu()).label("h~_t")
+        candidate = self.activation(xw_t + h @ w.hh_T).label("h~_t")
         h_t = where(self.ticking(t, w.period), candidate, h)
         return (h_t.label("h_t"),)
 
@@ -104,3 +107,6 @@ class ClockworkRNN(RNNBase):
                          bidirectional, 0, device, dtype, periods=tuple(periods),
                          nonlinearity=nonlinearity)
         self.periods = tuple(periods)
+
+    def extra_repr(self) -> str:
+        return super().extra_repr() + f", periods={self.periods}"

@@ -1,11 +1,9 @@
 """LSTM with coupled input and forget gates: only forget where something new comes in."""
 from __future__ import annotations
 
-from types import SimpleNamespace
-
 from minigrad import Tensor
 
-from .base import RecurrentCell, affine, summed_bias
+from .base import RecurrentCell
 
 
 class CoupledLSTMCell(RecurrentCell):
@@ -31,12 +29,6 @@ class CoupledLSTMCell(RecurrentCell):
                  device: str | None = None, dtype=None, *, forget_bias: float | None = None):
         super().__init__(input_size, hidden_size, bias, device, dtype)
         self.set_forget_bias(forget_bias)
-
-    def prepare(self):
-        return SimpleNamespace(ih_T=self.weight_ih.T, hh_T=self.weight_hh.T, b=summed_bias(self))
-
-    def project_inputs(self, x: Tensor, w) -> Tensor:
-        return affine(x, w.ih_T, w.b)
 
     def step(self, xw_t: Tensor, state: tuple, w, t) -> tuple:
         h, c = state

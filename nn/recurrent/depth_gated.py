@@ -2,11 +2,13 @@
 cells of stacked layers."""
 from __future__ import annotations
 
+from types import SimpleNamespace
+
 from minigrad import Tensor
 
 from .base import affine
 from .layers import RNNBase
-from .peephole import PEEPHOLE_GATES, PeepholeLSTMCell, peek
+from .peephole import PEEPHOLE_GATES, PeepholeLSTMCell
 
 
 class DepthGatedLSTMCell(PeepholeLSTMCell):
@@ -39,31 +41,33 @@ class DepthGatedLSTMCell(PeepholeLSTMCell):
 
     def forward(self, input: Tensor, lower_c: Tensor, hx=None):
         """One step: ``input`` (N, I) or (I,), ``lower_c`` the layer below's C_t, (N, H) or (H,)."""
+        expected = tuple(input.shape[:-1]) + (self.hidden_size,)
+        if input.ndim in (1, 2) and tuple(lower_c.shape) != expected:
+            raise RuntimeError(f"{type(self).__name__}: lower_c must have shape {expected} (the "
+                               f"input's batch, hidden_size), got {tuple(lower_c.shape)}")
         return self._single_step(input, hx, 0, side=lower_c)
 
-    def prepare(self):
+    def prepare(self) -> SimpleNamespace:
         w = super().prepare()
         w.id_T = self.weight_id.T
         return w
 
-    def project_inputs(self, inputs: tuple, w) -> tuple:
+    def project_inputs(self, inputs: tuple, w: SimpleNamespace) -> tuple:
         """(x, C^{l-1}) -> (the gates' input part, the depth gate's, C^{l-1}) for every step."""
+        if not isinstance(inputs, tuple):
+            raise TypeError(f"{type(self).__name__} reads the layer below's C_t at every step, "
+                            "which only nn.DepthGatedLSTM passes; use it rather than "
+                            "LSTM(cell=DepthGatedLSTMCell)")
         x, lower_c = inputs
         return super().project_inputs(x, w), affine(x, w.id_T, self.bias_d), lower_c
 
-    def step(self, xw_t: tuple, state: tuple, w, t) -> tuple:
+    def step(self, xw_t: tuple, state: tuple, w: SimpleNamespace, t) -> tuple:
         gates_x, depth_x, lower_c = xw_t
         h, c = state
-        gates = gates_x + h @ w.hh_T
-        i, f, g, o = gates.chunk(4, axis=1)
-        f_t = peek(f, w.peep["f"], c).sigmoid().label("f_t")
-        i_t = peek(i, w.peep["i"], c).sigmoid().label("i_t")
-        C_tilde = g.tanh().label("C~_t")
+        i, f, g, o = self.gate_preactivations(gates_x, h, w)
         d_t = (depth_x + self.weight_cd * c + self.weight_ld * lower_c).sigmoid().label("d_t")
-        C_t = (d_t * lower_c + f_t * c + i_t * C_tilde).label("C_t")
-        o_t = peek(o, w.peep["o"], C_t).sigmoid().label("o_t")
-        h_t = o_t * C_t.tanh()
-        return self.project(h_t, w).label("h_t"), C_t
+        C_t = (d_t * lower_c + self.forget_and_add(i, f, g, c, w)).label("C_t")
+        return self.output(o, C_t, w), C_t
 
 
 class DepthGatedLSTM(RNNBase):

@@ -33,17 +33,17 @@ class GRUCell(RecurrentCell):
     kind = "gru"
     gates = "rzn"
 
-    def prepare(self):
-        return SimpleNamespace(ih_T=self.weight_ih.T, hh_T=self.weight_hh.T)
+    def __init__(self, input_size: int, hidden_size: int, bias: bool = True,
+                 device: str | None = None, dtype=None):
+        super().__init__(input_size, hidden_size, bias, device, dtype)
 
-    def project_inputs(self, x: Tensor, w) -> Tensor:
-        return affine(x, w.ih_T, self.bias_ih)
+    def prepare(self) -> SimpleNamespace:
+        """Only b_ih joins the input projection: b_hn has to stay inside r_t * (h W_hn^T + b_hn)."""
+        return SimpleNamespace(ih_T=self.weight_ih.T, hh_T=self.weight_hh.T, b=self.bias_ih)
 
     def step(self, xw_t: Tensor, state: tuple, w, t) -> tuple:
         (h,) = state
-        hw = h @ w.hh_T
-        if self.bias_hh is not None:
-            hw = hw + self.bias_hh
+        hw = affine(h, w.hh_T, self.bias_hh)
         x_r, x_z, x_n = xw_t.chunk(3, axis=1)
         h_r, h_z, h_n = hw.chunk(3, axis=1)
         r_t = (x_r + h_r).sigmoid().label("r_t")

@@ -5,7 +5,7 @@ One cell per layer and direction does the arithmetic; the runner (:func:`nn.recu
 loops over time. The layer owns the parameters under PyTorch's flat names (``weight_ih_l0``,
 ``bias_hh_l1_reverse``, then a variant's extras such as ``weight_ci_l0``) in PyTorch's
 registration order, so a PyTorch ``state_dict()`` converted to NumPy loads directly; its cells
-use the very same Parameter objects.
+use the very same Parameter objects (why the cells are not sub-modules: see :class:`RNNBase`).
 """
 from __future__ import annotations
 
@@ -19,7 +19,7 @@ from ..module import Module
 from .base import RecurrentCell, check_sizes
 from .gru_cell import GRUCell
 from .lstm_cell import LSTMCell
-from .rnn_cell import NONLINEARITIES, RNNCell
+from .rnn_cell import RNNCell
 from .runner import Lengths, run
 from .tbptt import GrowthTracker
 
@@ -29,8 +29,8 @@ class RNNBase(Module):
     ``bidirectional``), layer l > 0 reading layer l-1's outputs (both directions concatenated),
     with dropout between layers in training mode.
 
-    ``cell`` picks the cell class (default: the layer's own); ``cell_kwargs`` and any extra
-    keyword arguments go to every cell's constructor.
+    ``cell`` picks the cell class (default: the layer's own); any extra keyword argument goes
+    to every cell's constructor (``form="concat"``, ``forget_bias=1.0``, ``peepholes=("f",)``).
 
     ``forward(input, hx=None, lengths=None)``:
 
@@ -44,17 +44,28 @@ class RNNBase(Module):
     Returns ``(output, h_n)`` or ``(output, (h_n, c_n))``: output (T, N, D*H_out) holds the last
     layer's h_t for every t; h_n stacks every layer's final state as
     ``[l0 forward, l0 reverse, l1 forward, ...]``.
+
+    Parameters and cells: the layer registers each cell's Parameters as its own, under
+    PyTorch's flat names (``weight_ih_l0``, ``bias_hh_l1_reverse``...). The cells themselves are
+    kept out of the module tree (``_cells``, set with ``object.__setattr__``, which bypasses
+    Module's refusal of a plain list of modules): as sub-modules their parameters would be
+    named ``cells.0.weight_ih`` and a PyTorch state dict would no longer load. Like PyTorch's
+    ``_flat_weights``, :meth:`cells` re-reads the layer's parameters into the cells, so a
+    parameter replaced on the layer is the one the cells use; :meth:`train` reaches the cells.
     """
 
     cell_class: type = RNNCell
     collect = (0,)  # the state parts the next layer reads, 0 = h
+    supports_projection = True  # accepts proj_size; PyTorch's RNN and GRU do not
 
     def __init__(self, input_size: int, hidden_size: int, num_layers: int = 1, bias: bool = True,
                  batch_first: bool = False, dropout: float = 0.0, bidirectional: bool = False,
                  proj_size: int = 0, device: str | None = None, dtype=None, *,
-                 cell: type | None = None, cell_kwargs: dict | None = None, **cell_options):
+                 cell: type | None = None, **cell_options):
         super().__init__()
         name = type(self).__name__
+        if proj_size and not self.supports_projection:
+            raise ValueError("proj_size argument is only supported for LSTM, not RNN or GRU")
         _check_layer_args(name, input_size, hidden_size, num_layers, bias, batch_first, dropout,
                           bidirectional, proj_size)
         self.input_size = input_size
@@ -66,17 +77,21 @@ class RNNBase(Module):
         self.bidirectional = bidirectional
         self.proj_size = proj_size
         self.cell_class = cell or self.cell_class
-        self.cell_kwargs = {**(cell_kwargs or {}), **cell_options}
+        self.cell_kwargs = dict(cell_options)
         if proj_size:
             self.cell_kwargs["proj_size"] = proj_size
         self.scope_name = name.lower()
         self._growth = GrowthTracker(name)
-        directions = 2 if bidirectional else 1
-        width = proj_size or hidden_size
+        self._register_cells(device, dtype)
+
+    def _register_cells(self, device, dtype) -> None:
+        """One cell per layer and direction, in h_n order; their parameters become the layer's."""
+        directions = 2 if self.bidirectional else 1
+        width = self.proj_size or self.hidden_size
         cells, names = [], []
-        for layer in range(num_layers):
+        for layer in range(self.num_layers):
+            layer_input = self.input_size if layer == 0 else directions * width
             for direction in range(directions):
-                layer_input = input_size if layer == 0 else directions * width
                 cell = self.make_cell(layer, layer_input, device, dtype)
                 suffix = f"_l{layer}" + ("_reverse" if direction else "")
                 own = [(p, p + suffix) for p, v in cell._parameters.items() if v is not None]
@@ -84,8 +99,7 @@ class RNNBase(Module):
                     self.register_parameter(layer_name, cell._parameters[cell_name])
                 cells.append(cell)
                 names.append(own)
-        # Not sub-modules: the cells' parameters are registered above under the flat names.
-        object.__setattr__(self, "_cells", cells)
+        object.__setattr__(self, "_cells", cells)  # not sub-modules: see the class docstring
         self._cell_parameter_names = names
 
     def make_cell(self, layer: int, input_size: int, device, dtype) -> RecurrentCell:
@@ -94,8 +108,8 @@ class RNNBase(Module):
                                **self.cell_kwargs)
 
     def cells(self) -> list:
-        """The cells in ``h_n`` order (l0 forward, l0 reverse, l1 forward...), sharing the layer's
-        parameters."""
+        """The cells in ``h_n`` order (l0 forward, l0 reverse, l1 forward...), using the layer's
+        current parameters."""
         for cell, names in zip(self._cells, self._cell_parameter_names):
             for cell_name, layer_name in names:
                 cell._parameters[cell_name] = self._parameters[layer_name]
@@ -105,18 +119,35 @@ class RNNBase(Module):
         for cell in self.cells():
             cell.reset_parameters()
 
+    def train(self, mode: bool = True) -> "RNNBase":
+        """Training mode for the layer and its cells (a custom cell may read ``self.training``)."""
+        for cell in self._cells:
+            cell.train(mode)
+        return super().train(mode)
+
     # --- forward ----------------------------------------------------------------------------
     def forward(self, input: Tensor, hx=None, lengths=None):
         x, batched = self._check_input(input)
-        steps, batch = x.shape[0], x.shape[1]
         cells = self.cells()
         states = self._initial_states(hx, x, batched, cells)
         if lengths is not None:
             if not batched:
                 raise ValueError(f"{type(self).__name__}: lengths needs a batched (3-D) input")
-            lengths = Lengths(lengths, steps, batch, x)
+            lengths = Lengths(lengths, x.shape[0], x.shape[1], x)
         self._growth.check(hx)
+        output, finals = self._run_layers(x, cells, states, lengths)
 
+        output = output.swapaxes(0, 1) if self.batch_first and batched else output
+        last = tuple(stack([f[i] for f in finals], axis=0) for i in range(len(finals[0])))
+        if not batched:
+            output = output.squeeze(1)
+            last = tuple(s.squeeze(1) for s in last)
+        self._growth.remember(last)
+        return output, (last if len(last) > 1 else last[0])
+
+    def _run_layers(self, x: Tensor, cells: list, states: list, lengths) -> tuple:
+        """Run every layer and direction over time-major ``x``: the last layer's output
+        sequence (T, N, D*H_out), and each cell's final state in h_n order."""
         directions = 2 if self.bidirectional else 1
         layer_input, below, finals = x, None, []
         for layer in range(self.num_layers):
@@ -134,14 +165,7 @@ class RNNBase(Module):
             below = sequences
             if self.training and self.dropout and layer < self.num_layers - 1:
                 layer_input = apply_dropout(layer_input, self.dropout, True)
-
-        output = layer_input.swapaxes(0, 1) if self.batch_first and batched else layer_input
-        last = tuple(stack([f[i] for f in finals], axis=0) for i in range(len(finals[0])))
-        if not batched:
-            output = output.squeeze(1)
-            last = tuple(s.squeeze(1) for s in last)
-        self._growth.remember(last)
-        return output, (last if len(last) > 1 else last[0])
+        return layer_input, finals
 
     def direction_inputs(self, layer: int, direction: int, layer_input: Tensor, below):
         """What the cell of (layer, direction) reads per step: the layer's input sequence."""
@@ -152,7 +176,7 @@ class RNNBase(Module):
         name = type(self).__name__
         if input.ndim not in (2, 3):
             raise ValueError(f"{name}: Expected input to be 2D or 3D, got {input.ndim}D tensor instead")
-        weight = self._cells[0].weight_ih
+        weight = self.weight_ih_l0
         if input.dtype != weight.dtype:
             raise ValueError(f"{name}: input dtype ({input.dtype}) does not match weight dtype "
                              f"({weight.dtype}). Convert input: input.to(dtype='{weight.dtype}'), "
@@ -217,18 +241,14 @@ class RNN(RNNBase):
     """
 
     cell_class = RNNCell
+    supports_projection = False
 
     def __init__(self, input_size: int, hidden_size: int, num_layers: int = 1,
                  nonlinearity: str = "tanh", bias: bool = True, batch_first: bool = False,
                  dropout: float = 0.0, bidirectional: bool = False, device: str | None = None,
-                 dtype=None, *, cell: type | None = None, cell_kwargs: dict | None = None,
-                 **cell_options):
-        if "proj_size" in cell_options:
-            raise ValueError("proj_size argument is only supported for LSTM, not RNN or GRU")
-        if nonlinearity not in NONLINEARITIES:
-            raise ValueError(f"Unknown nonlinearity '{nonlinearity}'. Select from 'tanh' or 'relu'.")
+                 dtype=None, *, cell: type | None = None, **cell_options):
         super().__init__(input_size, hidden_size, num_layers, bias, batch_first, dropout,
-                         bidirectional, 0, device, dtype, cell=cell, cell_kwargs=cell_kwargs,
+                         bidirectional, device=device, dtype=dtype, cell=cell,
                          nonlinearity=nonlinearity, **cell_options)
         self.nonlinearity = nonlinearity
 
@@ -238,8 +258,8 @@ class LSTM(RNNBase):
 
     PyTorch's ``nn.LSTM(input_size, hidden_size, num_layers=1, bias=True, batch_first=False,
     dropout=0.0, bidirectional=False, proj_size=0, device=None, dtype=None)``. Extra keyword
-    arguments (or a ``cell_kwargs`` dict) go to every cell: ``form="concat"``,
-    ``forget_bias=1.0``, or a variant's own (``cell=PeepholeLSTMCell, peepholes=("i", "f")``).
+    arguments go to every cell: ``form="concat"``, ``forget_bias=1.0``, or a variant's own
+    (``cell=PeepholeLSTMCell, peepholes=("i", "f")``).
     Returns ``(output, (h_n, c_n))``.
     """
 
@@ -254,16 +274,14 @@ class GRU(RNNBase):
     """
 
     cell_class = GRUCell
+    supports_projection = False
 
     def __init__(self, input_size: int, hidden_size: int, num_layers: int = 1, bias: bool = True,
                  batch_first: bool = False, dropout: float = 0.0, bidirectional: bool = False,
                  device: str | None = None, dtype=None, *, cell: type | None = None,
-                 cell_kwargs: dict | None = None, **cell_options):
-        if "proj_size" in cell_options:
-            raise ValueError("proj_size argument is only supported for LSTM, not RNN or GRU")
+                 **cell_options):
         super().__init__(input_size, hidden_size, num_layers, bias, batch_first, dropout,
-                         bidirectional, 0, device, dtype, cell=cell, cell_kwargs=cell_kwargs,
-                         **cell_options)
+                         bidirectional, device=device, dtype=dtype, cell=cell, **cell_options)
 
 
 def _check_layer_args(name, input_size, hidden_size, num_layers, bias, batch_first, dropout,

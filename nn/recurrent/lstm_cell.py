@@ -5,7 +5,7 @@ from types import SimpleNamespace
 
 from minigrad import Tensor, concat
 
-from .base import RecurrentCell, affine, summed_bias
+from .base import RecurrentCell, affine
 
 FORMS = ("fused", "concat")
 
@@ -35,6 +35,9 @@ class LSTMCell(RecurrentCell):
       concatenation [h_{t-1}, x_t]; the matrices are cut from weight_ih and weight_hh and glued
       with minigrad ops, so the drawn graph shows the concatenations.
 
+    Only the gates' pre-activations differ between the forms (:meth:`gate_preactivations`);
+    the six equations in :meth:`step` are shared.
+
     ``forget_bias``: None (PyTorch's uniform init) or a number for the forget gate's bias (see
     :meth:`set_forget_bias`). ``proj_size > 0`` adds PyTorch's projection
     h_t = (o_t * tanh(C_t)) W_hr^T with ``weight_hr (proj_size, H)``.
@@ -58,12 +61,10 @@ class LSTMCell(RecurrentCell):
         self.set_forget_bias(forget_bias)
 
     # --- hoisted out of the time loop -----------------------------------------------------
-    def prepare(self):
-        w = SimpleNamespace(b=summed_bias(self),
-                            hr_T=self.weight_hr.T if self.proj_size else None)
-        if self.form == "fused":
-            w.ih_T, w.hh_T = self.weight_ih.T, self.weight_hh.T
-        else:
+    def prepare(self) -> SimpleNamespace:
+        w = super().prepare()
+        w.hr_T = self.weight_hr.T if self.proj_size else None
+        if self.form == "concat":
             w.per_gate = self.concatenated_weights(w.b)
         return w
 
@@ -76,18 +77,14 @@ class LSTMCell(RecurrentCell):
         return {gate: (concat([W_h[k], W_x[k]], axis=1).label(names[gate]).T, b[k])
                 for k, gate in enumerate(self.gates)}
 
-    def project_inputs(self, x: Tensor, w):
-        if self.form == "concat":
-            return x
-        return affine(x, w.ih_T, w.b)
+    def project_inputs(self, x: Tensor, w: SimpleNamespace):
+        """x W_ih^T + b for every step (fused); the concat form keeps x_t for [h_{t-1}, x_t]."""
+        return x if self.form == "concat" else super().project_inputs(x, w)
 
     # --- one step ---------------------------------------------------------------------------
-    def step(self, xw_t: Tensor, state: tuple, w, t) -> tuple:
-        if self.form == "concat":
-            return self.concat_step(xw_t, state, w)
+    def step(self, xw_t: Tensor, state: tuple, w: SimpleNamespace, t) -> tuple:
         h, c = state
-        gates = xw_t + h @ w.hh_T
-        i, f, g, o = gates.chunk(4, axis=1)
+        i, f, g, o = self.gate_preactivations(xw_t, h, w)
         f_t = f.sigmoid().label("f_t")
         i_t = i.sigmoid().label("i_t")
         C_tilde = g.tanh().label("C~_t")
@@ -96,17 +93,13 @@ class LSTMCell(RecurrentCell):
         h_t = o_t * C_t.tanh()
         return self.project(h_t, w).label("h_t"), C_t
 
-    def concat_step(self, x_t: Tensor, state: tuple, w) -> tuple:
-        """The same step with one matrix per gate on [h_{t-1}, x_t] (``form="concat"``)."""
-        h, c = state
-        hx = concat([h, x_t], axis=1)
-        f_t = layer(hx, *w.per_gate["f"]).sigmoid().label("f_t")
-        i_t = layer(hx, *w.per_gate["i"]).sigmoid().label("i_t")
-        C_tilde = layer(hx, *w.per_gate["g"]).tanh().label("C~_t")
-        C_t = (f_t * c + i_t * C_tilde).label("C_t")
-        o_t = layer(hx, *w.per_gate["o"]).sigmoid().label("o_t")
-        h_t = o_t * C_t.tanh()
-        return self.project(h_t, w).label("h_t"), C_t
+    def gate_preactivations(self, xw_t: Tensor, h: Tensor, w: SimpleNamespace) -> tuple:
+        """W . [h_{t-1}, x_t] + b for the gates i, f, g, o (the essay's yellow boxes before their
+        nonlinearities), computed as ``form`` says."""
+        if self.form == "fused":
+            return (xw_t + h @ w.hh_T).chunk(4, axis=1)
+        hx = concat([h, xw_t], axis=1)
+        return tuple(affine(hx, *w.per_gate[gate]) for gate in self.gates)
 
     @staticmethod
     def project(h: Tensor, w) -> Tensor:
@@ -122,9 +115,3 @@ class LSTMCell(RecurrentCell):
         if self.forget_bias is not None:
             text += f", forget_bias={self.forget_bias}"
         return text
-
-
-def layer(hx: Tensor, W_T: Tensor, b: Tensor | None) -> Tensor:
-    """One of the essay's yellow boxes before its nonlinearity: W . [h_{t-1}, x_t] + b."""
-    y = hx @ W_T
-    return y if b is None else y + b

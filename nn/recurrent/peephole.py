@@ -1,6 +1,8 @@
 """LSTM with peephole connections (Gers & Schmidhuber 2000): the gates look at the cell state."""
 from __future__ import annotations
 
+from types import SimpleNamespace
+
 from minigrad import Tensor
 
 from .lstm_cell import LSTMCell
@@ -26,6 +28,9 @@ class PeepholeLSTMCell(LSTMCell):
     others"): any of ``("i", "f", "o")``. Parameters: LSTMCell's plus ``weight_ci``,
     ``weight_cf``, ``weight_co`` (H,) for the chosen gates, drawn from U(-1/sqrt(H), 1/sqrt(H))
     like the rest. With every peephole at zero this is exactly :class:`LSTMCell`.
+
+    The step is cut at C_t into :meth:`forget_and_add` and :meth:`output`, so that the
+    depth-gated cell can add its own term to C_t in between.
     """
 
     kind = "peephole_lstm"
@@ -43,23 +48,30 @@ class PeepholeLSTMCell(LSTMCell):
         for gate in self.peepholes:
             setattr(self, f"weight_c{gate}", self.new_parameter((hidden_size,), device, dtype))
 
-    def prepare(self):
+    def prepare(self) -> SimpleNamespace:
         w = super().prepare()
         w.peep = {g: getattr(self, f"weight_c{g}") if g in self.peepholes else None
                   for g in PEEPHOLE_GATES}
         return w
 
-    def step(self, xw_t: Tensor, state: tuple, w, t) -> tuple:
+    def step(self, xw_t: Tensor, state: tuple, w: SimpleNamespace, t) -> tuple:
         h, c = state
-        gates = xw_t + h @ w.hh_T
-        i, f, g, o = gates.chunk(4, axis=1)
+        i, f, g, o = self.gate_preactivations(xw_t, h, w)
+        C_t = self.forget_and_add(i, f, g, c, w).label("C_t")
+        return self.output(o, C_t, w), C_t
+
+    def forget_and_add(self, i: Tensor, f: Tensor, g: Tensor, c: Tensor,
+                       w: SimpleNamespace) -> Tensor:
+        """f_t * C_{t-1} + i_t * C~_t, the input and forget gates peeking at C_{t-1}."""
         f_t = peek(f, w.peep["f"], c).sigmoid().label("f_t")
         i_t = peek(i, w.peep["i"], c).sigmoid().label("i_t")
         C_tilde = g.tanh().label("C~_t")
-        C_t = (f_t * c + i_t * C_tilde).label("C_t")
+        return f_t * c + i_t * C_tilde
+
+    def output(self, o: Tensor, C_t: Tensor, w: SimpleNamespace) -> Tensor:
+        """h_t = o_t * tanh(C_t), the output gate peeking at the new C_t."""
         o_t = peek(o, w.peep["o"], C_t).sigmoid().label("o_t")
-        h_t = o_t * C_t.tanh()
-        return self.project(h_t, w).label("h_t"), C_t
+        return self.project(o_t * C_t.tanh(), w).label("h_t")
 
     def extra_repr(self) -> str:
         return super().extra_repr() + f", peepholes={self.peepholes}"

@@ -1,11 +1,9 @@
 """The plain recurrent cell: "a single tanh layer" repeated along the chain."""
 from __future__ import annotations
 
-from types import SimpleNamespace
-
 from minigrad import Tensor
 
-from .base import RecurrentCell, affine, summed_bias
+from .base import RecurrentCell
 
 NONLINEARITIES = ("tanh", "relu")
 
@@ -30,17 +28,14 @@ class RNNCell(RecurrentCell):
         super().__init__(input_size, hidden_size, bias, device, dtype)
         self.nonlinearity = nonlinearity
 
-    def prepare(self):
-        return SimpleNamespace(ih_T=self.weight_ih.T, hh_T=self.weight_hh.T, b=summed_bias(self))
-
-    def project_inputs(self, x: Tensor, w) -> Tensor:
-        return affine(x, w.ih_T, w.b)
-
     def step(self, xw_t: Tensor, state: tuple, w, t) -> tuple:
         (h,) = state
-        a = xw_t + h @ w.hh_T
-        h_t = a.tanh() if self.nonlinearity == "tanh" else a.relu()
+        h_t = self.activation(xw_t + h @ w.hh_T)
         return (h_t.label("h_t"),)
+
+    def activation(self, a: Tensor) -> Tensor:
+        """tanh(a), or relu(a) with ``nonlinearity="relu"``."""
+        return a.tanh() if self.nonlinearity == "tanh" else a.relu()
 
     def extra_repr(self) -> str:
         text = super().extra_repr()

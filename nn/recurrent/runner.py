@@ -17,6 +17,8 @@ from __future__ import annotations
 import minigrad
 from minigrad import Tensor, backend, stack, where
 
+from .base import RecurrentCell
+
 
 class Lengths:
     """Per-sequence lengths of a padded (T, N, ...) batch, with the masks the runner needs."""
@@ -43,8 +45,9 @@ class Lengths:
         return self.values - 1 - t
 
 
-def run(cell, inputs, state: tuple, *, reverse: bool = False, lengths: Lengths | None = None,
-        collect: tuple = (0,), name: str = "rnn", layer: int = 0):
+def run(cell: RecurrentCell, inputs: Tensor | tuple, state: tuple, *, reverse: bool = False,
+        lengths: Lengths | None = None, collect: tuple = (0,), name: str = "rnn",
+        layer: int = 0) -> tuple[tuple, tuple]:
     """Run ``cell`` over time-major ``inputs`` (T, N, I) (or a tuple of such sequences).
 
     ``state``: the initial state tuple, parts (N, size). ``collect``: which parts of the state

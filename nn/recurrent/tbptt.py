@@ -50,6 +50,7 @@ def set_graph_growth_warning(calls: int | None) -> int | None:
 
 
 def get_graph_growth_warning() -> int | None:
+    """The current threshold of :func:`set_graph_growth_warning` (None: never warns)."""
     return _threshold
 
 

@@ -19,10 +19,7 @@ def _copy_weights(ours: nn.Module, theirs: torch.nn.Module) -> None:
 
 
 def _grads(module) -> dict:
-    return {name: p.grad.numpy() for name, p in module.named_parameters()}
-
-
-def _torch_grads(module) -> dict:
+    """Parameter name -> gradient as NumPy, for a minigrad or a PyTorch module."""
     return {name: p.grad.numpy() for name, p in module.named_parameters()}
 
 
@@ -41,8 +38,9 @@ def test_linear_matches_torch(shape, bias):
     (y * minigrad.tensor(seed)).sum().backward()
     (ty * torch.tensor(seed)).sum().backward()
     np.testing.assert_allclose(x.grad.numpy(), tx.grad.numpy(), rtol=1e-13, atol=1e-14)
-    for name, g in _torch_grads(theirs).items():
-        np.testing.assert_allclose(_grads(ours)[name], g, rtol=1e-13, atol=1e-14, err_msg=name)
+    ours_grads = _grads(ours)
+    for name, g in _grads(theirs).items():
+        np.testing.assert_allclose(ours_grads[name], g, rtol=1e-13, atol=1e-14, err_msg=name)
 
 
 def test_linear_parameter_names_shapes_and_init_bound():

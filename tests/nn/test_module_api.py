@@ -38,9 +38,7 @@ EXPECTED_NAMES = ["block.scale", "block.fc.weight", "block.fc.bias", "heads.0.we
 
 def test_named_parameters_follow_assignment_order():
     names = [name for name, _ in Net().named_parameters()]
-    assert sorted(names) == sorted(EXPECTED_NAMES)
-    block = [name for name, _ in Block().named_parameters()]
-    assert block == ["scale", "fc.weight", "fc.bias"]  # own parameters first, then children
+    assert names == EXPECTED_NAMES  # per module: own parameters first, then children's
 
 
 def test_parameters_match_named_parameters_and_shapes():
@@ -81,6 +79,18 @@ def test_reassigning_replaces_registration():
     m.fc = None
     assert "fc.weight" not in dict(m.named_parameters())
     assert m.fc is None
+
+
+def test_replacing_a_parameter_or_module_keeps_its_place_like_pytorch():
+    ours, theirs = nn.Linear(2, 2), torch.nn.Linear(2, 2)
+    ours.weight = nn.Parameter(np.zeros((2, 2)))
+    theirs.weight = torch.nn.Parameter(torch.zeros(2, 2))
+    assert list(ours.state_dict()) == list(theirs.state_dict()) == ["weight", "bias"]
+    ours.register_parameter("weight", nn.Parameter(np.ones((2, 2))))
+    assert list(ours.state_dict()) == ["weight", "bias"]
+    net = Net()
+    net.block = Block()
+    assert [n for n, _ in net.named_parameters()] == EXPECTED_NAMES
 
 
 def test_assigning_plain_tensor_to_parameter_name_is_refused():

@@ -137,6 +137,8 @@ def test_cell_errors_name_the_problem():
         nn.GRUCell(I, 0)
     with pytest.raises(TypeError, match="bias should be of type bool"):
         nn.GRUCell(I, H, bias=1)
+    with pytest.raises(TypeError, match="proj_size"):
+        nn.GRUCell(I, H, proj_size=2)
 
 
 def test_cells_label_their_nodes_with_the_essays_roles():

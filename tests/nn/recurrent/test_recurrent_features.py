@@ -7,6 +7,7 @@ import warnings
 
 import numpy as np
 import pytest
+import torch
 
 import minigrad as mg
 import nn
@@ -106,49 +107,50 @@ def test_detach_state_keeps_values_and_nesting():
         nn.utils.detach_state({"h": h})
 
 
-def test_graph_growth_warning_fires_without_detach_and_not_with_it():
-    lstm = nn.LSTM(I, H)
+@pytest.fixture
+def growth_threshold():
+    """``nn.utils.set_graph_growth_warning``, with the previous threshold restored afterwards."""
+    previous = nn.recurrent.get_graph_growth_warning()
+    yield nn.utils.set_graph_growth_warning
+    nn.utils.set_graph_growth_warning(previous)
+
+
+def test_graph_growth_warning_fires_without_detach_and_not_with_it(growth_threshold):
     chunks = [mg.randn(T, N, I) for _ in range(5)]
-    previous = nn.utils.set_graph_growth_warning(3)
-    try:
-        state = None
-        with pytest.warns(GraphGrowthWarning, match="detach_state"):
-            for x in chunks:
-                _, state = lstm(x, state)
-        with warnings.catch_warnings():
-            warnings.simplefilter("error", GraphGrowthWarning)
-            state = None
-            for x in chunks:
-                out, state = lstm(x, state)
-                state = nn.utils.detach_state(state)
-            state = None
-            for x in chunks:  # backward each chunk and pass the state on: the graph is freed
-                out, state = lstm(x, nn.utils.detach_state(state))
-                out.sum().backward()
-    except GraphGrowthWarning:
-        pytest.fail("warned although the state was detached")
-    finally:
-        nn.utils.set_graph_growth_warning(previous)
+    growth_threshold(3)
+    lstm, state = nn.LSTM(I, H), None
+    with pytest.warns(GraphGrowthWarning, match="detach_state") as record:
+        for x in chunks:
+            _, state = lstm(x, state)
+    assert sum(w.category is GraphGrowthWarning for w in record) == 1  # once, not every call
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", GraphGrowthWarning)
+        lstm, state = nn.LSTM(I, H), None
+        for x in chunks:
+            _, state = lstm(x, state)
+            state = nn.utils.detach_state(state)
+        lstm, state = nn.LSTM(I, H), None
+        for x in chunks[:3]:
+            out, state = lstm(x, state)
+        (out.sum() + state[0].sum() + state[1].sum()).backward()  # frees the state's graph
+        lstm(chunks[3], state)
 
 
-def test_graph_growth_warning_sees_a_half_detached_state_and_can_be_disabled():
-    gru = nn.LSTM(I, H)
+def test_graph_growth_warning_sees_a_half_detached_state_and_can_be_disabled(growth_threshold):
+    lstm = nn.LSTM(I, H)
     chunks = [mg.randn(T, N, I) for _ in range(4)]
-    previous = nn.utils.set_graph_growth_warning(2)
-    try:
-        state = None
-        with pytest.warns(GraphGrowthWarning):
-            for x in chunks:
-                _, state = gru(x, None if state is None else (state[0].detach(), state[1]))
-        nn.utils.set_graph_growth_warning(None)
-        with warnings.catch_warnings():
-            warnings.simplefilter("error", GraphGrowthWarning)
-            for x in chunks:
-                _, state = gru(x, state)
-    finally:
-        nn.utils.set_graph_growth_warning(previous)
+    growth_threshold(2)
+    state = None
+    with pytest.warns(GraphGrowthWarning):
+        for x in chunks:
+            _, state = lstm(x, None if state is None else (state[0].detach(), state[1]))
+    growth_threshold(None)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", GraphGrowthWarning)
+        for x in chunks:
+            _, state = lstm(x, state)
     with pytest.raises(ValueError, match="positive int or None"):
-        nn.utils.set_graph_growth_warning(0)
+        growth_threshold(0)
 
 
 # --- checks --------------------------------------------------------------------------------------
@@ -169,8 +171,9 @@ def test_layer_errors_match_pytorchs():
     gru = nn.GRU(I, H, num_layers=2)
     with pytest.raises(RuntimeError, match=r"Expected hidden size \(2, 2, 4\), got \[1, 2, 4\]"):
         gru(mg.zeros(T, N, I), mg.zeros(1, N, H))
-    with pytest.raises(ValueError, match="proj_size argument is only supported for LSTM"):
-        nn.GRU(I, H, proj_size=2)
+    for layer in (nn.GRU, nn.RNN):
+        with pytest.raises(ValueError, match="proj_size argument is only supported for LSTM"):
+            layer(I, H, proj_size=2)
     with pytest.raises(ValueError, match="proj_size has to be smaller than hidden_size"):
         nn.LSTM(I, H, proj_size=H)
     with pytest.raises(ValueError, match="Unknown nonlinearity 'gelu'"):
@@ -189,10 +192,18 @@ def test_layer_and_cells_share_parameters_even_after_replacement():
     rnn.weight_hh_l1 = nn.Parameter(mg.zeros(H, H, dtype="float64"))
     after, _ = rnn(x)
     assert rnn.cells()[1].weight_hh is rnn.weight_hh_l1
+    assert list(rnn.state_dict()) == list(torch.nn.RNN(I, H, num_layers=2).state_dict())
     assert np.abs(before.numpy() - after.numpy()).max() > 1e-6
     rnn.to(dtype="float32")
     out, _ = rnn(x.to(dtype="float32"))
     assert out.dtype == mg.float32
+
+
+def test_train_and_eval_reach_the_cells():
+    lstm = nn.LSTM(I, H, num_layers=2, bidirectional=True)
+    assert lstm.eval() is lstm and not any(cell.training for cell in lstm.cells())
+    lstm.train()
+    assert all(cell.training for cell in lstm.cells())
 
 
 def test_state_dict_round_trip_and_repr():
@@ -204,9 +215,7 @@ def test_state_dict_round_trip_and_repr():
     x = mg.randn(T, N, I)
     np.testing.assert_array_equal(lstm(x)[0].numpy(), copy(x)[0].numpy())
     assert "weight_cf_l1_reverse" in dict(lstm.named_parameters())
-    same = nn.LSTM(I, H, num_layers=2, bidirectional=True, cell=nn.PeepholeLSTMCell,
-                   cell_kwargs={"peepholes": ("f",)})
-    assert [n for n, _ in same.named_parameters()] == [n for n, _ in lstm.named_parameters()]
+    assert "weight_ci_l0" not in dict(lstm.named_parameters())
     text = repr(lstm)
     assert "LSTM(3, 4" in text and "bidirectional=True" in text and "PeepholeLSTMCell" in text
 

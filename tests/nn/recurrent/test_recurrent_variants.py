@@ -278,6 +278,13 @@ def test_depth_gated_cell_gradcheck_and_depth_gate_label():
         roles.update((node.roles or {}).values())
         stack.extend(e[0] for e in node.next if type(e) is tuple)
     assert {"d_t", "f_t", "i_t", "C~_t"} <= roles
+    with pytest.raises(RuntimeError, match=r"lower_c must have shape \(2, 2\).*got \(2, 3\)"):
+        cell(x, mg.zeros(N, 3, dtype="float64"), (h, c))
+
+
+def test_depth_gated_cell_outside_its_layer_is_refused():
+    with pytest.raises(TypeError, match="use it rather than LSTM\\(cell=DepthGatedLSTMCell\\)"):
+        nn.LSTM(I, H, cell=nn.DepthGatedLSTMCell)(mg.zeros(T, N, I))
 
 
 def test_depth_gated_lstm_gradcheck():
