@@ -97,11 +97,7 @@ class Function:
                 return tuple(Tensor._make(o) for o in out)
             return Tensor._make(out)
 
-        fn.next = tuple([
-            None if not isinstance(x, Tensor) or not x.requires_grad
-            else x if x.grad_fn is None else (x.grad_fn, x._output_index)
-            for x in inputs
-        ])
+        fn.next = tuple([_edge(x) for x in inputs]) if len(inputs) > 1 else (_edge(inputs[0]),)
         fn.inputs = inputs if cls.saves_inputs else None
         fn.out = out if cls.saves_output else None
         fn.scope = STATE.scope
@@ -141,6 +137,13 @@ class Function:
 
 
 _CHECK_DEVICES = backend.cupy is not None
+
+
+def _edge(x):
+    """Where the gradient for input ``x`` goes: nowhere (None), into a leaf, or to a node."""
+    if not isinstance(x, Tensor) or not x.requires_grad:
+        return None
+    return x if x.grad_fn is None else (x.grad_fn, x._output_index)
 
 
 def _reconcile_dtypes(op: str, inputs, arrays) -> None:

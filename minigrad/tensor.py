@@ -18,14 +18,18 @@ class Tensor:
     ``t.grad`` the accumulated gradient (a Tensor) after ``backward``.
     """
 
-    __slots__ = ("data", "grad", "requires_grad", "grad_fn", "_output_index", "name",
-                 "_detached_from", "__weakref__")
+    __slots__ = ("data", "grad", "requires_grad", "grad_fn", "_output_index", "__dict__",
+                 "__weakref__")
+    name = None            # set by whoever wants this tensor named in a drawing
+    _detached_from = None  # (weakref to node, output index) for a tensor made by detach()
     __array_priority__ = 1000  # numpy_array * tensor calls Tensor.__rmul__
     __hash__ = object.__hash__  # == is elementwise, identity stays the hash
 
     def __init__(self, data, dtype=None, device=None, requires_grad: bool = False):
-        data = backend.asarray(data, backend.as_dtype(dtype), device)
-        self._init(data, None, 0)
+        self.data = backend.asarray(data, backend.as_dtype(dtype), device)
+        self.grad = self.grad_fn = None
+        self.requires_grad = False
+        self._output_index = 0
         if requires_grad:
             self.requires_grad_(True)
 
@@ -33,17 +37,12 @@ class Tensor:
     def _make(cls, data, grad_fn=None, output_index: int = 0) -> "Tensor":
         """Wrap an array without checks (used by ops)."""
         t = cls.__new__(cls)
-        t._init(data, grad_fn, output_index)
+        t.data = data
+        t.grad = None
+        t.requires_grad = grad_fn is not None
+        t.grad_fn = grad_fn
+        t._output_index = output_index
         return t
-
-    def _init(self, data, grad_fn, output_index):
-        self.data = data
-        self.grad = None
-        self.requires_grad = grad_fn is not None
-        self.grad_fn = grad_fn
-        self._output_index = output_index
-        self.name = None
-        self._detached_from = None
 
     # --- facts -------------------------------------------------------------------------
     @property

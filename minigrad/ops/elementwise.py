@@ -184,9 +184,7 @@ class TanhBackward(Function):
     saves_inputs = True
 
     def forward(self, g, z):
-        y = 1.0 - z * z
-        y *= g
-        return y
+        return g * (1.0 - z * z)
 
     def backward(self, grad):
         g, z = self.inputs
@@ -201,10 +199,7 @@ class Sigmoid(Function):
     saves_output = True
 
     def forward(self, x):
-        z = backend.get_array_module(x).tanh(x * 0.5)
-        z *= 0.5
-        z += 0.5
-        return z
+        return backend.get_array_module(x).tanh(x * 0.5) * 0.5 + 0.5
 
     def backward(self, grad):
         return SigmoidBackward.apply(grad, self.output())
@@ -216,10 +211,7 @@ class SigmoidBackward(Function):
     saves_inputs = True
 
     def forward(self, g, z):
-        y = 1.0 - z
-        y *= z
-        y *= g
-        return y
+        return g * z * (1.0 - z)
 
     def backward(self, grad):
         g, z = self.inputs

@@ -1,0 +1,1 @@
+"""Benchmarks: minigrad against a hand-written NumPy LSTM and PyTorch. Run ``python -m benchmarks``."""

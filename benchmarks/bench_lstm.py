@@ -1,0 +1,218 @@
+"""One training step (forward and backward) of a single-layer LSTM, float32.
+
+The same problem for every implementation: the same parameters (PyTorch's initialisation, drawn
+once with NumPy and copied into each), input x (T, B, I), zero initial state, and the loss
+
+    L = Σ_{t,b,j} output[t, b, j] · R[t, b, j]        (R a fixed random (T, B, H) array)
+
+so dL/d(output) = R. A step zeroes the gradients, runs forward, computes L, runs backward to
+every parameter (not to x: it is data).
+
+Implementations:
+
+* ``numpy``: the hand-written forward and BPTT of :mod:`benchmarks.numpy_lstm` (the baseline);
+  on ``--device cuda`` the same code on CuPy arrays (``cupy``);
+* ``minigrad``: ``nn.LSTM``, whose backward comes from the engine;
+* ``minigrad loop``: the step written out with minigrad ops in :func:`primitive_lstm` (what
+  ``nn.LSTM`` costs on top of the bare ops);
+* ``pytorch``: ``torch.nn.LSTM`` (a fused C++ kernel per step);
+* ``pytorch loop``: :func:`primitive_lstm` with torch tensors, PyTorch eager autograd.
+
+The two loops do what the reference does: the input projection hoisted out of the time loop,
+and the first step's h_0 W_hh^T computed on the zero state like every other step.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy
+
+from . import numpy_lstm
+from .devices import array_module, synchronizer, torch_on
+from .harness import CUPY_POOL, TORCH_CUDA, TRACEMALLOC, Workload
+
+
+@dataclass(frozen=True)
+class Shape:
+    T: int
+    B: int
+    I: int
+    H: int
+
+    def __str__(self) -> str:
+        return f"T={self.T} B={self.B} I={self.I} H={self.H}"
+
+
+LARGE = Shape(64, 64, 128, 256)
+SMALL = Shape(32, 16, 32, 64)
+
+
+def problem(shape: Shape, dtype=numpy.float32, seed: int = 0) -> dict:
+    """Parameters (PyTorch names, no layer suffix), x and R as NumPy arrays."""
+    rng = numpy.random.default_rng(seed + 1)
+    return {"params": numpy_lstm.init_params(shape.I, shape.H, dtype, seed),
+            "x": rng.normal(size=(shape.T, shape.B, shape.I)).astype(dtype),
+            "r": rng.normal(size=(shape.T, shape.B, shape.H)).astype(dtype)}
+
+
+def primitive_lstm(x, w_ih, w_hh, b_ih, b_hh, h, c, stack):
+    """The LSTM written with tensor ops (works for minigrad and torch tensors alike), from the
+    initial state ``h``, ``c`` (B, H). Returns the output (T, B, H).
+
+    The projected inputs are split with ``unbind``, whose backward stacks the T step gradients
+    once; indexing ``xw[t]`` would make each step's backward write a full (T, B, 4H) gradient,
+    O(T²) work."""
+    T, B, _ = x.shape
+    H = w_hh.shape[1]
+    xw = (x.reshape(T * B, -1) @ w_ih.T + (b_ih + b_hh)).reshape(T, B, 4 * H).unbind(0)
+    w_hh_t = w_hh.T
+    outputs = []
+    for t in range(T):
+        i, f, g, o = (xw[t] + h @ w_hh_t).chunk(4, 1)
+        i, f, g, o = i.sigmoid(), f.sigmoid(), g.tanh(), o.sigmoid()
+        c = f * c + i * g
+        h = o * c.tanh()
+        outputs.append(h)
+    return stack(outputs, 0)
+
+
+# --- implementations: each returns a step -> (loss, {parameter name: gradient}) --------------
+def numpy_step(shape: Shape, dtype=numpy.float32, device: str = "cpu"):
+    p = problem(shape, dtype)
+    xp = array_module(device)
+    params = {k: xp.asarray(v) for k, v in p["params"].items()}
+    x, r = xp.asarray(p["x"]), xp.asarray(p["r"])
+    state = {}
+
+    def step():
+        state.clear()
+        out, _, _, cache = numpy_lstm.lstm_forward(x, params)
+        loss = (out * r).sum()
+        state.update(numpy_lstm.lstm_backward(r, cache, input_grads=False))
+        return loss, state
+
+    return step
+
+
+def minigrad_step(shape: Shape, dtype=numpy.float32, device: str = "cpu"):
+    import minigrad
+    import nn
+
+    p = problem(shape, dtype)
+    model = nn.LSTM(shape.I, shape.H, device=device, dtype=dtype)
+    named = dict(model.named_parameters())
+    for name, value in p["params"].items():
+        named[name + "_l0"].data = minigrad.tensor(value, device=device).data
+    x = minigrad.tensor(p["x"], device=device)
+    r = minigrad.tensor(p["r"], device=device)
+    params = list(named.items())
+
+    def step():
+        for _, q in params:
+            q.grad = None
+        out, _ = model(x)
+        loss = (out * r).sum()
+        loss.backward()
+        return loss, {name[:-3]: q.grad for name, q in params}
+
+    return step
+
+
+def minigrad_loop_step(shape: Shape, dtype=numpy.float32, device: str = "cpu"):
+    import minigrad
+
+    p = problem(shape, dtype)
+    params = {k: minigrad.tensor(v, device=device, requires_grad=True)
+              for k, v in p["params"].items()}
+    x = minigrad.tensor(p["x"], device=device)
+    r = minigrad.tensor(p["r"], device=device)
+    h0 = minigrad.zeros((shape.B, shape.H), dtype=dtype, device=device)
+
+    def step():
+        for q in params.values():
+            q.grad = None
+        out = primitive_lstm(x, *params.values(), h0, h0, stack=minigrad.stack)
+        loss = (out * r).sum()
+        loss.backward()
+        return loss, {k: q.grad for k, q in params.items()}
+
+    return step
+
+
+def torch_step(shape: Shape, dtype=numpy.float32, device: str = "cpu"):
+    import torch
+
+    p = problem(shape, dtype)
+    model = torch.nn.LSTM(shape.I, shape.H, dtype=_torch_dtype(dtype), device=device)
+    with torch.no_grad():
+        for name, value in p["params"].items():
+            getattr(model, name + "_l0").copy_(torch.from_numpy(value))
+    x = torch.from_numpy(p["x"]).to(device)
+    r = torch.from_numpy(p["r"]).to(device)
+    params = list(model.named_parameters())
+
+    def step():
+        for _, q in params:
+            q.grad = None
+        out, _ = model(x)
+        loss = (out * r).sum()
+        loss.backward()
+        return loss, {name[:-3]: q.grad for name, q in params}
+
+    return step
+
+
+def torch_loop_step(shape: Shape, dtype=numpy.float32, device: str = "cpu"):
+    import torch
+
+    p = problem(shape, dtype)
+    params = {k: torch.from_numpy(v).to(device).requires_grad_() for k, v in p["params"].items()}
+    x = torch.from_numpy(p["x"]).to(device)
+    r = torch.from_numpy(p["r"]).to(device)
+    h0 = torch.zeros(shape.B, shape.H, dtype=_torch_dtype(dtype), device=device)
+
+    def step():
+        for q in params.values():
+            q.grad = None
+        out = primitive_lstm(x, *params.values(), h0, h0, stack=torch.stack)
+        loss = (out * r).sum()
+        loss.backward()
+        return loss, {k: q.grad for k, q in params.items()}
+
+    return step
+
+
+def _torch_dtype(dtype):
+    import torch
+    return {numpy.dtype("float32"): torch.float32,
+            numpy.dtype("float64"): torch.float64}[numpy.dtype(dtype)]
+
+
+def implementations(device: str = "cpu") -> dict:
+    """name -> (make_step(shape, dtype, device), how its peak memory is measured)."""
+    found = {"numpy" if device == "cpu" else "cupy":
+             (numpy_step, TRACEMALLOC if device == "cpu" else CUPY_POOL)}
+    mg_memory = TRACEMALLOC if device == "cpu" else CUPY_POOL
+    found["minigrad"] = (minigrad_step, mg_memory)
+    found["minigrad loop"] = (minigrad_loop_step, mg_memory)
+    if torch_on(device):
+        torch_memory = None if device == "cpu" else TORCH_CUDA
+        found["pytorch"] = (torch_step, torch_memory)
+        found["pytorch loop"] = (torch_loop_step, torch_memory)
+    return found
+
+
+def workloads(device: str = "cpu", shapes=(LARGE, SMALL), names=None) -> list[Workload]:
+    sync = synchronizer(device)
+    found = []
+    for shape in shapes:
+        group = f"LSTM training step {shape}, float32, {device}"
+        for name, (make, memory) in implementations(device).items():
+            if names is None or name in names:
+                found.append(Workload(group, name, _bind(make, shape, device), memory=memory,
+                                      sync=sync))
+    return found
+
+
+def _bind(make, shape: Shape, device: str):
+    return lambda: make(shape, numpy.float32, device)

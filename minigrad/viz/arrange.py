@@ -1,0 +1,252 @@
+"""Arrange the records for drawing: where parameters go, how inputs enter each step, forks.
+
+* Parameters (and tensors derived from them only, such as W^T): drawn ``once`` in their own
+  cluster, ``repeat``-ed in every step that uses them as faint copies, or hidden (``hide``).
+* A tensor made outside the steps and sliced into them (the runner projects the whole input
+  sequence at once, x W_ih^T + b, and unbinds it) enters each step as a small ``stub`` from
+  below, ``x_3``. When it was made from the layer below's outputs, that layer's h_t feeds the
+  stub of step t (at cell detail, the cell itself): the vertical edge of a stacked RNN.
+* A state that several ops of the next step read (h_{t-1} in four matmuls) crosses the step
+  boundary once and forks inside: Olah's copy.
+* A tensor collected from many steps (the stacked output sequence) leaves each step through
+  a small ``exit`` ("↑ stack") instead of one long line per step: the picture stays readable,
+  and Graphviz stays fast (long edges through hundreds of clusters cost it minutes).
+"""
+from __future__ import annotations
+
+from collections import defaultdict
+from dataclasses import replace
+
+from .records import PARAM_MODES, Edge, Graph, Node
+
+LEARNED = ("param", "derived")
+PASS_THROUGH = {"Unbind", "Reshape", "Add", "MatMul", "GetItem", "Split", "Concat", "Stack",
+                "Where", "Mul", "Transpose", "Cast", "ToDevice"}
+
+
+def arrange(graph: Graph, param_mode: str) -> Graph:
+    """Rewrite ``graph`` in place for drawing (see the module docstring); returns it."""
+    if param_mode not in PARAM_MODES:
+        raise ValueError(f"draw: param_mode must be one of {PARAM_MODES}, got {param_mode!r}")
+    stepped = any(n.step is not None for n in graph.nodes.values())
+    graph.params = param_mode if stepped else "once"
+    if stepped:
+        _stubs(graph)
+        _parameters(graph, graph.params)
+        _fork_crossings(graph)
+        prune(graph)  # first: the stack of a layer's outputs that only fed the next layer goes
+        _exits(graph)
+    elif param_mode == "hide":
+        _parameters(graph, "hide")
+        prune(graph)
+    return graph
+
+
+def learned_name(graph: Graph, nid: str, depth: int = 3) -> str:
+    """A short name for a parameter or a tensor derived from parameters (``weight_hh_l0ᵀ``)."""
+    node = graph.nodes[nid]
+    if node.kind == "param":
+        return (node.name or "param").rsplit(".", 1)[-1]
+    if node.role:
+        return node.role
+    ins = [e.src for e in graph.edges if e.dst == nid]
+    if depth == 0 or not ins:
+        return node.op
+    parts = [learned_name(graph, s, depth - 1) for s in ins]
+    if node.op == "Transpose":
+        return parts[0] + "ᵀ"
+    if node.op == "Add":
+        return " + ".join(parts)
+    if node.op == "Concat":
+        return "[" + " | ".join(parts) + "]"
+    if node.op in ("Split", "Unbind", "GetItem"):
+        return parts[0] + "[·]"
+    return f"{node.op}({', '.join(parts)})"
+
+
+def _parameters(graph: Graph, mode: str) -> None:
+    """Mark the edges leaving parameters; with ``repeat`` give each step its own copies,
+    with ``hide`` drop them."""
+    learned = {nid for nid, n in graph.nodes.items() if n.kind in LEARNED}
+    if mode == "hide":
+        graph.edges[:] = [e for e in graph.edges if e.src not in learned and e.dst not in learned]
+        for nid in learned:
+            del graph.nodes[nid]
+        return
+    names = {}
+    if mode == "repeat":  # a stub's text already names its projection's weights
+        graph.edges[:] = [e for e in graph.edges
+                          if not (e.src in learned and graph.nodes[e.dst].kind == "stub")]
+    for e in graph.edges:
+        if e.src not in learned:
+            continue
+        dst = graph.nodes[e.dst]
+        e.kind = "param"
+        if mode == "repeat" and dst.step is not None and dst.kind not in LEARNED:
+            if e.src not in names:
+                names[e.src] = learned_name(graph, e.src)
+            ghost = f"{e.src}@{_key_id(dst.step)}"
+            if ghost not in graph.nodes:
+                src = graph.nodes[e.src]
+                graph.add(Node(id=ghost, kind="ghost", name=names[e.src], shape=e.shape,
+                               step=dst.step, grad_norm=src.grad_norm))
+            e.src = ghost
+
+
+def _key_id(key) -> str:
+    return f"{key.group}:{key.call}:{key.layer}:{key.direction}:{key.step}"
+
+
+def _stubs(graph: Graph) -> None:
+    """Per-step entries for tensors made outside the steps and used by several steps."""
+    nodes = graph.nodes
+    fan = defaultdict(set)
+    for e in graph.edges:
+        src, dst = nodes[e.src], nodes[e.dst]
+        if (src.step is None and src.kind in ("op", "input") and dst.step is not None
+                and dst.kind not in ("ellipsis",) and e.kind == "data"):
+            fan[e.src].add(dst.step)
+    stubbed = {nid for nid, steps in fan.items() if len(steps) >= 2}
+    if not stubbed:
+        return
+    origins = {nid: _origin(graph, nid) for nid in stubbed}
+    kept, made = [], {}
+    for e in graph.edges:
+        dst = nodes[e.dst]
+        if e.src not in stubbed or dst.step is None or dst.kind == "ellipsis":
+            kept.append(e)
+            continue
+        origin = origins[e.src]
+        if graph.detail == "cell" and origin["sources"]:
+            kept.extend(replace(s, dst=e.dst) for s in origin["sources"]
+                        if nodes[s.src].step.step == dst.step.step)
+            continue
+        stub_id = f"{e.src}s{e.src_output}@{_key_id(dst.step)}"
+        if stub_id not in made:
+            made[stub_id] = _stub(graph, stub_id, e, dst.step, origins[e.src], kept)
+        kept.append(replace(e, src=stub_id, role=made[stub_id].role, src_output=0))
+    graph.edges[:] = kept
+
+
+def _stub(graph: Graph, stub_id: str, e: Edge, step, origin: dict, edges: list) -> Node:
+    sources = [s for s in origin["sources"] if graph.nodes[s.src].step.step == step.step]
+    base, layer = origin["name"], None
+    if sources and sources[0].role:
+        base = sources[0].role.rsplit("_", 1)[0]
+        layer = graph.nodes[sources[0].src].step.layer
+    stub = graph.add(Node(id=stub_id, kind="stub", op=origin["text"], role=f"{base}_{step.step}",
+                          shape=e.shape, step=step, grad_norm=e.grad_norm, layer=layer))
+    for s in sources:
+        edges.append(replace(s, dst=stub_id))
+    for s in origin["learned"]:  # the projection's weights, drawn with the parameters "once"
+        edges.append(replace(s, dst=stub_id, kind="param"))
+    return stub
+
+
+def _origin(graph: Graph, nid: str) -> dict:
+    """Walk back from a sliced tensor to where it came from: an input leaf (named), or the
+    step outputs of the layer below; note whether a learned projection came in between."""
+    ins = defaultdict(list)
+    for e in graph.edges:
+        ins[e.dst].append(e)
+    sources, learned_in, name, projected, biased = [], [], None, False, False
+    todo, seen = [nid], {nid}
+    while todo:
+        node = graph.nodes[todo.pop()]
+        if node.kind == "input":
+            name = name or node.name or "x"
+            continue
+        if node.kind != "op" or node.op not in PASS_THROUGH:
+            continue
+        learned = [e for e in ins[node.id] if graph.nodes[e.src].kind in LEARNED]
+        learned_in += learned
+        projected |= node.op == "MatMul" and bool(learned)
+        biased |= node.op == "Add" and bool(learned)
+        for e in ins[node.id]:
+            src = graph.nodes[e.src]
+            if src.step is not None:
+                sources.append(e)
+            elif e.src not in seen and src.kind not in LEARNED + ("const",):
+                seen.add(e.src)
+                todo.append(e.src)
+    text = ("·Wᵀ" if projected else "") + (" + b" if biased else "")
+    return {"sources": sources, "name": name or "x", "text": text, "learned": learned_in}
+
+
+def _fork_crossings(graph: Graph) -> None:
+    """One edge per state per step boundary; it forks inside the step that reads it."""
+    nodes = graph.nodes
+    groups = defaultdict(list)
+    for i, e in enumerate(graph.edges):
+        src, dst = nodes[e.src], nodes[e.dst]
+        if (dst.step is not None and src.step != dst.step and e.kind in ("data", "detach")
+                and src.kind not in LEARNED + ("ghost", "stub") and dst.kind != "stub"):
+            groups[e.src, e.tensor, dst.step, e.kind].append(i)
+    drop = set()
+    for n, ((src, _, step, _), indices) in enumerate(groups.items()):
+        if len(indices) < 2:
+            continue
+        first = graph.edges[indices[0]]
+        fork = graph.add(Node(id=f"{src}f{n}@{_key_id(step)}", kind="junction", op="copy",
+                              step=step, role=first.role, shape=first.shape))
+        graph.edges.append(replace(first, dst=fork.id))
+        for i in indices:
+            graph.edges.append(replace(graph.edges[i], src=fork.id, src_output=0))
+            drop.add(i)
+    graph.edges[:] = [e for i, e in enumerate(graph.edges) if i not in drop]
+
+
+def _exits(graph: Graph) -> None:
+    """Edges from more than two steps into one node outside the steps end at a per-step exit;
+    an invisible edge from each row's last exit keeps that node to the right."""
+    nodes = graph.nodes
+    fan_in = defaultdict(set)
+    for e in graph.edges:
+        if nodes[e.dst].step is None and nodes[e.src].step is not None and e.kind == "data":
+            fan_in[e.dst].add(nodes[e.src].step)
+    collectors = {nid for nid, steps in fan_in.items() if len(steps) > 2}
+    if not collectors:
+        return
+    kept, last = [], {}
+    for e in graph.edges:
+        src = nodes[e.src]
+        if e.dst not in collectors or src.step is None or e.kind != "data" or src.kind == "ellipsis":
+            kept.append(e)
+            continue
+        exit_id = f"{e.dst}x{len(nodes)}"
+        graph.add(Node(id=exit_id, kind="exit", op=nodes[e.dst].op, role=e.role, shape=e.shape,
+                       step=src.step, grad_norm=e.grad_norm))
+        kept.append(replace(e, dst=exit_id))
+        row = (e.dst, src.step.row)
+        if row not in last or src.step.step > nodes[last[row]].step.step:
+            last[row] = exit_id
+    for (collector, _), exit_id in last.items():
+        kept.append(Edge(exit_id, collector, kind="invisible", tensor=(exit_id, 0)))
+    graph.edges[:] = kept
+
+
+def prune(graph: Graph) -> None:
+    """Drop nodes that no longer lead anywhere (an unbind whose slices all became stubs)."""
+    keep = set(graph.outputs)
+    used = defaultdict(int)
+    for e in graph.edges:
+        used[e.src] += 1
+    dead = [nid for nid in graph.nodes if used[nid] == 0 and nid not in keep
+            and graph.nodes[nid].kind not in ("ellipsis", "exit")]
+    ins = defaultdict(list)
+    for e in graph.edges:
+        ins[e.dst].append(e.src)
+    gone = set()
+    while dead:
+        nid = dead.pop()
+        if nid in gone:
+            continue
+        gone.add(nid)
+        for s in ins[nid]:
+            used[s] -= 1
+            if used[s] == 0 and s not in keep:
+                dead.append(s)
+    if gone:
+        graph.edges[:] = [e for e in graph.edges if e.src not in gone and e.dst not in gone]
+        for nid in gone:
+            del graph.nodes[nid]

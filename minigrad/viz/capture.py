@@ -1,0 +1,235 @@
+"""Capture: walk the graph the engine recorded into plain :mod:`records` (no Graphviz needed).
+
+From each output the walk follows ``node.next`` back to the leaves (iteratively: an unrolled
+400-step graph is deep). Every ``Function`` becomes an ``op`` node, every leaf a ``param`` or
+``input`` node; scopes give the step key (:mod:`steps`); role labels get their step (``f_t`` at
+step 3 is ``f_3``); recorded gradient norms come along. An input that an op saved but that
+needs no gradient becomes a ``const`` node, or, when it was cut from the graph (:mod:`cuts`),
+a dashed ``detach`` edge back to where it was cut.
+"""
+from __future__ import annotations
+
+import re
+from collections import defaultdict
+
+from .. import backend
+from ..function import Function
+from ..tensor import Tensor
+from .cuts import Cuts, drawn_above, was_detached
+from .records import Edge, Graph, Node
+from .steps import step_keys
+
+SMALL = 16  # tensors with at most this many elements show their values
+_T = re.compile(r"_t$")
+
+
+def capture(*outputs: Tensor, params: dict | None = None) -> Graph:
+    """The op-level records of the graph behind ``outputs``.
+
+    ``params`` maps names to leaf tensors (``dict(model.named_parameters())``) to name them.
+    """
+    for k, out in enumerate(outputs):
+        if not isinstance(out, Tensor):
+            raise TypeError(f"draw: output {k} is a {type(out).__name__}, not a minigrad Tensor")
+    cuts = Cuts(outputs)
+    order, call_of = _walk(outputs)
+    b = _Builder(step_keys(order, call_of, cuts), {id(t): n for n, t in (params or {}).items()},
+                 cuts)
+    for item in order:
+        if isinstance(item, Function):
+            b.add_function(item)
+        else:
+            b.add_leaf(item)
+    for item in order:
+        if isinstance(item, Function):
+            b.add_inputs(item)
+        elif was_detached(item):  # detached, then made to require grad again
+            b.add_cut(item, b.node_id(item))
+    graph = b.graph
+    graph.outputs = [b.node_id(o.grad_fn if o.grad_fn is not None else o) for o in outputs]
+    _mark_derived(graph, b.products_with_data)
+    graph.grads = any(n.grad_norm is not None for n in graph.nodes.values())
+    return graph
+
+
+def with_step(role: str | None, step: int | None) -> str | None:
+    """``f_t`` at step 3 is ``f_3``; roles without ``_t`` stay as they are."""
+    if role is None or step is None:
+        return role
+    return _T.sub(f"_{step}", role)
+
+
+def _walk(outputs) -> tuple:
+    """All nodes and leaves reachable from the outputs, inputs before consumers (post-order),
+    and for each the index of the first output that reaches it."""
+    order, call_of = [], {}
+    for k, out in enumerate(outputs):
+        root = out.grad_fn if out.grad_fn is not None else out
+        if id(root) in call_of:
+            continue
+        call_of[id(root)] = k
+        stack = [(root, iter(_parents(root)))]
+        while stack:
+            item, parents = stack[-1]
+            for parent in parents:
+                if id(parent) not in call_of:
+                    call_of[id(parent)] = k
+                    stack.append((parent, iter(_parents(parent))))
+                    break
+            else:
+                stack.pop()
+                order.append(item)
+    return order, call_of
+
+
+def _parents(item) -> list:
+    if not isinstance(item, Function):
+        return []
+    return [e[0] if type(e) is tuple else e for e in item.next if e is not None]
+
+
+class _Builder:
+    def __init__(self, keys: dict, names: dict, cuts: Cuts):
+        self.graph = Graph()
+        self.keys = keys
+        self.names = names
+        self.cuts = cuts
+        self.ids = {}
+        self.consts = {}
+        self.products_with_data = set()  # matmuls with an operand that needs no gradient
+
+    def node_id(self, item) -> str:
+        return self.ids[id(item)]
+
+    def new_id(self, item) -> str:
+        return self.ids.setdefault(id(item), f"n{len(self.ids)}")
+
+    def add_function(self, fn: Function) -> None:
+        key = self.keys.get(id(fn))
+        single = fn.n_outputs == 1
+        values = fn.grad_values
+        self.graph.add(Node(
+            id=self.new_id(fn), kind="op", op=fn.name, step=key,
+            role=with_step((fn.roles or {}).get(0), key.step if key else None) if single else None,
+            shape=tuple(fn.shapes[0]) if single else None,
+            scope=fn.scope.path() if fn.scope is not None and key is None else (),
+            value=_small(fn.small_value) if single else None,
+            grad_norm=_total(fn.grad_norms),
+            grad_value=_small_array(values[0]) if values and single else None,
+            cell=fn.scope.tags().get("cell") if key is not None else None))
+        if fn.name == "MatMul" and any(e is None for e in fn.next):
+            self.products_with_data.add(self.node_id(fn))
+
+    def add_leaf(self, t: Tensor) -> None:
+        is_param = id(t) in self.names or any(c.__name__ == "Parameter" for c in type(t).__mro__)
+        self.graph.add(Node(
+            id=self.new_id(t), kind="param" if is_param else "input",
+            name=self.names.get(id(t), t.name), shape=tuple(t.shape), dtype=str(t.dtype),
+            value=_small(t.data), grad_norm=_norm(t.grad),
+            grad_value=_small(t.grad.data) if t.grad is not None else None))
+
+    def edge_from(self, src, index: int, dst: str) -> Edge:
+        if isinstance(src, Function):
+            key = self.keys.get(id(src))
+            norms = src.grad_norms
+            return Edge(self.node_id(src), dst, tuple(src.shapes[index]),
+                        with_step((src.roles or {}).get(index), key.step if key else None),
+                        norms[index] if norms else None, src_output=index,
+                        tensor=(self.node_id(src), index))
+        return Edge(self.node_id(src), dst, tuple(src.shape), None, _norm(src.grad),
+                    tensor=(self.node_id(src), 0))
+
+    def add_inputs(self, fn: Function) -> None:
+        dst = self.node_id(fn)
+        for i, e in enumerate(fn.next):
+            if e is not None:
+                src, index = e if type(e) is tuple else (e, 0)
+                self.graph.edges.append(self.edge_from(src, index, dst))
+            elif fn.inputs is not None:
+                self.add_saved_input(fn.inputs[i], dst, self.keys.get(id(fn)))
+
+    def add_saved_input(self, x, dst: str, key) -> None:
+        if was_detached(x) or self.cuts.source(x):
+            self.add_cut(x, dst)
+            return
+        if isinstance(x, Tensor):  # one node per tensor and step: the initial state is one
+            node = self.consts.get((id(x), key))
+            if node is None:
+                node = self.consts[id(x), key] = self.graph.add(Node(
+                    id=f"{dst}c{len(self.graph.nodes)}", kind="const", step=key,
+                    shape=tuple(x.shape), dtype=str(x.dtype), value=_constant(x.data)))
+        else:
+            node = self.graph.add(Node(id=f"{dst}c{len(self.graph.nodes)}", kind="const",
+                                       step=key, value=x))
+        self.graph.edges.append(Edge(node.id, dst, node.shape, tensor=(node.id, 0)))
+
+    def drawn(self, fn) -> bool:
+        return fn is not None and self.ids.get(id(fn)) in self.graph.nodes
+
+    def add_cut(self, x: Tensor, dst: str) -> None:
+        """Dashed edges from where ``x`` was cut. When that node is not drawn (the state was
+        stacked into h_n, not among the outputs) the nearest drawn nodes above it stand for
+        it; failing those, a small "cut" node."""
+        found = self.cuts.source(x)
+        src, index = found if found else (None, 0)
+        if self.drawn(src):
+            edges = [self.edge_from(src, index, dst)]
+        else:
+            edges = [self.edge_from(fn, i, dst) for fn, i in drawn_above(src, self.drawn)]
+        if not edges:
+            key = self.keys.get(id(src)) if src is not None else None
+            role = (src.roles or {}).get(index) if src is not None else None
+            node = self.graph.add(Node(
+                id=f"{dst}cut{len(self.graph.nodes)}", kind="cut", op=src.name if src else "",
+                role=with_step(role, key.step if key else None),
+                shape=tuple(src.shapes[index]) if src is not None else tuple(x.shape)))
+            edges = [Edge(node.id, dst, node.shape, node.role, tensor=(node.id, 0))]
+        for edge in edges:
+            edge.kind = "detach"
+            self.graph.edges.append(edge)
+
+
+def _mark_derived(graph: Graph, with_data: set) -> None:
+    """Ops outside the steps computed from parameters only (W^T, b_ih + b_hh, the essay's
+    concatenated W_f, a masked W) are ``derived``: drawn with the parameters, not as part of
+    the flow. A product with an operand that needs no gradient (x W^T) is flow."""
+    sources = defaultdict(list)
+    for e in graph.edges:
+        sources[e.dst].append(e.src)
+    for node in graph.nodes.values():  # inputs come first, so one pass suffices
+        kinds = [graph.nodes[s].kind for s in sources[node.id]]
+        learned = "param" in kinds or "derived" in kinds
+        if (node.kind == "op" and node.step is None and learned and node.id not in with_data
+                and all(k in ("param", "derived", "const") for k in kinds)):
+            node.kind = "derived"
+
+
+def _small(array):
+    if array is None or not hasattr(array, "size") or array.size > SMALL:
+        return None
+    return backend.to_numpy(array)
+
+
+def _small_array(value):
+    return _small(value.data if isinstance(value, Tensor) else value)
+
+
+def _constant(array):
+    """Small constants are shown; a large one only when it is all zeros (an initial state)."""
+    small = _small(array)
+    if small is not None or not hasattr(array, "any"):
+        return small
+    return 0.0 if not array.any() else None
+
+
+def _norm(t) -> float | None:
+    if t is None:
+        return None
+    data = t.data.astype(backend.float64)
+    return float((data * data).sum()) ** 0.5
+
+
+def _total(norms) -> float | None:
+    if not norms or all(n is None for n in norms):
+        return None
+    return sum(n * n for n in norms if n is not None) ** 0.5

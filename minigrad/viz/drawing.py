@@ -1,0 +1,115 @@
+"""`draw`: capture the graph, pick a detail level that fits, arrange and render it."""
+from __future__ import annotations
+
+import copy
+import warnings
+
+import graphviz
+
+from ..tensor import Tensor
+from .arrange import arrange
+from .capture import capture
+from .detail import coarsen
+from .elide import elide
+from .files import save
+from .records import DETAILS, PARAM_MODES, Graph
+from .render import render
+
+MAX_NODES = 400
+AUTO_PARAMS = {"op": "repeat", "gate": "hide", "cell": "hide"}
+
+
+def draw(*outputs: Tensor, params: dict | None = None, detail: str = "auto",
+         param_mode: str = "auto", grads: bool | None = None, max_nodes: int = MAX_NODES,
+         title: str | None = None, out: str | None = None) -> graphviz.Digraph:
+    """Draw the graph that produced ``outputs``, unrolled over time.
+
+    detail: ``"op"`` (every primitive op), ``"gate"`` (one yellow box per learned layer, the
+        essay's figures), ``"cell"`` (one box per step), or ``"auto"``: the finest that fits
+        in ``max_nodes`` nodes. Past ``max_nodes`` the middle steps are elided ("t = 3 …
+        t = 396"); both are said in the picture's label and in a warning.
+    params: names for leaf tensors, e.g. ``dict(model.named_parameters())``.
+    param_mode: ``"once"`` (one parameters cluster), ``"repeat"`` (a faint copy in every step
+        that uses them) or ``"hide"``; ``"auto"``: repeat at op detail, hide otherwise.
+    grads: colour nodes and edges by the recorded gradient norm (log scale, with a legend);
+        None: when ``backward`` ran inside ``minigrad.record_grads()``.
+    out: also write the picture there (``.dot``, ``.svg``, ``.png`` or ``.pdf``).
+
+    Returns a ``graphviz.Digraph`` (Jupyter shows it inline); ``.records`` holds the records.
+    """
+    if not outputs:
+        raise TypeError("draw: give at least one output tensor")
+    _check(detail, param_mode, max_nodes)
+    records = build(capture(*outputs, params=params), detail, param_mode, max_nodes)
+    if grads is not None:
+        records.grads = bool(grads) and records.grads
+    for note in records.notes:
+        warnings.warn(f"minigrad.viz.draw: {note}", stacklevel=2)
+    dot = render(records, title)
+    dot.records = records
+    if out is not None:
+        save(dot, out)
+    return dot
+
+
+def build(graph: Graph, detail: str = "auto", param_mode: str = "auto",
+          max_nodes: int = MAX_NODES) -> Graph:
+    """Detail, elision and arrangement of the captured records, within ``max_nodes``."""
+    _check(detail, param_mode, max_nodes)
+    levels = DETAILS if detail == "auto" else (detail,)
+    sizes = []
+    for level in levels:
+        drawn = _arranged(graph, level, param_mode)
+        sizes.append((level, len(drawn.nodes)))
+        if len(drawn.nodes) <= max_nodes:
+            break
+    if level != levels[0]:
+        tried = ", ".join(f"{n} nodes at {lv} detail" for lv, n in sizes[:-1])
+        drawn.notes.append(f"{tried} exceed max_nodes={max_nodes}: drawn at {level} detail")
+    if len(drawn.nodes) <= max_nodes:
+        return drawn
+    return _elided(graph, level, param_mode, max_nodes, drawn)
+
+
+def _check(detail: str, param_mode: str, max_nodes: int) -> None:
+    if detail != "auto" and detail not in DETAILS:
+        raise ValueError(f"draw: detail must be 'auto' or one of {DETAILS}, got {detail!r}")
+    if param_mode != "auto" and param_mode not in PARAM_MODES:
+        raise ValueError(f"draw: param_mode must be 'auto' or one of {PARAM_MODES}, got {param_mode!r}")
+    if isinstance(max_nodes, bool) or not isinstance(max_nodes, int) or max_nodes < 1:
+        raise ValueError(f"draw: max_nodes must be a positive integer, got {max_nodes!r}")
+
+
+def _arranged(graph: Graph, level: str, param_mode: str, keep: int | None = None) -> Graph:
+    mode = AUTO_PARAMS[level] if param_mode == "auto" else param_mode
+    detailed = coarsen(_copy(graph), level)
+    if keep is not None:
+        detailed = elide(detailed, keep)
+    return arrange(_copy(detailed), mode)
+
+
+def _elided(graph: Graph, level: str, param_mode: str, max_nodes: int, full: Graph) -> Graph:
+    steps = len({n.step.step for n in full.nodes.values() if n.step is not None})
+    if steps < 4:
+        full.notes.append(f"{len(full.nodes)} nodes exceed max_nodes={max_nodes}; "
+                          "nothing left to elide")
+        return full
+    loose = sum(1 for n in full.nodes.values() if n.step is None)
+    per_step = max(1.0, (len(full.nodes) - loose) / steps)
+    keep = max(1, int((max_nodes - loose) / per_step) // 2)
+    while True:
+        drawn = _arranged(graph, level, param_mode, keep)
+        if len(drawn.nodes) <= max_nodes or keep == 1:
+            drawn.notes = full.notes + drawn.notes
+            return drawn
+        keep -= 1
+
+
+def _copy(graph: Graph) -> Graph:
+    """A copy whose node dict and edge records a pass may change (nodes themselves stay shared)."""
+    out = copy.copy(graph)
+    out.nodes = dict(graph.nodes)
+    out.edges = [copy.copy(e) for e in graph.edges]
+    out.notes = list(graph.notes)
+    out.outputs = list(graph.outputs)
+    return out

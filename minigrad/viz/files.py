@@ -1,0 +1,67 @@
+"""Writing pictures to files: the format follows the extension, every write is atomic.
+
+``.dot``/``.gv`` is the DOT source; ``.svg``, ``.png``, ``.pdf`` are rendered by Graphviz's
+``dot`` program. Where ``dot`` is missing the DOT source is written next to the requested file
+and a warning says how to install Graphviz.
+"""
+from __future__ import annotations
+
+import os
+import shutil
+import tempfile
+import warnings
+from pathlib import Path
+
+import graphviz
+
+SOURCE_FORMATS = (".dot", ".gv")
+RENDERED_FORMATS = (".svg", ".png", ".pdf")
+INSTALL_HINT = ("install Graphviz to render it: `sudo apt-get install graphviz` (Debian/Ubuntu), "
+                "`brew install graphviz` (macOS), `conda install graphviz`, or see "
+                "https://graphviz.org/download/")
+
+
+class GraphvizMissingWarning(UserWarning):
+    """The ``dot`` program is not on PATH: only the DOT source was written."""
+
+
+def save(graph: graphviz.Digraph, path: str | os.PathLike) -> Path:
+    """Write ``graph`` to ``path`` in the format its extension names; returns the path written
+    (the ``.dot`` file instead when Graphviz's ``dot`` program is missing)."""
+    path = Path(path)
+    suffix = path.suffix.lower()
+    if suffix in SOURCE_FORMATS:
+        write_atomic(path, graph.source.encode("utf-8"))
+        return path
+    if suffix not in RENDERED_FORMATS:
+        known = ", ".join(SOURCE_FORMATS + RENDERED_FORMATS)
+        raise ValueError(f"save: cannot tell the format of {str(path)!r}; use one of {known}")
+    if shutil.which("dot") is None:
+        source = path.with_suffix(".dot")
+        write_atomic(source, graph.source.encode("utf-8"))
+        warnings.warn(f"Graphviz's `dot` program was not found, so {path} was not rendered; "
+                      f"its DOT source is in {source}. {INSTALL_HINT}",
+                      GraphvizMissingWarning, stacklevel=2)
+        return source
+    write_atomic(path, graph.pipe(format=suffix[1:]))
+    return path
+
+
+def _umask() -> int:
+    mask = os.umask(0)
+    os.umask(mask)
+    return mask
+
+
+def write_atomic(path: Path, data: bytes) -> None:
+    """Write to a temporary file in the same folder, then rename it over ``path``."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    try:
+        with os.fdopen(fd, "wb") as f:
+            f.write(data)
+        os.chmod(tmp, 0o666 & ~_umask())  # mkstemp makes it private; a picture is not
+        os.replace(tmp, path)
+    except BaseException:
+        os.unlink(tmp)
+        raise

@@ -1,0 +1,224 @@
+"""Where things go, before any styling: rows, steps, the order of nodes inside a step, the
+belts, and which nodes line up across rows.
+
+Graphviz's ``dot`` with ``rankdir=LR`` puts ranks left to right (time flows that way); inside
+a rank it keeps, where crossings allow, the order in which nodes are declared. So:
+
+* rows are declared layer 0 first: layers stack bottom to top;
+* inside a step, inputs (``x_3`` stubs) come first and the state belt (C, or the GRU's h,
+  a chain of pointwise ops carrying a state from the previous step to the next) comes last:
+  the input enters from below and the belt runs along the top;
+* one node of step t in every row is put in the same rank, so step t of every layer lines up;
+* invisible edges from the last nodes of step t to the first of step t+1 keep the steps of a
+  row side by side (without them a step that runs long, such as the peephole LSTM's output
+  gate reading C_t, overlaps the next one and dot stacks them diagonally);
+* rows keep their order through a chain of invisible nodes, one per row, each tied to its
+  row's first step; gates fed alike keep the essay's order through invisible edges inside
+  their rank (``remincross=false``: dot's final reordering pass would undo both);
+* a reverse-direction row is laid out mirrored (its edges run right to left).
+"""
+from __future__ import annotations
+
+from collections import defaultdict
+from dataclasses import dataclass, field
+
+from .records import Graph
+
+ENTRY_KINDS = ("stub", "const", "ghost", "cut")
+BELOW_KINDS = ("stub", "ghost")
+# Roles from the bottom of a step to the top: the LSTM's output gate near h (bottom), the
+# forget gate next to the C belt (top); the GRU's reset gate low, its update gate high.
+ROLE_ORDER = ("o", "r", "C~", "g", "n", "i", "z", "f", "d")
+
+
+@dataclass
+class Layout:
+    rows: list = field(default_factory=list)        # bottom to top
+    steps: dict = field(default_factory=dict)       # row -> step keys, left to right
+    members: dict = field(default_factory=dict)     # step key -> node ids, bottom to top
+    belts: dict = field(default_factory=dict)       # node id -> line kept straight (dot's group)
+    top: set = field(default_factory=set)           # belt nodes: drawn along the top
+    aligned: list = field(default_factory=list)     # groups of node ids to put in one rank
+    row_heads: list = field(default_factory=list)   # per row (bottom to top): its first node
+    stacked: list = field(default_factory=list)     # gates fed alike, bottom to top
+    separators: list = field(default_factory=list)  # (last of step t, first of step t+1)
+    beside: dict = field(default_factory=dict)      # step key -> (entry, consumer) pairs
+    mirrored: set = field(default_factory=set)      # rows drawn right to left
+    layers: dict = field(default_factory=dict)      # group -> number of layers
+    loose: list = field(default_factory=list)       # nodes outside every step
+
+
+def plan(graph: Graph) -> Layout:
+    lay = Layout()
+    group_order = []
+    for node in graph.nodes.values():
+        if node.step is None:
+            lay.loose.append(node.id)
+            continue
+        key = node.step
+        if key.group not in group_order:
+            group_order.append(key.group)
+        lay.members.setdefault(key, []).append(node.id)
+    rows = {k.row for k in lay.members}
+    lay.rows = sorted(rows, key=lambda r: (group_order.index(r[0]), r[1], r[2], r[3] != "forward"))
+    for key in sorted(lay.members):
+        lay.steps.setdefault(key.row, []).append(key)
+    lay.mirrored = {r for r in lay.rows if r[3] == "reverse"}
+    for group, _, layer, _ in lay.rows:
+        lay.layers[group] = max(lay.layers.get(group, 0), layer + 1)
+    lay.belts, lay.top = _belts(graph)
+    for key, ids in lay.members.items():
+        lay.members[key] = _bottom_to_top(graph, ids, lay.top)
+    lay.beside = _beside(graph)
+    lay.stacked = _stacked(graph, lay)
+    lay.aligned, lay.row_heads = _aligned(graph, lay)
+    lay.separators = _separators(graph, lay)
+    return lay
+
+
+def _separators(graph: Graph, lay: Layout) -> list:
+    """(a, b) pairs: a ends step t of a row, b starts step t+1 (in drawing direction)."""
+    ins, outs = defaultdict(int), defaultdict(int)
+    for e in graph.edges:
+        a, b = graph.nodes[e.src], graph.nodes[e.dst]
+        if a.step is not None and a.step == b.step and e.kind != "invisible":
+            ins[e.dst] += 1
+            outs[e.src] += 1
+    flat = BELOW_KINDS + ("exit",)
+    pairs = []
+    for row, keys in lay.steps.items():
+        before, after = (ins, outs) if row in lay.mirrored else (outs, ins)
+        for k0, k1 in zip(keys, keys[1:]):
+            last = [i for i in lay.members[k0] if before[i] == 0 and graph.nodes[i].kind not in flat]
+            first = [i for i in lay.members[k1] if after[i] == 0 and graph.nodes[i].kind not in flat]
+            pairs += [(a, b) for a in last for b in first]
+    return pairs
+
+
+def _bottom_to_top(graph: Graph, ids: list, top: set) -> list:
+    def rank(nid):
+        node = graph.nodes[nid]
+        if node.kind in ENTRY_KINDS:
+            return (0, 0)
+        if node.kind == "exit":
+            return (4, 0)
+        if nid in top:
+            return (3, 0)
+        if node.kind == "junction":
+            return (1, 0)
+        base = node.role.rsplit("_", 1)[0] if node.role else None
+        middle = len(ROLE_ORDER) // 2  # nodes without a known role sit mid-way
+        return (2, ROLE_ORDER.index(base) - middle if base in ROLE_ORDER else 0)
+    return sorted(ids, key=rank)
+
+
+def _stacked(graph: Graph, lay: Layout) -> list:
+    """Gates fed by the same inputs (the four LSTM layers after [h, x]) in the essay's order,
+    forget gate on top, output gate at the bottom; listed bottom to top."""
+    feeders = defaultdict(set)
+    for e in graph.edges:
+        feeders[e.dst].add(e.src)
+    groups = []
+    for key, ids in lay.members.items():
+        alike = defaultdict(list)
+        for i in ids:
+            node = graph.nodes[i]
+            base = node.role.rsplit("_", 1)[0] if node.role else None
+            if base in ROLE_ORDER and node.kind in ("gate", "op"):
+                alike[frozenset(feeders[i])].append((ROLE_ORDER.index(base), i))
+        groups += [[i for _, i in sorted(g)] for g in alike.values() if len(g) > 1]
+    return groups
+
+
+def _beside(graph: Graph) -> dict:
+    """Pairs of nodes put in one rank: an exit right above the node it leaves from; an entry
+    (x_t stub, parameter copy) with one consumer in its step, right below it: x enters from
+    below. A stub fed by the layer below stays one rank earlier: dot draws an edge between
+    two nodes of one rank in different clusters as a detour."""
+    consumers = defaultdict(list)
+    fed = set()
+    for e in graph.edges:
+        consumers[e.src].append(e.dst)
+        if e.kind != "param":
+            fed.add(e.dst)
+    pairs = defaultdict(list)
+    for e in graph.edges:
+        if graph.nodes[e.dst].kind == "exit":
+            pairs[graph.nodes[e.dst].step].append((e.src, e.dst))
+    for nid, node in graph.nodes.items():
+        if (node.kind in BELOW_KINDS and node.step is not None and len(consumers[nid]) == 1
+                and nid not in fed):
+            dst = consumers[nid][0]
+            if graph.nodes[dst].step == node.step:
+                pairs[node.step].append((nid, dst))
+    return pairs
+
+
+def _belts(graph: Graph) -> tuple:
+    """Nodes on a chain of pointwise ops that carries a state across a step (the belt), and the
+    two ends of every edge that carries a state from one step to the next (kept level)."""
+    nodes = graph.nodes
+    out_edges = defaultdict(list)
+    for e in graph.edges:
+        out_edges[e.src].append(e.dst)
+    belts = {nid: f"{n.step.row}:cells" for nid, n in nodes.items() if n.kind == "cell"}
+    top = set()
+    for e in graph.crossing_edges():
+        if not e.role:
+            continue
+        base = e.role.rsplit("_", 1)[0]
+        step = nodes[e.dst].step
+        name = f"{step.row}:{base}"
+        if nodes[e.src].kind == "cell":
+            continue
+        belts.setdefault(e.src, name)  # the state's line across the boundary runs straight
+        belts.setdefault(e.dst, name)
+        path = _path_to_role(graph, e.dst, base, step, out_edges) or ()
+        for nid in path:
+            belts[nid] = name
+        top.update(path)
+        top.update([e.src] if path else [])
+    return belts, top
+
+
+def _path_to_role(graph: Graph, start: str, base: str, step, out_edges) -> list | None:
+    nodes = graph.nodes
+    paths = {start: [start]}
+    todo = [start]
+    while todo:
+        nid = todo.pop(0)
+        node = nodes[nid]
+        if (nid != start and node.role and node.role.rsplit("_", 1)[0] == base
+                and node.kind in ("op", "junction")):
+            return paths[nid]
+        for nxt in out_edges[nid]:
+            other = nodes[nxt]
+            if nxt not in paths and other.step == step and other.kind in ("op", "junction"):
+                paths[nxt] = paths[nid] + [nxt]
+                todo.append(nxt)
+    return None
+
+
+def _aligned(graph: Graph, lay: Layout) -> tuple:
+    """Groups of nodes, one per step number, that share a rank (a first node of that step in
+    every row); and each row's first node."""
+    if len(lay.rows) < 2:
+        return [], []
+    inside = defaultdict(int)
+    outside = defaultdict(int)
+    for e in graph.edges:
+        a, b = graph.nodes[e.src], graph.nodes[e.dst]
+        if a.step is not None and a.step == b.step and a.kind not in ENTRY_KINDS:
+            inside[e.dst] += 1
+            outside[e.src] += 1
+    by_step = defaultdict(list)
+    heads = {}
+    for key in sorted(lay.members):
+        ids = lay.members[key]
+        mirrored = key.row in lay.mirrored
+        ends = [i for i in ids if graph.nodes[i].kind not in ENTRY_KINDS
+                and (outside[i] if mirrored else inside[i]) == 0] or ids
+        by_step[key.step].append(ends[0])
+        heads.setdefault(key.row, ends[0])
+    groups = [ids for _, ids in sorted(by_step.items()) if len(ids) > 1]
+    return groups, [heads[r] for r in lay.rows]

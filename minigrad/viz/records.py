@@ -1,0 +1,110 @@
+"""The plain records the renderer works on: nodes, edges, step keys and the graph holding them.
+
+Capture fills them from the engine's graph; the detail and arrange passes rewrite them; render
+turns them into DOT. None of them knows about Graphviz, so every pass is testable without it.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+DETAILS = ("op", "gate", "cell")
+PARAM_MODES = ("once", "repeat", "hide")
+
+
+@dataclass(frozen=True, order=True)
+class StepKey:
+    """Which cell step a node belongs to: the recurrent layer's scope name, the call of that
+    layer (0 unless the same layer ran twice in the drawn graph), layer index, direction, step."""
+
+    group: str
+    call: int
+    layer: int
+    direction: str
+    step: int
+
+    @property
+    def row(self) -> tuple:
+        """The row of the picture: one per layer and direction, steps left to right."""
+        return (self.group, self.call, self.layer, self.direction)
+
+
+@dataclass
+class Node:
+    """One drawn box, circle or point.
+
+    kind: ``op`` (a primitive op), ``param`` (a learned leaf), ``derived`` (computed from
+    parameters only, e.g. W^T), ``input`` (any other leaf), ``const`` (an input that needs no
+    gradient), ``gate`` (a learned layer and its nonlinearity), ``linear`` (a learned layer
+    without one), ``cell`` (a whole step), ``block`` (a whole non-step scope), ``stub`` (a
+    per-step copy of a tensor made outside the steps), ``ghost`` (a per-step faint copy of a
+    parameter), ``junction`` (where lines merge or fork), ``cut`` (the far end of a detach),
+    ``ellipsis`` (elided steps). ``layer`` overrides the layer shown with the role (a stub of
+    layer 1 carries h of layer 0).
+    """
+
+    id: str
+    kind: str
+    op: str = ""
+    role: str | None = None
+    shape: tuple | None = None
+    dtype: str | None = None
+    step: StepKey | None = None
+    scope: tuple = ()
+    name: str | None = None
+    value: object = None
+    grad_norm: float | None = None
+    grad_value: object = None
+    members: tuple = ()
+    cell: str | None = None
+    text: str | None = None
+    layer: int | None = None
+
+
+@dataclass
+class Edge:
+    """A vector moving from one node to another (Olah's "vector transfer").
+
+    ``role`` names what it carries (``"h_3"``) when the producing op was labelled; ``grad_norm``
+    is the norm of the gradient at the producing output; kind ``detach`` marks a cut graph.
+    ``tensor`` identifies the tensor carried, (op node id, output index), through collapsing.
+    """
+
+    src: str
+    dst: str
+    shape: tuple | None = None
+    role: str | None = None
+    grad_norm: float | None = None
+    kind: str = "data"
+    src_output: int = 0
+    tensor: tuple | None = None
+
+
+@dataclass
+class Graph:
+    """Nodes in drawing order (inputs first), edges, and what was done to fit the picture."""
+
+    nodes: dict = field(default_factory=dict)
+    edges: list = field(default_factory=list)
+    detail: str = "op"
+    params: str = "once"
+    notes: list = field(default_factory=list)
+    outputs: list = field(default_factory=list)
+    grads: bool = False
+
+    def add(self, node: Node) -> Node:
+        self.nodes[node.id] = node
+        return node
+
+    def steps(self) -> list:
+        """The distinct step keys, sorted."""
+        return sorted({n.step for n in self.nodes.values() if n.step is not None})
+
+    def crossing_edges(self) -> list:
+        """Edges from one step to another step of the same row: the recurrence (h, C)."""
+        out = []
+        for e in self.edges:
+            a, b = self.nodes[e.src].step, self.nodes[e.dst].step
+            if a is not None and b is not None and a.row == b.row and a.step != b.step:
+                out.append(e)
+        return out
+

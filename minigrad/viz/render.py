@@ -1,0 +1,282 @@
+"""Render: records to a ``graphviz.Digraph``. Styling comes from :mod:`style`, placement from
+:mod:`layout`; this module only writes them out as DOT statements."""
+from __future__ import annotations
+
+import graphviz
+
+from . import style
+from .layout import Layout, plan
+from .records import Edge, Graph, Node
+
+
+class _Writer:
+    def __init__(self, graph: Graph, lay: Layout):
+        self.graph = graph
+        self.lay = lay
+        self.ids = {nid: f"n{i}" for i, nid in enumerate(graph.nodes)}
+        self.flat = not lay.members
+        norms = [n.grad_norm for n in graph.nodes.values()] + [e.grad_norm for e in graph.edges]
+        self.scale = style.grad_range(norms) if graph.grads else None
+        self.labelled = set()
+        self.flat_pairs = {pair for pairs in lay.beside.values() for pair in pairs}
+        self.crosses = {e.src for e in graph.crossing_edges()}
+        fan_in = {}
+        for e in graph.edges:
+            if graph.nodes[e.dst].step is None and graph.nodes[e.src].step is not None:
+                fan_in.setdefault(e.dst, set()).add(graph.nodes[e.src].step)
+        self.collectors = {nid for nid, steps in fan_in.items() if len(steps) > 2}
+
+    # --- nodes ---------------------------------------------------------------------------
+    def node(self, g, node: Node) -> None:
+        attrs = dict(style.node_shape(node.kind, node.op, self.flat))
+        attrs["tooltip"] = self.tooltip(node)
+        if node.id in self.lay.belts:
+            attrs["group"] = self.lay.belts[node.id]
+        if node.id in self.graph.outputs:
+            attrs["peripheries"] = "2"
+        level = style.grad_level(node.grad_norm, self.scale)
+        if level is not None and node.kind not in ("junction", "const"):
+            attrs["color"] = style.grad_colour(level)
+            attrs["penwidth"] = style.grad_width(level)
+        g.node(self.ids[node.id], self.label(node), **attrs)
+
+    def layer_of(self, node: Node) -> int | None:
+        key = node.step
+        if key is None or self.lay.layers.get(key.group, 1) < 2:
+            return None
+        return key.layer if node.layer is None else node.layer
+
+    def label(self, node: Node) -> str:
+        kind, shape = node.kind, style.small_html(style.shape_text(node.shape))
+        role = style.role_html(node.role, self.layer_of(node))
+        if kind == "gate":
+            return style.html(f'<font point-size="12">{style.symbol(node.op)}</font>  {role}', shape)
+        if kind == "linear":
+            return style.html("W · + b", shape)
+        if kind == "op":
+            return self.op_label(node, role, shape)
+        if kind in ("param", "derived", "input"):
+            name = node.name if kind != "derived" else (node.role or style.symbol(node.op))
+            return style.html(style.escape(name or kind), shape, *self.values(node))
+        if kind == "ghost":
+            return style.html(style.escape(node.name or "param"))
+        if kind == "const":
+            return style.html(style.escape(style.const_text(node.value)),
+                              style.small_html(style.shape_text(node.shape)))
+        if kind == "stub":
+            return style.html(role, style.small_html(" ".join(
+                t for t in (node.op, style.shape_text(node.shape)) if t)))
+        if kind == "exit":
+            return style.html(style.escape("↑ " + style.symbol(node.op)))
+        if kind == "cut":
+            return style.html(role or style.escape(node.op), style.small_html("cut earlier"))
+        if kind == "cell":
+            name = style.CELL_NAMES.get(node.cell or "", (node.cell or "cell").upper())
+            return style.html(f"<b>{style.escape(name)}</b>", shape)
+        if kind == "block":
+            return style.html(style.escape(".".join(node.scope)))
+        if kind == "ellipsis":
+            return style.html(f"⋯  {style.escape(node.text or '')}  ⋯")
+        return style.html("")
+
+    def op_label(self, node: Node, role: str, shape: str) -> str:
+        sym = style.escape(style.symbol(node.op))
+        if node.op in style.POINTWISE_OPS and not self.flat:
+            return style.html(sym)
+        if self.flat:
+            return style.html(f"<b>{sym}</b> {role}", shape, *self.values(node))
+        return style.html(f"{sym} {role}".strip(), shape)
+
+    def values(self, node: Node) -> list:
+        if not self.flat:
+            return []
+        lines = []
+        if node.value is not None:
+            lines.append(style.small_html("data " + style.value_text(node.value), "#202020"))
+        if node.grad_value is not None:
+            lines.append(style.small_html("grad " + style.value_text(node.grad_value), "#a02020"))
+        return lines
+
+    def tooltip(self, node: Node) -> str:
+        parts = [node.kind, node.op, node.role or "", node.name or "", style.shape_text(node.shape)]
+        if node.grad_norm is not None:
+            parts.append(f"|grad| = {node.grad_norm:.3g}")
+        return " ".join(p for p in parts if p)
+
+    # --- edges ---------------------------------------------------------------------------
+    def edge(self, g, e: Edge) -> None:
+        nodes = self.graph.nodes
+        a, b = nodes[e.src].step, nodes[e.dst].step
+        attrs = {}
+        crossing = a is not None and b is not None and a.row == b.row and a.step != b.step
+        if e.kind == "invisible":
+            g.edge(self.ids[e.src], self.ids[e.dst], style="invis")
+            return
+        if e.kind == "param":
+            attrs.update(style.PARAM_EDGE)
+            if self.graph.params == "repeat":
+                attrs.pop("constraint")
+        elif e.kind == "detach":
+            attrs.update(style.DETACH_EDGE)
+        elif crossing:
+            attrs.update(style.STATE_EDGE)
+        elif e.dst in self.collectors:
+            attrs.update(style.COLLECT_EDGE)
+        upward = False
+        if a is not None and b is not None and a.row != b.row:
+            attrs["constraint"] = "false"
+            # cells of one step share a rank: dot draws such an edge as a detour unless it
+            # leaves from the top and enters at the bottom
+            upward = self.graph.detail == "cell" and a.step == b.step
+            if upward:
+                attrs.update(tailport="n", headport="s")
+        text = None if e.dst in self.collectors else self.edge_text(e, crossing, upward)
+        if text:
+            text = text if e.kind != "detach" else f"<detach<br/>{text[1:-1]}>"
+            attrs["xlabel" if upward else "label"] = text
+        level = style.grad_level(e.grad_norm, self.scale)
+        if self.scale is not None and e.kind == "data" and e.dst not in self.collectors:
+            if level is None:
+                attrs["color"] = style.NO_GRAD
+            else:
+                attrs["color"] = style.grad_colour(level)
+                attrs["penwidth"] = style.grad_width(level)
+        src, dst = self.ids[e.src], self.ids[e.dst]
+        if (a is not None and b is not None and a.row == b.row and a.row in self.lay.mirrored
+                and (e.src, e.dst) not in self.flat_pairs):
+            src, dst = dst, src
+            attrs["dir"] = "back"
+        g.edge(src, dst, **attrs)
+
+    def edge_text(self, e: Edge, crossing: bool, upward: bool = False) -> str | None:
+        if e.kind == "param" or not e.role:
+            return None
+        src = self.graph.nodes[e.src]
+        if upward:
+            return style.html(style.role_html(e.role, self.layer_of(src)))
+        if not crossing and ((e.src, e.role) in self.labelled or e.src in self.crosses
+                             or src.kind in ("stub", "junction", "gate")
+                             or self.graph.nodes[e.dst].kind == "exit"):
+            return None
+        self.labelled.add((e.src, e.role))
+        shape = " " + style.small_html(style.shape_text(e.shape)) if crossing else ""
+        return style.html(style.role_html(e.role, self.layer_of(src)) + shape)
+
+    # --- clusters ------------------------------------------------------------------------
+    def rows(self, g) -> None:
+        lay = self.lay
+        for r, row in enumerate(lay.rows):
+            group, call, layer, direction = row
+            with g.subgraph(name=f"cluster_row{r}") as rg:
+                rg.attr(label=self.row_label(row), **style.ROW_CLUSTER)
+                for s, key in enumerate(lay.steps[row]):
+                    self.step(rg, key, f"cluster_step{r}_{s}")
+
+    def row_label(self, row: tuple) -> str:
+        group, call, layer, direction = row
+        text = group
+        if self.lay.layers.get(group, 1) > 1:
+            text += f" · layer {layer}"
+        if direction == "reverse":
+            text += " · reverse ←"
+        elif any(r[0] == group and r[3] == "reverse" for r in self.lay.rows):
+            text += " · forward →"
+        if call:
+            text += f" · call {call + 1}"
+        return text
+
+    def step(self, g, key, name: str) -> None:
+        ids = self.lay.members[key]
+        nodes = [self.graph.nodes[i] for i in ids]
+        if any(n.kind == "ellipsis" for n in nodes):
+            with g.subgraph(name=name) as c:
+                c.attr(**style.ELLIPSIS_CLUSTER)
+                for node in nodes:
+                    self.node(c, node)
+            return
+        attrs = style.STEP_CLUSTER_CELL if self.graph.detail == "cell" else style.STEP_CLUSTER
+        with g.subgraph(name=name) as c:
+            c.attr(label=f"t = {key.step}", **attrs)
+            for node in nodes:
+                self.node(c, node)
+            for pair in self.lay.beside.get(key, ()):
+                c.body.append("{rank=same; %s}" % "; ".join(self.ids[i] for i in pair))
+            for stack in self.lay.stacked:
+                if self.graph.nodes[stack[0]].step == key:
+                    ids = [self.ids[i] for i in stack]
+                    c.body.append("{rank=same; %s}" % "; ".join(ids))
+                    for lower, upper in zip(ids, ids[1:]):
+                        c.edge(lower, upper, style="invis")
+
+
+def render(graph: Graph, title: str | None = None) -> graphviz.Digraph:
+    """Records to a ``graphviz.Digraph`` (displays inline in Jupyter)."""
+    lay = plan(graph)
+    w = _Writer(graph, lay)
+    g = graphviz.Digraph("minigrad", graph_attr=style.GRAPH, node_attr=style.NODE,
+                         edge_attr=style.EDGE)
+    if title or graph.notes:
+        g.attr(label="\n".join(([title] if title else []) + list(graph.notes)))
+    if w.scale is not None:
+        g.node("legend", style.legend_html(w.scale), shape="plaintext")
+    loose = [graph.nodes[i] for i in lay.loose]
+    learned = [n for n in loose if n.kind in ("param", "derived")]
+    has_input = {e.dst for e in graph.edges}
+    sources = [n for n in loose if n not in learned and n.id not in has_input]
+    rest = [n for n in loose if n not in learned and n.id in has_input]
+    if learned and graph.params == "once" and lay.members:
+        with g.subgraph(name="cluster_parameters") as pg:
+            pg.attr(**style.PARAM_CLUSTER)
+            for n in learned:
+                w.node(pg, n)
+    else:
+        for n in learned:
+            w.node(g, n)
+    for n in sources:
+        w.node(g, n)
+    w.rows(g)
+    _scoped(w, g, rest)
+    _row_order(g, w, lay)
+    for a, b in lay.separators:
+        g.edge(w.ids[a], w.ids[b], style="invis")
+    for ids in lay.aligned:
+        with g.subgraph() as s:
+            s.attr(rank="same")
+            for i in ids:
+                s.node(w.ids[i])
+    for e in sorted(graph.edges, key=style.edge_order):
+        w.edge(g, e)
+    return g
+
+
+def _row_order(g, w: _Writer, lay: Layout) -> None:
+    """Invisible nodes, one per row, chained inside one rank and tied to each row's first node:
+    the rows stack bottom to top. (Outside the clusters dot puts such an edge's tail above its
+    head; tests/minigrad/viz checks the rendered positions.)"""
+    if len(lay.row_heads) < 2:
+        return
+    spine = [f"row{k}" for k in range(len(lay.row_heads))]
+    with g.subgraph() as s:
+        s.attr(rank="same")
+        for name in spine:
+            s.node(name, style="invis", shape="point", width="0")
+    for lower, upper in zip(spine, spine[1:]):
+        g.edge(upper, lower, style="invis")
+    for name, head in zip(spine, lay.row_heads):
+        g.edge(name, w.ids[head], style="invis")
+
+
+def _scoped(w: _Writer, g, nodes: list) -> None:
+    """Nodes outside the steps, in one cluster per scope path (flat when unscoped)."""
+    by_scope = {}
+    for n in nodes:
+        by_scope.setdefault(n.scope, []).append(n)
+    for i, (path, members) in enumerate(by_scope.items()):
+        if not path:
+            for n in members:
+                w.node(g, n)
+            continue
+        with g.subgraph(name=f"cluster_scope{i}") as c:
+            c.attr(label=".".join(path), **style.SCOPE_CLUSTER)
+            for n in members:
+                w.node(c, n)

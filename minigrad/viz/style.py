@@ -1,0 +1,224 @@
+"""All the styling in one place: the essay's colours, shapes per kind of node, label text, and
+the log-scale gradient palette.
+
+Colours measured from the essay's figures: learned layers yellow ``#f5ee9c``, pointwise ops
+pink ``#f9d1d1``, the cell ``#e1f7d0`` with border ``#6d8759``; lines black.
+"""
+from __future__ import annotations
+
+import math
+from html import escape
+
+LAYER = "#f5ee9c"
+POINTWISE = "#f9d1d1"
+CELL = "#e1f7d0"
+CELL_BORDER = "#6d8759"
+LINE = "#303030"
+FAINT = "#9a9a9a"
+PARAM = "#dbe9f6"
+PARAM_BORDER = "#7f9cbc"
+FONT = "Helvetica"
+
+GRAPH = {"rankdir": "LR", "newrank": "true", "fontname": FONT, "fontsize": "11",
+         "nodesep": "0.18", "ranksep": "0.28", "labelloc": "t", "labeljust": "l",
+         "bgcolor": "white", "outputorder": "edgesfirst", "remincross": "false"}
+NODE = {"fontname": FONT, "fontsize": "10", "penwidth": "1", "color": LINE}
+EDGE = {"fontname": FONT, "fontsize": "8", "color": LINE, "arrowsize": "0.6",
+        "fontcolor": "#404040"}
+
+SYMBOLS = {
+    "Add": "+", "Sub": "−", "Mul": "×", "Div": "÷", "Neg": "−x", "Pow": "xⁿ", "Exp": "exp",
+    "Log": "log", "Sqrt": "√", "Abs": "|x|", "Tanh": "tanh", "Sigmoid": "σ", "Relu": "relu",
+    "Clip": "clip", "Maximum": "max", "Minimum": "min", "Where": "where", "MatMul": "matmul",
+    "Sum": "Σ", "Mean": "mean", "Max": "max", "Min": "min", "Reshape": "reshape",
+    "Transpose": "ᵀ", "BroadcastTo": "broadcast", "GetItem": "[ ]", "ScatterAdd": "scatter",
+    "Concat": "concat", "Stack": "stack", "Split": "split", "Unbind": "unbind", "Cast": "cast",
+    "ToDevice": "to", "Linear": "W·+b",
+}
+POINTWISE_OPS = {"Add", "Sub", "Mul", "Div", "Neg", "Pow", "Exp", "Log", "Sqrt", "Abs", "Tanh",
+                 "Sigmoid", "Relu", "Clip", "Maximum", "Minimum", "Where"}
+STRUCTURE_OPS = {"Reshape", "Transpose", "BroadcastTo", "GetItem", "ScatterAdd", "Concat",
+                 "Stack", "Split", "Unbind", "Cast", "ToDevice"}
+CELL_NAMES = {"lstm": "LSTM", "gru": "GRU", "rnn": "RNN", "peephole_lstm": "Peephole LSTM",
+              "coupled_lstm": "Coupled LSTM", "depth_gated_lstm": "Depth-gated LSTM",
+              "clockwork_rnn": "Clockwork RNN"}
+ROLE_NAMES = {"C~": "C̃", "h~": "h̃"}
+
+# Gradient palette: light grey (vanishing) to dark red (large); lightness falls monotonically.
+NO_GRAD = "#c8c8c8"
+PALETTE = ["#f0f0f0", "#fdd49e", "#fc8d59", "#d7301f", "#7f0000"]
+
+
+def symbol(op: str) -> str:
+    return SYMBOLS.get(op, op.lower())
+
+
+def role_html(role: str | None, layer: int | None = None) -> str:
+    """``f_3`` as f<sub>3</sub> (and the layer as a superscript for stacks)."""
+    if not role:
+        return ""
+    base, _, sub = role.rpartition("_")
+    if not base:
+        base, sub = role, ""
+    text = escape(ROLE_NAMES.get(base, base))
+    if sub:
+        text += f"<sub>{escape(sub)}</sub>"
+    if layer is not None:
+        text += f"<sup>({layer})</sup>"
+    return text
+
+
+def shape_text(shape) -> str:
+    if shape is None:
+        return ""
+    return "(" + ", ".join(str(s) for s in shape) + ")"
+
+
+def small_html(text: str, colour: str = "#555555") -> str:
+    return f'<font point-size="8" color="{colour}">{escape(text)}</font>' if text else ""
+
+
+def value_text(value) -> str:
+    """A small tensor's values, at most four of them, in 4 significant digits."""
+    if value is None:
+        return ""
+    if isinstance(value, (int, float)):
+        return f"{value:.4g}"
+    flat = value.ravel().tolist()
+    shown = ", ".join(f"{v:.4g}" for v in flat[:4]) + (", …" if len(flat) > 4 else "")
+    return shown if value.ndim == 0 else f"[{shown}]"
+
+
+def const_text(value) -> str:
+    if value is None:
+        return "const"
+    if not hasattr(value, "any"):
+        return value_text(value)
+    return "0" if not value.any() else value_text(value)
+
+
+def html(*lines: str) -> str:
+    body = "<br/>".join(line for line in lines if line)
+    return f"<{body or ' '}>"
+
+
+# --- node and edge attributes by kind ------------------------------------------------------
+def node_shape(kind: str, op: str, flat: bool) -> dict:
+    """Graphviz attributes for a node of this kind (colours and shapes, no label)."""
+    if kind in ("gate", "linear") or (kind == "op" and op == "MatMul"):
+        return {"shape": "box", "style": "filled", "fillcolor": LAYER, "margin": "0.08,0.04"}
+    if kind == "op" and op in POINTWISE_OPS:
+        if flat:
+            return {"shape": "box", "style": "rounded,filled", "fillcolor": POINTWISE}
+        return {"shape": "circle" if len(symbol(op)) <= 2 else "ellipse", "style": "filled",
+                "fillcolor": POINTWISE, "margin": "0.02", "width": "0.3", "height": "0.3"}
+    if kind == "op" and op in STRUCTURE_OPS:
+        return {"shape": "box", "style": "rounded", "color": FAINT, "fontcolor": "#505050",
+                "fontsize": "8", "margin": "0.04,0.02", "height": "0.2"}
+    if kind == "op":
+        return {"shape": "box", "style": "rounded", "margin": "0.06,0.03"}
+    if kind == "cell":
+        return {"shape": "box", "style": "rounded,filled", "fillcolor": CELL, "color": CELL_BORDER,
+                "penwidth": "1.4", "margin": "0.15,0.08"}
+    if kind == "block":
+        return {"shape": "box", "style": "rounded", "margin": "0.1,0.05"}
+    if kind in ("param", "derived"):
+        return {"shape": "box", "style": "filled", "fillcolor": PARAM, "color": PARAM_BORDER,
+                "fontsize": "9"}
+    if kind == "ghost":
+        return {"shape": "box", "style": "dashed", "color": PARAM_BORDER, "fontcolor": FAINT,
+                "fontsize": "7", "margin": "0.03,0.01", "height": "0.15"}
+    if kind == "input":
+        return {"shape": "box", "style": "rounded", "margin": "0.06,0.03"}
+    if kind in ("const", "stub"):
+        return {"shape": "plaintext", "fontsize": "9", "margin": "0.02", "height": "0.2"}
+    if kind == "exit":
+        return {"shape": "plaintext", "fontsize": "8", "fontcolor": "#707070", "margin": "0.01",
+                "height": "0.15"}
+    if kind == "junction":
+        return {"shape": "point", "width": "0.07", "color": LINE}
+    if kind == "cut":
+        return {"shape": "box", "style": "dashed,rounded", "color": FAINT, "fontcolor": FAINT}
+    if kind == "ellipsis":
+        return {"shape": "plaintext", "fontsize": "14", "fontcolor": "#505050"}
+    return {}
+
+
+STEP_CLUSTER = {"style": "rounded,filled", "fillcolor": CELL, "color": CELL_BORDER, "labelloc": "b",
+                "fontcolor": CELL_BORDER, "fontsize": "10", "margin": "6", "penwidth": "1.2"}
+STEP_CLUSTER_CELL = {"style": "rounded", "color": "white", "fontcolor": CELL_BORDER,
+                     "fontsize": "9", "margin": "2"}
+ROW_CLUSTER = {"style": "dashed,rounded", "color": "#c8c8c8", "fontcolor": "#707070",
+               "fontsize": "10", "margin": "8"}
+PARAM_CLUSTER = {"style": "rounded,filled", "fillcolor": "#f4f8fc", "color": PARAM_BORDER,
+                 "fontcolor": PARAM_BORDER, "label": "parameters", "fontsize": "10"}
+ELLIPSIS_CLUSTER = {"style": "dashed,rounded", "color": CELL_BORDER, "fontcolor": CELL_BORDER,
+                    "label": "", "margin": "8"}
+SCOPE_CLUSTER = {"style": "rounded", "color": "#b0b0b0", "fontcolor": "#707070",
+                 "fontsize": "9"}
+
+DATA_EDGE: dict = {}
+STATE_EDGE = {"minlen": "2", "penwidth": "2.4", "color": "#000000", "fontsize": "9", "fontcolor": "#000000"}
+PARAM_EDGE = {"color": "#b8c8dc", "arrowsize": "0.4", "constraint": "false"}
+def edge_order(edge) -> int:
+    """dot bends the first of two parallel edges below the second: the cell state's edges go
+    last, so C runs along the top between two cell boxes."""
+    return 1 if edge.role and edge.role.rsplit("_", 1)[0] in ("C", "c") else 0
+
+
+COLLECT_EDGE = {"color": "#a0a0a0", "arrowsize": "0.4"}
+DETACH_EDGE = {"style": "dashed", "color": "#c03030", "fontcolor": "#c03030", "label": "detach",
+               "penwidth": "1.6"}
+
+
+# --- gradients --------------------------------------------------------------------------------
+def grad_range(norms) -> tuple | None:
+    """(lo, hi) of the positive norms, lo at most 12 decades under hi; None if there are none."""
+    positive = [n for n in norms if n is not None and n > 0 and math.isfinite(n)]
+    if not positive:
+        return None
+    hi = max(positive)
+    return max(min(positive), hi * 1e-12), hi
+
+
+def grad_level(norm: float | None, scale: tuple | None) -> float | None:
+    """Where ``norm`` sits between lo (0.0) and hi (1.0) on a log scale."""
+    if norm is None or scale is None:
+        return None
+    lo, hi = scale
+    if math.isnan(norm) or norm >= hi:
+        return 1.0
+    if norm <= lo:
+        return 0.0
+    return (math.log10(norm) - math.log10(lo)) / (math.log10(hi) - math.log10(lo))
+
+
+def grad_colour(level: float) -> str:
+    """The palette colour at ``level`` in [0, 1] (linear interpolation between stops)."""
+    x = min(max(level, 0.0), 1.0) * (len(PALETTE) - 1)
+    i = min(int(x), len(PALETTE) - 2)
+    a, b = _rgb(PALETTE[i]), _rgb(PALETTE[i + 1])
+    f = x - i
+    return "#" + "".join(f"{round(p + (q - p) * f):02x}" for p, q in zip(a, b))
+
+
+def grad_width(level: float) -> str:
+    return f"{1.0 + 3.0 * level:.2f}"
+
+
+def _rgb(colour: str) -> tuple:
+    return tuple(int(colour[k:k + 2], 16) for k in (1, 3, 5))
+
+
+def legend_html(scale: tuple) -> str:
+    """A colour bar labelled with norms at five points of the log scale."""
+    lo, hi = scale
+    cells = []
+    for k in range(5):
+        level = k / 4
+        value = 10 ** (math.log10(lo) + level * (math.log10(hi) - math.log10(lo))) if hi > lo else hi
+        cells.append(f'<td bgcolor="{grad_colour(level)}" width="34">'
+                     f'<font point-size="7">{value:.0e}</font></td>')
+    return ('<<table border="0" cellborder="0" cellspacing="1" cellpadding="2">'
+            '<tr><td colspan="5"><font point-size="9">gradient norm ‖∂L/∂·‖ (log scale)'
+            '</font></td></tr><tr>' + "".join(cells) + "</tr></table>>")

@@ -1,0 +1,46 @@
+"""The targets are read off the results correctly, and the doc is rewritten only between its markers."""
+import pytest
+
+from benchmarks import bench_lstm, run_all
+from benchmarks.harness import Result
+
+LARGE, SMALL = str(bench_lstm.LARGE), str(bench_lstm.SMALL)
+
+
+def results(chain_mg=0.05, chain_pt=0.1, large=(1.2, 1.0), memory=(110, 100), large_min=None):
+    large_min = large_min or large
+    return [Result("chain of 10000 ops", "minigrad", chain_mg, chain_mg, ops=10_000),
+            Result("chain of 10000 ops", "pytorch", chain_pt, chain_pt, ops=10_000),
+            Result(f"LSTM {LARGE}", "numpy", large[1], large_min[1], peak_bytes=memory[1]),
+            Result(f"LSTM {LARGE}", "minigrad", large[0], large_min[0], peak_bytes=memory[0])]
+
+
+def test_targets_met_not_met_and_not_measured():
+    rows = run_all.check_targets(results(), "cpu")
+    status = {target: s for target, _, s in rows}
+    assert status[run_all.TARGETS["chain"]] == "met"            # 5 µs/op, 2x faster than PyTorch
+    assert status[run_all.TARGETS["lstm-large"]] == "not met"   # 1.2x > 1.10x
+    assert status[run_all.TARGETS["lstm-small"]] == "not measured"
+    assert status[run_all.TARGETS["memory"]] == "met"           # 1.1x <= 1.2x
+    assert dict((t, m) for t, m, _ in rows)[run_all.TARGETS["lstm-large"]].startswith("1.20x")
+
+
+@pytest.mark.parametrize("chain_mg, chain_pt", [(0.07, 0.2), (0.05, 0.06)])
+def test_chain_target_needs_both_the_time_and_the_speedup(chain_mg, chain_pt):
+    rows = run_all.check_targets(results(chain_mg, chain_pt), "cpu")
+    assert rows[0][2] == "not met"
+
+
+def test_median_and_minimum_must_agree_for_a_verdict():
+    rows = run_all.check_targets(results(large=(1.0, 1.0), large_min=(1.3, 1.0)), "cpu")
+    assert rows[1] == (run_all.TARGETS["lstm-large"], "1.00x (min 1.30x)", run_all.NOISY)
+
+
+def test_write_doc_replaces_only_the_marked_section(tmp_path):
+    doc = tmp_path / "performance.md"
+    doc.write_text("intro\n<!-- results:cpu:begin -->\nold\n<!-- results:cpu:end -->\noutro\n")
+    run_all.write_doc("new table", "cpu", doc)
+    assert doc.read_text() == ("intro\n<!-- results:cpu:begin -->\nnew table\n"
+                               "<!-- results:cpu:end -->\noutro\n")
+    with pytest.raises(SystemExit, match="markers"):
+        run_all.write_doc("x", "cuda", doc)

@@ -1,0 +1,241 @@
+"""Capture, detail and arrangement of the renderer, on records only (no Graphviz needed).
+
+The graphs are built by hand (viz_graphs.py) with nn's conventions: scopes per step, role
+labels, hoisted projections, one unbind, one stack.
+"""
+from collections import Counter
+
+import numpy as np
+import pytest
+import viz_graphs as vg
+
+import minigrad as mg
+from minigrad.viz import build, capture
+
+STATES = {"rnn": {"h"}, "lstm": {"h", "C"}, "gru": {"h"}}
+GATES = {"rnn": {"h"}, "lstm": {"i", "f", "C~", "o"}, "gru": {"r", "z", "n"}}
+
+
+def records(kind="lstm", detail="gate", param_mode="auto", max_nodes=10_000, **model):
+    out, params, _ = vg.model(kind, **model)
+    return build(capture(out, params=params), detail, param_mode, max_nodes)
+
+
+def base(role):
+    return role.rsplit("_", 1)[0]
+
+
+@pytest.mark.parametrize("detail", ["op", "gate", "cell"])
+@pytest.mark.parametrize("kind,T,layers,bidirectional", [
+    ("lstm", 3, 1, False), ("lstm", 4, 2, False), ("gru", 3, 2, True), ("rnn", 5, 1, True),
+])
+def test_one_step_cluster_per_step_layer_and_direction(kind, T, layers, bidirectional, detail):
+    g = records(kind, detail, T=T, layers=layers, bidirectional=bidirectional)
+    keys = g.steps()
+    assert len(keys) == T * layers * (2 if bidirectional else 1)
+    assert {(k.layer, k.direction) for k in keys} == {
+        (layer, d) for layer in range(layers)
+        for d in (["forward", "reverse"] if bidirectional else ["forward"])}
+    assert sorted({k.step for k in keys}) == list(range(T))
+
+
+@pytest.mark.parametrize("detail", ["op", "gate", "cell"])
+@pytest.mark.parametrize("kind,form", [("rnn", "fused"), ("lstm", "fused"), ("lstm", "concat"),
+                                       ("gru", "fused")])
+def test_exactly_the_states_cross_step_boundaries(kind, form, detail):
+    T = 4
+    g = records(kind, detail, T=T, layers=2, bidirectional=True, form=form)
+    crossing = Counter()
+    for e in g.crossing_edges():
+        a, b = g.nodes[e.src].step, g.nodes[e.dst].step
+        step = int(e.role.rsplit("_", 1)[1])
+        assert step == a.step, "the label carries the step that produced the state"
+        assert b.step == (a.step + 1 if a.direction == "forward" else a.step - 1)
+        crossing[a.layer, a.direction, base(e.role)] += 1
+    expected = Counter({(layer, d, s): T - 1 for layer in range(2)
+                        for d in ("forward", "reverse") for s in STATES[kind]})
+    assert crossing == expected
+
+
+@pytest.mark.parametrize("kind", ["rnn", "lstm", "gru"])
+def test_gate_detail_draws_one_box_per_gate_labelled_with_its_step(kind):
+    T = 3
+    g = records(kind, "gate", T=T, layers=2)
+    by_step = {}
+    for node in g.nodes.values():
+        if node.kind == "gate":
+            by_step.setdefault(node.step, set()).add(node.role)
+    assert len(by_step) == 2 * T
+    for key, roles in by_step.items():
+        assert roles == {f"{gate}_{key.step}" for gate in GATES[kind]}
+
+
+def test_fused_and_concatenated_lstm_draw_the_same_gates():
+    fused = records("lstm", "gate", T=2, form="fused")
+    concat = records("lstm", "gate", T=2, form="concat")
+
+    def gates(g):
+        return sorted((n.step.step, n.role, n.op) for n in g.nodes.values() if n.kind == "gate")
+    assert gates(fused) == gates(concat)
+    for g in (fused, concat):  # [h_{t-1}, x_t] meet at one junction that feeds the four boxes
+        for key in g.steps()[1:]:
+            junctions = [n for n in g.nodes.values() if n.kind == "junction" and n.step == key
+                         and n.op == "Concat"]
+            assert len(junctions) == 1
+            fed = {e.dst for e in g.edges if e.src == junctions[0].id}
+            assert {g.nodes[d].role.rsplit("_", 1)[0] for d in fed} == GATES["lstm"]
+
+
+def test_op_detail_keeps_every_primitive_op_of_a_step():
+    g = records("lstm", "op", T=2)
+    ops = Counter(n.op for n in g.nodes.values() if n.step is not None and n.step.step == 1
+                  and n.kind == "op")
+    # gates = xw_t + h W^T; split; 3 sigmoids, 2 tanh; C = f*C + i*C~ ; h = o * tanh(C)
+    assert ops == Counter({"MatMul": 1, "Add": 2, "Split": 1, "Sigmoid": 3, "Tanh": 2, "Mul": 3})
+
+
+def test_cell_detail_edges_carry_h_and_c_with_their_shapes():
+    g = records("lstm", "cell", T=3, hidden=5, batch=2)
+    assert {n.kind for n in g.nodes.values() if n.step is not None} <= {"cell", "stub", "exit"}
+    for e in g.crossing_edges():
+        assert e.shape == (2, 5)
+    cells = [n for n in g.nodes.values() if n.kind == "cell"]
+    assert len(cells) == 3 and {c.cell for c in cells} == {"lstm"}
+
+
+@pytest.mark.parametrize("mode", ["once", "repeat", "hide"])
+def test_parameters_drawn_once_repeated_or_hidden(mode):
+    T = 3
+    g = records("lstm", "op", param_mode=mode, T=T)
+    params = [n for n in g.nodes.values() if n.kind == "param"]
+    ghosts = [n for n in g.nodes.values() if n.kind == "ghost"]
+    if mode == "once":
+        assert Counter(n.name for n in params) == Counter(
+            {"weight_ih_l0": 1, "weight_hh_l0": 1, "bias_ih_l0": 1, "bias_hh_l0": 1})
+        assert not ghosts
+        assert all(e.kind == "param" for e in g.edges if g.nodes[e.src].kind == "param")
+    elif mode == "repeat":
+        # W_hh^T is used inside every step: one faint copy per step
+        per_step = Counter(n.step.step for n in ghosts if n.name == "weight_hh_l0ᵀ")
+        assert per_step == Counter({t: 1 for t in range(T)})
+    else:
+        assert not params and not ghosts
+        assert not [n for n in g.nodes.values() if n.kind == "derived"]
+
+
+def test_inputs_enter_each_step_from_a_stub_and_stacked_layers_connect_per_step():
+    T = 3
+    g = records("lstm", "gate", T=T, layers=2)
+    stubs = {(n.step.layer, n.step.step): n for n in g.nodes.values() if n.kind == "stub"}
+    assert set(stubs) == {(layer, t) for layer in range(2) for t in range(T)}
+    for t in range(T):
+        assert stubs[0, t].role == f"x_{t}"
+        feeding = [g.nodes[e.src] for e in g.edges if e.dst == stubs[1, t].id]
+        assert [(n.step.layer, n.step.step, n.role) for n in feeding] == [(0, t, f"h_{t}")]
+
+
+def test_an_unscoped_graph_is_captured_flat_with_values_and_gradients():
+    a = mg.tensor(2.0, requires_grad=True)
+    b = mg.tensor(-3.0, requires_grad=True)
+    a.name, b.name = "a", "b"
+    with mg.record_grads():
+        e = (a * b + 10.0).tanh()
+        e.backward()
+    g = build(capture(e), "auto")
+    assert g.detail == "op" and not g.steps()
+    assert sorted(n.op for n in g.nodes.values() if n.kind == "op") == ["Add", "Mul", "Tanh"]
+    leaves = {n.name: n for n in g.nodes.values() if n.kind == "input"}
+    assert float(leaves["a"].value) == 2.0
+    assert float(leaves["a"].grad_value) == pytest.approx(float(a.grad.item()))
+    tanh = next(n for n in g.nodes.values() if n.op == "Tanh")
+    assert float(tanh.value) == pytest.approx(np.tanh(4.0))
+    assert tanh.grad_norm == pytest.approx(1.0)
+
+
+@pytest.mark.parametrize("kind", ["rnn", "lstm"])
+def test_recorded_gradient_norms_reach_the_records(kind):
+    """The norm drawn on the edge h_t -> step t+1 is |dL/dh_t| (and C_t's for the LSTM)."""
+    params = vg.make_params(kind, 3, 4)
+    x = mg.tensor(np.random.default_rng(0).normal(size=(4, 2, 3)))
+    states = []
+    out, _ = vg.run(kind, x, params, 4, keep=states)
+    loss = out[3].sum()
+    with mg.record_grads():
+        loss.backward(retain_graph=True)
+    expected = {}
+    for t, state in enumerate(states[:-1]):
+        for name, tensor in zip(sorted(STATES[kind], reverse=True), state):
+            (grad,) = mg.grad(loss, [tensor], retain_graph=True)
+            expected[f"{name}_{t}"] = float(np.linalg.norm(grad.numpy()))
+    g = build(capture(out, params=params), "cell")
+    drawn = {e.role: e.grad_norm for e in g.crossing_edges()}
+    assert drawn.keys() == expected.keys()
+    for role, norm in expected.items():
+        assert drawn[role] == pytest.approx(norm, rel=1e-12)
+
+
+def test_a_detached_state_becomes_a_dashed_detach_edge():
+    params = vg.make_params("lstm", 3, 4)
+    rng = np.random.default_rng(0)
+    x1, x2 = (mg.tensor(rng.normal(size=(2, 2, 3))) for _ in range(2))
+    first, finals = vg.run("lstm", x1, params, 4)
+    h, c = finals[0]
+    second, _ = vg.run("lstm", x2, params, 4, state0=[[(h.detach(), c.detach())]])
+    g = build(capture(first, second), "cell")
+    cuts = [e for e in g.edges if e.kind == "detach"]
+    assert sorted(base(e.role) for e in cuts) == ["C", "h"]
+    for e in cuts:
+        src, dst = g.nodes[e.src], g.nodes[e.dst]
+        assert src.step.step == 1 and dst.step.step == 2, "the second call continues the time axis"
+        assert src.step.row == dst.step.row
+
+
+def test_a_slice_of_a_detached_drawn_state_is_traced_to_it_whatever_the_output_order():
+    """A layer slices its initial state (h_n of the last chunk, detached) per layer: the slice
+    has no memory of the detach, but it shares memory with h_n. Drawn with h_n among the
+    outputs, in either order, the second chunk continues the first one's time axis."""
+    params = vg.make_params("rnn", 3, 4)
+    x = mg.tensor(np.ones((2, 1, 3)))
+    first, finals = vg.run("rnn", x, params, 4)
+    h_n = mg.stack([finals[0][0]])
+    sliced = h_n.detach().unbind(0)[0]
+    second, _ = vg.run("rnn", x, params, 4, state0=[[(sliced,)]])
+    for outputs in ((second, h_n), (h_n, second)):
+        g = build(capture(*outputs), "cell")
+        cuts = [e for e in g.edges if e.kind == "detach"]
+        assert len(cuts) == 1 and g.nodes[cuts[0].src].op == "Stack"
+        assert sorted(k.step for k in g.steps()) == [0, 1, 2, 3]
+        assert {k.call for k in g.steps()} == {0}
+
+
+def test_a_detach_whose_source_is_gone_still_shows_the_cut():
+    params = vg.make_params("rnn", 3, 4)
+    x = mg.tensor(np.ones((2, 1, 3)))
+    _, finals = vg.run("rnn", x, params, 4)
+    state = finals[0][0].detach()
+    del finals  # nothing keeps the cut node alive: a "cut" node stands for it
+    out, _ = vg.run("rnn", x, params, 4, state0=[[(state,)]])
+    g = build(capture(out), "op")
+    cuts = [e for e in g.edges if e.kind == "detach"]
+    assert len(cuts) == 1 and g.nodes[cuts[0].src].kind == "cut"
+
+
+def test_a_hand_written_cell_with_a_leaf_weight_is_drawn_by_its_labels():
+    W = mg.tensor(np.eye(3), requires_grad=True)
+    h = mg.zeros((1, 3), dtype=mg.float64)
+    for t in range(3):
+        with mg.scope("mine", layer=0, direction="forward", step=t, cell="rnn"):
+            h = (h @ W + 1.0).tanh().label("h_t")
+    g = build(capture(h, params={"W": W}), "gate")
+    assert [n.role for n in g.nodes.values() if n.kind == "gate"] == ["h_0", "h_1", "h_2"]
+    assert [e.role for e in g.crossing_edges()] == ["h_0", "h_1"]
+
+
+def test_capture_rejects_what_is_not_a_tensor():
+    with pytest.raises(TypeError, match="output 0 is a list"):
+        capture([1, 2])
+    out, _, _ = vg.model("rnn", T=2)
+    with pytest.raises(ValueError, match="detail"):
+        build(capture(out), "gates")
+    with pytest.raises(ValueError, match="param_mode"):
+        build(capture(out), "op", "twice")
