@@ -103,6 +103,11 @@ def array_module(device: str):
     return cupy if check_device(device) == "cuda" else numpy
 
 
+def format_array(array, prefix: str = "") -> str:
+    """NumPy's text for an array's values, indented to follow ``prefix``."""
+    return numpy.array2string(numpy.asarray(array), separator=", ", prefix=prefix)
+
+
 def is_array(obj) -> bool:
     return isinstance(obj, numpy.ndarray) or (cupy is not None and isinstance(obj, cupy.ndarray))
 

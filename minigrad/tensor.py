@@ -87,17 +87,17 @@ class Tensor:
         return self.numpy().tolist()
 
     def __repr__(self) -> str:
-        body = repr(self.numpy()).replace("array(", "tensor(", 1)
         extras = []
+        if self.dtype not in (backend.float32, backend.int64, backend.bool_):
+            extras.append(f"dtype={self.dtype}")  # PyTorch's habit: name only unusual dtypes
         if self.device != "cpu":
             extras.append(f"device='{self.device}'")
         if self.grad_fn is not None:
             extras.append(f"grad_fn=<{self.grad_fn.name}>")
         elif self.requires_grad:
             extras.append("requires_grad=True")
-        if extras:
-            body = body[:-1] + ", " + ", ".join(extras) + ")"
-        return body
+        values = backend.format_array(self.numpy(), prefix="tensor(")
+        return "tensor(" + ", ".join([values] + extras) + ")"
 
     def __bool__(self) -> bool:
         if self.size != 1:

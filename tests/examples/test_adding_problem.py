@@ -1,0 +1,38 @@
+"""adding_problem.py: the LSTM and GRU learn what the vanilla RNN cannot, and say so."""
+from __future__ import annotations
+
+from example_runner import assert_png, assert_resume_is_exact, ok, run_example
+
+
+def test_quick_run_learns_and_draws(quick_run):
+    result = quick_run("adding_problem")
+    summary = result.summary()
+    T = summary["lengths"][0]
+    mse = summary["test_mse"][f"T{T}"]
+    baseline = summary["baseline"]
+    assert abs(baseline - 1 / 6) < 1e-12
+    assert mse["lstm"] < 0.1 * baseline, mse
+    assert mse["gru"] < 0.1 * baseline, mse
+    assert mse["rnn"] > 0.5 * baseline, mse          # the vanilla RNN stays near the baseline
+    ratio = summary["grad_norm_ratio_first_last"]      # ||dL/dh_1|| / ||dL/dh_T|| after training
+    assert ratio[f"T{T}-rnn"] < 1e-3 < ratio[f"T{T}-lstm"], ratio
+    for name in ("learning_curves", "gradient_norms", "lstm_gates"):
+        assert_png(result.out / f"{name}.png")
+    assert "| lstm |" in (result.out / "results.md").read_text()
+    last_line = result.stdout.strip().splitlines()[-1]
+    assert last_line.startswith("adding problem") and str(result.out) in last_line
+
+
+def test_resume_continues_exactly(tmp_path):
+    args = ["--quick", "--models", "rnn", "lstm", "--lengths", "8", "--steps", "12",
+            "--checkpoint-every", "5"]
+    assert_resume_is_exact("adding_problem", args, stop_after=15, tmp_path=tmp_path)
+
+
+def test_resume_with_other_settings_is_refused(tmp_path):
+    args = ["--quick", "--models", "lstm", "--lengths", "8", "--steps", "4"]
+    ok(run_example("adding_problem", *args, "--stop-after", "2", out=tmp_path / "out"))
+    result = run_example("adding_problem", *args, "--resume", "--hidden", "7", out=tmp_path / "out")
+    assert result.returncode == 2
+    assert len(result.stderr.strip().splitlines()) == 1
+    assert "different settings (hidden)" in result.stderr

@@ -1,0 +1,99 @@
+"""examples/common/training.py in-process: every source of randomness survives a resume."""
+from __future__ import annotations
+
+import sys
+from argparse import Namespace
+
+import numpy as np
+import pytest
+
+import minigrad
+import nn
+from example_runner import EXAMPLES
+
+sys.path.insert(0, str(EXAMPLES))
+from common.cli import Stopped, UsageError  # noqa: E402
+from common.training import Trainer, derived_seed  # noqa: E402
+
+
+def flags(out, **overrides) -> Namespace:
+    values = dict(out=out, checkpoint_every=3, resume=False, stop_after=None, no_progress=True)
+    return Namespace(**(values | overrides))
+
+
+def train(out, steps: int = 10, config: dict | None = None, **overrides):
+    """A noisy regression whose every step draws from minigrad's generator (the noise) and
+    from a NumPy generator (the data)."""
+    minigrad.manual_seed(1)
+    model = nn.Linear(3, 1)
+    optimizer = nn.optim.Adam(model.parameters(), lr=0.05)
+    data_rng = np.random.default_rng(2)
+
+    def step(i: int) -> float:
+        x = minigrad.tensor(data_rng.normal(size=(8, 3)).astype(np.float32))
+        noise = minigrad.randn(8, 1) * 0.1
+        loss = nn.functional.mse_loss(model(x) + noise, x.sum(axis=1, keepdims=True))
+        optimizer.zero_grad()
+        loss.backward()
+        optimizer.step()
+        return loss.item()
+
+    trainer = Trainer(flags(out, **overrides), config or {"lr": 0.05})
+    history = trainer.fit("run", step, steps, model, optimizer, data_rng=data_rng,
+                          evaluate=lambda i: {"w0": model.weight.numpy()[0, 0]}, eval_every=4)
+    return history, model.weight.numpy().copy()
+
+
+def test_resume_is_exact_in_process(tmp_path):
+    full, weight = train(tmp_path / "full")
+    with pytest.raises(Stopped):
+        train(tmp_path / "cut", stop_after=5)
+    resumed, resumed_weight = train(tmp_path / "cut", resume=True)
+    assert resumed.losses == full.losses
+    assert resumed.metrics == full.metrics and resumed.step == full.step == 10
+    assert (resumed_weight == weight).all()
+
+
+@pytest.mark.parametrize("forget", ["minigrad", "numpy"])
+def test_each_generator_matters(tmp_path, forget, monkeypatch):
+    """Leave one generator's state out of the checkpoint: the resumed run must then differ
+    (so the exactness above is not an accident)."""
+    import common.training as training
+
+    full, _ = train(tmp_path / "full")
+    if forget == "minigrad":
+        monkeypatch.setattr(training.backend, "set_rng_state", lambda state: None)
+    with pytest.raises(Stopped):
+        train(tmp_path / "cut", stop_after=5)
+    if forget == "numpy":
+        original = training.checkpoint.load
+
+        def without_numpy_state(path):
+            state, meta = original(path)
+            return state, meta | {"data_rng": np.random.default_rng(9).bit_generator.state}
+
+        monkeypatch.setattr(training.checkpoint, "load", without_numpy_state)
+    resumed, _ = train(tmp_path / "cut", resume=True)
+    assert resumed.losses[:5] == full.losses[:5]
+    assert resumed.losses[5:] != full.losses[5:]
+
+
+def test_checkpoints_every_n_steps_and_at_the_end(tmp_path):
+    train(tmp_path, steps=7)
+    saved = nn.load(tmp_path / "checkpoints" / "run.ckpt")
+    assert saved["meta"]["step"] == 7 and len(saved["meta"]["losses"]) == 7
+
+
+def test_other_settings_are_refused(tmp_path):
+    with pytest.raises(Stopped):
+        train(tmp_path, stop_after=2)
+    with pytest.raises(UsageError, match=r"different settings \(lr\)"):
+        train(tmp_path, resume=True, config={"lr": 0.1})
+
+
+def test_derived_seeds_depend_on_every_part():
+    seeds = {derived_seed(0, "init", "lstm", 100), derived_seed(0, "init", "gru", 100),
+             derived_seed(0, "init", "lstm", 50), derived_seed(1, "init", "lstm", 100),
+             derived_seed(0, "data", 100)}
+    assert len(seeds) == 5
+    assert derived_seed(0, "init", "lstm", 100) == derived_seed(0, "init", "lstm", 100)
