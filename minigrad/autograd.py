@@ -134,20 +134,14 @@ def _run(outputs, seeds, retain_graph: bool, create_graph: bool, targets):
         """Deliver gradient ``g`` (None: "nothing flows here") along one edge."""
         if type(edge) is tuple:
             node, index = edge
-            buf = buffers.get(node)
-            if buf is None:
-                buf = buffers[node] = [None] * node.n_outputs
             if g is not None:
-                previous_g = buf[index]
-                if previous_g is None:
+                buf = buffers.get(node)
+                if buf is None:
+                    buffers[node] = buf = [None] * node.n_outputs
+                if buf[index] is None:
                     buf[index] = g
-                elif create_graph:
-                    buf[index] = previous_g + g
-                elif node in summed and summed[node][index]:
-                    previous_g.data += g.data  # a sum made below: nobody else holds it
                 else:
-                    buf[index] = previous_g + g
-                    summed.setdefault(node, [False] * node.n_outputs)[index] = True
+                    add_to_buffer(node, buf, index, g)
             left = pending[node] - 1
             pending[node] = left
             if left == 0:
@@ -160,6 +154,17 @@ def _run(outputs, seeds, retain_graph: bool, create_graph: bool, targets):
             i = wanted_leaf[id(edge)]
             found[i] = g if found[i] is None else found[i] + g
 
+    def add_to_buffer(node, buf, index, g):
+        """A second (third...) gradient for the same output: the first sum is a new tensor,
+        later ones go into it in place (only the engine holds it; not with create_graph)."""
+        if create_graph:
+            buf[index] = buf[index] + g
+        elif node in summed and summed[node][index]:
+            buf[index].data += g.data
+        else:
+            buf[index] = buf[index] + g
+            summed.setdefault(node, [False] * node.n_outputs)[index] = True
+
     previous = STATE.grad_enabled
     STATE.grad_enabled = create_graph
     try:
@@ -171,8 +176,9 @@ def _run(outputs, seeds, retain_graph: bool, create_graph: bool, targets):
                 send((out.grad_fn, out._output_index), seed)
         while ready:
             node = ready.pop()
-            grads = buffers.pop(node)
-            summed.pop(node, None)
+            grads = buffers.pop(node, None) or [None] * node.n_outputs
+            if summed:
+                summed.pop(node, None)
             if wanted_node:
                 for index, g in enumerate(grads):
                     i = wanted_node.get((id(node), index))

@@ -47,13 +47,13 @@ class Function:
         "next",          # per input: None, a leaf Tensor, or (producing Function, output index)
         "inputs",        # the input Tensors, when the op saves them
         "out",           # the output array(s), when the op saves them
-        "n_outputs",
         "shapes",        # output shapes, for the renderer
         "scope",         # the Scope active when the node was recorded
+        "small_value",   # output data when it has at most 16 elements (drawn micrograd-style)
         "__weakref__",
     )
+    n_outputs = 1        # multi-output ops (split, unbind) set their own count
     roles = None         # {output index: role label such as "f_t"}, set by Tensor.label
-    small_value = None   # output data when it has at most 16 elements (drawn micrograd-style)
     grad_norms = None    # filled by backward inside minigrad.record_grads()
     grad_values = None
     freed = False        # set once backward has dropped what forward saved
@@ -104,11 +104,10 @@ class Function:
         if type(out) is tuple:
             fn.n_outputs = len(out)
             fn.shapes = tuple(o.shape for o in out)
+            fn.small_value = None
             return tuple(Tensor._make(o, fn, i) for i, o in enumerate(out))
-        fn.n_outputs = 1
         fn.shapes = (out.shape,)
-        if out.size <= 16:
-            fn.small_value = out
+        fn.small_value = out if out.size <= 16 else None
         return Tensor._make(out, fn, 0)
 
     def forward(self, *arrays):  # pragma: no cover - abstract
