@@ -50,10 +50,10 @@ class Function:
         "shapes",        # output shapes, for the renderer
         "scope",         # the Scope active when the node was recorded
         "small_value",   # output data when it has at most 16 elements (drawn micrograd-style)
+        "roles",         # {output index: role label such as "f_t"}, set by Tensor.label
         "__weakref__",
     )
     n_outputs = 1        # multi-output ops (split, unbind) set their own count
-    roles = None         # {output index: role label such as "f_t"}, set by Tensor.label
     grad_norms = None    # filled by backward inside minigrad.record_grads()
     grad_values = None
     freed = False        # set once backward has dropped what forward saved
@@ -101,6 +101,7 @@ class Function:
         fn.inputs = inputs if cls.saves_inputs else None
         fn.out = out if cls.saves_output else None
         fn.scope = STATE.scope
+        fn.roles = None
         if type(out) is tuple:
             fn.n_outputs = len(out)
             fn.shapes = tuple(o.shape for o in out)

@@ -211,4 +211,6 @@ def chunk_sizes(length: int, chunks: int) -> list:
     """PyTorch's chunk: ``chunks`` pieces of ceil(length / chunks) (fewer if it runs out)."""
     if not isinstance(chunks, int) or chunks <= 0:
         raise ValueError(f"chunk: the number of chunks must be a positive int, got {chunks!r}")
+    if length % chunks == 0:
+        return [length // chunks] * chunks
     return split_sizes(length, -(-length // chunks), "chunk")
