@@ -154,9 +154,9 @@ def run_model(arch: str, steps: int, layers: int | None = None, bidirectional: b
     last step's output summed is backpropagated inside ``minigrad.record_grads()``."""
     import minigrad
 
-    layers = layers or (2 if arch == "depth-gated" else 1)
     minigrad.manual_seed(seed)
-    model = build_model(arch, input_size, hidden, layers, bidirectional, forget_bias)
+    model = build_model(arch, input_size, hidden, _layers(arch, layers), bidirectional,
+                        forget_bias)
     x = minigrad.randn(steps, batch, input_size, requires_grad=True)
     x.name = "x"
     output, _ = model(x)
@@ -164,6 +164,11 @@ def run_model(arch: str, steps: int, layers: int | None = None, bidirectional: b
         with minigrad.record_grads():
             output[steps - 1].sum().backward()
     return output, dict(model.named_parameters())
+
+
+def _layers(arch: str, layers: int | None) -> int:
+    """The default is one layer, two for depth-gated (whose gate joins two layers)."""
+    return layers or (2 if arch == "depth-gated" else 1)
 
 
 def _draw_command(args) -> int:
@@ -192,7 +197,7 @@ def _draw_command(args) -> int:
 
 
 def _title(args) -> str:
-    layers = args.layers or (2 if args.arch == "depth-gated" else 1)
+    layers = _layers(args.arch, args.layers)
     parts = [args.arch, f"{args.steps} steps", f"{layers} layer{'s' if layers > 1 else ''}"]
     if args.bidirectional:
         parts.append("bidirectional")

@@ -97,7 +97,7 @@ class Function:
                 return tuple(Tensor._make(o) for o in out)
             return Tensor._make(out)
 
-        fn.next = tuple([_edge(x) for x in inputs]) if len(inputs) > 1 else (_edge(inputs[0]),)
+        fn.next = tuple([_edge(x) for x in inputs])
         fn.inputs = inputs if cls.saves_inputs else None
         fn.out = out if cls.saves_output else None
         fn.scope = STATE.scope

@@ -6,17 +6,16 @@ one ``.npz`` entry named by its path of keys (``"model/weight"``); everything el
 shape of the nesting, is JSON in the reserved entry ``__minigrad__``. Nothing is executed on
 load, so a checkpoint from an untrusted source is only data.
 
-Writing is atomic: a temporary file in the same directory is written, flushed to disk and
-renamed over ``path`` (``os.replace``), so a crash or error mid-save leaves the old file whole.
+Writing is atomic (:func:`minigrad.files.write_atomic`): a crash or error mid-save leaves the
+old file whole.
 """
 from __future__ import annotations
 
-import contextlib
 import json
 import os
-import tempfile
 
 from minigrad import Tensor, backend
+from minigrad.files import write_atomic
 
 RESERVED = "__minigrad__"
 FORMAT_VERSION = 1
@@ -28,7 +27,7 @@ def save(obj, path: str | os.PathLike) -> None:
     tree = _encode(obj, (), arrays)
     header = json.dumps({"format": FORMAT_VERSION, "tree": tree})
     arrays[RESERVED] = backend.asarray(header, device="cpu")
-    _write_atomically(os.fspath(path), arrays)
+    write_atomic(path, lambda f: backend.save_npz(f, arrays))
 
 
 def load(path: str | os.PathLike, device: str | None = None):
@@ -106,40 +105,6 @@ def _decode(node, arrays: dict, device: str):
     if kind == "tuple":
         return tuple(_decode(v, arrays, device) for v in body)
     raise ValueError(f"unknown entry kind {kind!r}")
-
-
-# --- atomic write --------------------------------------------------------------------------
-def _write_atomically(path: str, arrays: dict) -> None:
-    directory = os.path.dirname(os.path.abspath(path))
-    fd, tmp = tempfile.mkstemp(dir=directory, prefix=f".{os.path.basename(path)}.", suffix=".tmp")
-    try:
-        with os.fdopen(fd, "wb") as f:
-            backend.save_npz(f, arrays)
-            f.flush()
-            os.fsync(f.fileno())
-        os.chmod(tmp, 0o666 & ~_umask())
-        os.replace(tmp, path)
-    except BaseException:
-        with contextlib.suppress(OSError):
-            os.unlink(tmp)
-        raise
-    _fsync_directory(directory)
-
-
-def _umask() -> int:
-    mask = os.umask(0)
-    os.umask(mask)
-    return mask
-
-
-def _fsync_directory(directory: str) -> None:
-    """Make the rename itself durable (POSIX); not possible on every OS, so best effort."""
-    with contextlib.suppress(OSError, AttributeError):
-        fd = os.open(directory, os.O_RDONLY)
-        try:
-            os.fsync(fd)
-        finally:
-            os.close(fd)
 
 
 __all__ = ["save", "load"]

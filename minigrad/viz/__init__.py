@@ -1,14 +1,27 @@
 """minigrad.viz: draw the graph the engine recorded, unrolled over time, in the visual language
 of Olah's "Understanding LSTM Networks".
 
-    from minigrad.viz import draw
+    from minigrad.viz import draw, save
     g = draw(loss, params=dict(model.named_parameters()), detail="gate")
     g                       # shows inline in Jupyter
     save(g, "lstm.svg")     # or draw(..., out="lstm.svg")
 
-Two steps inside: :func:`capture` walks the recorded graph into plain records (``records``),
-which the detail, elide and arrange passes rewrite; :func:`render` turns them into DOT with all
-the styling of ``style``. Nothing here imports ``nn``.
+Two steps: capture turns the recorded graph into plain records (testable without Graphviz),
+a few passes rewrite them, and render turns them into DOT. The files, in pipeline order:
+
+* ``records``: the plain records every pass reads and writes (Node, Edge, StepKey, Graph);
+* ``capture``: the recorded graph to op-level records, with ``steps`` (which layer, direction
+  and step each op ran in, from its scope) and ``cuts`` (where ``detach`` cut the graph);
+* ``detail``: collapse ops into gate boxes or whole cells;
+* ``elide``: replace the middle steps of a long graph by one "t = 3 … t = 396" node per row;
+* ``arrange``: where parameters go, per-step input stubs, forks, exits to stacked outputs;
+* ``layout``: rows, steps and node order for dot, before any styling;
+* ``render``: records and layout to a ``graphviz.Digraph``; every colour, shape and font
+  comes from ``style``;
+* ``files``: write DOT, SVG, PNG or PDF (atomically; DOT alone when Graphviz is missing);
+* ``drawing``: :func:`draw`, which runs the pipeline and picks a detail level that fits.
+
+Nothing here imports ``nn``.
 """
 from .capture import capture
 from .detail import coarsen

@@ -17,9 +17,8 @@ from __future__ import annotations
 from collections import defaultdict
 from dataclasses import replace
 
-from .records import PARAM_MODES, Edge, Graph, Node
+from .records import LEARNED, PARAM_MODES, Edge, Graph, Node, role_base
 
-LEARNED = ("param", "derived")
 PASS_THROUGH = {"Unbind", "Reshape", "Add", "MatMul", "GetItem", "Split", "Concat", "Stack",
                 "Where", "Mul", "Transpose", "Cast", "ToDevice"}
 
@@ -132,7 +131,7 @@ def _stub(graph: Graph, stub_id: str, e: Edge, step, origin: dict, edges: list) 
     sources = [s for s in origin["sources"] if graph.nodes[s.src].step.step == step.step]
     base, layer = origin["name"], None
     if sources and sources[0].role:
-        base = sources[0].role.rsplit("_", 1)[0]
+        base = role_base(sources[0].role)
         layer = graph.nodes[sources[0].src].step.layer
     stub = graph.add(Node(id=stub_id, kind="stub", op=origin["text"], role=f"{base}_{step.step}",
                           shape=e.shape, step=step, grad_norm=e.grad_norm, layer=layer))

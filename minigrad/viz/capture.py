@@ -16,11 +16,11 @@ from .. import backend
 from ..function import Function
 from ..tensor import Tensor
 from .cuts import Cuts, drawn_above, was_detached
-from .records import Edge, Graph, Node
+from .records import LEARNED, Edge, Graph, Node
 from .steps import step_keys
 
 SMALL = 16  # tensors with at most this many elements show their values
-_T = re.compile(r"_t$")
+_STEP_SUFFIX = re.compile(r"_t$")
 
 
 def capture(*outputs: Tensor, params: dict | None = None) -> Graph:
@@ -56,7 +56,7 @@ def with_step(role: str | None, step: int | None) -> str | None:
     """``f_t`` at step 3 is ``f_3``; roles without ``_t`` stay as they are."""
     if role is None or step is None:
         return role
-    return _T.sub(f"_{step}", role)
+    return _STEP_SUFFIX.sub(f"_{step}", role)
 
 
 def _walk(outputs) -> tuple:
@@ -198,9 +198,9 @@ def _mark_derived(graph: Graph, with_data: set) -> None:
         sources[e.dst].append(e.src)
     for node in graph.nodes.values():  # inputs come first, so one pass suffices
         kinds = [graph.nodes[s].kind for s in sources[node.id]]
-        learned = "param" in kinds or "derived" in kinds
+        learned = any(k in LEARNED for k in kinds)
         if (node.kind == "op" and node.step is None and learned and node.id not in with_data
-                and all(k in ("param", "derived", "const") for k in kinds)):
+                and all(k in LEARNED + ("const",) for k in kinds)):
             node.kind = "derived"
 
 

@@ -13,15 +13,15 @@ from __future__ import annotations
 
 from dataclasses import replace
 
-from .records import Edge, Graph, Node
+from .records import LEARNED, Edge, Graph, Node, role_base
 
 ACTIVATIONS = {"Sigmoid", "Tanh", "Relu"}
 LINEAR = {"MatMul", "Add", "Transpose", "Reshape", "BroadcastTo", "Split", "Unbind", "GetItem",
           "Concat"}
-LEARNED_INPUTS = {"param", "derived"}
 
 
 def coarsen(graph: Graph, detail: str) -> Graph:
+    """``graph`` at ``detail`` (see the module docstring): a new graph, or ``graph`` at op detail."""
     if detail == "op":
         return graph
     if detail == "gate":
@@ -45,7 +45,7 @@ def _absorbable(graph: Graph, node: Node, ins: dict) -> bool:
         return False
     if node.op in LINEAR:
         return True
-    return node.op == "Mul" and any(graph.nodes[e.src].kind in LEARNED_INPUTS for e in ins[node.id])
+    return node.op == "Mul" and any(graph.nodes[e.src].kind in LEARNED for e in ins[node.id])
 
 
 def _blocks(graph: Graph, ins: dict) -> dict:
@@ -73,10 +73,7 @@ def _blocks(graph: Graph, ins: dict) -> dict:
     for nid, node in nodes.items():
         if node.kind == "op" and node.role is not None and node.op in ACTIVATIONS and node.step:
             blocks[nid, None] = closure(nid, ins[nid])
-    in_block = {}
-    for exit_, members in blocks.items():
-        for m in members:
-            in_block.setdefault(m, []).append(exit_)
+    in_block = _membership(blocks)
     for exit_ in list(blocks):
         for m in blocks[exit_] - {exit_[0]}:
             for e in consumers[m]:
@@ -87,13 +84,20 @@ def _blocks(graph: Graph, ins: dict) -> dict:
     return blocks
 
 
-def _gates(graph: Graph) -> Graph:
-    nodes, ins = graph.nodes, _inputs(graph)
-    blocks = _blocks(graph, ins)
+def _membership(blocks: dict) -> dict:
+    """{member id: the exits of every block it belongs to}."""
     in_block = {}
     for exit_, members in blocks.items():
         for m in members:
             in_block.setdefault(m, []).append(exit_)
+    return in_block
+
+
+def _gates(graph: Graph) -> Graph:
+    """One node per block of :func:`_blocks`; edges inside a block vanish."""
+    nodes, ins = graph.nodes, _inputs(graph)
+    blocks = _blocks(graph, ins)
+    in_block = _membership(blocks)
 
     out = Graph(detail="gate", params=graph.params, notes=list(graph.notes), grads=graph.grads)
     exits, carried = {}, {}
@@ -115,7 +119,7 @@ def _gates(graph: Graph) -> Graph:
         return src
 
     def homes(nid: str) -> list:
-        return [block_id[x] for x in in_block.get(nid, ())] if nid in in_block else [nid]
+        return [block_id[x] for x in in_block[nid]] if nid in in_block else [nid]
 
     seen = set()
     for e in graph.edges:
@@ -140,14 +144,12 @@ def _block_node(graph: Graph, exit_: tuple, members: set, carried: dict) -> Node
     anchor = graph.nodes[nid]
     learned = any(graph.nodes[m].op == "MatMul" for m in members)
     if output is None:
-        kind = "gate"
-        role, shape, op = anchor.role, anchor.shape, anchor.op
-        block = f"{nid}g"
+        kind, op, block = "gate", anchor.op, f"{nid}g"
+        role, shape = anchor.role, anchor.shape
     else:
-        kind = "linear" if learned else "op"
-        role, shape, op = None, None, anchor.op if not learned else "Linear"
+        kind, op = ("linear", "Linear") if learned else ("op", anchor.op)
         block = f"{nid}o{output}"
-        shape, role = carried[nid, output].shape, carried[nid, output].role
+        role, shape = carried[nid, output].role, carried[nid, output].shape
     return Node(id=block, kind=kind, op=op, role=role, shape=shape, step=anchor.step,
                 grad_norm=anchor.grad_norm if output is None else None, cell=anchor.cell,
                 members=tuple(sorted(members)))
@@ -162,7 +164,7 @@ def _merge_shared_inputs(graph: Graph) -> None:
         if node.kind != "gate":
             continue
         data = {(e.src, e.src_output) for e in ins[nid]
-                if graph.nodes[e.src].kind not in LEARNED_INPUTS}
+                if graph.nodes[e.src].kind not in LEARNED}
         if len(data) >= 2:
             per_step.setdefault(node.step, []).append((nid, data))
     by_set = {}
@@ -229,7 +231,7 @@ def _cell_node(graph: Graph, nid: str, key: tuple, member_ids: list) -> Node:
     nodes = [graph.nodes[m] for m in member_ids]
     if key[0] == "scope":
         return Node(id=nid, kind="block", op=key[1][-1], scope=key[1], members=tuple(member_ids))
-    roles = {n.role.rsplit("_", 1)[0] for n in nodes if n.role}
+    roles = {role_base(n.role) for n in nodes if n.role}
     cell = next((n.cell for n in nodes if n.cell), None) or _guess_cell(roles)
     h = next((n for n in nodes if n.role and n.role.startswith("h_")), None)
     return Node(id=nid, kind="cell", op=cell, step=key[1], cell=cell, members=tuple(member_ids),

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import replace
 
-from .records import Graph, Node, StepKey
+from .records import Graph, Node, StepKey, role_base
 
 
 def elide(graph: Graph, keep: int) -> Graph:
@@ -38,8 +38,7 @@ def elide(graph: Graph, keep: int) -> Graph:
         if out.nodes[dst].kind == "ellipsis" and out.nodes[src].step is None \
                 and out.nodes[src].kind != "ellipsis":
             continue  # per-step inputs of elided steps: the ellipsis stands for them
-        base = e.role.rsplit("_", 1)[0] if e.role else None
-        key = (src, dst, base) if dst != e.dst or src != e.src else None
+        key = (src, dst, role_base(e.role)) if dst != e.dst or src != e.src else None
         if key is not None:
             if key in seen:
                 continue

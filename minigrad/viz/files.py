@@ -8,11 +8,12 @@ from __future__ import annotations
 
 import os
 import shutil
-import tempfile
 import warnings
 from pathlib import Path
 
 import graphviz
+
+from ..files import write_atomic
 
 SOURCE_FORMATS = (".dot", ".gv")
 RENDERED_FORMATS = (".svg", ".png", ".pdf")
@@ -31,37 +32,21 @@ def save(graph: graphviz.Digraph, path: str | os.PathLike) -> Path:
     path = Path(path)
     suffix = path.suffix.lower()
     if suffix in SOURCE_FORMATS:
-        write_atomic(path, graph.source.encode("utf-8"))
+        write_atomic(path, _writer(graph.source.encode("utf-8")))
         return path
     if suffix not in RENDERED_FORMATS:
         known = ", ".join(SOURCE_FORMATS + RENDERED_FORMATS)
         raise ValueError(f"save: cannot tell the format of {str(path)!r}; use one of {known}")
     if shutil.which("dot") is None:
         source = path.with_suffix(".dot")
-        write_atomic(source, graph.source.encode("utf-8"))
+        write_atomic(source, _writer(graph.source.encode("utf-8")))
         warnings.warn(f"Graphviz's `dot` program was not found, so {path} was not rendered; "
                       f"its DOT source is in {source}. {INSTALL_HINT}",
                       GraphvizMissingWarning, stacklevel=2)
         return source
-    write_atomic(path, graph.pipe(format=suffix[1:]))
+    write_atomic(path, _writer(graph.pipe(format=suffix[1:])))
     return path
 
 
-def _umask() -> int:
-    mask = os.umask(0)
-    os.umask(mask)
-    return mask
-
-
-def write_atomic(path: Path, data: bytes) -> None:
-    """Write to a temporary file in the same folder, then rename it over ``path``."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    try:
-        with os.fdopen(fd, "wb") as f:
-            f.write(data)
-        os.chmod(tmp, 0o666 & ~_umask())  # mkstemp makes it private; a picture is not
-        os.replace(tmp, path)
-    except BaseException:
-        os.unlink(tmp)
-        raise
+def _writer(data: bytes):
+    return lambda f: f.write(data)

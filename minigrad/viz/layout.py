@@ -22,7 +22,7 @@ from __future__ import annotations
 from collections import defaultdict
 from dataclasses import dataclass, field
 
-from .records import Graph
+from .records import Graph, role_base
 
 ENTRY_KINDS = ("stub", "const", "ghost", "cut")
 BELOW_KINDS = ("stub", "ghost")
@@ -48,7 +48,14 @@ class Layout:
     loose: list = field(default_factory=list)       # nodes outside every step
 
 
+def edge_order(edge) -> int:
+    """Sort key for declaring edges: dot bends the first of two parallel edges below the
+    second, so the cell state's edges go last and C runs along the top between two cells."""
+    return 1 if role_base(edge.role) in ("C", "c") else 0
+
+
 def plan(graph: Graph) -> Layout:
+    """Where every node of ``graph`` goes (see the module docstring)."""
     lay = Layout()
     group_order = []
     for node in graph.nodes.values():
@@ -106,7 +113,7 @@ def _bottom_to_top(graph: Graph, ids: list, top: set) -> list:
             return (3, 0)
         if node.kind == "junction":
             return (1, 0)
-        base = node.role.rsplit("_", 1)[0] if node.role else None
+        base = role_base(node.role)
         middle = len(ROLE_ORDER) // 2  # nodes without a known role sit mid-way
         return (2, ROLE_ORDER.index(base) - middle if base in ROLE_ORDER else 0)
     return sorted(ids, key=rank)
@@ -123,7 +130,7 @@ def _stacked(graph: Graph, lay: Layout) -> list:
         alike = defaultdict(list)
         for i in ids:
             node = graph.nodes[i]
-            base = node.role.rsplit("_", 1)[0] if node.role else None
+            base = role_base(node.role)
             if base in ROLE_ORDER and node.kind in ("gate", "op"):
                 alike[frozenset(feeders[i])].append((ROLE_ORDER.index(base), i))
         groups += [[i for _, i in sorted(g)] for g in alike.values() if len(g) > 1]
@@ -166,7 +173,7 @@ def _belts(graph: Graph) -> tuple:
     for e in graph.crossing_edges():
         if not e.role:
             continue
-        base = e.role.rsplit("_", 1)[0]
+        base = role_base(e.role)
         step = nodes[e.dst].step
         name = f"{step.row}:{base}"
         if nodes[e.src].kind == "cell":
@@ -188,7 +195,7 @@ def _path_to_role(graph: Graph, start: str, base: str, step, out_edges) -> list 
     while todo:
         nid = todo.pop(0)
         node = nodes[nid]
-        if (nid != start and node.role and node.role.rsplit("_", 1)[0] == base
+        if (nid != start and role_base(node.role) == base
                 and node.kind in ("op", "junction")):
             return paths[nid]
         for nxt in out_edges[nid]:

@@ -9,6 +9,12 @@ from dataclasses import dataclass, field
 
 DETAILS = ("op", "gate", "cell")
 PARAM_MODES = ("once", "repeat", "hide")
+LEARNED = ("param", "derived")  # node kinds drawn as parameters
+
+
+def role_base(role: str | None) -> str | None:
+    """The role without its step: ``C_3`` is ``C``, ``h~_t`` is ``h~``."""
+    return role.rsplit("_", 1)[0] if role else None
 
 
 @dataclass(frozen=True, order=True)
@@ -101,10 +107,11 @@ class Graph:
 
     def crossing_edges(self) -> list:
         """Edges from one step to another step of the same row: the recurrence (h, C)."""
-        out = []
-        for e in self.edges:
-            a, b = self.nodes[e.src].step, self.nodes[e.dst].step
-            if a is not None and b is not None and a.row == b.row and a.step != b.step:
-                out.append(e)
-        return out
+        return [e for e in self.edges
+                if crosses_steps(self.nodes[e.src].step, self.nodes[e.dst].step)]
+
+
+def crosses_steps(a: StepKey | None, b: StepKey | None) -> bool:
+    """Whether an edge from step ``a`` to step ``b`` carries a state along a row."""
+    return a is not None and b is not None and a.row == b.row and a.step != b.step
 

@@ -5,8 +5,8 @@ from __future__ import annotations
 import graphviz
 
 from . import style
-from .layout import Layout, plan
-from .records import Edge, Graph, Node
+from .layout import Layout, edge_order, plan
+from .records import Edge, Graph, Node, crosses_steps
 
 
 class _Writer:
@@ -36,8 +36,7 @@ class _Writer:
             attrs["peripheries"] = "2"
         level = style.grad_level(node.grad_norm, self.scale)
         if level is not None and node.kind not in ("junction", "const"):
-            attrs["color"] = style.grad_colour(level)
-            attrs["penwidth"] = style.grad_width(level)
+            attrs.update(style.grad_attrs(level))
         g.node(self.ids[node.id], self.label(node), **attrs)
 
     def layer_of(self, node: Node) -> int | None:
@@ -50,7 +49,7 @@ class _Writer:
         kind, shape = node.kind, style.small_html(style.shape_text(node.shape))
         role = style.role_html(node.role, self.layer_of(node))
         if kind == "gate":
-            return style.html(f'<font point-size="12">{style.symbol(node.op)}</font>  {role}', shape)
+            return style.html(f"{style.gate_symbol_html(node.op)}  {role}", shape)
         if kind == "linear":
             return style.html("W · + b", shape)
         if kind == "op":
@@ -71,8 +70,7 @@ class _Writer:
         if kind == "cut":
             return style.html(role or style.escape(node.op), style.small_html("cut earlier"))
         if kind == "cell":
-            name = style.CELL_NAMES.get(node.cell or "", (node.cell or "cell").upper())
-            return style.html(f"<b>{style.escape(name)}</b>", shape)
+            return style.html(f"<b>{style.escape(style.cell_name(node.cell))}</b>", shape)
         if kind == "block":
             return style.html(style.escape(".".join(node.scope)))
         if kind == "ellipsis":
@@ -92,9 +90,9 @@ class _Writer:
             return []
         lines = []
         if node.value is not None:
-            lines.append(style.small_html("data " + style.value_text(node.value), "#202020"))
+            lines.append(style.small_html("data " + style.value_text(node.value), style.DATA_TEXT))
         if node.grad_value is not None:
-            lines.append(style.small_html("grad " + style.value_text(node.grad_value), "#a02020"))
+            lines.append(style.small_html("grad " + style.value_text(node.grad_value), style.GRAD_TEXT))
         return lines
 
     def tooltip(self, node: Node) -> str:
@@ -105,23 +103,12 @@ class _Writer:
 
     # --- edges ---------------------------------------------------------------------------
     def edge(self, g, e: Edge) -> None:
-        nodes = self.graph.nodes
-        a, b = nodes[e.src].step, nodes[e.dst].step
-        attrs = {}
-        crossing = a is not None and b is not None and a.row == b.row and a.step != b.step
         if e.kind == "invisible":
             g.edge(self.ids[e.src], self.ids[e.dst], style="invis")
             return
-        if e.kind == "param":
-            attrs.update(style.PARAM_EDGE)
-            if self.graph.params == "repeat":
-                attrs.pop("constraint")
-        elif e.kind == "detach":
-            attrs.update(style.DETACH_EDGE)
-        elif crossing:
-            attrs.update(style.STATE_EDGE)
-        elif e.dst in self.collectors:
-            attrs.update(style.COLLECT_EDGE)
+        a, b = self.graph.nodes[e.src].step, self.graph.nodes[e.dst].step
+        crossing = crosses_steps(a, b)
+        attrs = self.edge_style(e, crossing)
         upward = False
         if a is not None and b is not None and a.row != b.row:
             attrs["constraint"] = "false"
@@ -134,19 +121,29 @@ class _Writer:
         if text:
             text = text if e.kind != "detach" else f"<detach<br/>{text[1:-1]}>"
             attrs["xlabel" if upward else "label"] = text
-        level = style.grad_level(e.grad_norm, self.scale)
         if self.scale is not None and e.kind == "data" and e.dst not in self.collectors:
-            if level is None:
-                attrs["color"] = style.NO_GRAD
-            else:
-                attrs["color"] = style.grad_colour(level)
-                attrs["penwidth"] = style.grad_width(level)
+            attrs.update(style.grad_attrs(style.grad_level(e.grad_norm, self.scale)))
         src, dst = self.ids[e.src], self.ids[e.dst]
         if (a is not None and b is not None and a.row == b.row and a.row in self.lay.mirrored
                 and (e.src, e.dst) not in self.flat_pairs):
             src, dst = dst, src
             attrs["dir"] = "back"
         g.edge(src, dst, **attrs)
+
+    def edge_style(self, e: Edge, crossing: bool) -> dict:
+        """The look of an edge by what it carries: a parameter, a cut, a state, a stacked output."""
+        if e.kind == "param":
+            attrs = dict(style.PARAM_EDGE)
+            if self.graph.params == "repeat":  # the faint copies sit inside the steps
+                del attrs["constraint"]
+            return attrs
+        if e.kind == "detach":
+            return dict(style.DETACH_EDGE)
+        if crossing:
+            return dict(style.STATE_EDGE)
+        if e.dst in self.collectors:
+            return dict(style.COLLECT_EDGE)
+        return {}
 
     def edge_text(self, e: Edge, crossing: bool, upward: bool = False) -> str | None:
         if e.kind == "param" or not e.role:
@@ -166,7 +163,6 @@ class _Writer:
     def rows(self, g) -> None:
         lay = self.lay
         for r, row in enumerate(lay.rows):
-            group, call, layer, direction = row
             with g.subgraph(name=f"cluster_row{r}") as rg:
                 rg.attr(label=self.row_label(row), **style.ROW_CLUSTER)
                 for s, key in enumerate(lay.steps[row]):
@@ -244,7 +240,7 @@ def render(graph: Graph, title: str | None = None) -> graphviz.Digraph:
             s.attr(rank="same")
             for i in ids:
                 s.node(w.ids[i])
-    for e in sorted(graph.edges, key=style.edge_order):
+    for e in sorted(graph.edges, key=edge_order):
         w.edge(g, e)
     return g
 

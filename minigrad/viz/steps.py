@@ -55,6 +55,8 @@ def scope_tags(scope) -> tuple | None:
 
 
 def _continue_time(order: list, keys: dict, cuts: Cuts) -> dict:
+    """``keys`` with each later call that starts from an earlier call's state moved onto that
+    call's row, its steps numbered on from the earlier call's last."""
     fed_by = {}
     for item in order:
         mine = keys.get(id(item)) if isinstance(item, Function) else None
@@ -87,8 +89,9 @@ def _continue_time(order: list, keys: dict, cuts: Cuts) -> dict:
     for group, call in last:
         place(group, call)
     rows = {}
-    for group, call in sorted(row):
-        rows.setdefault(group, sorted({r for (g, _), r in row.items() if g == group}))
+    for (group, _), r in row.items():
+        rows.setdefault(group, set()).add(r)
+    rows = {group: sorted(used) for group, used in rows.items()}
     return {i: StepKey(k.group, rows[k.group].index(row[k.group, k.call]), k.layer, k.direction,
                        k.step + offset[k.group, k.call])
             for i, k in keys.items()}

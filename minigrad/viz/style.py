@@ -18,6 +18,8 @@ FAINT = "#9a9a9a"
 PARAM = "#dbe9f6"
 PARAM_BORDER = "#7f9cbc"
 FONT = "Helvetica"
+DATA_TEXT = "#202020"
+GRAD_TEXT = "#a02020"
 
 GRAPH = {"rankdir": "LR", "newrank": "true", "fontname": FONT, "fontsize": "11",
          "nodesep": "0.18", "ranksep": "0.28", "labelloc": "t", "labeljust": "l",
@@ -51,6 +53,16 @@ PALETTE = ["#f0f0f0", "#fdd49e", "#fc8d59", "#d7301f", "#7f0000"]
 
 def symbol(op: str) -> str:
     return SYMBOLS.get(op, op.lower())
+
+
+def gate_symbol_html(op: str) -> str:
+    """The gate's nonlinearity, larger than the role beside it."""
+    return f'<font point-size="12">{escape(symbol(op))}</font>'
+
+
+def cell_name(cell: str | None) -> str:
+    """The cell's proper name from its scope tag (``peephole_lstm`` is "Peephole LSTM")."""
+    return CELL_NAMES.get(cell or "", (cell or "cell").upper())
 
 
 def role_html(role: str | None, layer: int | None = None) -> str:
@@ -157,15 +169,9 @@ ELLIPSIS_CLUSTER = {"style": "dashed,rounded", "color": CELL_BORDER, "fontcolor"
 SCOPE_CLUSTER = {"style": "rounded", "color": "#b0b0b0", "fontcolor": "#707070",
                  "fontsize": "9"}
 
-DATA_EDGE: dict = {}
-STATE_EDGE = {"minlen": "2", "penwidth": "2.4", "color": "#000000", "fontsize": "9", "fontcolor": "#000000"}
+STATE_EDGE = {"minlen": "2", "penwidth": "2.4", "color": "#000000", "fontsize": "9",
+              "fontcolor": "#000000"}
 PARAM_EDGE = {"color": "#b8c8dc", "arrowsize": "0.4", "constraint": "false"}
-def edge_order(edge) -> int:
-    """dot bends the first of two parallel edges below the second: the cell state's edges go
-    last, so C runs along the top between two cell boxes."""
-    return 1 if edge.role and edge.role.rsplit("_", 1)[0] in ("C", "c") else 0
-
-
 COLLECT_EDGE = {"color": "#a0a0a0", "arrowsize": "0.4"}
 DETACH_EDGE = {"style": "dashed", "color": "#c03030", "fontcolor": "#c03030", "label": "detach",
                "penwidth": "1.6"}
@@ -204,6 +210,13 @@ def grad_colour(level: float) -> str:
 
 def grad_width(level: float) -> str:
     return f"{1.0 + 3.0 * level:.2f}"
+
+
+def grad_attrs(level: float | None) -> dict:
+    """Colour and line width for a gradient at ``level``; grey where none was recorded."""
+    if level is None:
+        return {"color": NO_GRAD}
+    return {"color": grad_colour(level), "penwidth": grad_width(level)}
 
 
 def _rgb(colour: str) -> tuple:

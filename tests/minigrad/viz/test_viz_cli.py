@@ -6,7 +6,7 @@ import sys
 import pytest
 
 from minigrad.cli import ARCHITECTURES, gallery_entries, main, run_model
-from minigrad.viz import build, capture
+from minigrad.viz import build, capture, render
 
 
 def test_draw_writes_the_file_the_extension_names(tmp_path, capsys):
@@ -78,6 +78,21 @@ def test_every_architecture_unrolls_into_one_cluster_per_step(arch):
     expected = {"rnn": {"h"}, "gru": {"r", "z", "n"}, "clockwork": {"h~"},
                 "coupled": {"f", "C~", "o"}, "depth-gated": {"f", "i", "C~", "o", "d"}}
     assert gates == expected.get(arch, {"f", "i", "C~", "o"})
+
+
+CELL_LABELS = {"rnn": {"RNN"}, "lstm": {"LSTM"}, "lstm-concat": {"LSTM"},
+               "peephole": {"Peephole LSTM"}, "coupled": {"Coupled LSTM"}, "gru": {"GRU"},
+               # layer 0 of a depth-gated stack is a peephole LSTM: it has no layer below
+               "depth-gated": {"Peephole LSTM", "Depth-gated LSTM"},
+               "clockwork": {"Clockwork RNN"}}
+
+
+@pytest.mark.parametrize("arch", list(ARCHITECTURES))
+def test_cell_detail_names_each_cell_properly(arch):
+    """The cell boxes carry the cell's own name, read from the ``cell=`` tag its steps run in."""
+    output, params = run_model(arch, 2)
+    source = render(build(capture(output, params=params), "cell")).source
+    assert set(re.findall(r"<b>([^<]*)</b>", source)) == CELL_LABELS[arch]
 
 
 def test_grads_colour_the_real_lstm_and_keep_the_cell_state_gradient():

@@ -13,7 +13,7 @@ import viz_graphs as vg
 
 import minigrad as mg
 from minigrad.viz import GraphvizMissingWarning, draw, save, style
-from minigrad.viz.files import write_atomic
+from minigrad.files import write_atomic
 
 needs_dot = pytest.mark.skipif(shutil.which("dot") is None, reason="Graphviz's dot is not installed")
 OLAH = {"layer": "#f5ee9c", "pointwise": "#f9d1d1", "cell": "#e1f7d0", "border": "#6d8759"}
@@ -301,6 +301,6 @@ def test_atomic_write_leaves_the_old_file_when_writing_fails(tmp_path):
     path.write_text("old")
 
     with pytest.raises(TypeError):
-        write_atomic(path, "not bytes")
+        write_atomic(path, lambda f: f.write("not bytes"))
     assert path.read_text() == "old"
     assert [p.name for p in tmp_path.iterdir()] == ["picture.dot"]
