@@ -84,7 +84,7 @@ def loss_with_gradients(model: Regressor, x, y, chunks: int = 1):
     loss = nn.functional.mse_loss(model.head(outputs[-1]).reshape(-1), y)
     model.zero_grad()
     with minigrad.record_grads():
-        loss.backward(retain_graph=True)            # keeps what the renderer traces a cut by
+        loss.backward()
     return loss, earlier
 
 

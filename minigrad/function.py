@@ -57,6 +57,7 @@ class Function:
     grad_norms = None    # filled by backward inside minigrad.record_grads()
     grad_values = None
     freed = False        # set once backward has dropped what forward saved
+    cuts = None          # {input index: (Tensor._detached_from, shape)}: inputs cut by detach()
     # Subclasses declare no slots, so they also get a __dict__ for the facts their forward
     # keeps (an axis, a shape); it is created only by the ops that keep such facts.
 
@@ -93,11 +94,13 @@ class Function:
             raise _input_error(cls.__name__, err, inputs) from err
 
         if not (needs_grad and STATE.grad_enabled):
-            if type(out) is tuple:
-                return tuple(Tensor._make(o) for o in out)
-            return Tensor._make(out)
+            outs = tuple(Tensor._make(o) for o in out) if type(out) is tuple else Tensor._make(out)
+            if STATE.grad_enabled:
+                _carry_cut(inputs, outs)
+            return outs
 
         fn.next = tuple([_edge(x) for x in inputs])
+        _note_cuts(fn, inputs)
         fn.inputs = inputs if cls.saves_inputs else None
         fn.out = out if cls.saves_output else None
         fn.scope = STATE.scope
@@ -137,6 +140,25 @@ class Function:
 
 
 _CHECK_DEVICES = backend.cupy is not None
+
+
+def _note_cuts(fn: Function, inputs) -> None:
+    """Remember which inputs were cut from an earlier graph by ``detach()`` (truncated BPTT),
+    so the renderer can draw the cut as a dashed edge even after backward."""
+    for i, x in enumerate(inputs):
+        if isinstance(x, Tensor) and x._detached_from is not None and not x.requires_grad:
+            if fn.cuts is None:
+                fn.cuts = {}
+            fn.cuts[i] = (x._detached_from, x.shape)
+
+
+def _carry_cut(inputs, outs) -> None:
+    """A slice or reshape of a detached state (``h_0 = hx[k]``) is still the cut state."""
+    for x in inputs:
+        if isinstance(x, Tensor) and x._detached_from is not None:
+            for out in (outs if type(outs) is tuple else (outs,)):
+                out._detached_from = x._detached_from
+            return
 
 
 def _edge(x):

@@ -4,8 +4,8 @@ From each output the walk follows ``node.next`` back to the leaves (iteratively:
 400-step graph is deep). Every ``Function`` becomes an ``op`` node, every leaf a ``param`` or
 ``input`` node; scopes give the step key (:mod:`steps`); role labels get their step (``f_t`` at
 step 3 is ``f_3``); recorded gradient norms come along. An input that an op saved but that
-needs no gradient becomes a ``const`` node, or, when it was cut from the graph (:mod:`cuts`),
-a dashed ``detach`` edge back to where it was cut.
+needs no gradient becomes a ``const`` node; an input cut from the graph by ``detach()``
+(:mod:`cuts`) becomes a dashed ``detach`` edge back to where it was cut.
 """
 from __future__ import annotations
 
@@ -15,7 +15,7 @@ from collections import defaultdict
 from .. import backend
 from ..function import Function
 from ..tensor import Tensor
-from .cuts import Cuts, drawn_above, was_detached
+from . import cuts
 from .records import LEARNED, Edge, Graph, Node
 from .steps import step_keys
 
@@ -31,10 +31,8 @@ def capture(*outputs: Tensor, params: dict | None = None) -> Graph:
     for k, out in enumerate(outputs):
         if not isinstance(out, Tensor):
             raise TypeError(f"draw: output {k} is a {type(out).__name__}, not a minigrad Tensor")
-    cuts = Cuts(outputs)
     order, call_of = _walk(outputs)
-    b = _Builder(step_keys(order, call_of, cuts), {id(t): n for n, t in (params or {}).items()},
-                 cuts)
+    b = _Builder(step_keys(order, call_of), {id(t): n for n, t in (params or {}).items()})
     for item in order:
         if isinstance(item, Function):
             b.add_function(item)
@@ -43,8 +41,8 @@ def capture(*outputs: Tensor, params: dict | None = None) -> Graph:
     for item in order:
         if isinstance(item, Function):
             b.add_inputs(item)
-        elif was_detached(item):  # detached, then made to require grad again
-            b.add_cut(item, b.node_id(item))
+        elif cuts.was_detached(item):  # detached, then made to require grad again
+            b.add_cut(cuts.source(item), tuple(item.shape), b.node_id(item))
     graph = b.graph
     graph.outputs = [b.node_id(o.grad_fn if o.grad_fn is not None else o) for o in outputs]
     _mark_derived(graph, b.products_with_data)
@@ -89,11 +87,10 @@ def _parents(item) -> list:
 
 
 class _Builder:
-    def __init__(self, keys: dict, names: dict, cuts: Cuts):
+    def __init__(self, keys: dict, names: dict):
         self.graph = Graph()
         self.keys = keys
         self.names = names
-        self.cuts = cuts
         self.ids = {}
         self.consts = {}
         self.products_with_data = set()  # matmuls with an operand that needs no gradient
@@ -141,17 +138,17 @@ class _Builder:
 
     def add_inputs(self, fn: Function) -> None:
         dst = self.node_id(fn)
+        cut = cuts.cut_inputs(fn)
         for i, e in enumerate(fn.next):
             if e is not None:
                 src, index = e if type(e) is tuple else (e, 0)
                 self.graph.edges.append(self.edge_from(src, index, dst))
+            elif i in cut:
+                self.add_cut(*cut[i], dst)
             elif fn.inputs is not None:
                 self.add_saved_input(fn.inputs[i], dst, self.keys.get(id(fn)))
 
     def add_saved_input(self, x, dst: str, key) -> None:
-        if was_detached(x) or self.cuts.source(x):
-            self.add_cut(x, dst)
-            return
         if isinstance(x, Tensor):  # one node per tensor and step: the initial state is one
             node = self.consts.get((id(x), key))
             if node is None:
@@ -166,23 +163,23 @@ class _Builder:
     def drawn(self, fn) -> bool:
         return fn is not None and self.ids.get(id(fn)) in self.graph.nodes
 
-    def add_cut(self, x: Tensor, dst: str) -> None:
-        """Dashed edges from where ``x`` was cut. When that node is not drawn (the state was
-        stacked into h_n, not among the outputs) the nearest drawn nodes above it stand for
-        it; failing those, a small "cut" node."""
-        found = self.cuts.source(x)
+    def add_cut(self, found, shape, dst: str) -> None:
+        """Dashed edges from where an input was cut (``found``: (node, output index), or None
+        when that graph is gone). When that node is not drawn (the state was stacked into h_n,
+        not among the outputs) the nearest drawn nodes above it stand for it; failing those, a
+        small "cut" node."""
         src, index = found if found else (None, 0)
         if self.drawn(src):
             edges = [self.edge_from(src, index, dst)]
         else:
-            edges = [self.edge_from(fn, i, dst) for fn, i in drawn_above(src, self.drawn)]
+            edges = [self.edge_from(fn, i, dst) for fn, i in cuts.drawn_above(src, self.drawn)]
         if not edges:
             key = self.keys.get(id(src)) if src is not None else None
             role = (src.roles or {}).get(index) if src is not None else None
             node = self.graph.add(Node(
                 id=f"{dst}cut{len(self.graph.nodes)}", kind="cut", op=src.name if src else "",
                 role=with_step(role, key.step if key else None),
-                shape=tuple(src.shapes[index]) if src is not None else tuple(x.shape)))
+                shape=tuple(src.shapes[index]) if src is not None else shape))
             edges = [Edge(node.id, dst, node.shape, node.role, tensor=(node.id, 0))]
         for edge in edges:
             edge.kind = "detach"

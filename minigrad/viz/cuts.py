@@ -1,10 +1,11 @@
-"""Where the graph was cut: the source of a tensor that ``detach()`` (or any copy of the data)
-took out of the graph, for the dashed "detach" edges of truncated BPTT.
+"""Where the graph was cut: the source of a tensor that ``detach()`` took out of the graph, for
+the dashed "detach" edges of truncated BPTT.
 
-Two traces lead back: ``Tensor._detached_from``, a weak reference to the node the tensor was
-cut from (dead once nothing holds that node), and shared memory: a slice of a detached h_n
-(what a recurrent layer does with its initial state) is a view of the array of a tensor that
-may be among the drawn outputs. Only inputs that an op saved, or leaves, can be traced.
+The engine keeps the trace: a detached tensor remembers, weakly, the node it was cut from
+(``Tensor._detached_from``), so do slices of it (``h_0 = hx[k]``), and a node records which of
+its inputs were such tensors (``Function.cuts``), which survives ``backward``. The weak
+reference is dead once nothing holds the earlier graph; the renderer then draws a small "cut"
+node in its place.
 """
 from __future__ import annotations
 
@@ -12,36 +13,32 @@ from ..function import Function
 from ..tensor import Tensor
 
 
-class Cuts:
-    """Finds the (node, output index) a tensor outside the graph was cut from."""
+def resolve(trace) -> tuple | None:
+    """(node, output index) from a ``_detached_from`` trace, or None when it is gone."""
+    if trace is None:
+        return None
+    node = trace[0]()
+    return (node, trace[1]) if node is not None else None
 
-    def __init__(self, outputs):
-        self.shared = {}
-        for out in outputs:
-            if out.grad_fn is not None:
-                self.shared[id(_owner(out.data))] = (out.grad_fn, out._output_index)
 
-    def source(self, x) -> tuple | None:
-        """(node, output index), or None when ``x`` was not cut from anything still known."""
-        if not isinstance(x, Tensor):
-            return None
-        if x._detached_from is not None:
-            node = x._detached_from[0]()
-            if node is not None:
-                return node, x._detached_from[1]
-        return self.shared.get(id(_owner(x.data)))
+def source(x) -> tuple | None:
+    """Where tensor ``x`` was cut from, when it was and that node still exists."""
+    return resolve(x._detached_from) if isinstance(x, Tensor) else None
 
-    def links(self, item) -> list:
-        """The nodes ``item`` was computed from, and those its saved inputs were cut from."""
-        if not isinstance(item, Function):
-            found = self.source(item)
-            return [found[0]] if found else []
-        nodes = [e[0] if type(e) is tuple else e for e in item.next if e is not None]
-        for x in item.inputs or ():
-            found = self.source(x) if isinstance(x, Tensor) and not x.requires_grad else None
-            if found:
-                nodes.append(found[0])
-        return nodes
+
+def cut_inputs(fn: Function) -> dict:
+    """{input index: ((node, output index) or None, shape)} for the inputs of ``fn`` that
+    detach() cut from an earlier graph."""
+    return {i: (resolve(trace), shape) for i, (trace, shape) in (fn.cuts or {}).items()}
+
+
+def links(item) -> list:
+    """The nodes ``item`` was computed from, and those its cut inputs were cut from."""
+    if not isinstance(item, Function):
+        found = source(item)
+        return [found[0]] if found else []
+    nodes = [e[0] if type(e) is tuple else e for e in item.next if e is not None]
+    return nodes + [found[0] for found, _ in cut_inputs(item).values() if found]
 
 
 def was_detached(x) -> bool:
@@ -66,10 +63,3 @@ def drawn_above(fn, drawn, depth: int = 3) -> list:
             return list(dict.fromkeys(found))
         frontier = further
     return []
-
-
-def _owner(array):
-    """The array that owns ``array``'s memory (NumPy and CuPy views keep it in ``.base``)."""
-    while getattr(array, "base", None) is not None:
-        array = array.base
-    return array

@@ -12,13 +12,13 @@ from __future__ import annotations
 from collections import defaultdict
 
 from ..function import Function
-from .cuts import Cuts
+from . import cuts
 from .records import StepKey
 
 LINK_DEPTH = 4  # ops between a call's first step and the previous call (slices of the state)
 
 
-def step_keys(order: list, call_of: dict, cuts: Cuts) -> dict:
+def step_keys(order: list, call_of: dict) -> dict:
     """{id(op): StepKey} for every op recorded inside a step scope."""
     raw, by_scope = {}, {}
     for item in order:
@@ -39,7 +39,7 @@ def step_keys(order: list, call_of: dict, cuts: Cuts) -> dict:
             separate[group, call] = index
             seen |= per_call[call]
     keys = {i: StepKey(t[0], separate[t[0], call], *t[1:]) for i, (t, call) in raw.items()}
-    return _continue_time(order, keys, cuts) if any(k.call for k in keys.values()) else keys
+    return _continue_time(order, keys) if any(k.call for k in keys.values()) else keys
 
 
 def scope_tags(scope) -> tuple | None:
@@ -54,7 +54,7 @@ def scope_tags(scope) -> tuple | None:
     return None
 
 
-def _continue_time(order: list, keys: dict, cuts: Cuts) -> dict:
+def _continue_time(order: list, keys: dict) -> dict:
     """``keys`` with each later call that starts from an earlier call's state moved onto that
     call's row, its steps numbered on from the earlier call's last."""
     fed_by = {}

@@ -192,8 +192,8 @@ def test_a_detached_state_becomes_a_dashed_detach_edge():
 
 def test_a_slice_of_a_detached_drawn_state_is_traced_to_it_whatever_the_output_order():
     """A layer slices its initial state (h_n of the last chunk, detached) per layer: the slice
-    has no memory of the detach, but it shares memory with h_n. Drawn with h_n among the
-    outputs, in either order, the second chunk continues the first one's time axis."""
+    inherits the detach's trace. Drawn with h_n among the outputs, in either order, the second
+    chunk continues the first one's time axis."""
     params = vg.make_params("rnn", 3, 4)
     x = mg.tensor(np.ones((2, 1, 3)))
     first, finals = vg.run("rnn", x, params, 4)
@@ -206,6 +206,18 @@ def test_a_slice_of_a_detached_drawn_state_is_traced_to_it_whatever_the_output_o
         assert len(cuts) == 1 and g.nodes[cuts[0].src].op == "Stack"
         assert sorted(k.step for k in g.steps()) == [0, 1, 2, 3]
         assert {k.call for k in g.steps()} == {0}
+
+
+def test_the_cut_is_drawn_after_a_plain_backward_too():
+    """backward without retain_graph drops the inputs the ops saved; the cut survives it."""
+    params = vg.make_params("lstm", 3, 4)
+    x = mg.tensor(np.ones((2, 2, 3)))
+    first, finals = vg.run("lstm", x, params, 4)
+    h, c = finals[0]
+    second, _ = vg.run("lstm", x, params, 4, state0=[[(h.detach(), c.detach())]])
+    (second * second).sum().backward()
+    g = build(capture(first, second), "cell")
+    assert sorted(base(e.role) for e in g.edges if e.kind == "detach") == ["C", "h"]
 
 
 def test_a_detach_whose_source_is_gone_still_shows_the_cut():
