@@ -105,8 +105,10 @@ def lstm_gates(lstm, x) -> dict[str, np.ndarray]:
     """Recompute a one-layer LSTM's gates and cell state from its weights, the essay's equations
     in PyTorch's layout (rows of weight_ih_l0 and weight_hh_l0 are the i, f, g, o blocks):
 
-        [i; f; g; o] = W_ih x_t + b_ih + W_hh h_{t-1} + b_hh      (i, f, o through a sigmoid,
-        C_t = f_t * C_{t-1} + i_t * tanh(g)                          g through tanh)
+        [a_i; a_f; a_g; a_o] = W_ih x_t + b_ih + W_hh h_{t-1} + b_hh
+        i_t = sigmoid(a_i),  f_t = sigmoid(a_f),  g_t = tanh(a_g)
+        C_t = f_t * C_{t-1} + i_t * g_t
+
     Returns arrays of shape (T, N, hidden): "input" (i_t), "forget" (f_t) and "cell" (C_t).
     """
     with minigrad.no_grad():
@@ -128,9 +130,9 @@ def train_model(kind: str, T: int, cfg: dict, args, trainer: Trainer) -> dict:
     minigrad.manual_seed(derived_seed(args.seed, "init", kind, T))
     model = Regressor(kind, cfg["hidden"])
     optimizer = nn.optim.Adam(model.parameters(), lr=cfg["lr"])
-    data_rng = np.random.default_rng(derived_seed(args.seed, "data", T))
-    x_test, y_test = map(minigrad.tensor, adding_batch(np.random.default_rng(derived_seed(
-        args.seed, "test", T)), T, cfg["test_size"]))
+    data_rng = np.random.default_rng(derived_seed(args.seed, "data", T))   # same for every kind
+    test_rng = np.random.default_rng(derived_seed(args.seed, "test", T))
+    x_test, y_test = map(minigrad.tensor, adding_batch(test_rng, T, cfg["test_size"]))
     x_probe, y_probe = x_test[:, :64], y_test[:64]
 
     def step(i: int) -> float:
@@ -236,7 +238,7 @@ def main(argv: list[str] | None = None) -> dict:
     parser.add_argument("--lengths", nargs="+", type=cli.positive_int, metavar="T",
                         help="sequence lengths (default 50 100 200)")
     parser.add_argument("--hidden", type=cli.positive_int, help="hidden units (default 32)")
-    parser.add_argument("--lr", type=cli.positive_float, help="Adam learning rate")
+    parser.add_argument("--lr", type=cli.positive_float, help="Adam learning rate (default 0.01)")
     args = cli.parse(parser, argv)
     cfg = dict(QUICK if args.quick else FULL)
     cfg.update({k: v for k, v in (("models", args.models), ("lengths", args.lengths),

@@ -32,7 +32,9 @@ from common import cli, plotting
 from common.summary import finish
 from common.training import Trainer, derived_seed
 
-SYMBOLS, BLANK, GO = 8, 0, 9
+SYMBOLS, BLANK, GO = 8, 0, 9      # inputs and targets are ids: 0 blank, 1..8 symbols, 9 go
+COPY = 10                         # how many symbols to remember
+INPUTS = SYMBOLS + 2              # one-hot input size: blank, the symbols, go
 LAYERS = {"lstm": lambda i, h: nn.LSTM(i, h, forget_bias=1.0),   # forget gate starts open
           "gru": lambda i, h: nn.GRU(i, h)}
 FULL = dict(models=["lstm", "gru"], gaps=[5, 10, 20], hidden=128, batch=32, lr=1e-2,
@@ -42,18 +44,19 @@ QUICK = dict(models=["lstm", "gru"], gaps=[5], hidden=128, batch=32, lr=1e-2,
 
 
 def baseline(T: int) -> float:
-    return 10 * math.log(SYMBOLS) / (T + 20)
+    """Nats per step of a network without memory: blanks right, the symbols guessed."""
+    return COPY * math.log(SYMBOLS) / (T + 2 * COPY)
 
 
 def copy_batch(rng: np.random.Generator, T: int, n: int) -> tuple[np.ndarray, np.ndarray]:
     """Inputs one-hot (T + 20, n, 10) float32 and integer targets (T + 20, n)."""
-    symbols = rng.integers(1, SYMBOLS + 1, size=(10, n))
-    x = np.full((T + 20, n), BLANK)
-    x[:10] = symbols
-    x[T + 9] = GO
-    y = np.full((T + 20, n), BLANK)
-    y[T + 10:] = symbols
-    return np.eye(10, dtype=np.float32)[x], y
+    symbols = rng.integers(1, SYMBOLS + 1, size=(COPY, n))
+    x = np.full((T + 2 * COPY, n), BLANK)
+    x[:COPY] = symbols
+    x[T + COPY - 1] = GO
+    y = np.full((T + 2 * COPY, n), BLANK)
+    y[T + COPY:] = symbols
+    return np.eye(INPUTS, dtype=np.float32)[x], y
 
 
 class Copier(nn.Module):
@@ -61,7 +64,7 @@ class Copier(nn.Module):
 
     def __init__(self, kind: str, hidden: int):
         super().__init__()
-        self.rnn = LAYERS[kind](10, hidden)
+        self.rnn = LAYERS[kind](INPUTS, hidden)
         self.head = nn.Linear(hidden, SYMBOLS + 1)
 
     def forward(self, x):
@@ -80,8 +83,8 @@ def train_model(kind: str, T: int, cfg: dict, args, trainer: Trainer) -> dict:
     model = Copier(kind, cfg["hidden"])
     optimizer = nn.optim.Adam(model.parameters(), lr=cfg["lr"])
     data_rng = np.random.default_rng(derived_seed(args.seed, "data", T))
-    x_test, y_test = copy_batch(np.random.default_rng(derived_seed(args.seed, "test", T)), T,
-                                cfg["test_size"])
+    test_rng = np.random.default_rng(derived_seed(args.seed, "test", T))
+    x_test, y_test = copy_batch(test_rng, T, cfg["test_size"])
 
     def step(i: int) -> float:
         x, y = copy_batch(data_rng, T, cfg["batch"])
@@ -95,9 +98,9 @@ def train_model(kind: str, T: int, cfg: dict, args, trainer: Trainer) -> dict:
     def evaluate(i: int) -> dict:
         with minigrad.no_grad():
             logits = model(minigrad.tensor(x_test))
-            recalled = logits.numpy()[T + 10:].argmax(axis=-1)
+            recalled = logits.numpy()[T + COPY:].argmax(axis=-1)
             return {"test_loss": cross_entropy(logits, y_test).item(),
-                    "recall_accuracy": float((recalled == y_test[T + 10:]).mean())}
+                    "recall_accuracy": float((recalled == y_test[T + COPY:]).mean())}
 
     history = trainer.fit(f"T{T}-{kind}", step, cfg["steps"], model, optimizer, data_rng=data_rng,
                           evaluate=evaluate, eval_every=cfg["eval_every"])
@@ -118,13 +121,24 @@ def plot_results(results: dict, gaps: list, out):
     return plotting.save(fig, out / "learning_curves.png")
 
 
+def results_table(results: dict, models: list, gaps: list) -> str:
+    lines = ["| gap T | baseline | " + " | ".join(f"{m} loss | {m} recall" for m in models) + " |",
+             "|---|---|" + "---|---|" * len(models)]
+    for T in gaps:
+        cells = [f"{results[(T, m)]['test_loss']:.4f} | {results[(T, m)]['recall_accuracy']:.0%}"
+                 for m in models]
+        lines.append(f"| {T} | {baseline(T):.4f} | " + " | ".join(cells) + " |")
+    return ("\n".join(lines) + f"\n\nrecall: fraction of the {COPY} symbols written back "
+            f"correctly (chance {1 / SYMBOLS:.1%})\n")
+
+
 def main(argv: list[str] | None = None) -> dict:
     parser = cli.parser("copy_memory", __doc__)
     parser.add_argument("--models", nargs="+", choices=list(LAYERS), metavar="MODEL",
                         help="lstm and/or gru")
     parser.add_argument("--gaps", nargs="+", type=cli.positive_int, metavar="T",
                         help="numbers of blanks between the symbols and the go signal")
-    parser.add_argument("--hidden", type=cli.positive_int, help="hidden units")
+    parser.add_argument("--hidden", type=cli.positive_int, help="hidden units (default 128)")
     args = cli.parse(parser, argv)
     cfg = dict(QUICK if args.quick else FULL)
     cfg.update({k: v for k, v in (("models", args.models), ("gaps", args.gaps),
@@ -135,14 +149,7 @@ def main(argv: list[str] | None = None) -> dict:
                for T in cfg["gaps"] for kind in cfg["models"]}
     plot_results(results, cfg["gaps"], args.out)
 
-    lines = ["| gap T | baseline | " + " | ".join(f"{m} loss | {m} recall" for m in cfg["models"])
-             + " |", "|---|---|" + "---|---|" * len(cfg["models"])]
-    for T in cfg["gaps"]:
-        cells = [f"{results[(T, m)]['test_loss']:.4f} | {results[(T, m)]['recall_accuracy']:.0%}"
-                 for m in cfg["models"]]
-        lines.append(f"| {T} | {baseline(T):.4f} | " + " | ".join(cells) + " |")
-    table = "\n".join(lines) + "\n\nrecall: fraction of the 10 symbols written back correctly " \
-                               "(chance 12.5%)\n"
+    table = results_table(results, cfg["models"], cfg["gaps"])
     (args.out / "results.md").write_text("# Copy task: test cross-entropy and recall\n\n" + table)
     print("\n" + table)
     summary = {"steps": cfg["steps"], "seed": args.seed, "gaps": cfg["gaps"],

@@ -48,7 +48,7 @@ def main(argv: list[str] | None = None) -> None:
     parser = cli.parser("demo", __doc__)
     args = cli.parse(parser, argv)
     start, summaries = time.time(), {}
-    for number, (name, run, pictures) in enumerate(PARTS, 1):
+    for number, (name, run, _) in enumerate(PARTS, 1):
         print(f"\n=== {number}/{len(PARTS)}: {name} ===", flush=True)
         summaries[name] = run(passed_on(args) + ["--out", str(Path(args.out) / name)])
     print("\nLook at:")

@@ -33,7 +33,7 @@ import numpy as np
 
 import minigrad
 import nn
-from adding_problem import LAYERS, Regressor, adding_batch
+from adding_problem import BASELINE, LAYERS, Regressor, adding_batch
 from common import cli
 from common.summary import finish
 from common.training import Trainer, derived_seed
@@ -51,8 +51,8 @@ def train(cfg: dict, args, trainer: Trainer) -> tuple[Regressor, float]:
     model = Regressor(args.model, cfg["hidden"], cfg["layers"])
     optimizer = nn.optim.Adam(model.parameters(), lr=cfg["lr"])
     data_rng = np.random.default_rng(derived_seed(args.seed, "data"))
-    x_test, y_test = map(minigrad.tensor, adding_batch(np.random.default_rng(
-        derived_seed(args.seed, "test")), T, 500))
+    test_rng = np.random.default_rng(derived_seed(args.seed, "test"))
+    x_test, y_test = map(minigrad.tensor, adding_batch(test_rng, T, 500))
 
     def step(i: int) -> float:
         x, y = map(minigrad.tensor, adding_batch(data_rng, T, cfg["batch"]))
@@ -89,6 +89,8 @@ def loss_with_gradients(model: Regressor, x, y, chunks: int = 1):
 
 
 def save_all(graph, out, name: str) -> list[str]:
+    """Write ``name.svg`` and ``name.png`` (only ``name.dot`` if Graphviz's ``dot`` is missing:
+    ``viz.save`` then warns, and the warning is printed as a note)."""
     written = []
     for fmt in FORMATS:
         with warnings.catch_warnings(record=True) as caught:
@@ -97,6 +99,33 @@ def save_all(graph, out, name: str) -> list[str]:
         for w in caught:
             print(f"note: {w.message}")
     return sorted(set(written))
+
+
+def draw_pictures(model: Regressor, x, y, title: str, out) -> tuple[dict, list[str]]:
+    """The four pictures (cells, gates, ops, tbptt: see the top of this file); returns each
+    graph's number of nodes and the files written."""
+    params = dict(model.named_parameters())
+    nodes, files = {}, []
+
+    def picture(file_name: str, key: str, loss, *earlier_chunks, detail: str, title: str):
+        graph = viz.draw(loss, *earlier_chunks, params=params, detail=detail, grads=True,
+                         title=title)
+        nodes[key] = len(graph.records.nodes)
+        files.extend(save_all(graph, out, file_name))
+
+    loss, _ = loss_with_gradients(model, x, y)
+    picture("cells", "cell", loss, detail="cell", title=title)
+    picture("gates", "gate", loss, detail="gate", title=title)
+
+    x_few = x[:3]
+    loss, _ = loss_with_gradients(model, x_few, y)
+    picture("ops", "op", loss, detail="op",
+            title=f"every op of the first {x_few.shape[0]} steps; colour: ||dL/dv||")
+
+    loss, first_chunk = loss_with_gradients(model, x, y, chunks=2)
+    picture("tbptt", "tbptt", loss, *first_chunk, detail="gate",
+            title="truncated BPTT: two chunks, state detached between them")
+    return nodes, sorted(files)
 
 
 def main(argv: list[str] | None = None) -> dict:
@@ -117,36 +146,17 @@ def main(argv: list[str] | None = None) -> dict:
                       | {"seed": args.seed, "model": args.model})
     model, test_mse = train(cfg, args, trainer)
 
-    x, y = map(minigrad.tensor, adding_batch(np.random.default_rng(derived_seed(
-        args.seed, "drawn batch")), cfg["length"], 4))
-    params = dict(model.named_parameters())
+    drawn_rng = np.random.default_rng(derived_seed(args.seed, "drawn batch"))
+    x, y = map(minigrad.tensor, adding_batch(drawn_rng, cfg["length"], 4))
     name = args.model.upper() if args.model in ("rnn", "lstm", "gru") else f"{args.model} LSTM"
     title = (f"trained {name}, {cfg['layers']} layer(s) x {cfg['hidden']} units, adding problem "
              f"T = {cfg['length']} (test MSE {test_mse:.4f}); colour: ||dL/dv||")
-    out, files, nodes = args.out, [], {}
-    loss, _ = loss_with_gradients(model, x, y)
-    for detail in ("cell", "gate"):
-        graph = viz.draw(loss, params=params, detail=detail, grads=True, title=title)
-        nodes[detail] = len(graph.records.nodes)
-        files += save_all(graph, out, f"{detail}s")
+    nodes, files = draw_pictures(model, x, y, title, args.out)
 
-    x_few = x[:min(3, cfg["length"])]
-    loss, _ = loss_with_gradients(model, x_few, y)
-    graph = viz.draw(loss, params=params, detail="op", grads=True,
-                     title=f"every op of the first {x_few.shape[0]} steps; colour: ||dL/dv||")
-    nodes["op"] = len(graph.records.nodes)
-    files += save_all(graph, out, "ops")
-
-    loss, first_chunk = loss_with_gradients(model, x, y, chunks=2)
-    graph = viz.draw(loss, *first_chunk, params=params, detail="gate", grads=True,
-                     title="truncated BPTT: two chunks, state detached between them")
-    nodes["tbptt"] = len(graph.records.nodes)
-    files += save_all(graph, out, "tbptt")
-
-    summary = {"model": args.model, "test_mse": test_mse, "baseline": 2.0 / 12.0,
+    summary = {"model": args.model, "test_mse": test_mse, "baseline": BASELINE,
                "length": cfg["length"], "layers": cfg["layers"], "hidden": cfg["hidden"],
-               "nodes": nodes, "files": sorted(files), "seed": args.seed}
-    finish(out, summary, f"draw_lstm: drew a trained {args.model} (test MSE {test_mse:.4f}) as "
+               "nodes": nodes, "files": files, "seed": args.seed}
+    finish(args.out, summary, f"draw_lstm: drew a trained {args.model} (test MSE {test_mse:.4f}) as "
            f"{len(files)} pictures: cells, gates, ops, tbptt")
     return summary
 

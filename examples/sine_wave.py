@@ -89,10 +89,10 @@ def train_signal(signal: str, cfg: dict, args, trainer: Trainer) -> dict:
     model = Forecaster(cfg["hidden"])
     optimizer = nn.optim.Adam(model.parameters(), lr=cfg["lr"])
     data_rng = np.random.default_rng(derived_seed(args.seed, "data", signal))
-    _, train = make_series(signal, 0, cfg["train_length"], np.random.default_rng(
-        derived_seed(args.seed, "train series", signal)))
-    test_clean, test = make_series(signal, cfg["train_length"], 1000, np.random.default_rng(
-        derived_seed(args.seed, "test series", signal)))
+    train_rng = np.random.default_rng(derived_seed(args.seed, "train series", signal))
+    test_rng = np.random.default_rng(derived_seed(args.seed, "test series", signal))
+    _, train = make_series(signal, 0, cfg["train_length"], train_rng)
+    test_clean, test = make_series(signal, cfg["train_length"], 1000, test_rng)
     W = cfg["window"]
 
     def step(i: int) -> float:

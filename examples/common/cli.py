@@ -93,14 +93,17 @@ def parse(p: OneLineParser, argv: list[str] | None = None) -> argparse.Namespace
 
 
 def run(main, argv: list[str] | None = None) -> int:
-    """Call ``main(argv)``; a UsageError becomes a one-line message and exit status 2,
-    ``--stop-after`` a message and status 0."""
+    """Call ``main(argv)``; a UsageError becomes a one-line message and exit status 2, a
+    diverged loss one line and status 1, ``--stop-after`` a message and status 0."""
+    prog = Path(sys.argv[0]).name
     try:
         main(argv)
     except UsageError as err:
-        prog = Path(sys.argv[0]).name
         print(f"{prog}: error: {err}", file=sys.stderr)
         return 2
+    except FloatingPointError as err:
+        print(f"{prog}: error: {err}", file=sys.stderr)
+        return 1
     except Stopped as stop:
         print(stop, flush=True)
         return 0

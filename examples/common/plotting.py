@@ -24,8 +24,8 @@ def pyplot():
 
 def figure(ncols: int = 1, nrows: int = 1, width: float = 6.0, height: float = 4.0, **kw):
     """A new figure with ``nrows x ncols`` axes, each ``width x height`` inches."""
-    return pyplot().subplots(nrows, ncols, figsize=(width * ncols, height * nrows), squeeze=False,
-                        layout="constrained", **kw)
+    return pyplot().subplots(nrows, ncols, figsize=(width * ncols, height * nrows),
+                             squeeze=False, layout="constrained", **kw)
 
 
 def smooth(values, window: int) -> np.ndarray:

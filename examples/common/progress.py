@@ -10,7 +10,8 @@ except ImportError:  # the examples extra installs tqdm; without it the bar is s
 
 
 class ProgressBar:
-    """``bar.update(loss)`` once per step; the postfix shows an exponential moving average."""
+    """``bar.update(loss)`` once per step; the postfix shows an exponential moving average.
+    ``losses``: those of the steps already taken (after ``--resume``), for the average to go on."""
 
     SMOOTHING = 0.05
 
@@ -36,6 +37,7 @@ class ProgressBar:
             self.bar.update(1)
 
     def show_metrics(self, metrics: dict) -> None:
+        """Show the latest value of each ``{name: [[step, value], ...]}`` after the loss."""
         self.metrics = "".join(f", {k} {v[-1][1]:.4g}" for k, v in metrics.items())
 
     def close(self) -> None:

@@ -65,7 +65,7 @@ class Trainer:
         self.resume = args.resume
         self.stop_after = args.stop_after
         self.show_progress = not args.no_progress
-        self.config = json.loads(json.dumps(config))
+        self.config = json.loads(json.dumps(config))   # as read back: tuples become lists
         self.steps_taken = 0
 
     def path(self, name: str) -> Path:

@@ -12,6 +12,7 @@ import nn
 from example_runner import EXAMPLES
 
 sys.path.insert(0, str(EXAMPLES))
+from common import cli  # noqa: E402
 from common.cli import Stopped, UsageError  # noqa: E402
 from common.training import Trainer, derived_seed  # noqa: E402
 
@@ -89,6 +90,19 @@ def test_other_settings_are_refused(tmp_path):
         train(tmp_path, stop_after=2)
     with pytest.raises(UsageError, match=r"different settings \(lr\)"):
         train(tmp_path, resume=True, config={"lr": 0.1})
+
+
+def test_a_diverging_loss_is_a_one_line_error(tmp_path, capsys):
+    model = nn.Linear(1, 1)
+    optimizer = nn.optim.Adam(model.parameters())
+    losses = [1.0, 0.5, float("nan"), 0.25]
+
+    def main(argv):
+        Trainer(flags(tmp_path), {}).fit("run", lambda i: losses[i], 4, model, optimizer)
+
+    assert cli.run(main) == 1
+    lines = capsys.readouterr().err.strip().splitlines()
+    assert len(lines) == 1 and "error: run: the loss became nan at step 2" in lines[0], lines
 
 
 def test_derived_seeds_depend_on_every_part():
