@@ -73,15 +73,20 @@ class Function:
         Returns a Tensor, or a tuple of Tensors for multi-output ops.
         """
         fn = cls.__new__(cls)
+        arrays, edges, cut = [], [], False
         needs_grad = False
-        arrays = []
-        for x in inputs:
+        for x in inputs:  # one pass: the arrays, where gradients go, whether any was detached
             if isinstance(x, Tensor):
                 arrays.append(x.data)
                 if x.requires_grad:
                     needs_grad = True
+                    edges.append(x if x.grad_fn is None else (x.grad_fn, x._output_index))
+                else:
+                    edges.append(None)
+                    cut = cut or x._detached_from is not None
             else:
                 arrays.append(x)
+                edges.append(None)
         if cls.broadcasts:
             dtype_a = getattr(arrays[0], "dtype", None)
             if dtype_a is not None and dtype_a is not getattr(arrays[1], "dtype", dtype_a):
@@ -95,12 +100,13 @@ class Function:
 
         if not (needs_grad and STATE.grad_enabled):
             outs = tuple(Tensor._make(o) for o in out) if type(out) is tuple else Tensor._make(out)
-            if STATE.grad_enabled:
+            if cut and STATE.grad_enabled:
                 _carry_cut(inputs, outs)
             return outs
 
-        fn.next = tuple([_edge(x) for x in inputs])
-        _note_cuts(fn, inputs)
+        fn.next = tuple(edges)
+        if cut:
+            _note_cuts(fn, inputs)
         fn.inputs = inputs if cls.saves_inputs else None
         fn.out = out if cls.saves_output else None
         fn.scope = STATE.scope
@@ -159,13 +165,6 @@ def _carry_cut(inputs, outs) -> None:
             for out in (outs if type(outs) is tuple else (outs,)):
                 out._detached_from = x._detached_from
             return
-
-
-def _edge(x):
-    """Where the gradient for input ``x`` goes: nowhere (None), into a leaf, or to a node."""
-    if not isinstance(x, Tensor) or not x.requires_grad:
-        return None
-    return x if x.grad_fn is None else (x.grad_fn, x._output_index)
 
 
 def _reconcile_dtypes(op: str, inputs, arrays) -> None:
