@@ -94,28 +94,35 @@ def numpy_step(shape: Shape, dtype=numpy.float32, device: str = "cpu"):
     return step
 
 
+def training_step(params: dict, forward, r):
+    """One timed step, the same for every autograd implementation: clear the gradients, run
+    ``forward()``, take L = sum(output * R), backward; returns (L, {name: gradient})."""
+    def step():
+        for q in params.values():
+            q.grad = None
+        loss = (forward() * r).sum()
+        loss.backward()
+        return loss, {name: q.grad for name, q in params.items()}
+
+    return step
+
+
+def _layer_params(model) -> dict:
+    """A one-layer model's parameters by their short names (``weight_ih_l0`` -> ``weight_ih``)."""
+    return {name[:-3]: q for name, q in model.named_parameters()}
+
+
 def minigrad_step(shape: Shape, dtype=numpy.float32, device: str = "cpu"):
     import minigrad
     import nn
 
     p = problem(shape, dtype)
     model = nn.LSTM(shape.I, shape.H, device=device, dtype=dtype)
-    named = dict(model.named_parameters())
+    params = _layer_params(model)
     for name, value in p["params"].items():
-        named[name + "_l0"].data = minigrad.tensor(value, device=device).data
+        params[name].data = minigrad.tensor(value, device=device).data
     x = minigrad.tensor(p["x"], device=device)
-    r = minigrad.tensor(p["r"], device=device)
-    params = list(named.items())
-
-    def step():
-        for _, q in params:
-            q.grad = None
-        out, _ = model(x)
-        loss = (out * r).sum()
-        loss.backward()
-        return loss, {name[:-3]: q.grad for name, q in params}
-
-    return step
+    return training_step(params, lambda: model(x)[0], minigrad.tensor(p["r"], device=device))
 
 
 def minigrad_loop_step(shape: Shape, dtype=numpy.float32, device: str = "cpu"):
@@ -125,18 +132,10 @@ def minigrad_loop_step(shape: Shape, dtype=numpy.float32, device: str = "cpu"):
     params = {k: minigrad.tensor(v, device=device, requires_grad=True)
               for k, v in p["params"].items()}
     x = minigrad.tensor(p["x"], device=device)
-    r = minigrad.tensor(p["r"], device=device)
     h0 = minigrad.zeros((shape.B, shape.H), dtype=dtype, device=device)
-
-    def step():
-        for q in params.values():
-            q.grad = None
-        out = primitive_lstm(x, *params.values(), h0, h0, stack=minigrad.stack)
-        loss = (out * r).sum()
-        loss.backward()
-        return loss, {k: q.grad for k, q in params.items()}
-
-    return step
+    return training_step(
+        params, lambda: primitive_lstm(x, *params.values(), h0, h0, stack=minigrad.stack),
+        minigrad.tensor(p["r"], device=device))
 
 
 def torch_step(shape: Shape, dtype=numpy.float32, device: str = "cpu"):
@@ -144,22 +143,12 @@ def torch_step(shape: Shape, dtype=numpy.float32, device: str = "cpu"):
 
     p = problem(shape, dtype)
     model = torch.nn.LSTM(shape.I, shape.H, dtype=_torch_dtype(dtype), device=device)
+    params = _layer_params(model)
     with torch.no_grad():
         for name, value in p["params"].items():
-            getattr(model, name + "_l0").copy_(torch.from_numpy(value))
+            params[name].copy_(torch.from_numpy(value))
     x = torch.from_numpy(p["x"]).to(device)
-    r = torch.from_numpy(p["r"]).to(device)
-    params = list(model.named_parameters())
-
-    def step():
-        for _, q in params:
-            q.grad = None
-        out, _ = model(x)
-        loss = (out * r).sum()
-        loss.backward()
-        return loss, {name[:-3]: q.grad for name, q in params}
-
-    return step
+    return training_step(params, lambda: model(x)[0], torch.from_numpy(p["r"]).to(device))
 
 
 def torch_loop_step(shape: Shape, dtype=numpy.float32, device: str = "cpu"):
@@ -168,18 +157,10 @@ def torch_loop_step(shape: Shape, dtype=numpy.float32, device: str = "cpu"):
     p = problem(shape, dtype)
     params = {k: torch.from_numpy(v).to(device).requires_grad_() for k, v in p["params"].items()}
     x = torch.from_numpy(p["x"]).to(device)
-    r = torch.from_numpy(p["r"]).to(device)
     h0 = torch.zeros(shape.B, shape.H, dtype=_torch_dtype(dtype), device=device)
-
-    def step():
-        for q in params.values():
-            q.grad = None
-        out = primitive_lstm(x, *params.values(), h0, h0, stack=torch.stack)
-        loss = (out * r).sum()
-        loss.backward()
-        return loss, {k: q.grad for k, q in params.items()}
-
-    return step
+    return training_step(
+        params, lambda: primitive_lstm(x, *params.values(), h0, h0, stack=torch.stack),
+        torch.from_numpy(p["r"]).to(device))
 
 
 def _torch_dtype(dtype):

@@ -58,25 +58,21 @@ def numpy_chain_grad(x, n_ops: int = N_OPS, xp=numpy):
 
 def minigrad_setup(n_ops: int, device: str):
     import minigrad
-
-    def setup():
-        x = minigrad.tensor(numpy.array([START]), device=device, requires_grad=True)
-
-        def step():
-            x.grad = None
-            chain(x, n_ops).sum().backward()
-            return x.grad
-
-        return step
-
-    return setup
+    return _autograd_setup(
+        lambda: minigrad.tensor(numpy.array([START]), device=device, requires_grad=True), n_ops)
 
 
 def torch_setup(n_ops: int, device: str):
     import torch
+    return _autograd_setup(
+        lambda: torch.tensor([START], dtype=torch.float64, device=device, requires_grad=True),
+        n_ops)
 
+
+def _autograd_setup(make_x, n_ops: int):
+    """The chain in a framework with ``.backward()``; ``make_x()`` makes the start tensor."""
     def setup():
-        x = torch.tensor([START], dtype=torch.float64, device=device, requires_grad=True)
+        x = make_x()
 
         def step():
             x.grad = None
