@@ -14,6 +14,7 @@ from .creation import (arange, full, ones, ones_like, rand, randn, uniform, zero
 from .function import Function
 from .functional import log_softmax, logsumexp, softmax
 from .gradcheck import GradcheckError, gradcheck, gradgradcheck
+from . import ops
 from .ops import concat, stack, where
 from .scope import Scope, current_scope, scope
 
@@ -29,8 +30,18 @@ def _unary(method):
     return function
 
 
+def _elementwise(op):
+    def function(x):
+        return op.apply(x)
+
+    function.__name__ = op.__name__.lower()
+    function.__doc__ = (f"Same as ``Tensor.{function.__name__}``; on a plain array (inside a "
+                        "backward formula) it returns the plain array.")
+    return function
+
+
 exp, log, sqrt, abs, tanh, sigmoid, relu = map(
-    _unary, ("exp", "log", "sqrt", "abs", "tanh", "sigmoid", "relu"))
+    _elementwise, (ops.Exp, ops.Log, ops.Sqrt, ops.Abs, ops.Tanh, ops.Sigmoid, ops.Relu))
 sum, mean, max, min, reshape, transpose = map(
     _unary, ("sum", "mean", "max", "min", "reshape", "transpose"))
 clip, split, chunk, unbind, broadcast_to, maximum, minimum = map(

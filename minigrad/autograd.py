@@ -6,9 +6,11 @@
    have sent their gradient; then its ``backward`` turns the summed output gradients into input
    gradients, which go to the nodes (or leaves) that made those inputs.
 
-This visits every node once, in reverse topological order. A gradient that arrives is never
-changed in place (it may be shared, or held by a higher-order graph): the first sum is a new
-array; later ones add into that array, which only the engine holds (not with create_graph).
+This visits every node once, in reverse topological order. Gradients travel as plain arrays,
+so each backward formula just computes (see ``minigrad/function.py``); with ``create_graph``
+they travel as Tensors and the formulas record the graph of the backward pass. A gradient that
+arrives is never changed in place (it may be shared, or held by a higher-order graph): the first
+sum is a new array; later ones add into that array, which only the engine holds.
 """
 from __future__ import annotations
 
@@ -125,55 +127,61 @@ def _run(outputs, seeds, retain_graph: bool, create_graph: bool, targets):
 
     roots = [o.grad_fn for o in outputs if o.grad_fn is not None]
     pending = _count_consumers(roots)
-    buffers: dict[Function, list] = {}
-    summed: dict[Function, list] = {}  # which buffered grads are sums the engine made itself
+    buffers: dict[Function, list] = {}  # node -> gradients of its outputs received so far
+    summed: dict[Function, list] = {}   # which buffered gradients are sums the engine made
     ready = []
     record = STATE.record_grads
 
-    def send(edge, g):
-        """Deliver gradient ``g`` (None: "nothing flows here") along one edge."""
-        if type(edge) is tuple:
-            node, index = edge
-            if g is not None:
-                buf = buffers.get(node)
-                if buf is None:
-                    buffers[node] = buf = [None] * node.n_outputs
-                if buf[index] is None:
-                    buf[index] = g
-                else:
-                    add_to_buffer(node, buf, index, g)
-            left = pending[node] - 1
-            pending[node] = left
-            if left == 0:
-                ready.append(node)
-        elif g is None:
-            return
-        elif targets is None:
-            edge.grad = g if edge.grad is None else edge.grad + g
-        elif id(edge) in wanted_leaf:
-            i = wanted_leaf[id(edge)]
-            found[i] = g if found[i] is None else found[i] + g
+    def receive(node, index, g):
+        """Buffer gradient ``g`` for output ``index`` of ``node``; a node is ready when all of
+        its consumers have sent theirs (``g`` None: "nothing flows here")."""
+        if g is not None:
+            buf = buffers.get(node)
+            if buf is None:
+                buffers[node] = buf = [None] * node.n_outputs
+                buf[index] = g
+            elif buf[index] is None:
+                buf[index] = g
+            else:
+                add_to_buffer(node, buf, index, g)
+        left = pending[node] - 1
+        pending[node] = left
+        if not left:
+            ready.append(node)
 
     def add_to_buffer(node, buf, index, g):
-        """A second (third...) gradient for the same output: the first sum is a new tensor,
+        """A second (third...) gradient for the same output: the first sum is a new array,
         later ones go into it in place (only the engine holds it; not with create_graph)."""
         if create_graph:
             buf[index] = buf[index] + g
         elif node in summed and summed[node][index]:
-            buf[index].data += g.data
+            buf[index] += g
         else:
             buf[index] = buf[index] + g
             summed.setdefault(node, [False] * node.n_outputs)[index] = True
+
+    def reach_leaf(leaf, g):
+        if g is None:
+            return
+        if targets is None:
+            if not create_graph:
+                g = Tensor._make(g)
+            leaf.grad = g if leaf.grad is None else leaf.grad + g
+        elif id(leaf) in wanted_leaf:
+            i = wanted_leaf[id(leaf)]
+            found[i] = g if found[i] is None else found[i] + g
 
     previous = STATE.grad_enabled
     STATE.grad_enabled = create_graph
     try:
         for out, seed in zip(outputs, seeds):
+            if not create_graph:
+                seed = seed.data
             if out.grad_fn is None:
-                send(out, seed)
+                reach_leaf(out, seed)
             else:
                 pending[out.grad_fn] += 1  # the seed counts as one more consumer
-                send((out.grad_fn, out._output_index), seed)
+                receive(out.grad_fn, out._output_index, seed)
         while ready:
             node = ready.pop()
             grads = buffers.pop(node, None) or [None] * node.n_outputs
@@ -198,13 +206,17 @@ def _run(outputs, seeds, retain_graph: bool, create_graph: bool, targets):
                 if type(in_grads) is not tuple:
                     in_grads = (in_grads,)
             for edge, g in zip(node.next, in_grads):
-                if edge is not None:
-                    send(edge, g)
+                if type(edge) is tuple:
+                    receive(edge[0], edge[1], g)
+                elif edge is not None:
+                    reach_leaf(edge, g)
             if not retain_graph:
                 node.release()
     finally:
         STATE.grad_enabled = previous
-    return found
+    if create_graph:
+        return found
+    return [g if g is None or isinstance(g, Tensor) else Tensor._make(g) for g in found]
 
 
 def _count_consumers(roots) -> dict:
@@ -235,8 +247,9 @@ def _remember(node: Function, grads) -> None:
             norms.append(None)
             values.append(None)
             continue
-        xp = backend.get_array_module(g.data)
-        norms.append(float(xp.sqrt((g.data.astype(backend.float64) ** 2).sum())))
-        values.append(backend.to_numpy(g.data) if g.size <= 16 else None)
+        g = g.data if isinstance(g, Tensor) else g
+        xp = backend.get_array_module(g)
+        norms.append(float(xp.sqrt((g.astype(backend.float64) ** 2).sum())))
+        values.append(backend.to_numpy(g) if g.size <= 16 else None)
     node.grad_norms = tuple(norms)
     node.grad_values = tuple(values)

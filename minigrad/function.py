@@ -4,13 +4,23 @@ A primitive op subclasses Function and writes two methods:
 
 * ``forward(self, *arrays)`` computes on raw backend arrays and may keep small facts on
   ``self`` (an axis, a shape) for later;
-* ``backward(self, *grads)`` returns one gradient per input, written with *Tensor* ops, so that
-  differentiating the backward pass (``create_graph=True``) needs nothing more.
+* ``backward(self, *grads)`` returns one gradient per input, written once with operators
+  (``+ - * / @``, indexing), array methods that Tensors share (``reshape``, ``sum``,
+  ``transpose``, ``T``) and ops (``Op.apply``, ``minigrad.log``...).
 
-A class sets ``saves_inputs = True`` to find its input Tensors in ``self.inputs`` during
-backward, or ``saves_output = True`` to get its result back from ``self.output()``. Nothing
-else is kept: the graph links a node to the nodes that made its inputs (``self.next``), not to
-the intermediate tensors, so an intermediate array lives only as long as someone saved it.
+The engine runs a backward formula in one of two ways. Usually nobody differentiates the
+backward pass, so the gradients and saved values it gets are plain backend arrays and every op
+in the formula just computes: a Function applied to plain arrays (no Tensor among its inputs)
+runs its forward and returns the plain result, recording nothing. With ``create_graph=True``
+they are Tensors linked to the graph, the same formula records a graph of its own, and it can be
+differentiated again. One formula, so second derivatives are never a second piece of code.
+
+A class sets ``saves_inputs = True`` to get its inputs back from ``self.inputs()`` during
+backward, or ``saves_output = True`` to get its result back from ``self.output()``; both give
+arrays or Tensors as above. ``self.saved`` holds the input arrays themselves, for values that
+are constants of the derivative (a mask, a sign). Nothing else is kept: the graph links a node
+to the nodes that made its inputs (``self.next``), not to the intermediate tensors, so an
+intermediate array lives only as long as someone saved it.
 """
 from __future__ import annotations
 
@@ -45,18 +55,18 @@ class Function:
     # nodes); the rare ones are class defaults that a node overrides only when it needs to.
     __slots__ = (
         "next",          # per input: None, a leaf Tensor, or (producing Function, output index)
-        "inputs",        # the input Tensors, when the op saves them
+        "saved",         # the input arrays (constants as given), when the op saves them
         "out",           # the output array(s), when the op saves them
         "shapes",        # output shapes, for the renderer
         "scope",         # the Scope active when the node was recorded
         "small_value",   # output data when it has at most 16 elements (drawn micrograd-style)
-        "roles",         # {output index: role label such as "f_t"}, set by Tensor.label
+        "roles",         # per output, its role label such as "f_t" (or None): see Tensor.label
+        "freed",         # set once backward has dropped what forward saved
         "__weakref__",
     )
     n_outputs = 1        # multi-output ops (split, unbind) set their own count
     grad_norms = None    # filled by backward inside minigrad.record_grads()
     grad_values = None
-    freed = False        # set once backward has dropped what forward saved
     cuts = None          # {input index: (Tensor._detached_from, shape)}: inputs cut by detach()
     # Subclasses declare no slots, so they also get a __dict__ for the facts their forward
     # keeps (an axis, a shape); it is created only by the ops that keep such facts.
@@ -70,13 +80,15 @@ class Function:
         """Run forward on the inputs' arrays and, if any input needs a gradient, record a node.
 
         ``inputs`` are Tensors or constants (Python scalars, arrays); ``options`` go to forward.
-        Returns a Tensor, or a tuple of Tensors for multi-output ops.
+        Returns a Tensor, or a tuple of Tensors for multi-output ops; with no Tensor among the
+        inputs, the plain array(s) (how a backward formula computes when no graph is wanted).
         """
         fn = cls.__new__(cls)
-        arrays, edges, cut = [], [], False
-        needs_grad = False
+        arrays, edges = [], []
+        any_tensor = needs_grad = cut = False
         for x in inputs:  # one pass: the arrays, where gradients go, whether any was detached
             if isinstance(x, Tensor):
+                any_tensor = True
                 arrays.append(x.data)
                 if x.requires_grad:
                     needs_grad = True
@@ -91,13 +103,15 @@ class Function:
             dtype_a = getattr(arrays[0], "dtype", None)
             if dtype_a is not None and dtype_a is not getattr(arrays[1], "dtype", dtype_a):
                 _reconcile_dtypes(cls.__name__, inputs, arrays)
-        if _CHECK_DEVICES:
+        if _CHECK_DEVICES and any_tensor:
             _check_same_device(cls.__name__, inputs)
         try:
             out = fn.forward(*arrays, **options)
         except (ValueError, TypeError, IndexError) as err:
             raise _input_error(cls.__name__, err, inputs) from err
 
+        if not any_tensor:
+            return out
         if not (needs_grad and STATE.grad_enabled):
             outs = tuple(Tensor._make(o) for o in out) if type(out) is tuple else Tensor._make(out)
             if cut and STATE.grad_enabled:
@@ -107,10 +121,11 @@ class Function:
         fn.next = tuple(edges)
         if cut:
             _note_cuts(fn, inputs)
-        fn.inputs = inputs if cls.saves_inputs else None
+        fn.saved = arrays if cls.saves_inputs else None
         fn.out = out if cls.saves_output else None
         fn.scope = STATE.scope
         fn.roles = None
+        fn.freed = False
         if type(out) is tuple:
             fn.n_outputs = len(out)
             fn.shapes = tuple(o.shape for o in out)
@@ -126,18 +141,31 @@ class Function:
     def backward(self, *grads):  # pragma: no cover - abstract
         raise NotImplementedError
 
+    def role(self, index: int = 0):
+        """The role label of output ``index`` (``"f_t"``, ``"C_t"``...), or None."""
+        return self.roles[index] if self.roles is not None else None
+
     def needs_grad(self, i: int) -> bool:
         """Whether input ``i`` wants a gradient (skip computing the others)."""
         return self.next[i] is not None
 
-    def output(self, index: int = 0) -> Tensor:
-        """The saved output as a Tensor that belongs to this node (for higher-order grads)."""
+    def inputs(self):
+        """The saved inputs, for backward: the arrays, or, while the backward pass is recorded
+        (``create_graph=True``), Tensors linked to the graph so that it reaches them."""
+        if not STATE.grad_enabled:
+            return self.saved
+        return tuple(x if edge is None else edge if type(edge) is not tuple else
+                     Tensor._make(x, *edge) for edge, x in zip(self.next, self.saved))
+
+    def output(self, index: int = 0):
+        """The saved output, for backward: the array, or while the backward pass is recorded a
+        Tensor that belongs to this node (so that higher-order gradients flow through it)."""
         out = self.out if self.n_outputs == 1 else self.out[index]
-        return Tensor._make(out, self, index)
+        return Tensor._make(out, self, index) if STATE.grad_enabled else out
 
     def release(self) -> None:
         """Drop what forward saved; the graph's shape (``next``) stays for the renderer."""
-        self.inputs = None
+        self.saved = None
         self.out = None
         self.freed = True
 

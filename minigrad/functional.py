@@ -7,7 +7,7 @@ never x - logsumexp(x), whose two large terms would cancel.
 """
 from __future__ import annotations
 
-from .ops.reduce import normalize_axes
+from .ops.axes import normalize_axes
 from .tensor import Tensor
 
 

@@ -138,10 +138,11 @@ class Tensor:
 
     def label(self, role: str) -> "Tensor":
         """Name this tensor's role for the renderer (``"f_t"``, ``"C_t"``...). Returns self."""
-        if self.grad_fn is not None:
-            if self.grad_fn.roles is None:
-                self.grad_fn.roles = {}
-            self.grad_fn.roles[self._output_index] = role
+        fn = self.grad_fn
+        if fn is not None:
+            roles = [fn.role(i) for i in range(fn.n_outputs)] if fn.n_outputs > 1 else [None]
+            roles[self._output_index] = role
+            fn.roles = tuple(roles)
         return self
 
     def to(self, device: str | None = None, dtype=None) -> "Tensor":

@@ -13,7 +13,7 @@ class Cast(Function):
         return x.astype(dtype)
 
     def backward(self, grad):
-        return grad.to(dtype=self.in_dtype)
+        return Cast.apply(grad, dtype=self.in_dtype)
 
 
 class ToDevice(Function):
@@ -24,4 +24,4 @@ class ToDevice(Function):
         return backend.to_device(x, device)
 
     def backward(self, grad):
-        return grad.to(device=self.in_device)
+        return ToDevice.apply(grad, device=self.in_device)

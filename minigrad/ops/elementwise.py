@@ -1,13 +1,17 @@
 """Elementwise ops. Binary ones broadcast as NumPy does; their backward sums each gradient back
-to its input's shape with :func:`sum_to_shape`, the one place where broadcasting is undone."""
+to its input's shape with :func:`sum_to_shape`, the one place where broadcasting is undone.
+
+Backward formulas see arrays or Tensors (``minigrad/function.py``) and read the same either way."""
 from __future__ import annotations
+
+import math
 
 from .. import backend
 from ..function import Function
 from ..tensor import Tensor
 
 
-def sum_to_shape(grad: Tensor, shape: tuple) -> Tensor:
+def sum_to_shape(grad, shape: tuple):
     """Undo broadcasting: sum ``grad`` over the axes that broadcasting added or stretched."""
     if grad.shape == shape:
         return grad
@@ -61,7 +65,7 @@ class Mul(Function):
         return a * b
 
     def backward(self, grad):
-        a, b = self.inputs
+        a, b = self.inputs()
         return (sum_to_shape(grad * b, _shape(a)) if self.needs_grad(0) else None,
                 sum_to_shape(grad * a, _shape(b)) if self.needs_grad(1) else None)
 
@@ -76,7 +80,7 @@ class Div(Function):
         return a / b
 
     def backward(self, grad):
-        a, b = self.inputs
+        a, b = self.inputs()
         grad_a = grad / b
         return (sum_to_shape(grad_a, _shape(a)) if self.needs_grad(0) else None,
                 sum_to_shape(-grad_a * a / b, _shape(b)) if self.needs_grad(1) else None)
@@ -93,15 +97,17 @@ class Pow(Function):
         return a ** b
 
     def backward(self, grad):
-        a, b = self.inputs
+        a, b = self.inputs()
         grad_a = grad_b = None
         if self.needs_grad(0):
             grad_a = sum_to_shape(grad * b * a ** (b - 1), _shape(a))
         if self.needs_grad(1):
             # a^b log a, taken as 0 where a == 0 (the limit as b > 0), as PyTorch does
-            if not isinstance(a, Tensor):  # a constant base, in the dtype forward computed in
-                a = Tensor._make(backend.get_array_module(grad.data).asarray(a, dtype=grad.dtype))
-            safe_log = where(a == 0, 1.0, a).log()
+            base = self.saved[0]  # plain values, for the mask
+            if isinstance(base, (int, float)):  # a Python number: its log stays a weak scalar
+                safe_log = math.log(base) if base != 0 else 0.0
+            else:
+                safe_log = Log.apply(where(base == 0, 1.0, a))
             grad_b = sum_to_shape(grad * self.output() * safe_log, _shape(b))
         return grad_a, grad_b
 
@@ -137,7 +143,7 @@ class Log(Function):
         return backend.get_array_module(x).log(x)
 
     def backward(self, grad):
-        return grad / self.inputs[0]
+        return grad / self.inputs()[0]
 
 
 class Sqrt(Function):
@@ -161,8 +167,8 @@ class Abs(Function):
         return backend.get_array_module(x).abs(x)
 
     def backward(self, grad):
-        x = self.inputs[0]
-        return grad * Tensor._make(backend.get_array_module(x.data).sign(x.data))
+        x = self.saved[0]
+        return grad * backend.get_array_module(x).sign(x)
 
 
 class Tanh(Function):
@@ -174,21 +180,8 @@ class Tanh(Function):
         return backend.get_array_module(x).tanh(x)
 
     def backward(self, grad):
-        return TanhBackward.apply(grad, self.output())
-
-
-class TanhBackward(Function):
-    """y = g * (1 - z^2), Tanh's backward as one op (one pass instead of three);
-    dy/dg = 1 - z^2, dy/dz = -2 z g"""
-
-    saves_inputs = True
-
-    def forward(self, g, z):
-        return g * (1.0 - z * z)
-
-    def backward(self, grad):
-        g, z = self.inputs
-        return grad * (1.0 - z * z), grad * g * z * -2.0
+        z = self.output()
+        return grad * (1.0 - z * z)
 
 
 class Sigmoid(Function):
@@ -202,20 +195,8 @@ class Sigmoid(Function):
         return backend.get_array_module(x).tanh(x * 0.5) * 0.5 + 0.5
 
     def backward(self, grad):
-        return SigmoidBackward.apply(grad, self.output())
-
-
-class SigmoidBackward(Function):
-    """y = g * z * (1 - z), Sigmoid's backward as one op;  dy/dg = z (1 - z), dy/dz = g (1 - 2z)"""
-
-    saves_inputs = True
-
-    def forward(self, g, z):
-        return g * z * (1.0 - z)
-
-    def backward(self, grad):
-        g, z = self.inputs
-        return grad * z * (1.0 - z), grad * g * (1.0 - 2.0 * z)
+        z = self.output()
+        return grad * z * (1.0 - z)
 
 
 class Relu(Function):
@@ -227,8 +208,7 @@ class Relu(Function):
         return backend.get_array_module(x).maximum(x, 0)
 
     def backward(self, grad):
-        z = self.output()
-        return grad * Tensor._make(z.data > 0).to(dtype=z.dtype)
+        return grad * (self.out > 0).astype(self.out.dtype)
 
 
 class Clip(Function):
@@ -241,13 +221,13 @@ class Clip(Function):
         return backend.get_array_module(x).clip(x, low, high)
 
     def backward(self, grad):
-        x = self.inputs[0].data
+        x = self.saved[0]
         inside = backend.get_array_module(x).ones(x.shape, dtype=bool)
         if self.low is not None:
             inside &= x >= self.low
         if self.high is not None:
             inside &= x <= self.high
-        return grad * Tensor._make(inside.astype(x.dtype))
+        return grad * inside.astype(x.dtype)
 
 
 class _Select(Function):
@@ -258,12 +238,9 @@ class _Select(Function):
     broadcasts = True
 
     def backward(self, grad):
-        a, b = self.inputs
-        a_data = a.data if isinstance(a, Tensor) else a
-        b_data = b.data if isinstance(b, Tensor) else b
-        xp = backend.get_array_module(grad.data)
-        first = self.picks_first(a_data, b_data)
-        weight_a = Tensor._make(xp.where(a_data == b_data, 0.5, first).astype(grad.dtype))
+        a, b = self.saved
+        xp = backend.get_array_module(grad.data if isinstance(grad, Tensor) else grad)
+        weight_a = xp.where(a == b, 0.5, self.picks_first(a, b)).astype(grad.dtype)
         return (sum_to_shape(grad * weight_a, _shape(a)) if self.needs_grad(0) else None,
                 sum_to_shape(grad * (1.0 - weight_a), _shape(b)) if self.needs_grad(1) else None)
 
@@ -310,7 +287,11 @@ class Where(Function):
         return grad_a, grad_b
 
 
-def where(cond, a, b) -> Tensor:
-    """Elementwise ``a if cond else b`` (``cond`` carries no gradient)."""
-    cond = cond.data if isinstance(cond, Tensor) else cond
+def where(cond, a, b):
+    """Elementwise ``a if cond else b`` (``cond`` carries no gradient). A Tensor, unless no
+    argument is one (plain arrays in a backward formula)."""
+    if isinstance(cond, Tensor):
+        out = Where.apply(a, b, cond=cond.data)
+        return out if isinstance(out, Tensor) else Tensor._make(out)
     return Where.apply(a, b, cond=cond)
+

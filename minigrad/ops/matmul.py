@@ -25,14 +25,14 @@ class MatMul(Function):
         return a @ b
 
     def backward(self, grad):
-        a, b = self.inputs
+        a, b = self.inputs()
         a2 = a.reshape(1, -1) if a.ndim == 1 else a
         b2 = b.reshape(-1, 1) if b.ndim == 1 else b
         g2 = grad
         if b.ndim == 1:
-            g2 = g2.expand_dims(-1)
+            g2 = g2.reshape(g2.shape + (1,))
         if a.ndim == 1:
-            g2 = g2.expand_dims(-2)
+            g2 = g2.reshape(g2.shape[:-1] + (1,) + g2.shape[-1:])
         grad_a = grad_b = None
         if self.needs_grad(0):
             grad_a = sum_to_shape(g2 @ _swap_last(b2), a2.shape).reshape(a.shape)

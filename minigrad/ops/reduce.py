@@ -2,24 +2,8 @@
 from __future__ import annotations
 
 from ..function import Function
-from ..tensor import Tensor
-
-
-def normalize_axes(axis, ndim: int, op: str) -> tuple:
-    """``axis`` (None, int or tuple) as a sorted tuple of non-negative axes; checks the range."""
-    if axis is None:
-        return tuple(range(ndim))
-    if type(axis) is int and -ndim <= axis < ndim:
-        return (axis % ndim,)
-    axes = axis if isinstance(axis, (tuple, list)) else (axis,)
-    out = []
-    for a in axes:
-        if not isinstance(a, int) or not -ndim <= a < max(ndim, 1):
-            raise ValueError(f"{op}: axis {a} is out of range for a tensor with {ndim} dimensions")
-        out.append(a % max(ndim, 1))
-    if len(set(out)) != len(out):
-        raise ValueError(f"{op}: repeated axis in {axis}")
-    return tuple(sorted(out))
+from .axes import normalize_axes
+from .shape import BroadcastTo
 
 
 def _kept_shape(shape: tuple, axes: tuple) -> tuple:
@@ -36,7 +20,8 @@ class Sum(Function):
         return x.sum(axis=self.axes, keepdims=keepdims)
 
     def backward(self, grad):
-        return grad.reshape(_kept_shape(self.in_shape, self.axes)).broadcast_to(self.in_shape)
+        return BroadcastTo.apply(grad.reshape(_kept_shape(self.in_shape, self.axes)),
+                                 shape=self.in_shape)
 
 
 class Mean(Function):
@@ -52,7 +37,7 @@ class Mean(Function):
 
     def backward(self, grad):
         grad = grad.reshape(_kept_shape(self.in_shape, self.axes)) / self.count
-        return grad.broadcast_to(self.in_shape)
+        return BroadcastTo.apply(grad, shape=self.in_shape)
 
 
 class _Extreme(Function):
@@ -69,11 +54,11 @@ class _Extreme(Function):
         return self.reduce(x, axis=self.axes, keepdims=keepdims)
 
     def backward(self, grad):
-        x = self.inputs[0]
+        x = self.saved[0]
         kept = _kept_shape(x.shape, self.axes)
-        hit = x.data == self.output().data.reshape(kept)
+        hit = x == self.out.reshape(kept)
         share = hit / hit.sum(axis=self.axes, keepdims=True)
-        return grad.reshape(kept) * Tensor._make(share.astype(x.dtype))
+        return grad.reshape(kept) * share.astype(x.dtype)
 
 
 class Max(_Extreme):

@@ -6,7 +6,7 @@ from .. import backend
 from ..function import Function
 from ..tensor import Tensor
 from .elementwise import sum_to_shape
-from .reduce import normalize_axes
+from .axes import normalize_axes
 
 
 class Reshape(Function):
@@ -145,11 +145,11 @@ class Stack(Function):
         return Unbind.apply(grad, axis=self.axis)
 
 
-def _fill_missing(grads, shapes, like: Tensor):
+def _fill_missing(grads, shapes):
     """Outputs that received no gradient contribute zeros."""
-    xp = backend.get_array_module(like.data)
-    return [g if g is not None else Tensor._make(xp.zeros(s, dtype=like.dtype))
-            for g, s in zip(grads, shapes)]
+    like = next(g for g in grads if g is not None)
+    xp = backend.get_array_module(like.data if isinstance(like, Tensor) else like)
+    return [g if g is not None else xp.zeros(s, dtype=like.dtype) for g, s in zip(grads, shapes)]
 
 
 class Split(Function):
@@ -169,8 +169,7 @@ class Split(Function):
         return tuple(pieces)
 
     def backward(self, *grads):
-        like = next(g for g in grads if g is not None)
-        return concat(_fill_missing(grads, self.shapes, like), axis=self.axis)
+        return concat(_fill_missing(grads, self.shapes), axis=self.axis)
 
 
 class Unbind(Function):
@@ -183,8 +182,7 @@ class Unbind(Function):
         return tuple(moved[i] for i in range(moved.shape[0]))
 
     def backward(self, *grads):
-        like = next(g for g in grads if g is not None)
-        return stack(_fill_missing(grads, self.shapes, like), axis=self.axis)
+        return stack(_fill_missing(grads, self.shapes), axis=self.axis)
 
 
 def concat(tensors, axis: int = 0) -> Tensor:

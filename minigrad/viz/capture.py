@@ -107,7 +107,7 @@ class _Builder:
         values = fn.grad_values
         self.graph.add(Node(
             id=self.new_id(fn), kind="op", op=fn.name, step=key,
-            role=with_step((fn.roles or {}).get(0), key.step if key else None) if single else None,
+            role=with_step(fn.role(0), key.step if key else None) if single else None,
             shape=tuple(fn.shapes[0]) if single else None,
             scope=fn.scope.path() if fn.scope is not None and key is None else (),
             value=_small(fn.small_value) if single else None,
@@ -130,7 +130,7 @@ class _Builder:
             key = self.keys.get(id(src))
             norms = src.grad_norms
             return Edge(self.node_id(src), dst, tuple(src.shapes[index]),
-                        with_step((src.roles or {}).get(index), key.step if key else None),
+                        with_step(src.role(index), key.step if key else None),
                         norms[index] if norms else None, src_output=index,
                         tensor=(self.node_id(src), index))
         return Edge(self.node_id(src), dst, tuple(src.shape), None, _norm(src.grad),
@@ -145,16 +145,16 @@ class _Builder:
                 self.graph.edges.append(self.edge_from(src, index, dst))
             elif i in cut:
                 self.add_cut(*cut[i], dst)
-            elif fn.inputs is not None:
-                self.add_saved_input(fn.inputs[i], dst, self.keys.get(id(fn)))
+            elif fn.saved is not None:
+                self.add_saved_input(fn.saved[i], dst, self.keys.get(id(fn)))
 
     def add_saved_input(self, x, dst: str, key) -> None:
-        if isinstance(x, Tensor):  # one node per tensor and step: the initial state is one
+        if backend.is_array(x):  # one node per array and step: the initial state is one
             node = self.consts.get((id(x), key))
             if node is None:
                 node = self.consts[id(x), key] = self.graph.add(Node(
                     id=f"{dst}c{len(self.graph.nodes)}", kind="const", step=key,
-                    shape=tuple(x.shape), dtype=str(x.dtype), value=_constant(x.data)))
+                    shape=tuple(x.shape), dtype=str(x.dtype), value=_constant(x)))
         else:
             node = self.graph.add(Node(id=f"{dst}c{len(self.graph.nodes)}", kind="const",
                                        step=key, value=x))
@@ -175,7 +175,7 @@ class _Builder:
             edges = [self.edge_from(fn, i, dst) for fn, i in cuts.drawn_above(src, self.drawn)]
         if not edges:
             key = self.keys.get(id(src)) if src is not None else None
-            role = (src.roles or {}).get(index) if src is not None else None
+            role = src.role(index) if src is not None else None
             node = self.graph.add(Node(
                 id=f"{dst}cut{len(self.graph.nodes)}", kind="cut", op=src.name if src else "",
                 role=with_step(role, key.step if key else None),

@@ -161,6 +161,6 @@ def _roles_in_graph(t) -> set:
         if node is None or id(node) in seen:
             continue
         seen.add(id(node))
-        roles.update((node.roles or {}).values())
+        roles.update(node.role(i) for i in range(node.n_outputs) if node.role(i))
         stack.extend(e[0] for e in node.next if type(e) is tuple)
     return roles

@@ -1,0 +1,19 @@
+"""Axis arguments (None, an int or a tuple) as the ops use them."""
+from __future__ import annotations
+
+
+def normalize_axes(axis, ndim: int, op: str) -> tuple:
+    """``axis`` (None, int or tuple) as a sorted tuple of non-negative axes; checks the range."""
+    if axis is None:
+        return tuple(range(ndim))
+    if type(axis) is int and -ndim <= axis < ndim:
+        return (axis % ndim,)
+    axes = axis if isinstance(axis, (tuple, list)) else (axis,)
+    out = []
+    for a in axes:
+        if not isinstance(a, int) or not -ndim <= a < max(ndim, 1):
+            raise ValueError(f"{op}: axis {a} is out of range for a tensor with {ndim} dimensions")
+        out.append(a % max(ndim, 1))
+    if len(set(out)) != len(out):
+        raise ValueError(f"{op}: repeated axis in {axis}")
+    return tuple(sorted(out))
