@@ -95,7 +95,8 @@ class Function:
                     edges.append(x if x.grad_fn is None else (x.grad_fn, x._output_index))
                 else:
                     edges.append(None)
-                    cut = cut or x._detached_from is not None
+                    if x._detached_from is not None:
+                        cut = True
             else:
                 arrays.append(x)
                 edges.append(None)
@@ -105,8 +106,8 @@ class Function:
                 _reconcile_dtypes(cls.__name__, inputs, arrays)
         if _CHECK_DEVICES and any_tensor:
             _check_same_device(cls.__name__, inputs)
-        try:
-            out = fn.forward(*arrays, **options)
+        try:  # (an empty **options still costs a dict on every call)
+            out = fn.forward(*arrays, **options) if options else fn.forward(*arrays)
         except (ValueError, TypeError, IndexError) as err:
             raise _input_error(cls.__name__, err, inputs) from err
 

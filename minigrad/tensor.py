@@ -139,8 +139,12 @@ class Tensor:
     def label(self, role: str) -> "Tensor":
         """Name this tensor's role for the renderer (``"f_t"``, ``"C_t"``...). Returns self."""
         fn = self.grad_fn
-        if fn is not None:
-            roles = [fn.role(i) for i in range(fn.n_outputs)] if fn.n_outputs > 1 else [None]
+        if fn is None:
+            return self
+        if fn.n_outputs == 1:
+            fn.roles = (role,)
+        else:
+            roles = list(fn.roles or (None,) * fn.n_outputs)
             roles[self._output_index] = role
             fn.roles = tuple(roles)
         return self
