@@ -375,3 +375,48 @@ def test_create_graph_keeps_the_first_graph():
     (g,) = mg.grad(loss, [x], create_graph=True)
     (again,) = mg.grad(loss, [x])
     np.testing.assert_allclose(g.numpy(), again.numpy())
+
+
+class Spy(mg.Function):
+    """z = x * y, noting what its backward formula was given."""
+
+    saves_inputs = True
+    seen = []
+
+    def forward(self, x, y):
+        return x * y
+
+    def backward(self, grad):
+        x, y = self.inputs()
+        Spy.seen.append((type(grad), type(x), type(self.saved[0])))
+        return grad * y, grad * x
+
+
+def test_backward_formulas_run_on_plain_arrays_unless_create_graph():
+    x = mg.tensor(np.array([1.0, 2.0]), requires_grad=True)
+    y = mg.tensor(np.array([3.0, 4.0]), requires_grad=True)
+    Spy.seen.clear()
+    Spy.apply(x, y).sum().backward()
+    assert Spy.seen == [(np.ndarray, np.ndarray, np.ndarray)]
+    np.testing.assert_array_equal(x.grad.numpy(), [3.0, 4.0])
+    assert type(x.grad) is mg.Tensor and type(x.grad.data) is np.ndarray
+
+    Spy.seen.clear()
+    (gx, gy) = mg.grad(Spy.apply(x, y).sum(), [x, y], create_graph=True)
+    assert Spy.seen == [(mg.Tensor, mg.Tensor, np.ndarray)]
+    assert gx.requires_grad  # the same formula recorded a graph: d(gx)/dy = 1
+    (d2,) = mg.grad(gx.sum(), y)
+    np.testing.assert_array_equal(d2.numpy(), [1.0, 1.0])
+
+
+def test_an_op_applied_to_plain_arrays_returns_plain_arrays():
+    a, b = np.array([1.0, -2.0]), np.array([3.0, 4.0])
+    out = mg.ops.Mul.apply(a, b)
+    assert type(out) is np.ndarray
+    np.testing.assert_array_equal(out, [3.0, -8.0])
+    assert type(mg.sigmoid(a)) is np.ndarray and type(mg.tanh(mg.tensor(a))) is mg.Tensor
+    pieces = mg.ops.Split.apply(np.arange(4.0), sizes=[1, 3])
+    assert all(type(p) is np.ndarray for p in pieces)
+    # a Tensor among the inputs makes the result a Tensor, as always
+    assert type(mg.ops.Mul.apply(mg.tensor(a), b)) is mg.Tensor
+    assert type(mg.where(mg.tensor([True, False]), 1.0, 2.0)) is mg.Tensor
