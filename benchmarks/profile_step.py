@@ -5,10 +5,10 @@ is *not* one: a ufunc called by name or an operator such as ``a @ b`` on arrays 
 of the Python function that runs it). So an op's ``forward`` owns the array math it does, and
 the buckets are:
 
-* matmul: ``MatMul.forward`` (BLAS);
-* other array math: the other ops' ``forward`` and NumPy methods called by name;
-* engine: everything else in ``minigrad/`` (recording nodes, Tensor wrappers, the backward walk,
-  the ops' ``backward`` bodies, which only call Tensor ops);
+* matmul: ``MatMul.forward`` and ``MatMul.backward`` (BLAS);
+* other array math: the other ops' ``forward`` and ``backward`` (a backward formula computes on
+  plain arrays unless ``create_graph``) and NumPy methods called by name;
+* engine: everything else in ``minigrad/`` (recording nodes, Tensor wrappers, the backward walk);
 * nn: the layer's own Python (``nn/``);
 * Python builtins (``isinstance``, ``len``, dict and list methods) and the rest.
 
@@ -30,9 +30,9 @@ ROOT = Path(__file__).resolve().parent.parent
 
 def bucket(filename: str, name: str) -> str:
     path = filename.replace("\\", "/")
-    if path.endswith("minigrad/ops/matmul.py") and name == "forward":
+    if path.endswith("minigrad/ops/matmul.py") and name in ("forward", "backward"):
         return "matmul (BLAS)"
-    if "/minigrad/ops/" in path and name == "forward":
+    if "/minigrad/ops/" in path and name in ("forward", "backward"):
         return "other array math"
     if path == "~" and ("numpy" in name or "ndarray" in name):
         return "other array math"
