@@ -114,7 +114,7 @@ class Function:
         if not any_tensor:
             return out
         if not (needs_grad and STATE.grad_enabled):
-            outs = tuple(Tensor._make(o) for o in out) if type(out) is tuple else Tensor._make(out)
+            outs = tuple([Tensor._make(o) for o in out]) if type(out) is tuple else Tensor._make(out)
             if cut and STATE.grad_enabled:
                 _carry_cut(inputs, outs)
             return outs
@@ -129,9 +129,9 @@ class Function:
         fn.freed = False
         if type(out) is tuple:
             fn.n_outputs = len(out)
-            fn.shapes = tuple(o.shape for o in out)
+            fn.shapes = tuple([o.shape for o in out])
             fn.small_value = None
-            return tuple(Tensor._make(o, fn, i) for i, o in enumerate(out))
+            return tuple([Tensor._make(o, fn, i) for i, o in enumerate(out)])
         fn.shapes = (out.shape,)
         fn.small_value = out if out.size <= 16 else None
         return Tensor._make(out, fn, 0)

@@ -107,14 +107,14 @@ def _check_joinable(op: str, arrays, axis: int, same_shape: bool) -> int:
     if not -ndim <= axis < ndim:
         raise ValueError(f"{op}: axis {axis} is out of range for {ndim} dimensions")
     axis %= ndim
+    before, after = first.shape[:axis], first.shape[axis + 1:]
     for i, a in enumerate(arrays):
         if a.dtype != first.dtype:
             raise TypeError(f"{op}: tensor {i} has dtype {a.dtype} but tensor 0 has {first.dtype}")
         if same_shape:
             bad = a.shape != first.shape
         else:
-            bad = a.ndim != first.ndim or any(
-                n != m for d, (n, m) in enumerate(zip(a.shape, first.shape)) if d != axis)
+            bad = a.ndim != first.ndim or a.shape[:axis] != before or a.shape[axis + 1:] != after
         if bad:
             shapes = ", ".join(str(x.shape) for x in arrays)
             rule = "the same shape" if same_shape else f"the same shape except along axis {axis}"
