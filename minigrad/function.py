@@ -155,8 +155,7 @@ class Function:
         (``create_graph=True``), Tensors linked to the graph so that it reaches them."""
         if not STATE.grad_enabled:
             return self.saved
-        return tuple(x if edge is None else edge if type(edge) is not tuple else
-                     Tensor._make(x, *edge) for edge, x in zip(self.next, self.saved))
+        return tuple(_linked(edge, x) for edge, x in zip(self.next, self.saved))
 
     def output(self, index: int = 0):
         """The saved output, for backward: the array, or while the backward pass is recorded a
@@ -175,6 +174,14 @@ class Function:
 
 
 _CHECK_DEVICES = backend.cupy is not None
+
+
+def _linked(edge, array):
+    """A saved input as a recorded backward pass sees it: a constant stays its array, a leaf is
+    the leaf itself, an op's output becomes a Tensor of that node (so gradients reach it)."""
+    if edge is None:
+        return array
+    return Tensor._make(array, *edge) if type(edge) is tuple else edge
 
 
 def _note_cuts(fn: Function, inputs) -> None:
