@@ -181,7 +181,7 @@ class Tanh(Function):
 
     def backward(self, grad):
         z = self.output()
-        return grad * (1.0 - z * z)
+        return grad * (backend.scalar(1.0, self.out) - z * z)
 
 
 class Sigmoid(Function):
@@ -192,11 +192,12 @@ class Sigmoid(Function):
     saves_output = True
 
     def forward(self, x):
-        return backend.get_array_module(x).tanh(x * 0.5) * 0.5 + 0.5
+        half = backend.scalar(0.5, x)
+        return backend.get_array_module(x).tanh(x * half) * half + half
 
     def backward(self, grad):
         z = self.output()
-        return grad * z * (1.0 - z)
+        return grad * z * (backend.scalar(1.0, self.out) - z)
 
 
 class Relu(Function):

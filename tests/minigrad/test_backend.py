@@ -10,6 +10,7 @@ import numpy as np
 import pytest
 
 import minigrad as mg
+from minigrad import backend
 
 ROOT = Path(__file__).resolve().parents[2]
 ARRAY_LIBRARIES = {"numpy", "cupy", "cupyx"}
@@ -159,3 +160,19 @@ def test_manual_seed_makes_draws_repeatable(device):
     for a, b in zip(first, second):
         np.testing.assert_array_equal(a, b)
     assert ((first[1] >= 0) & (first[1] < 1)).all() and ((first[2] >= -2) & (first[2] < -1)).all()
+
+
+@pytest.mark.parametrize("dtype", [np.float16, np.float32, np.float64])
+def test_scalar_gives_what_a_python_float_gives_in_that_dtype(dtype):
+    x = np.linspace(-3, 3, 7).astype(dtype)
+    half = backend.scalar(0.5, x)
+    assert half.ndim == 0 and half.dtype == dtype and backend.scalar(0.5, x) is half
+    for out, expected in ((x * half, x * 0.5), (half - x, 0.5 - x), (np.tanh(x * half), np.tanh(x * 0.5))):
+        assert out.dtype == expected.dtype == dtype
+        np.testing.assert_array_equal(out, expected)
+
+
+def test_scalar_of_an_integer_array_is_the_number_itself():
+    x = np.arange(3)
+    assert backend.scalar(0.5, x) == 0.5 and type(backend.scalar(0.5, x)) is float
+    np.testing.assert_array_equal(mg.tensor(x).sigmoid().numpy(), np.tanh(x * 0.5) * 0.5 + 0.5)
