@@ -202,7 +202,10 @@ def _run(outputs, seeds, retain_graph: bool, create_graph: bool, targets):
             if grads[0] is None and all(g is None for g in grads):
                 in_grads = (None,) * len(node.next)
             else:
-                in_grads = node.backward(*grads)
+                try:
+                    in_grads = node.backward(*grads)
+                except AttributeError as err:
+                    raise _array_hint(node, err) from err
                 if type(in_grads) is not tuple:
                     in_grads = (in_grads,)
             for edge, g in zip(node.next, in_grads):
@@ -217,6 +220,14 @@ def _run(outputs, seeds, retain_graph: bool, create_graph: bool, targets):
     if create_graph:
         return found
     return [g if g is None or isinstance(g, Tensor) else Tensor._make(g) for g in found]
+
+
+def _array_hint(node: Function, err: AttributeError) -> AttributeError:
+    """A backward written for Tensors only (``x.sigmoid()``) fails on plain arrays: say why."""
+    return AttributeError(
+        f"{node.name}.backward: {err}. Backward formulas get plain arrays unless "
+        "create_graph=True; use operators and ops (minigrad.sigmoid(x), Op.apply(...)), not "
+        "methods that only Tensors have (see docs/autograd.md, section 6)")
 
 
 def _count_consumers(roots) -> dict:

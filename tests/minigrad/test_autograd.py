@@ -420,3 +420,23 @@ def test_an_op_applied_to_plain_arrays_returns_plain_arrays():
     # a Tensor among the inputs makes the result a Tensor, as always
     assert type(mg.ops.Mul.apply(mg.tensor(a), b)) is mg.Tensor
     assert type(mg.where(mg.tensor([True, False]), 1.0, 2.0)) is mg.Tensor
+
+
+class TensorOnlyBackward(mg.Function):
+    """z = softplus(x), its backward written with a method only Tensors have."""
+
+    saves_inputs = True
+
+    def forward(self, x):
+        return np.logaddexp(0.0, x)
+
+    def backward(self, grad):
+        (x,) = self.inputs()
+        return grad * x.sigmoid()
+
+
+def test_a_backward_that_needs_tensor_methods_gets_an_error_that_says_why():
+    x = mg.tensor(np.array([0.5]), requires_grad=True)
+    with pytest.raises(AttributeError, match=r"TensorOnlyBackward.backward: .*sigmoid.*plain "
+                                             r"arrays unless create_graph=True"):
+        TensorOnlyBackward.apply(x).sum().backward()
