@@ -36,7 +36,7 @@ import minigrad
 import nn
 from common import cli, plotting
 from common.summary import finish
-from common.training import History, Trainer, derived_seed
+from common.training import History, Trainer, derived_seed, update
 
 BASELINE = 2.0 / 12.0
 LAYERS = {  # the LSTMs start with their forget gates open (bias 1): remember by default
@@ -138,11 +138,7 @@ def train_model(kind: str, T: int, cfg: dict, args, trainer: Trainer) -> dict:
     def step(i: int) -> float:
         x, y = map(minigrad.tensor, adding_batch(data_rng, T, cfg["batch"]))
         loss = nn.functional.mse_loss(model(x), y)
-        optimizer.zero_grad()
-        loss.backward()
-        nn.utils.clip_grad_norm_(model.parameters(), 1.0)
-        optimizer.step()
-        return loss.item()
+        return update(loss, model, optimizer, max_norm=1.0)
 
     def evaluate(i: int) -> dict:
         with minigrad.no_grad():

@@ -33,7 +33,7 @@ import minigrad
 import nn
 from common import cli, corpus, plotting
 from common.summary import finish
-from common.training import Trainer, derived_seed
+from common.training import Trainer, derived_seed, update
 
 FULL = dict(embed=64, hidden=256, layers=2, seq=64, batch=32, lr=3e-3, steps=2500,
             eval_every=250, val_chars=40_000, max_chars=None, sample_chars=300)
@@ -202,11 +202,7 @@ def main(argv: list[str] | None = None) -> dict:
         x, y = streams.batch(i)
         loss, state = sequence_loss(model, x, y, streams.state)
         streams.state = nn.utils.detach_state(state)
-        optimizer.zero_grad()
-        loss.backward()
-        nn.utils.clip_grad_norm_(model.parameters(), 5.0)
-        optimizer.step()
-        return loss.item()
+        return update(loss, model, optimizer, max_norm=5.0)
 
     def evaluate(i: int) -> dict:
         val = validation_loss(model, val_ids, cfg["seq"])

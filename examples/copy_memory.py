@@ -30,7 +30,7 @@ import minigrad
 import nn
 from common import cli, plotting
 from common.summary import finish
-from common.training import Trainer, derived_seed
+from common.training import Trainer, derived_seed, update
 
 SYMBOLS, BLANK, GO = 8, 0, 9      # inputs and targets are ids: 0 blank, 1..8 symbols, 9 go
 COPY = 10                         # how many symbols to remember
@@ -89,11 +89,7 @@ def train_model(kind: str, T: int, cfg: dict, args, trainer: Trainer) -> dict:
     def step(i: int) -> float:
         x, y = copy_batch(data_rng, T, cfg["batch"])
         loss = cross_entropy(model(minigrad.tensor(x)), y)
-        optimizer.zero_grad()
-        loss.backward()
-        nn.utils.clip_grad_norm_(model.parameters(), 1.0)
-        optimizer.step()
-        return loss.item()
+        return update(loss, model, optimizer, max_norm=1.0)
 
     def evaluate(i: int) -> dict:
         with minigrad.no_grad():

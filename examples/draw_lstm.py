@@ -36,7 +36,7 @@ import nn
 from adding_problem import BASELINE, LAYERS, Regressor, adding_batch
 from common import cli
 from common.summary import finish
-from common.training import Trainer, derived_seed
+from common.training import Trainer, derived_seed, update
 from minigrad import viz
 
 FULL = dict(hidden=8, length=6, layers=1, batch=32, lr=1e-2, steps=1500, eval_every=250)
@@ -57,10 +57,7 @@ def train(cfg: dict, args, trainer: Trainer) -> tuple[Regressor, float]:
     def step(i: int) -> float:
         x, y = map(minigrad.tensor, adding_batch(data_rng, T, cfg["batch"]))
         loss = nn.functional.mse_loss(model(x), y)
-        optimizer.zero_grad()
-        loss.backward()
-        optimizer.step()
-        return loss.item()
+        return update(loss, model, optimizer)
 
     def evaluate(i: int) -> dict:
         with minigrad.no_grad():

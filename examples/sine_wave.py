@@ -27,7 +27,7 @@ import minigrad
 import nn
 from common import cli, plotting
 from common.summary import finish
-from common.training import Trainer, derived_seed
+from common.training import Trainer, derived_seed, update
 
 NOISE = 0.05
 SIGNALS = {
@@ -100,11 +100,7 @@ def train_signal(signal: str, cfg: dict, args, trainer: Trainer) -> dict:
         windows = np.stack([train[s:s + W + 1] for s in starts], axis=1)[..., None]  # (W+1, N, 1)
         predictions, _ = model(minigrad.tensor(windows[:-1]))
         loss = nn.functional.mse_loss(predictions, minigrad.tensor(windows[1:]))
-        optimizer.zero_grad()
-        loss.backward()
-        nn.utils.clip_grad_norm_(model.parameters(), 1.0)
-        optimizer.step()
-        return loss.item()
+        return update(loss, model, optimizer, max_norm=1.0)
 
     def evaluate(i: int) -> dict:
         errors = one_step_predictions(model, test)[:-1] - test[1:]

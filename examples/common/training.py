@@ -4,7 +4,8 @@
     history = trainer.fit("lstm-T100", step, steps=2000, model=model, optimizer=opt,
                           data_rng=rng, evaluate=evaluate, eval_every=100)
 
-``step(i)`` runs training step ``i`` and returns its loss (a float). ``evaluate(i)`` returns
+``step(i)`` runs training step ``i`` and returns its loss (a float); it usually ends with
+``return update(loss, model, optimizer, max_norm=1.0)``. ``evaluate(i)`` returns
 ``{metric: value}`` and runs every ``eval_every`` steps and after the last one.
 
 A checkpoint holds everything the next step depends on: the model's and the optimizer's
@@ -25,11 +26,23 @@ from typing import Callable
 
 import numpy as np
 
+import nn
 from minigrad import backend
 
 from . import checkpoint
 from .cli import Stopped, UsageError
 from .progress import ProgressBar
+
+
+def update(loss, model, optimizer, max_norm: float | None = None) -> float:
+    """One optimizer update from ``loss``: clear the gradients, backpropagate, clip the global
+    gradient norm to ``max_norm`` (if given), step. Returns the loss as a float."""
+    optimizer.zero_grad()
+    loss.backward()
+    if max_norm is not None:
+        nn.utils.clip_grad_norm_(model.parameters(), max_norm)
+    optimizer.step()
+    return loss.item()
 
 
 def derived_seed(seed: int, *parts) -> int:
