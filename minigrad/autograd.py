@@ -16,7 +16,7 @@ from __future__ import annotations
 
 from . import backend
 from .function import STATE, Function
-from .tensor import Tensor
+from .tensor import Tensor, unwrap
 
 
 class no_grad:
@@ -219,7 +219,7 @@ def _run(outputs, seeds, retain_graph: bool, create_graph: bool, targets):
         STATE.grad_enabled = previous
     if create_graph:
         return found
-    return [g if g is None or isinstance(g, Tensor) else Tensor._make(g) for g in found]
+    return [None if g is None else Tensor._make(g) for g in found]
 
 
 def _array_hint(node: Function, err: AttributeError) -> AttributeError:
@@ -258,7 +258,7 @@ def _remember(node: Function, grads) -> None:
             norms.append(None)
             values.append(None)
             continue
-        g = g.data if isinstance(g, Tensor) else g
+        g = unwrap(g)
         xp = backend.get_array_module(g)
         norms.append(float(xp.sqrt((g.astype(backend.float64) ** 2).sum())))
         values.append(backend.to_numpy(g) if g.size <= 16 else None)

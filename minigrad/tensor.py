@@ -218,22 +218,22 @@ class Tensor:
 
     # Comparisons give tensors that carry no gradient.
     def __lt__(self, other):
-        return Tensor._make(self.data < _raw(other))
+        return Tensor._make(self.data < unwrap(other))
 
     def __le__(self, other):
-        return Tensor._make(self.data <= _raw(other))
+        return Tensor._make(self.data <= unwrap(other))
 
     def __gt__(self, other):
-        return Tensor._make(self.data > _raw(other))
+        return Tensor._make(self.data > unwrap(other))
 
     def __ge__(self, other):
-        return Tensor._make(self.data >= _raw(other))
+        return Tensor._make(self.data >= unwrap(other))
 
     def __eq__(self, other):
-        return Tensor._make(self.data == _raw(other))
+        return Tensor._make(self.data == unwrap(other))
 
     def __ne__(self, other):
-        return Tensor._make(self.data != _raw(other))
+        return Tensor._make(self.data != unwrap(other))
 
     # --- elementwise functions -----------------------------------------------------------
     def exp(self):
@@ -354,7 +354,8 @@ class Tensor:
         return ops.Unbind.apply(self, axis=axis)
 
 
-def _raw(x):
+def unwrap(x):
+    """The array inside a Tensor; anything else (an array, a number) as it is."""
     return x.data if isinstance(x, Tensor) else x
 
 

@@ -8,7 +8,7 @@ import math
 
 from .. import backend
 from ..function import Function
-from ..tensor import Tensor
+from ..tensor import Tensor, unwrap
 
 
 def sum_to_shape(grad, shape: tuple):
@@ -240,7 +240,7 @@ class _Select(Function):
 
     def backward(self, grad):
         a, b = self.saved
-        xp = backend.get_array_module(grad.data if isinstance(grad, Tensor) else grad)
+        xp = backend.get_array_module(unwrap(grad))
         weight_a = xp.where(a == b, 0.5, self.picks_first(a, b)).astype(grad.dtype)
         return (sum_to_shape(grad * weight_a, _shape(a)) if self.needs_grad(0) else None,
                 sum_to_shape(grad * (1.0 - weight_a), _shape(b)) if self.needs_grad(1) else None)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from .. import backend
 from ..function import Function
-from ..tensor import Tensor
+from ..tensor import Tensor, unwrap
 from .elementwise import sum_to_shape
 from .axes import normalize_axes
 
@@ -148,7 +148,7 @@ class Stack(Function):
 def _fill_missing(grads, shapes):
     """Outputs that received no gradient contribute zeros."""
     like = next(g for g in grads if g is not None)
-    xp = backend.get_array_module(like.data if isinstance(like, Tensor) else like)
+    xp = backend.get_array_module(unwrap(like))
     return [g if g is not None else xp.zeros(s, dtype=like.dtype) for g, s in zip(grads, shapes)]
 
 

@@ -14,7 +14,7 @@ from collections import defaultdict
 
 from .. import backend
 from ..function import Function
-from ..tensor import Tensor
+from ..tensor import Tensor, unwrap
 from . import cuts
 from .records import LEARNED, Edge, Graph, Node
 from .steps import step_keys
@@ -208,7 +208,7 @@ def _small(array):
 
 
 def _small_array(value):
-    return _small(value.data if isinstance(value, Tensor) else value)
+    return _small(unwrap(value))
 
 
 def _constant(array):
