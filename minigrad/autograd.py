@@ -132,23 +132,6 @@ def _run(outputs, seeds, retain_graph: bool, create_graph: bool, targets):
     ready = []
     record = STATE.record_grads
 
-    def receive(node, index, g):
-        """Buffer gradient ``g`` for output ``index`` of ``node``; a node is ready when all of
-        its consumers have sent theirs (``g`` None: "nothing flows here")."""
-        if g is not None:
-            buf = buffers.get(node)
-            if buf is None:
-                buffers[node] = buf = [None] * node.n_outputs
-                buf[index] = g
-            elif buf[index] is None:
-                buf[index] = g
-            else:
-                add_to_buffer(node, buf, index, g)
-        left = pending[node] - 1
-        pending[node] = left
-        if not left:
-            ready.append(node)
-
     def add_to_buffer(node, buf, index, g):
         """A second (third...) gradient for the same output: the first sum is a new array,
         later ones go into it in place (only the engine holds it; not with create_graph)."""
@@ -174,21 +157,42 @@ def _run(outputs, seeds, retain_graph: bool, create_graph: bool, targets):
     previous = STATE.grad_enabled
     STATE.grad_enabled = create_graph
     try:
-        for out, seed in zip(outputs, seeds):
-            if not create_graph:
-                seed = seed.data
-            if out.grad_fn is None:
-                reach_leaf(out, seed)
-            else:
-                pending[out.grad_fn] += 1  # the seed counts as one more consumer
-                receive(out.grad_fn, out._output_index, seed)
-        while ready:
+        # The seeds go first, along edges to the outputs (each seed counts as one more
+        # consumer of its output); then each node's input gradients go along its edges.
+        edges = [o if o.grad_fn is None else (o.grad_fn, o._output_index) for o in outputs]
+        for o in outputs:
+            if o.grad_fn is not None:
+                pending[o.grad_fn] += 1
+        grads = [s if create_graph else s.data for s in seeds]
+        while True:
+            for edge, g in zip(edges, grads):  # to a leaf, or into a node's buffer
+                if type(edge) is not tuple:
+                    if edge is not None:
+                        reach_leaf(edge, g)
+                    continue
+                node, index = edge
+                if g is not None:  # (None: nothing flows here, but the edge is done)
+                    buf = buffers.get(node)
+                    if buf is None:
+                        buffers[node] = buf = [None] * node.n_outputs
+                        buf[index] = g
+                    elif buf[index] is None:
+                        buf[index] = g
+                    else:
+                        add_to_buffer(node, buf, index, g)
+                left = pending[node] - 1
+                pending[node] = left
+                if not left:  # all of its consumers have sent theirs
+                    ready.append(node)
+            if not ready:
+                break
+
             node = ready.pop()
-            grads = buffers.pop(node, None) or [None] * node.n_outputs
+            out_grads = buffers.pop(node, None) or [None] * node.n_outputs
             if summed:
                 summed.pop(node, None)
             if wanted_node:
-                for index, g in enumerate(grads):
+                for index, g in enumerate(out_grads):
                     i = wanted_node.get((id(node), index))
                     if i is not None:
                         found[i] = g
@@ -198,21 +202,17 @@ def _run(outputs, seeds, retain_graph: bool, create_graph: bool, targets):
                     "the first backward. Pass retain_graph=True to the first call if you need to."
                 )
             if record:
-                _remember(node, grads)
-            if grads[0] is None and all(g is None for g in grads):
-                in_grads = (None,) * len(node.next)
+                _remember(node, out_grads)
+            if out_grads[0] is None and all(g is None for g in out_grads):
+                grads = (None,) * len(node.next)
             else:
                 try:
-                    in_grads = node.backward(*grads)
+                    grads = node.backward(*out_grads)
                 except AttributeError as err:
                     raise _array_hint(node, err) from err
-                if type(in_grads) is not tuple:
-                    in_grads = (in_grads,)
-            for edge, g in zip(node.next, in_grads):
-                if type(edge) is tuple:
-                    receive(edge[0], edge[1], g)
-                elif edge is not None:
-                    reach_leaf(edge, g)
+                if type(grads) is not tuple:
+                    grads = (grads,)
+            edges = node.next
             if not retain_graph:
                 node.release()
     finally:

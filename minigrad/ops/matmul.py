@@ -26,6 +26,9 @@ class MatMul(Function):
 
     def backward(self, grad):
         a, b = self.inputs()
+        if a.ndim == 2 and b.ndim == 2:  # two matrices, the common case: nothing to reshape
+            return (grad @ b.T if self.needs_grad(0) else None,
+                    a.T @ grad if self.needs_grad(1) else None)
         a2 = a.reshape(1, -1) if a.ndim == 1 else a
         b2 = b.reshape(-1, 1) if b.ndim == 1 else b
         g2 = grad

@@ -99,18 +99,38 @@ class ScatterAdd(Function):
         return grad[self.index]
 
 
-def _check_joinable(op: str, arrays, axis: int, same_shape: bool) -> int:
+def _join(op: str, arrays, axis: int):
+    """NumPy's concatenate (``op`` "concat") or stack of ``arrays`` along ``axis``, which must
+    already be in range, refusing to mix dtypes (NumPy would promote silently)."""
+    xp = backend.get_array_module(arrays[0])
+    try:
+        out = (xp.stack if op == "stack" else xp.concatenate)(arrays, axis=axis)
+    except ValueError:
+        _check_joinable(op, arrays, axis)  # NumPy's message names no shapes: raise ours
+        raise
+    dtype = arrays[0].dtype
+    for i, a in enumerate(arrays):
+        if a.dtype != dtype:
+            raise TypeError(f"{op}: tensor {i} has dtype {a.dtype} but tensor 0 has {dtype}")
+    return out
+
+
+def _join_axis(op: str, arrays, axis: int) -> int:
+    """``axis`` made non-negative, after checking that there is something to join along it."""
     if not arrays:
         raise ValueError(f"{op}: needs at least one tensor")
-    first = arrays[0]
-    ndim = first.ndim + (1 if op == "stack" else 0)
+    ndim = arrays[0].ndim + (1 if op == "stack" else 0)
     if not -ndim <= axis < ndim:
         raise ValueError(f"{op}: axis {axis} is out of range for {ndim} dimensions")
-    axis %= ndim
+    return axis % ndim
+
+
+def _check_joinable(op: str, arrays, axis: int) -> None:
+    """Raise the error that says which shapes cannot be joined, and why."""
+    same_shape = op == "stack"
+    first = arrays[0]
     before, after = first.shape[:axis], first.shape[axis + 1:]
-    for i, a in enumerate(arrays):
-        if a.dtype != first.dtype:
-            raise TypeError(f"{op}: tensor {i} has dtype {a.dtype} but tensor 0 has {first.dtype}")
+    for a in arrays:
         if same_shape:
             bad = a.shape != first.shape
         else:
@@ -119,16 +139,15 @@ def _check_joinable(op: str, arrays, axis: int, same_shape: bool) -> int:
             shapes = ", ".join(str(x.shape) for x in arrays)
             rule = "the same shape" if same_shape else f"the same shape except along axis {axis}"
             raise ValueError(f"{op}: tensors must have {rule}; got {shapes}")
-    return axis
 
 
 class Concat(Function):
     """z = [x_1, x_2, ...] joined along ``axis``;  backward splits the gradient the same way"""
 
     def forward(self, *arrays, axis=0):
-        self.axis = _check_joinable("concat", arrays, axis, same_shape=False)
-        self.sizes = [a.shape[self.axis] for a in arrays]
-        return backend.get_array_module(arrays[0]).concatenate(arrays, axis=self.axis)
+        self.axis = axis = _join_axis("concat", arrays, axis)
+        self.sizes = [a.shape[axis] for a in arrays]
+        return _join("concat", arrays, axis)
 
     def backward(self, grad):
         return Split.apply(grad, sizes=self.sizes, axis=self.axis)
@@ -138,8 +157,8 @@ class Stack(Function):
     """z = the inputs stacked along a new ``axis``;  backward unbinds the gradient"""
 
     def forward(self, *arrays, axis=0):
-        self.axis = _check_joinable("stack", arrays, axis, same_shape=True)
-        return backend.get_array_module(arrays[0]).stack(arrays, axis=self.axis)
+        self.axis = axis = _join_axis("stack", arrays, axis)
+        return _join("stack", arrays, axis)
 
     def backward(self, grad):
         return Unbind.apply(grad, axis=self.axis)
@@ -147,6 +166,11 @@ class Stack(Function):
 
 def _fill_missing(grads, shapes):
     """Outputs that received no gradient contribute zeros."""
+    for g in grads:
+        if g is None:
+            break
+    else:  # every output got one (the common case)
+        return grads
     like = next(g for g in grads if g is not None)
     xp = backend.get_array_module(unwrap(like))
     return [g if g is not None else xp.zeros(s, dtype=like.dtype) for g, s in zip(grads, shapes)]
