@@ -18,6 +18,9 @@ BAD = [
     ("concat: ndim", lambda: mg.concat([x23, mg.ones(3)]), ValueError, r"^concat:.*\(2, 3\), \(3,\)"),
     ("concat: empty", lambda: mg.concat([]), ValueError, r"^concat:"),
     ("stack: shapes", lambda: mg.stack([x23, mg.ones(3, 2)]), ValueError, r"^stack:.*\(2, 3\), \(3, 2\)"),
+    # NumPy would promote to float64 in either order, silently: both orders are refused
+    ("concat: dtypes", lambda: mg.concat([x23, x23.double()]), TypeError, r"^concat:.*float64.*float32"),
+    ("stack: dtypes", lambda: mg.stack([x23.double(), x23]), TypeError, r"^stack:.*float32.*float64"),
     ("reshape", lambda: x23.reshape(4, 2), ValueError, r"^reshape:.*\(2, 3\)"),
     ("broadcast_to", lambda: x23.broadcast_to((3, 3)), ValueError, r"^broadcast_?to:.*\(2, 3\)"),
     ("split: sizes", lambda: x23.split([1, 2]), ValueError, r"^split:.*\[1, 2\].*\(2, 3\)"),
