@@ -51,3 +51,8 @@ clip, split, chunk, unbind, broadcast_to, maximum, minimum = map(
 def matmul(a, b):
     """``a @ b``."""
     return a @ b
+
+
+def addmm(c, a, b):
+    """``c + a @ b`` as one op (PyTorch's ``addmm``): a and b matrices, c broadcast to their product."""
+    return ops.AddMM.apply(c, a, b)

@@ -246,4 +246,4 @@ def _snake(op: str) -> str:
     return _SPELLED.get(op) or re.sub(r"(?<!^)(?=[A-Z])", "_", op).lower()
 
 
-_SPELLED = {"MatMul": "matmul", "GetItem": "getitem"}
+_SPELLED = {"MatMul": "matmul", "AddMM": "addmm", "GetItem": "getitem"}

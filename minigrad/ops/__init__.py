@@ -3,13 +3,13 @@ from .axes import normalize_axes
 from .convert import Cast, ToDevice
 from .elementwise import (Abs, Add, Clip, Div, Exp, Log, Maximum, Minimum, Mul, Neg, Pow, Relu,
                           Sigmoid, Sqrt, Sub, Tanh, Where, sum_to_shape, where)
-from .matmul import MatMul
+from .matmul import AddMM, MatMul
 from .reduce import Max, Mean, Min, Sum
 from .shape import (BroadcastTo, Concat, GetItem, Reshape, ScatterAdd, Split, Stack, Transpose,
                     Unbind, chunk_sizes, concat, split_sizes, stack)
 
 __all__ = [
-    "Abs", "Add", "BroadcastTo", "Cast", "Clip", "Concat", "Div", "Exp", "GetItem", "Log",
+    "Abs", "Add", "AddMM", "BroadcastTo", "Cast", "Clip", "Concat", "Div", "Exp", "GetItem", "Log",
     "MatMul", "Max", "Maximum", "Mean", "Min", "Minimum", "Mul", "Neg", "Pow", "Relu", "Reshape",
     "ScatterAdd", "Sigmoid", "Split", "Sqrt", "Stack", "Sub", "Sum", "Tanh", "ToDevice",
     "Transpose", "Unbind", "Where", "chunk_sizes", "concat", "normalize_axes", "split_sizes", "stack",

@@ -1,4 +1,4 @@
-"""Matrix product, with NumPy's rules for vectors and batches."""
+"""Matrix products: `@` with NumPy's rules for vectors and batches, and `addmm` (c + a @ b)."""
 from __future__ import annotations
 
 from ..function import Function
@@ -14,15 +14,7 @@ class MatMul(Function):
     saves_inputs = True
 
     def forward(self, a, b):
-        if a.ndim == 0 or b.ndim == 0:
-            raise ValueError(f"matmul: both operands need at least 1 dimension, got shapes {a.shape} and {b.shape}")
-        inner_b = b.shape[-2] if b.ndim > 1 else b.shape[0]
-        if a.shape[-1] != inner_b:
-            raise ValueError(f"matmul: inner dimensions differ: {a.shape} @ {b.shape} "
-                             f"({a.shape[-1]} != {inner_b})")
-        if a.dtype != b.dtype:
-            raise TypeError(f"matmul: dtypes differ: {a.dtype} {a.shape} @ {b.dtype} {b.shape}")
-        return a @ b
+        return product("matmul", a, b)
 
     def backward(self, grad):
         a, b = self.inputs()
@@ -46,6 +38,46 @@ class MatMul(Function):
                 a2, g2 = a2.reshape(-1, a2.shape[-1]), g2.reshape(-1, g2.shape[-1])
             grad_b = sum_to_shape(_swap_last(a2) @ g2, b2.shape).reshape(b.shape)
         return grad_a, grad_b
+
+
+def product(op: str, a, b):
+    """``a @ b``, after the checks that make a bad pair an error naming ``op`` and the shapes."""
+    if a.ndim == 0 or b.ndim == 0:
+        raise ValueError(f"{op}: both operands need at least 1 dimension, got shapes {a.shape} and {b.shape}")
+    inner_b = b.shape[-2] if b.ndim > 1 else b.shape[0]
+    if a.shape[-1] != inner_b:
+        raise ValueError(f"{op}: inner dimensions differ: {a.shape} @ {b.shape} "
+                         f"({a.shape[-1]} != {inner_b})")
+    if a.dtype != b.dtype:
+        raise TypeError(f"{op}: dtypes differ: {a.dtype} {a.shape} @ {b.dtype} {b.shape}")
+    return a @ b
+
+
+class AddMM(Function):
+    """z = c + a @ b for matrices a (n, k), b (k, m) and c broadcast to (n, m) (PyTorch's
+    ``addmm``);  dL/dc = g summed back to c's shape, dL/da = g @ b^T, dL/db = a^T @ g
+
+    One node where ``c + a @ b`` makes two, and the sum is written into the product's own memory
+    instead of a third array: the recurrent cells' x_t W_ih^T + h_{t-1} W_hh^T, every step."""
+
+    saves_inputs = True
+
+    def forward(self, c, a, b):
+        if a.ndim != 2 or b.ndim != 2:
+            raise ValueError(f"addmm: a and b must be matrices, got shapes {a.shape} and {b.shape}")
+        out = product("addmm", a, b)
+        if getattr(c, "dtype", out.dtype) != out.dtype:
+            raise TypeError(f"addmm: dtypes differ: c is {c.dtype} {c.shape}, a @ b is "
+                            f"{out.dtype} {out.shape}")
+        self.shape_c = getattr(c, "shape", ())
+        out += c  # NumPy refuses a c that does not broadcast to (n, m)
+        return out
+
+    def backward(self, grad):
+        _, a, b = self.inputs()
+        return (sum_to_shape(grad, self.shape_c) if self.needs_grad(0) else None,
+                grad @ b.T if self.needs_grad(1) else None,
+                a.T @ grad if self.needs_grad(2) else None)
 
 
 def _swap_last(x):

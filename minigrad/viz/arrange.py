@@ -17,9 +17,9 @@ from __future__ import annotations
 from collections import defaultdict
 from dataclasses import replace
 
-from .records import LEARNED, PARAM_MODES, Edge, Graph, Node, role_base
+from .records import LEARNED, PARAM_MODES, PRODUCTS, Edge, Graph, Node, role_base
 
-PASS_THROUGH = {"Unbind", "Reshape", "Add", "MatMul", "GetItem", "Split", "Concat", "Stack",
+PASS_THROUGH = {"Unbind", "Reshape", "Add", *PRODUCTS, "GetItem", "Split", "Concat", "Stack",
                 "Where", "Mul", "Transpose", "Cast", "ToDevice"}
 
 
@@ -159,8 +159,9 @@ def _origin(graph: Graph, nid: str) -> dict:
             continue
         learned = [e for e in ins[node.id] if graph.nodes[e.src].kind in LEARNED]
         learned_in += learned
-        projected |= node.op == "MatMul" and bool(learned)
-        biased |= node.op == "Add" and bool(learned)
+        projected |= node.op in PRODUCTS and bool(learned)
+        # b + x W^T as one addmm has two learned inputs
+        biased |= bool(learned) and (node.op == "Add" or node.op == "AddMM" and len(learned) > 1)
         for e in ins[node.id]:
             src = graph.nodes[e.src]
             if src.step is not None:

@@ -16,7 +16,7 @@ from .. import backend
 from ..function import Function
 from ..tensor import Tensor, unwrap
 from . import cuts
-from .records import LEARNED, Edge, Graph, Node
+from .records import LEARNED, PRODUCTS, Edge, Graph, Node
 from .steps import step_keys
 
 SMALL = 16  # tensors with at most this many elements show their values
@@ -114,7 +114,7 @@ class _Builder:
             grad_norm=_total(fn.grad_norms),
             grad_value=_small_array(values[0]) if values and single else None,
             cell=fn.scope.tags().get("cell") if key is not None else None))
-        if fn.name == "MatMul" and any(e is None for e in fn.next):
+        if fn.name in PRODUCTS and any(e is None for e in fn.next):
             self.products_with_data.add(self.node_id(fn))
 
     def add_leaf(self, t: Tensor) -> None:

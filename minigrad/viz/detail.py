@@ -13,10 +13,10 @@ from __future__ import annotations
 
 from dataclasses import replace
 
-from .records import LEARNED, Edge, Graph, Node, role_base
+from .records import LEARNED, PRODUCTS, Edge, Graph, Node, role_base
 
 ACTIVATIONS = {"Sigmoid", "Tanh", "Relu"}
-LINEAR = {"MatMul", "Add", "Transpose", "Reshape", "BroadcastTo", "Split", "Unbind", "GetItem",
+LINEAR = {*PRODUCTS, "Add", "Transpose", "Reshape", "BroadcastTo", "Split", "Unbind", "GetItem",
           "Concat"}
 
 
@@ -142,7 +142,7 @@ def _gates(graph: Graph) -> Graph:
 def _block_node(graph: Graph, exit_: tuple, members: set, carried: dict) -> Node:
     nid, output = exit_
     anchor = graph.nodes[nid]
-    learned = any(graph.nodes[m].op == "MatMul" for m in members)
+    learned = any(graph.nodes[m].op in PRODUCTS for m in members)
     if output is None:
         kind, op, block = "gate", anchor.op, f"{nid}g"
         role, shape = anchor.role, anchor.shape

@@ -10,6 +10,7 @@ from dataclasses import dataclass, field
 DETAILS = ("op", "gate", "cell")
 PARAM_MODES = ("once", "repeat", "hide")
 LEARNED = ("param", "derived")  # node kinds drawn as parameters
+PRODUCTS = ("MatMul", "AddMM")   # ops that multiply by a weight: a @ b, and c + a @ b
 
 
 def role_base(role: str | None) -> str | None:

@@ -9,6 +9,8 @@ from __future__ import annotations
 import math
 from html import escape
 
+from .records import PRODUCTS
+
 LAYER = "#f5ee9c"
 POINTWISE = "#f9d1d1"
 CELL = "#e1f7d0"
@@ -31,7 +33,7 @@ EDGE = {"fontname": FONT, "fontsize": "8", "color": LINE, "arrowsize": "0.6",
 SYMBOLS = {
     "Add": "+", "Sub": "−", "Mul": "×", "Div": "÷", "Neg": "−x", "Pow": "xⁿ", "Exp": "exp",
     "Log": "log", "Sqrt": "√", "Abs": "|x|", "Tanh": "tanh", "Sigmoid": "σ", "Relu": "relu",
-    "Clip": "clip", "Maximum": "max", "Minimum": "min", "Where": "where", "MatMul": "matmul",
+    "Clip": "clip", "Maximum": "max", "Minimum": "min", "Where": "where", "MatMul": "matmul", "AddMM": "+ matmul",
     "Sum": "Σ", "Mean": "mean", "Max": "max", "Min": "min", "Reshape": "reshape",
     "Transpose": "ᵀ", "BroadcastTo": "broadcast", "GetItem": "[ ]", "ScatterAdd": "scatter",
     "Concat": "concat", "Stack": "stack", "Split": "split", "Unbind": "unbind", "Cast": "cast",
@@ -117,7 +119,7 @@ def html(*lines: str) -> str:
 # --- node and edge attributes by kind ------------------------------------------------------
 def node_shape(kind: str, op: str, flat: bool) -> dict:
     """Graphviz attributes for a node of this kind (colours and shapes, no label)."""
-    if kind in ("gate", "linear") or (kind == "op" and op == "MatMul"):
+    if kind in ("gate", "linear") or (kind == "op" and op in PRODUCTS):
         return {"shape": "box", "style": "filled", "fillcolor": LAYER, "margin": "0.08,0.04"}
     if kind == "op" and op in POINTWISE_OPS:
         if flat:

@@ -188,13 +188,12 @@ def affine(x: Tensor, weight_T: Tensor, bias: Tensor | None) -> Tensor:
     """x W^T + b for x of any shape (..., I), as ONE 2-D matmul: (M, I) @ (I, G*H).
 
     A 3-D (T, N, I) @ (I, K) product would make the weight's gradient a batch of T matrices;
-    flattening the leading axes keeps it one matmul forward and backward.
+    flattening the leading axes keeps it one matmul forward and backward. With a bias it is
+    ``addmm(b, x, W^T)``: the bias is added into the product's memory, no second (M, G*H) array.
     """
     lead = x.shape[:-1]
     flat = x if x.ndim == 2 else x.reshape(-1, x.shape[-1])
-    y = flat @ weight_T
-    if bias is not None:
-        y = y + bias
+    y = flat @ weight_T if bias is None else minigrad.addmm(bias, flat, weight_T)
     return y if x.ndim == 2 else y.reshape(lead + (y.shape[-1],))
 
 

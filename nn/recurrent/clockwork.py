@@ -1,7 +1,7 @@
 """Clockwork RNN (Koutnik, Greff, Gomez & Schmidhuber 2014): modules that tick at different rates."""
 from __future__ import annotations
 
-from minigrad import Tensor, backend, where
+from minigrad import Tensor, addmm, backend, where
 
 from .layers import RNNBase
 from .rnn_cell import RNNCell
@@ -71,7 +71,7 @@ class ClockworkRNNCell(RNNCell):
 
     def step(self, xw_t: Tensor, state: tuple, w, t) -> tuple:
         (h,) = state
-        candidate = self.activation(xw_t + h @ w.hh_T).label("h~_t")
+        candidate = self.activation(addmm(xw_t, h, w.hh_T)).label("h~_t")  # xW^T + b + hW_hh^T
         h_t = where(self.ticking(t, w.period), candidate, h)
         return (h_t.label("h_t"),)
 

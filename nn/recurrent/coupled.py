@@ -1,7 +1,7 @@
 """LSTM with coupled input and forget gates: only forget where something new comes in."""
 from __future__ import annotations
 
-from minigrad import Tensor
+from minigrad import Tensor, addmm
 
 from .base import RecurrentCell
 
@@ -32,7 +32,7 @@ class CoupledLSTMCell(RecurrentCell):
 
     def step(self, xw_t: Tensor, state: tuple, w, t) -> tuple:
         h, c = state
-        gates = xw_t + h @ w.hh_T
+        gates = addmm(xw_t, h, w.hh_T)  # x_t W_ih^T + b + h_{t-1} W_hh^T, all three gates
         f, g, o = gates.chunk(3, axis=1)
         f_t = f.sigmoid().label("f_t")
         i_t = (1.0 - f_t).label("i_t")

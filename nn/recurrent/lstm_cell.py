@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from types import SimpleNamespace
 
-from minigrad import Tensor, concat
+from minigrad import Tensor, addmm, concat
 
 from .base import RecurrentCell, affine
 
@@ -97,7 +97,7 @@ class LSTMCell(RecurrentCell):
         """W . [h_{t-1}, x_t] + b for the gates i, f, g, o (the essay's yellow boxes before their
         nonlinearities), computed as ``form`` says."""
         if self.form == "fused":
-            return (xw_t + h @ w.hh_T).chunk(4, axis=1)
+            return addmm(xw_t, h, w.hh_T).chunk(4, axis=1)  # x_t W_ih^T + b + h_{t-1} W_hh^T
         hx = concat([h, xw_t], axis=1)
         return tuple(affine(hx, *w.per_gate[gate]) for gate in self.gates)
 

@@ -1,7 +1,7 @@
 """The plain recurrent cell: "a single tanh layer" repeated along the chain."""
 from __future__ import annotations
 
-from minigrad import Tensor
+from minigrad import Tensor, addmm
 
 from .base import RecurrentCell
 
@@ -30,7 +30,7 @@ class RNNCell(RecurrentCell):
 
     def step(self, xw_t: Tensor, state: tuple, w, t) -> tuple:
         (h,) = state
-        h_t = self.activation(xw_t + h @ w.hh_T)
+        h_t = self.activation(addmm(xw_t, h, w.hh_T))  # x_t W_ih^T + b + h_{t-1} W_hh^T
         return (h_t.label("h_t"),)
 
     def activation(self, a: Tensor) -> Tensor:

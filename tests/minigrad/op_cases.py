@@ -142,6 +142,7 @@ WITH_SCALAR = {
 }
 BROADCAST_SHAPES = [((2, 3), (2, 3)), ((2, 3), (3,)), ((3,), (2, 3)), ((2, 1), (1, 3)),
                     ((4, 1, 3), (2, 1)), ((), (2, 3)), ((2, 3), ()), ((1,), (1, 1))]
+ADDMM_C_SHAPES = [(2, 4), (4,), (2, 1), (1, 4), ()]  # c of c + a @ b, broadcast to (2, 4)
 MATMUL_SHAPES = [((3,), (3,)), ((2, 3), (3,)), ((3,), (3, 4)), ((2, 3), (3, 4)),
                  ((5, 2, 3), (5, 3, 4)), ((5, 2, 3), (3, 4)), ((3,), (5, 3, 4)),
                  ((1, 2, 3), (4, 3, 2)), ((2, 1, 2, 3), (3, 3, 1))]
@@ -170,6 +171,8 @@ def fixed_cases() -> list:
             cases.append(Case(name, *_same(fn), (shape,), domain))
     for shapes in MATMUL_SHAPES:
         cases.append(Case("@", *_same(operator.matmul), shapes))
+    for c in ADDMM_C_SHAPES:
+        cases.append(Case("addmm", mg.addmm, torch.addmm, (c, (2, 3), (3, 4))))
     for name in ("sum", "mean", "max", "min"):
         domain = "distinct" if name in ("max", "min") else "any"
         for axis in REDUCE_AXES:
@@ -287,6 +290,13 @@ def matmul_cases(draw):
     a = (k,) if draw(st.booleans()) else batch.input_shapes[0] + (n, k)
     b = (k,) if draw(st.booleans()) else batch.input_shapes[1] + (k, m)
     return Case("@", *_same(operator.matmul), (a, b))
+
+
+@st.composite
+def addmm_cases(draw):
+    n, k, m = (draw(st.integers(1, 3)) for _ in range(3))
+    c = draw(st.sampled_from([(n, m), (m,), (n, 1), (1, m), ()]))
+    return Case("addmm", mg.addmm, torch.addmm, (c, (n, k), (k, m)))
 
 
 @st.composite
@@ -446,6 +456,7 @@ FAMILIES = {
     "binary": binary_cases(),
     "scalar": scalar_cases(),
     "matmul": matmul_cases(),
+    "addmm": addmm_cases(),
     "reduce": reduce_cases(),
     "reshape": reshape_cases(),
     "transpose": transpose_cases(),

@@ -90,8 +90,8 @@ def test_op_detail_keeps_every_primitive_op_of_a_step():
     g = records("lstm", "op", T=2)
     ops = Counter(n.op for n in g.nodes.values() if n.step is not None and n.step.step == 1
                   and n.kind == "op")
-    # gates = xw_t + h W^T; split; 3 sigmoids, 2 tanh; C = f*C + i*C~ ; h = o * tanh(C)
-    assert ops == Counter({"MatMul": 1, "Add": 2, "Split": 1, "Sigmoid": 3, "Tanh": 2, "Mul": 3})
+    # gates = addmm(xw_t, h, W^T); split; 3 sigmoids, 2 tanh; C = f*C + i*C~ ; h = o * tanh(C)
+    assert ops == Counter({"AddMM": 1, "Add": 1, "Split": 1, "Sigmoid": 3, "Tanh": 2, "Mul": 3})
 
 
 def test_cell_detail_edges_carry_h_and_c_with_their_shapes():
@@ -132,6 +132,25 @@ def test_inputs_enter_each_step_from_a_stub_and_stacked_layers_connect_per_step(
         assert stubs[0, t].role == f"x_{t}"
         feeding = [g.nodes[e.src] for e in g.edges if e.dst == stubs[1, t].id]
         assert [(n.step.layer, n.step.step, n.role) for n in feeding] == [(0, t, f"h_{t}")]
+
+
+@pytest.mark.parametrize("projection, text", [
+    (lambda flat, W, b: mg.addmm(b, flat, W.T), "·Wᵀ + b"),   # as nn computes it
+    (lambda flat, W, b: flat @ W.T + b, "·Wᵀ + b"),
+    (lambda flat, W, b: flat @ W.T, "·Wᵀ"),
+])
+def test_a_stub_says_how_its_input_was_projected(projection, text):
+    rng = np.random.default_rng(0)
+    W = mg.tensor(rng.normal(size=(4, 3)), requires_grad=True)
+    b = mg.tensor(rng.normal(size=4), requires_grad=True)
+    x = mg.tensor(rng.normal(size=(2, 5, 3)))
+    h = mg.zeros((5, 4), dtype=mg.float64)
+    for t, xw_t in enumerate(projection(x.reshape(10, 3), W, b).reshape(2, 5, 4).unbind(0)):
+        with mg.scope("rnn", layer=0, direction="forward", step=t, cell="rnn"):
+            h = (xw_t + h).tanh().label("h_t")
+    g = build(capture(h, params={"W": W, "b": b}), "gate", "auto", 10_000)
+    stubs = [n for n in g.nodes.values() if n.kind == "stub"]
+    assert len(stubs) == 2 and {n.op for n in stubs} == {text}
 
 
 def test_an_unscoped_graph_is_captured_flat_with_values_and_gradients():

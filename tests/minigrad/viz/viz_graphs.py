@@ -52,10 +52,10 @@ def step(kind, xw_t, state, hh_T, t, form="fused", concat_w=None):
     """One cell step's equations (called inside the step scope)."""
     h = state[0]
     if kind == "rnn":
-        return ((xw_t + h @ hh_T).tanh().label("h_t"),)
+        return (mg.addmm(xw_t, h, hh_T).tanh().label("h_t"),)  # as nn does: xw_t + h @ hh_T
     if kind == "gru":
         x_r, x_z, x_n = xw_t.chunk(3, axis=1)
-        h_r, h_z, h_n = (h @ hh_T).chunk(3, axis=1)
+        h_r, h_z, h_n = (h @ hh_T).chunk(3, axis=1)  # a plain matmul: drawn like addmm
         r = (x_r + h_r).sigmoid().label("r_t")
         z = (x_z + h_z).sigmoid().label("z_t")
         n = (x_n + r * h_n).tanh().label("n_t")
@@ -65,7 +65,7 @@ def step(kind, xw_t, state, hh_T, t, form="fused", concat_w=None):
         hx = mg.concat([h, xw_t], axis=1)
         f, i, g, o = (hx @ w for w in concat_w)
     else:
-        i, f, g, o = (xw_t + h @ hh_T).chunk(4, axis=1)
+        i, f, g, o = mg.addmm(xw_t, h, hh_T).chunk(4, axis=1)
     f_t = f.sigmoid().label("f_t")
     i_t = i.sigmoid().label("i_t")
     g_t = g.tanh().label("C~_t")
@@ -96,7 +96,7 @@ def run(kind, x, params, hidden, layers=1, bidirectional=False, form="fused", na
                 xs = list(inp.unbind(0))
             else:
                 flat = inp.reshape(T * N, inp.shape[2])
-                xs = list(((flat @ W.T) + b).reshape(T, N, W.shape[0]).unbind(0))
+                xs = list(mg.addmm(b, flat, W.T).reshape(T, N, W.shape[0]).unbind(0))
             state = state0[layer][d] if state0 else tuple(
                 mg.zeros((N, hidden), dtype=x.dtype) for _ in STATE[kind])
             seq = [None] * T
