@@ -16,7 +16,8 @@ they are Tensors linked to the graph, the same formula records a graph of its ow
 differentiated again. One formula, so second derivatives are never a second piece of code.
 
 A class sets ``saves_inputs = True`` to get its inputs back from ``self.inputs()`` during
-backward, or ``saves_output = True`` to get its result back from ``self.output()``; both give
+backward (or a tuple of input positions, to keep only those: the others come back as None),
+or ``saves_output = True`` to get its result back from ``self.output()``; both give
 arrays or Tensors as above. ``self.saved`` holds the input arrays themselves, for values that
 are constants of the derivative (a mask, a sign). Nothing else is kept: the graph links a node
 to the nodes that made its inputs (``self.next``), not to the intermediate tensors, so an
@@ -122,7 +123,8 @@ class Function:
         fn.next = tuple(edges)
         if cut:
             _note_cuts(fn, inputs)
-        fn.saved = arrays if cls.saves_inputs else None
+        saves = cls.saves_inputs
+        fn.saved = (arrays if saves is True else _only(arrays, saves)) if saves else None
         fn.out = out if cls.saves_output else None
         fn.scope = STATE.scope
         fn.roles = None
@@ -176,10 +178,16 @@ class Function:
 _CHECK_DEVICES = backend.cupy is not None
 
 
+def _only(arrays: list, positions: tuple) -> list:
+    """The inputs at ``positions`` kept, the others None (so that they can be freed)."""
+    return [x if i in positions else None for i, x in enumerate(arrays)]
+
+
 def _linked(edge, array):
     """A saved input as a recorded backward pass sees it: a constant stays its array, a leaf is
-    the leaf itself, an op's output becomes a Tensor of that node (so gradients reach it)."""
-    if edge is None:
+    the leaf itself, an op's output becomes a Tensor of that node (so gradients reach it); an
+    input that was not saved stays None."""
+    if edge is None or array is None:
         return array
     return Tensor._make(array, *edge) if type(edge) is tuple else edge
 

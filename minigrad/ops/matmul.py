@@ -60,7 +60,7 @@ class AddMM(Function):
     One node where ``c + a @ b`` makes two, and the sum is written into the product's own memory
     instead of a third array: the recurrent cells' x_t W_ih^T + h_{t-1} W_hh^T, every step."""
 
-    saves_inputs = True
+    saves_inputs = (1, 2)  # a and b; c would keep x W_ih^T of every step alive until backward
 
     def forward(self, c, a, b):
         if a.ndim != 2 or b.ndim != 2:

@@ -348,6 +348,22 @@ def test_backward_frees_saved_arrays_without_retain_graph():
     assert node.out is None
 
 
+def test_an_op_keeps_only_the_inputs_it_names():
+    # addmm saves a and b, not c: c's array is freed as soon as nobody else holds it, before
+    # backward (the recurrent cells' c is x_t W_ih^T, one slice of every step's projection)
+    a, b = leaf(np.ones((5, 3))), leaf(np.ones((3, 4)))
+    c = leaf(np.ones((5, 4))) * 2.0  # (more than 16 values: its node keeps no copy to draw)
+    c_ref = weakref.ref(c.data)
+    loss = mg.addmm(c, a, b).sum()
+    node = loss.grad_fn.next[0][0]
+    assert node.saved[0] is None and node.saved[1] is a.data
+    del c
+    gc.collect()
+    assert c_ref() is None
+    loss.backward()
+    np.testing.assert_allclose(a.grad.numpy(), 4.0 * np.ones((5, 3)))
+
+
 def test_retain_graph_keeps_saved_arrays_and_allows_a_second_backward():
     x = leaf(np.ones(10))
     loss = (x.exp() * 2.0).sum()
