@@ -180,7 +180,10 @@ _CHECK_DEVICES = backend.cupy is not None
 
 def _only(arrays: list, positions: tuple) -> list:
     """The inputs at ``positions`` kept, the others None (so that they can be freed)."""
-    return [x if i in positions else None for i, x in enumerate(arrays)]
+    kept = [None] * len(arrays)
+    for i in positions:
+        kept[i] = arrays[i]
+    return kept
 
 
 def _linked(edge, array):
