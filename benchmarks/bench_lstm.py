@@ -55,20 +55,21 @@ def problem(shape: Shape, dtype=numpy.float32, seed: int = 0) -> dict:
             "r": rng.normal(size=(shape.T, shape.B, shape.H)).astype(dtype)}
 
 
-def primitive_lstm(x, w_ih, w_hh, b_ih, b_hh, h, c, stack):
-    """The LSTM written with tensor ops (works for minigrad and torch tensors alike), from the
-    initial state ``h``, ``c`` (B, H). Returns the output (T, B, H).
+def primitive_lstm(x, w_ih, w_hh, b_ih, b_hh, h, c, stack, addmm):
+    """The LSTM written with tensor ops (works for minigrad and torch tensors alike, given their
+    ``stack`` and ``addmm``), from the initial state ``h``, ``c`` (B, H). Returns the output
+    (T, B, H).
 
     The projected inputs are split with ``unbind``, whose backward stacks the T step gradients
     once; indexing ``xw[t]`` would make each step's backward write a full (T, B, 4H) gradient,
-    O(T²) work."""
+    O(T²) work. ``addmm(c, a, b)`` = c + a @ b in one op, as ``nn.LSTM`` computes it."""
     T, B, _ = x.shape
     H = w_hh.shape[1]
-    xw = (x.reshape(T * B, -1) @ w_ih.T + (b_ih + b_hh)).reshape(T, B, 4 * H).unbind(0)
+    xw = addmm(b_ih + b_hh, x.reshape(T * B, -1), w_ih.T).reshape(T, B, 4 * H).unbind(0)
     w_hh_t = w_hh.T
     outputs = []
     for t in range(T):
-        i, f, g, o = (xw[t] + h @ w_hh_t).chunk(4, 1)
+        i, f, g, o = addmm(xw[t], h, w_hh_t).chunk(4, 1)
         i, f, g, o = i.sigmoid(), f.sigmoid(), g.tanh(), o.sigmoid()
         c = f * c + i * g
         h = o * c.tanh()
@@ -134,7 +135,8 @@ def minigrad_loop_step(shape: Shape, dtype=numpy.float32, device: str = "cpu"):
     x = minigrad.tensor(p["x"], device=device)
     h0 = minigrad.zeros((shape.B, shape.H), dtype=dtype, device=device)
     return training_step(
-        params, lambda: primitive_lstm(x, *params.values(), h0, h0, stack=minigrad.stack),
+        params, lambda: primitive_lstm(x, *params.values(), h0, h0, stack=minigrad.stack,
+                                       addmm=minigrad.addmm),
         minigrad.tensor(p["r"], device=device))
 
 
@@ -159,7 +161,8 @@ def torch_loop_step(shape: Shape, dtype=numpy.float32, device: str = "cpu"):
     x = torch.from_numpy(p["x"]).to(device)
     h0 = torch.zeros(shape.B, shape.H, dtype=_torch_dtype(dtype), device=device)
     return training_step(
-        params, lambda: primitive_lstm(x, *params.values(), h0, h0, stack=torch.stack),
+        params, lambda: primitive_lstm(x, *params.values(), h0, h0, stack=torch.stack,
+                                       addmm=torch.addmm),
         torch.from_numpy(p["r"]).to(device))
 
 
