@@ -44,3 +44,12 @@ def test_write_doc_replaces_only_the_marked_section(tmp_path):
                                "<!-- results:cpu:end -->\noutro\n")
     with pytest.raises(SystemExit, match="markers"):
         run_all.write_doc("x", "cuda", doc)
+
+
+def test_the_per_round_ratio_pairs_the_rounds():
+    # round 2 was slow for both: it moves the medians' ratio but not the per-round one
+    mg = Result(f"LSTM {LARGE}", "minigrad", 2.0, 1.0, times_s=[1.0, 4.0, 2.0])
+    ref = Result(f"LSTM {LARGE}", "numpy", 1.0, 1.0, times_s=[1.0, 4.0, 1.0])
+    assert run_all.paired_ratio(mg, ref) == 1.0
+    measured = {t: m for t, m, _ in run_all.check_targets([mg, ref], "cpu")}
+    assert measured[run_all.TARGETS["lstm-large"]] == "2.00x (min 1.00x; per round 1.00x)"
