@@ -5,7 +5,7 @@ is *not* one: a ufunc called by name or an operator such as ``a @ b`` on arrays 
 of the Python function that runs it). So an op's ``forward`` owns the array math it does, and
 the buckets are:
 
-* matmul: ``MatMul.forward`` and ``MatMul.backward`` (BLAS);
+* matmul: the products of ``minigrad/ops/matmul.py`` (``MatMul``, ``AddMM``: BLAS);
 * other array math: the other ops' ``forward`` and ``backward`` (a backward formula computes on
   plain arrays unless ``create_graph``) and NumPy methods called by name;
 * engine: everything else in ``minigrad/`` (recording nodes, Tensor wrappers, the backward walk);
@@ -30,7 +30,7 @@ ROOT = Path(__file__).resolve().parent.parent
 
 def bucket(filename: str, name: str) -> str:
     path = filename.replace("\\", "/")
-    if path.endswith("minigrad/ops/matmul.py") and name in ("forward", "backward"):
+    if path.endswith("minigrad/ops/matmul.py") and name in ("forward", "backward", "product"):
         return "matmul (BLAS)"
     if "/minigrad/ops/" in path and name in ("forward", "backward"):
         return "other array math"
@@ -87,6 +87,8 @@ def _qualname(filename: str, line: int, name: str) -> str:
     try:
         lines = Path(filename).read_text().splitlines()[:line]
     except OSError:
+        return name
+    if lines and lines[-1].startswith("def "):  # its own line: a module-level function
         return name
     for text in reversed(lines[:-1]):
         if text.startswith("class "):

@@ -210,7 +210,10 @@ def main(argv=None) -> int:
     if args.threads > 0:
         _limit_threads(args.threads)
     if args.only == "profile":
-        print(profile_step.report(args.device))
+        text = profile_step.report(args.device)
+        print(text)
+        if args.write_docs:
+            write_doc(text, args.device, section="profile")
         return 0
 
     repeats = args.repeats or (3 if args.quick else 15)

@@ -1,0 +1,20 @@
+"""The profile's buckets and names: the products are BLAS, and functions get their right names."""
+import inspect
+
+import minigrad.ops.matmul as matmul
+from benchmarks.profile_step import _qualname, bucket
+
+
+def line_of(fn) -> int:
+    return inspect.getsourcelines(fn)[1]
+
+
+def test_every_product_is_counted_as_matmul():
+    for fn in (matmul.MatMul.forward, matmul.MatMul.backward, matmul.AddMM.forward,
+               matmul.AddMM.backward, matmul.product):
+        assert bucket(matmul.__file__, fn.__name__) == "matmul (BLAS)"
+
+
+def test_methods_get_their_class_and_functions_after_a_class_do_not():
+    assert _qualname(matmul.__file__, line_of(matmul.AddMM.backward), "backward") == "AddMM.backward"
+    assert _qualname(matmul.__file__, line_of(matmul.product), "product") == "product"
