@@ -88,8 +88,8 @@ def _qualname(filename: str, line: int, name: str) -> str:
         lines = Path(filename).read_text().splitlines()[:line]
     except OSError:
         return name
-    if lines and lines[-1].startswith("def "):  # its own line: a module-level function
-        return name
+    if lines and lines[-1].startswith(("def ", "@")):  # its own (or its decorator's) line
+        return name                                     # is not indented: a module-level one
     for text in reversed(lines[:-1]):
         if text.startswith("class "):
             return text[6:].split("(")[0].split(":")[0] + "." + name

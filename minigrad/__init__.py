@@ -54,5 +54,6 @@ def matmul(a, b):
 
 
 def addmm(c, a, b):
-    """``c + a @ b`` as one op (PyTorch's ``addmm``): a and b matrices, c broadcast to their product."""
+    """``c + a @ b`` as one op (PyTorch's ``addmm``): a and b matrices, c broadcast to their
+    product and of its dtype."""
     return ops.AddMM.apply(c, a, b)

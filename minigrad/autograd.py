@@ -164,7 +164,7 @@ def _run(outputs, seeds, retain_graph: bool, create_graph: bool, targets):
             if o.grad_fn is not None:
                 pending[o.grad_fn] += 1
         grads = [s if create_graph else s.data for s in seeds]
-        while True:
+        while True:  # send ``grads`` along ``edges``, then take the next ready node (if any)
             for edge, g in zip(edges, grads):  # to a leaf, or into a node's buffer
                 if type(edge) is not tuple:
                     if edge is not None:

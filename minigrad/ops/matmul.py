@@ -43,7 +43,8 @@ class MatMul(Function):
 def product(op: str, a, b):
     """``a @ b``, after the checks that make a bad pair an error naming ``op`` and the shapes."""
     if a.ndim == 0 or b.ndim == 0:
-        raise ValueError(f"{op}: both operands need at least 1 dimension, got shapes {a.shape} and {b.shape}")
+        raise ValueError(f"{op}: both operands need at least 1 dimension, got shapes {a.shape} "
+                         f"and {b.shape}")
     inner_b = b.shape[-2] if b.ndim > 1 else b.shape[0]
     if a.shape[-1] != inner_b:
         raise ValueError(f"{op}: inner dimensions differ: {a.shape} @ {b.shape} "
@@ -58,7 +59,8 @@ class AddMM(Function):
     ``addmm``);  dL/dc = g summed back to c's shape, dL/da = g @ b^T, dL/db = a^T @ g
 
     One node where ``c + a @ b`` makes two, and the sum is written into the product's own memory
-    instead of a third array: the recurrent cells' x_t W_ih^T + h_{t-1} W_hh^T, every step."""
+    instead of a third array: the recurrent cells' x_t W_ih^T + h_{t-1} W_hh^T, every step.
+    As in PyTorch, c must have the product's dtype (a Python number is fine): no promotion."""
 
     saves_inputs = (1, 2)  # a and b; c would keep x W_ih^T of every step alive until backward
 
@@ -70,7 +72,11 @@ class AddMM(Function):
             raise TypeError(f"addmm: dtypes differ: c is {c.dtype} {c.shape}, a @ b is "
                             f"{out.dtype} {out.shape}")
         self.shape_c = getattr(c, "shape", ())
-        out += c  # NumPy refuses a c that does not broadcast to (n, m)
+        try:
+            out += c
+        except ValueError:  # NumPy's message speaks of an "output operand"
+            raise ValueError(f"addmm: c of shape {self.shape_c} does not broadcast to the shape of "
+                             f"a @ b, {out.shape}") from None
         return out
 
     def backward(self, grad):

@@ -146,8 +146,9 @@ class Concat(Function):
 
     def forward(self, *arrays, axis=0):
         self.axis = axis = _join_axis("concat", arrays, axis)
+        out = _join("concat", arrays, axis)
         self.sizes = [a.shape[axis] for a in arrays]
-        return _join("concat", arrays, axis)
+        return out
 
     def backward(self, grad):
         return Split.apply(grad, sizes=self.sizes, axis=self.axis)

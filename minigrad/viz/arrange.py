@@ -159,9 +159,12 @@ def _origin(graph: Graph, nid: str) -> dict:
             continue
         learned = [e for e in ins[node.id] if graph.nodes[e.src].kind in LEARNED]
         learned_in += learned
-        projected |= node.op in PRODUCTS and bool(learned)
-        # b + x W^T as one addmm has two learned inputs
-        biased |= bool(learned) and (node.op == "Add" or node.op == "AddMM" and len(learned) > 1)
+        if node.op == "AddMM":  # c + a @ b: a learned c is a bias, a learned a or b a weight
+            biased |= any(e.dst_input == 0 for e in learned)
+            projected |= any(e.dst_input in (1, 2) for e in learned)
+        else:
+            projected |= node.op == "MatMul" and bool(learned)
+            biased |= node.op == "Add" and bool(learned)
         for e in ins[node.id]:
             src = graph.nodes[e.src]
             if src.step is not None:

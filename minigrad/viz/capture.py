@@ -125,16 +125,16 @@ class _Builder:
             value=_small(t.data), grad_norm=_norm(t.grad),
             grad_value=_small(t.grad.data) if t.grad is not None else None))
 
-    def edge_from(self, src, index: int, dst: str) -> Edge:
+    def edge_from(self, src, index: int, dst: str, dst_input: int | None = None) -> Edge:
         if isinstance(src, Function):
             key = self.keys.get(id(src))
             norms = src.grad_norms
             return Edge(self.node_id(src), dst, tuple(src.shapes[index]),
                         with_step(src.role(index), key.step if key else None),
                         norms[index] if norms else None, src_output=index,
-                        tensor=(self.node_id(src), index))
+                        tensor=(self.node_id(src), index), dst_input=dst_input)
         return Edge(self.node_id(src), dst, tuple(src.shape), None, _norm(src.grad),
-                    tensor=(self.node_id(src), 0))
+                    tensor=(self.node_id(src), 0), dst_input=dst_input)
 
     def add_inputs(self, fn: Function) -> None:
         dst = self.node_id(fn)
@@ -142,10 +142,10 @@ class _Builder:
         for i, e in enumerate(fn.next):
             if e is not None:
                 src, index = e if type(e) is tuple else (e, 0)
-                self.graph.edges.append(self.edge_from(src, index, dst))
+                self.graph.edges.append(self.edge_from(src, index, dst, dst_input=i))
             elif i in cut:
                 self.add_cut(*cut[i], dst)
-            elif fn.saved is not None:
+            elif fn.saved is not None and fn.saved[i] is not None:  # (unsaved: not drawn)
                 self.add_saved_input(fn.saved[i], dst, self.keys.get(id(fn)))
 
     def add_saved_input(self, x, dst: str, key) -> None:

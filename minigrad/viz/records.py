@@ -73,7 +73,8 @@ class Edge:
 
     ``role`` names what it carries (``"h_3"``) when the producing op was labelled; ``grad_norm``
     is the norm of the gradient at the producing output; kind ``detach`` marks a cut graph.
-    ``tensor`` identifies the tensor carried, (op node id, output index), through collapsing.
+    ``tensor`` identifies the tensor carried, (op node id, output index), through collapsing;
+    ``dst_input`` is which input of the receiving op it is, where that matters (``addmm``).
     """
 
     src: str
@@ -84,6 +85,7 @@ class Edge:
     kind: str = "data"
     src_output: int = 0
     tensor: tuple | None = None
+    dst_input: int | None = None
 
 
 @dataclass

@@ -18,3 +18,10 @@ def test_every_product_is_counted_as_matmul():
 def test_methods_get_their_class_and_functions_after_a_class_do_not():
     assert _qualname(matmul.__file__, line_of(matmul.AddMM.backward), "backward") == "AddMM.backward"
     assert _qualname(matmul.__file__, line_of(matmul.product), "product") == "product"
+
+
+def test_a_decorated_function_after_a_class_is_not_a_method(tmp_path):
+    source = tmp_path / "m.py"
+    source.write_text("class A:\n    def f(self):\n        pass\n\n\n@staticmethod\ndef g():\n    pass\n")
+    assert _qualname(str(source), 2, "f") == "A.f"
+    assert _qualname(str(source), 6, "g") == "g"  # cProfile gives the decorator's line

@@ -348,6 +348,14 @@ def test_backward_frees_saved_arrays_without_retain_graph():
     assert node.out is None
 
 
+def test_grad_of_the_same_output_twice_adds_both_seeds():
+    x = leaf(np.array([1.0, 2.0]))
+    y = (x * x).sum()
+    (g,) = mg.grad([y, y], x, grad_outputs=[mg.tensor(1.0, dtype=mg.float64),
+                                            mg.tensor(3.0, dtype=mg.float64)])
+    np.testing.assert_allclose(g.numpy(), 4.0 * 2.0 * np.array([1.0, 2.0]))
+
+
 def test_an_op_keeps_only_the_inputs_it_names():
     # addmm saves a and b, not c: c's array is freed as soon as nobody else holds it, before
     # backward (the recurrent cells' c is x_t W_ih^T, one slice of every step's projection)

@@ -138,6 +138,7 @@ def test_inputs_enter_each_step_from_a_stub_and_stacked_layers_connect_per_step(
     (lambda flat, W, b: mg.addmm(b, flat, W.T), "·Wᵀ + b"),   # as nn computes it
     (lambda flat, W, b: flat @ W.T + b, "·Wᵀ + b"),
     (lambda flat, W, b: flat @ W.T, "·Wᵀ"),
+    (lambda flat, W, b: mg.addmm(b, flat, W.detach().T), " + b"),  # W frozen: only a bias
 ])
 def test_a_stub_says_how_its_input_was_projected(projection, text):
     rng = np.random.default_rng(0)
@@ -151,6 +152,14 @@ def test_a_stub_says_how_its_input_was_projected(projection, text):
     g = build(capture(h, params={"W": W, "b": b}), "gate", "auto", 10_000)
     stubs = [n for n in g.nodes.values() if n.kind == "stub"]
     assert len(stubs) == 2 and {n.op for n in stubs} == {text}
+
+
+def test_an_input_the_op_did_not_save_draws_no_empty_constant():
+    x = mg.tensor(np.ones((2, 3)), requires_grad=True)
+    g = build(capture(mg.addmm(np.arange(4.0), x, mg.ones(3, 4, dtype=mg.float64))), "op", "auto",
+              10_000)
+    consts = [n for n in g.nodes.values() if n.kind == "const"]
+    assert [n.shape for n in consts] == [(3, 4)]  # b; c (not saved by addmm) is not drawn
 
 
 def test_an_unscoped_graph_is_captured_flat_with_values_and_gradients():
