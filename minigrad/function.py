@@ -124,7 +124,12 @@ class Function:
         if cut:
             _note_cuts(fn, inputs)
         saves = cls.saves_inputs
-        fn.saved = (arrays if saves is True else _only(arrays, saves)) if saves else None
+        if saves is True:
+            fn.saved = arrays
+        elif saves:  # a tuple of input positions
+            fn.saved = _only(arrays, saves)
+        else:
+            fn.saved = None
         fn.out = out if cls.saves_output else None
         fn.scope = STATE.scope
         fn.roles = None

@@ -19,8 +19,7 @@ class MatMul(Function):
     def backward(self, grad):
         a, b = self.inputs()
         if a.ndim == 2 and b.ndim == 2:  # two matrices, the common case: nothing to reshape
-            return (grad @ b.T if self.needs_grad(0) else None,
-                    a.T @ grad if self.needs_grad(1) else None)
+            return matrix_grads(grad, a, b, self.needs_grad(0), self.needs_grad(1))
         a2 = a.reshape(1, -1) if a.ndim == 1 else a
         b2 = b.reshape(-1, 1) if b.ndim == 1 else b
         g2 = grad
@@ -38,6 +37,11 @@ class MatMul(Function):
                 a2, g2 = a2.reshape(-1, a2.shape[-1]), g2.reshape(-1, g2.shape[-1])
             grad_b = sum_to_shape(_swap_last(a2) @ g2, b2.shape).reshape(b.shape)
         return grad_a, grad_b
+
+
+def matrix_grads(grad, a, b, want_a: bool, want_b: bool) -> tuple:
+    """dL/da = g @ b^T and dL/db = a^T @ g for z = a @ b with matrices a and b (None if unwanted)."""
+    return (grad @ b.T if want_a else None, a.T @ grad if want_b else None)
 
 
 def product(op: str, a, b):
@@ -82,8 +86,7 @@ class AddMM(Function):
     def backward(self, grad):
         _, a, b = self.inputs()
         return (sum_to_shape(grad, self.shape_c) if self.needs_grad(0) else None,
-                grad @ b.T if self.needs_grad(1) else None,
-                a.T @ grad if self.needs_grad(2) else None)
+                *matrix_grads(grad, a, b, self.needs_grad(1), self.needs_grad(2)))
 
 
 def _swap_last(x):

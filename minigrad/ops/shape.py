@@ -99,9 +99,15 @@ class ScatterAdd(Function):
         return grad[self.index]
 
 
-def _join(op: str, arrays, axis: int):
-    """NumPy's concatenate (``op`` "concat") or stack of ``arrays`` along ``axis``, which must
-    already be in range, refusing to mix dtypes (NumPy would promote silently)."""
+def _join(op: str, arrays, axis: int) -> tuple:
+    """NumPy's concatenate (``op`` "concat") or stack of ``arrays`` along ``axis``, refusing to
+    mix dtypes (NumPy would promote silently). Returns (the axis made non-negative, the result)."""
+    if not arrays:
+        raise ValueError(f"{op}: needs at least one tensor")
+    ndim = arrays[0].ndim + (1 if op == "stack" else 0)
+    if not -ndim <= axis < ndim:
+        raise ValueError(f"{op}: axis {axis} is out of range for {ndim} dimensions")
+    axis %= ndim
     xp = backend.get_array_module(arrays[0])
     try:
         out = (xp.stack if op == "stack" else xp.concatenate)(arrays, axis=axis)
@@ -112,17 +118,7 @@ def _join(op: str, arrays, axis: int):
     for i, a in enumerate(arrays):
         if a.dtype != dtype:
             raise TypeError(f"{op}: tensor {i} has dtype {a.dtype} but tensor 0 has {dtype}")
-    return out
-
-
-def _join_axis(op: str, arrays, axis: int) -> int:
-    """``axis`` made non-negative, after checking that there is something to join along it."""
-    if not arrays:
-        raise ValueError(f"{op}: needs at least one tensor")
-    ndim = arrays[0].ndim + (1 if op == "stack" else 0)
-    if not -ndim <= axis < ndim:
-        raise ValueError(f"{op}: axis {axis} is out of range for {ndim} dimensions")
-    return axis % ndim
+    return axis, out
 
 
 def _check_joinable(op: str, arrays, axis: int) -> None:
@@ -145,9 +141,8 @@ class Concat(Function):
     """z = [x_1, x_2, ...] joined along ``axis``;  backward splits the gradient the same way"""
 
     def forward(self, *arrays, axis=0):
-        self.axis = axis = _join_axis("concat", arrays, axis)
-        out = _join("concat", arrays, axis)
-        self.sizes = [a.shape[axis] for a in arrays]
+        self.axis, out = _join("concat", arrays, axis)
+        self.sizes = [a.shape[self.axis] for a in arrays]
         return out
 
     def backward(self, grad):
@@ -158,8 +153,8 @@ class Stack(Function):
     """z = the inputs stacked along a new ``axis``;  backward unbinds the gradient"""
 
     def forward(self, *arrays, axis=0):
-        self.axis = axis = _join_axis("stack", arrays, axis)
-        return _join("stack", arrays, axis)
+        self.axis, out = _join("stack", arrays, axis)
+        return out
 
     def backward(self, grad):
         return Unbind.apply(grad, axis=self.axis)
