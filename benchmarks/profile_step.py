@@ -5,7 +5,8 @@ is *not* one: a ufunc called by name or an operator such as ``a @ b`` on arrays 
 of the Python function that runs it). So an op's ``forward`` owns the array math it does, and
 the buckets are:
 
-* matmul: the products of ``minigrad/ops/matmul.py`` (``MatMul``, ``AddMM``: BLAS);
+* matmul: every function of ``minigrad/ops/matmul.py`` (``MatMul``, ``AddMM`` and the helpers
+  that compute their products, BLAS);
 * other array math: the other ops' ``forward`` and ``backward`` (a backward formula computes on
   plain arrays unless ``create_graph``) and NumPy methods called by name;
 * engine: everything else in ``minigrad/`` (recording nodes, Tensor wrappers, the backward walk);
@@ -30,7 +31,7 @@ ROOT = Path(__file__).resolve().parent.parent
 
 def bucket(filename: str, name: str) -> str:
     path = filename.replace("\\", "/")
-    if path.endswith("minigrad/ops/matmul.py") and name in ("forward", "backward", "product"):
+    if path.endswith("minigrad/ops/matmul.py"):  # products and their shape checks only
         return "matmul (BLAS)"
     if "/minigrad/ops/" in path and name in ("forward", "backward"):
         return "other array math"
