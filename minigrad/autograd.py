@@ -24,6 +24,11 @@ class no_grad:
 
     _enabled = False
 
+    def __new__(cls, func=None):
+        """``no_grad()`` is the context manager; ``@no_grad`` without parentheses decorates."""
+        self = super().__new__(cls)
+        return self if func is None else self(func)
+
     def __enter__(self):
         self._previous = STATE.grad_enabled
         STATE.grad_enabled = self._enabled

@@ -150,7 +150,11 @@ def asarray(data, dtype=None, device: str | None = None):
     """
     device = check_device(device)
     if dtype is None and not is_array(data) and not isinstance(data, numpy.generic):
-        data = numpy.asarray(data)
+        given, data = data, numpy.asarray(data)
+        if data.dtype.kind not in "biuf":
+            raise TypeError(f"tensor: cannot make a tensor of {_describe(given)}: NumPy makes "
+                            f"dtype {data.dtype} of it, not real numbers (to join tensors, use "
+                            "minigrad.stack)")
         if data.dtype == float64:
             data = data.astype(DEFAULT_FLOAT)
     if is_array(data):
@@ -158,6 +162,13 @@ def asarray(data, dtype=None, device: str | None = None):
         return array if dtype is None else array.astype(dtype, copy=False)
     xp = array_module(device)
     return xp.asarray(data, dtype=dtype)
+
+
+def _describe(data) -> str:
+    """``data`` in a few words, for an error message: "a list of Tensor", "'abc'"."""
+    if isinstance(data, (list, tuple)) and data:
+        return f"a {type(data).__name__} of {type(data[0]).__name__}"
+    return repr(data)[:40]
 
 
 _SCALARS: dict = {}
@@ -244,14 +255,41 @@ def orthogonal(rows: int, cols: int, gain: float, dtype, device):
 
 # --- files --------------------------------------------------------------------------------
 def save_npz(file, arrays: dict) -> None:
-    """Write named arrays (any device) to an open binary file in .npz format."""
-    numpy.savez(file, **{k: to_numpy(v) for k, v in arrays.items()})
+    """Write named arrays (any device) or strings (as 0-d text arrays) to an open binary file
+    in .npz format, without pickles.
+
+    The archive is written as ``numpy.savez`` writes it (one stored ``name.npy`` per array), but
+    not through it: savez takes the names as keyword arguments, so an array named ``file`` or
+    ``allow_pickle`` would clash with its own parameters.
+    """
+    with zipfile.ZipFile(file, mode="w", compression=zipfile.ZIP_STORED, allowZip64=True) as archive:
+        for name, array in arrays.items():
+            with archive.open(f"{name}.npy", mode="w", force_zip64=True) as member:
+                numpy.lib.format.write_array(member, to_numpy(array), allow_pickle=False)
+
+
+_NPY_MAGIC = b"\x93NUMPY"
+_ZIP_MAGICS = (b"PK\x03\x04", b"PK\x05\x06")  # a member first; an empty archive
 
 
 def load_npz(path) -> dict:
-    """Read every array of an .npz file into memory; raises ValueError if it is not readable."""
+    """Read every array of an .npz file into memory (pickles refused).
+
+    Raises ValueError naming the path for anything that is not a readable .npz archive: a
+    .npy or text file, a truncated or corrupt archive. Zip, zlib and the .npy parser raise many
+    kinds of error for damaged bytes (NotImplementedError for a flipped compression method,
+    RuntimeError for a flipped encryption flag...), so every one of them is caught here.
+    """
+    name = os.fspath(path)
     try:
-        with numpy.load(path, allow_pickle=False) as archive:
+        with open(name, "rb") as f:
+            magic = f.read(len(_NPY_MAGIC))
+        if magic == _NPY_MAGIC:
+            raise ValueError("it is a .npy file (one array), not an .npz archive")
+        if not magic.startswith(_ZIP_MAGICS):
+            raise ValueError(f"it does not start like an .npz (zip) archive (first bytes {magic!r})")
+        with numpy.load(name, allow_pickle=False) as archive:
             return {k: archive[k] for k in archive.files}
-    except (zipfile.BadZipFile, OSError, EOFError, KeyError, ValueError) as err:
-        raise ValueError(f"cannot read {os.fspath(path)!r} as a minigrad .npz file: {err}") from err
+    except Exception as err:
+        raise ValueError(f"cannot read {name!r} as a minigrad .npz file: "
+                         f"{str(err) or type(err).__name__}") from err

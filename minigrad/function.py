@@ -19,9 +19,10 @@ A class sets ``saves_inputs = True`` to get its inputs back from ``self.inputs()
 backward (or a tuple of input positions, to keep only those: the others come back as None),
 or ``saves_output = True`` to get its result back from ``self.output()``; both give
 arrays or Tensors as above. ``self.saved`` holds the input arrays themselves, for values that
-are constants of the derivative (a mask, a sign). Nothing else is kept: the graph links a node
-to the nodes that made its inputs (``self.next``), not to the intermediate tensors, so an
-intermediate array lives only as long as someone saved it.
+are constants of the derivative (a mask, a sign). Apart from the inputs no gradient flows to
+(``self.constants``, for the renderer), nothing else is kept: the graph links a node to the
+nodes that made its inputs (``self.next``), not to the intermediate tensors, so an intermediate
+array lives only as long as someone saved it.
 """
 from __future__ import annotations
 
@@ -62,6 +63,7 @@ class Function:
         "scope",         # the Scope active when the node was recorded
         "small_value",   # output data when it has at most 16 elements (drawn micrograd-style)
         "roles",         # per output, its role label such as "f_t" (or None): see Tensor.label
+        "constants",     # {input index: array or number} for inputs that carry no gradient
         "freed",         # set once backward has dropped what forward saved
         "__weakref__",
     )
@@ -87,20 +89,23 @@ class Function:
         fn = cls.__new__(cls)
         arrays, edges = [], []
         any_tensor = needs_grad = cut = False
-        for x in inputs:  # one pass: the arrays, where gradients go, whether any was detached
+        constants = None  # {input index: array or number}, for inputs no gradient flows to
+        for x in inputs:  # one pass: the arrays, where gradients go, constants, detached inputs
             if isinstance(x, Tensor):
                 any_tensor = True
                 arrays.append(x.data)
                 if x.requires_grad:
                     needs_grad = True
                     edges.append(x if x.grad_fn is None else (x.grad_fn, x._output_index))
-                else:
-                    edges.append(None)
-                    if x._detached_from is not None:
-                        cut = True
+                    continue
+                if x._detached_from is not None:
+                    cut = True
             else:
                 arrays.append(x)
-                edges.append(None)
+            if constants is None:
+                constants = {}
+            constants[len(edges)] = arrays[-1]
+            edges.append(None)
         if cls.broadcasts:
             dtype_a = getattr(arrays[0], "dtype", None)
             if dtype_a is not None and dtype_a is not getattr(arrays[1], "dtype", dtype_a):
@@ -121,6 +126,7 @@ class Function:
             return outs
 
         fn.next = tuple(edges)
+        fn.constants = constants  # (the renderer draws them, even after backward)
         if cut:
             _note_cuts(fn, inputs)
         saves = cls.saves_inputs

@@ -8,13 +8,15 @@ never x - logsumexp(x), whose two large terms would cancel.
 from __future__ import annotations
 
 from .ops.axes import normalize_axes
+from .ops.elementwise import where
 from .tensor import Tensor
 
 
-def _one_axis(axis, ndim: int, op: str) -> int:
+def _one_axis(axis, ndim: int, op: str) -> tuple:
+    """One axis, as a tuple (empty for a 0-d tensor, whose axis 0 or -1 names no axis)."""
     if not isinstance(axis, int):
         raise TypeError(f"{op}: axis must be one int, got {axis!r}")
-    return normalize_axes(axis, ndim, op)[0]
+    return normalize_axes(axis, ndim, op)
 
 
 def _shifted(x: Tensor, axis) -> Tensor:
@@ -23,9 +25,16 @@ def _shifted(x: Tensor, axis) -> Tensor:
 
 
 def logsumexp(x: Tensor, axis=None, keepdims: bool = False) -> Tensor:
-    """log sum_i exp(x_i) = m + log sum_i exp(x_i - m), with m = max_i x_i."""
+    """log sum_i exp(x_i) = m + log sum_i exp(x_i - m), with m = max_i x_i.
+
+    Where m is infinite (all x_i = -inf, or some x_i = +inf) the shift is 0 instead, as
+    x_i - m would be inf - inf = NaN; an empty axis sums to 0, whose log is -inf."""
     axes = normalize_axes(axis, x.ndim, "logsumexp")
-    m = x.detach().max(axis=axes, keepdims=True)
+    if any(x.shape[a] == 0 for a in axes):
+        m = 0.0
+    else:
+        m = x.detach().max(axis=axes, keepdims=True)
+        m = where(m.abs() < float("inf"), m, 0.0)
     out = (x - m).exp().sum(axis=axes, keepdims=True).log() + m
     return out if keepdims else out.squeeze(axes)
 

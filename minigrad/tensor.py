@@ -150,10 +150,13 @@ class Tensor:
         return self
 
     def to(self, device: str | None = None, dtype=None) -> "Tensor":
-        """A copy on ``device`` and/or with ``dtype``; differentiable; self when nothing changes."""
+        """A copy on ``device`` and/or with ``dtype`` (differentiable, unless to an integer or bool
+        dtype); self when nothing changes."""
         out = self
         if dtype is not None and backend.as_dtype(dtype) != self.dtype:
-            out = ops.Cast.apply(out, dtype=backend.as_dtype(dtype))
+            dtype = backend.as_dtype(dtype)
+            # a float result is differentiable; an integer or bool one is cut off, as in PyTorch
+            out = ops.Cast.apply(out if backend.is_floating(dtype) else out.detach(), dtype=dtype)
         if device is not None and backend.check_device(device) != self.device:
             out = ops.ToDevice.apply(out, device=device)
         return out
@@ -258,7 +261,11 @@ class Tensor:
         return ops.Relu.apply(self)
 
     def clip(self, min=None, max=None):
-        return ops.Clip.apply(self, low=min, high=max)
+        """Each element limited to [min, max]; a bound is a number, an array or a Tensor
+        (a constant: to differentiate with respect to a bound, use maximum/minimum)."""
+        if min is None and max is None:
+            raise ValueError("clip: give at least one of min and max")
+        return ops.Clip.apply(self, low=_bound(min, "min"), high=_bound(max, "max"))
 
     clamp = clip
 
@@ -303,23 +310,27 @@ class Tensor:
         return self.reshape(-1)
 
     def transpose(self, *axes):
-        """Permute axes as NumPy does; no axes reverses them."""
+        """Two axes: swap them, as PyTorch's ``transpose(dim0, dim1)`` does (``x.transpose(0, 1)``
+        of a matrix is its transpose); otherwise :meth:`permute` (no axes reverses them)."""
+        if len(axes) == 2 and all(isinstance(a, int) for a in axes):
+            return ops.Transpose.apply(self, axes=_swapped(self.ndim, *axes, op="transpose"))
+        return self.permute(*axes)
+
+    def permute(self, *axes):
+        """Reorder all axes: axis k of the result is axis ``axes[k]`` of self (NumPy's
+        ``transpose(axes)``, PyTorch's ``permute``); no axes reverses them."""
         axes = axes[0] if len(axes) == 1 and isinstance(axes[0], (tuple, list)) else axes
         return ops.Transpose.apply(self, axes=tuple(axes) if axes else None)
-
-    permute = transpose
 
     @property
     def T(self):
         return ops.Transpose.apply(self, axes=None)
 
     def swapaxes(self, axis1: int, axis2: int):
-        axes = list(range(self.ndim))
-        axes[axis1], axes[axis2] = axes[axis2], axes[axis1]
-        return ops.Transpose.apply(self, axes=tuple(axes))
+        return ops.Transpose.apply(self, axes=_swapped(self.ndim, axis1, axis2, op="swapaxes"))
 
     def broadcast_to(self, shape):
-        return ops.BroadcastTo.apply(self, shape=tuple(shape))
+        return ops.BroadcastTo.apply(self, shape=(shape,) if isinstance(shape, int) else tuple(shape))
 
     def expand_dims(self, axis: int):
         if not -self.ndim - 1 <= axis <= self.ndim:
@@ -371,3 +382,24 @@ def tensor(data, dtype=None, device: str | None = None, requires_grad: bool = Fa
 
 
 from . import autograd, functional, ops  # noqa: E402  (circular: ops build Tensors)
+
+
+def _swapped(ndim: int, axis1: int, axis2: int, op: str) -> tuple:
+    """The permutation of ``ndim`` axes that swaps ``axis1`` and ``axis2``."""
+    for axis in (axis1, axis2):
+        if not isinstance(axis, int) or not -ndim <= axis < ndim:
+            raise ValueError(f"{op}: axis {axis!r} is out of range for a tensor with {ndim} "
+                             "dimensions")
+    axes = list(range(ndim))
+    axes[axis1], axes[axis2] = axes[axis2], axes[axis1]
+    return tuple(axes)
+
+
+def _bound(value, name: str):
+    """A clip bound as the op takes it: a Tensor gives its array, if it needs no gradient."""
+    if not isinstance(value, Tensor):
+        return value
+    if value.requires_grad:
+        raise TypeError(f"clip: the {name} bound {tuple(value.shape)} requires grad; clip's "
+                        "bounds are constants (use maximum/minimum to differentiate them)")
+    return value.data

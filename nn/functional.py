@@ -14,6 +14,10 @@ from .losses import (binary_cross_entropy_with_logits, cross_entropy, mse_loss, 
 
 def linear(x: Tensor, weight: Tensor, bias: Tensor | None = None) -> Tensor:
     """y = x W^T + b, with W of shape (out_features, in_features) as in PyTorch."""
+    if x.ndim == 0:
+        raise ValueError(f"linear: input must be at least 1-D with its last dimension of size "
+                         f"in_features={weight.shape[-1]}, got a 0-d tensor (weight shape "
+                         f"{weight.shape})")
     if x.shape[-1] != weight.shape[-1]:
         raise ValueError(f"linear: input has {x.shape[-1]} features (shape {x.shape}) but the "
                          f"weight expects {weight.shape[-1]} (weight shape {weight.shape})")

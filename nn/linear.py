@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import math
+import numbers
 
 import minigrad
 from minigrad import Tensor
@@ -21,11 +22,12 @@ class Linear(Module):
     def __init__(self, in_features: int, out_features: int, bias: bool = True,
                  device: str | None = None, dtype=None):
         super().__init__()
-        self.in_features = in_features
-        self.out_features = out_features
-        self.weight = Parameter(minigrad.zeros(out_features, in_features, dtype=dtype, device=device))
+        self.in_features = _feature_count("in_features", in_features)
+        self.out_features = _feature_count("out_features", out_features)
+        self.weight = Parameter(minigrad.zeros(self.out_features, self.in_features, dtype=dtype,
+                                               device=device))
         if bias:
-            self.bias = Parameter(minigrad.zeros(out_features, dtype=dtype, device=device))
+            self.bias = Parameter(minigrad.zeros(self.out_features, dtype=dtype, device=device))
         else:
             self.register_parameter("bias", None)
         self.reset_parameters()
@@ -42,6 +44,14 @@ class Linear(Module):
     def extra_repr(self) -> str:
         return (f"in_features={self.in_features}, out_features={self.out_features}, "
                 f"bias={self.bias is not None}")
+
+
+def _feature_count(name: str, value) -> int:
+    if not isinstance(value, numbers.Integral) or isinstance(value, bool):
+        raise TypeError(f"Linear: {name} must be an int, got {type(value).__name__} {value!r}")
+    if value < 0:
+        raise ValueError(f"Linear: {name} must be >= 0, got {value}")
+    return int(value)
 
 
 class Identity(Module):

@@ -27,10 +27,16 @@ def _reduce(loss: Tensor, reduction: str) -> Tensor:
 
 
 def _as_tensor(value, like: Tensor, name: str, op: str) -> Tensor:
-    """A target given as a Tensor, or as an array or Python data (floats take ``like``'s dtype)."""
+    """A target given as a Tensor, or as an array or Python data (floats take ``like``'s dtype).
+
+    A float Tensor must already have ``like``'s dtype: minigrad ops never mix float dtypes, and
+    the error is clearer here, naming the loss and the argument, than inside a ``mul``."""
     if isinstance(value, Tensor):
         if value.device != like.device:
             raise RuntimeError(f"{op}: {name} is on {value.device} but input is on {like.device}")
+        if backend.is_floating(value.dtype) and value.dtype != like.dtype:
+            raise TypeError(f"{op}: {name} is {value.dtype} {value.shape} but input is {like.dtype} "
+                            f"{like.shape}; convert it with {name}.to(dtype=input.dtype)")
         return value
     array = backend.asarray(value, device=like.device)
     if backend.is_floating(array.dtype) and array.dtype != like.dtype:
@@ -73,17 +79,42 @@ def _classes_last(x: Tensor) -> Tensor:
     return x.reshape(-1, x.shape[-1])
 
 
+def _class_weight(op: str, weight, input: Tensor, n_classes: int) -> Tensor:
+    """``weight`` as a Tensor of shape (C,): one factor per class."""
+    weight = _as_tensor(weight, input, "weight", op)
+    if weight.shape != (n_classes,):
+        raise ValueError(f"{op}: weight must have shape ({n_classes},), one value per class of the "
+                         f"input {input.shape}, got {weight.shape}")
+    return weight
+
+
+def _broadcast_argument(op: str, name: str, value, input: Tensor) -> Tensor:
+    """``value`` as a Tensor that broadcasts to ``input``'s shape without enlarging it."""
+    value = _as_tensor(value, input, name, op)
+    shape, full = value.shape, input.shape
+    if len(shape) > len(full) or any(a not in (1, b) for a, b in zip(shape[::-1], full[::-1])):
+        raise ValueError(f"{op}: {name} of shape {shape} does not broadcast to the input's "
+                         f"shape {full}")
+    return value
+
+
 def nll_loss(input: Tensor, target, weight: Tensor | None = None, ignore_index: int = -100,
              reduction: str = "mean") -> Tensor:
     """Negative log-likelihood of log-probabilities ``input``: l_n = -w_{y_n} x_{n, y_n}.
 
     ``input`` is (N, C), (N, C, d1, ...) or (C,); ``target`` holds class indices with the class
-    axis removed. Targets equal to ``ignore_index`` contribute 0 and are left out of the mean,
-    which is sum_n l_n / sum_n w_{y_n} over the targets kept.
+    axis removed. Targets equal to ``ignore_index`` contribute 0 (whatever their row holds, even
+    -inf or NaN) and are left out of the mean, which is sum_n l_n / sum_n w_{y_n} over the
+    targets kept.
     """
     _check_reduction("nll_loss", reduction)
     target = _as_tensor(target, input, "target", "nll_loss").data
     _check_class_target("nll_loss", input.shape, target, ignore_index)
+    return _nll("nll_loss", input, target, weight, ignore_index, reduction)
+
+
+def _nll(op: str, input: Tensor, target, weight, ignore_index: int, reduction: str) -> Tensor:
+    """nll_loss's arithmetic, for a checked target array."""
     xp = backend.get_array_module(target)
     rows = _classes_last(input)
     flat = target.reshape(-1)
@@ -91,13 +122,10 @@ def nll_loss(input: Tensor, target, weight: Tensor | None = None, ignore_index: 
     safe = xp.where(keep, flat, 0)
     w = keep.astype(input.dtype)
     if weight is not None:
-        weight = _as_tensor(weight, input, "weight", "nll_loss")
-        if weight.shape != (rows.shape[1],):
-            raise ValueError(f"nll_loss: weight must have shape ({rows.shape[1]},), got {weight.shape}")
-        w = w * weight.data[safe]
+        w = w * _class_weight(op, weight, input, rows.shape[1]).data[safe]
     w = Tensor(w.astype(input.dtype, copy=False), device=input.device)
-    picked = rows[xp.arange(rows.shape[0]), safe]
-    losses = -picked * w
+    # select, not multiply by w = 0: an ignored row may hold -inf or NaN, and -inf * 0 is NaN
+    losses = minigrad.where(keep, -rows[xp.arange(rows.shape[0]), safe], 0.0) * w
     if reduction == "mean":
         return losses.sum() / w.sum()
     if reduction == "sum":
@@ -113,17 +141,26 @@ def cross_entropy(input: Tensor, target, weight: Tensor | None = None, ignore_in
     ``target`` holds integer class indices (see :func:`nll_loss`), or class probabilities of
     the same shape as ``input`` (then l_n = -sum_c w_c y_{n,c} log softmax(x_n)_c).
     """
-    _check_reduction("cross_entropy", reduction)
-    target = _as_tensor(target, input, "target", "cross_entropy")
+    op = "cross_entropy"
+    _check_reduction(op, reduction)
+    target = _as_tensor(target, input, "target", op)
     axis = 1 if input.ndim > 1 else 0
-    log_probs = minigrad.log_softmax(input, axis=axis)
     if not backend.is_floating(target.dtype):
-        return nll_loss(log_probs, target, weight, ignore_index, reduction)
+        _check_class_target(op, input.shape, target.data, ignore_index)
+        ignored = target.data == ignore_index
+        if ignored.any():
+            # an ignored row may be fully masked (all -inf) or NaN: its log_softmax, and so its
+            # gradient, would be NaN. Zero logits there add nothing and get a zero gradient.
+            kept = backend.get_array_module(ignored).expand_dims(~ignored, axis)
+            input = minigrad.where(kept, input, 0.0)
+        return _nll(op, minigrad.log_softmax(input, axis=axis), target.data, weight, ignore_index,
+                    reduction)
     if target.shape != input.shape:
         raise ValueError(f"cross_entropy: probability targets must have the input's shape "
                          f"{input.shape}, got {target.shape}")
+    log_probs = minigrad.log_softmax(input, axis=axis)
     if weight is not None:
-        weight = _as_tensor(weight, input, "weight", "cross_entropy")
+        weight = _class_weight(op, weight, input, input.shape[axis])
         shape = [1] * input.ndim
         shape[axis] = -1
         log_probs = log_probs * weight.reshape(tuple(shape))
@@ -144,19 +181,19 @@ def binary_cross_entropy_with_logits(input: Tensor, target, weight: Tensor | Non
 
     the second form stable for any logit x (p = ``pos_weight``, broadcast along the last axis).
     """
-    _check_reduction("binary_cross_entropy_with_logits", reduction)
-    target = _as_tensor(target, input, "target", "binary_cross_entropy_with_logits")
+    op = "binary_cross_entropy_with_logits"
+    _check_reduction(op, reduction)
+    target = _as_tensor(target, input, "target", op)
     if target.shape != input.shape:
-        raise ValueError(f"binary_cross_entropy_with_logits: input shape {input.shape} and "
-                         f"target shape {target.shape} differ")
+        raise ValueError(f"{op}: input shape {input.shape} and target shape {target.shape} differ")
     target = target.to(dtype=input.dtype)
     log_weight = 1.0
     if pos_weight is not None:
-        pos_weight = _as_tensor(pos_weight, input, "pos_weight", "binary_cross_entropy_with_logits")
+        pos_weight = _broadcast_argument(op, "pos_weight", pos_weight, input)
         log_weight = 1.0 + (pos_weight - 1.0) * target
     loss = (1.0 - target) * input + log_weight * _softplus(-input)
     if weight is not None:
-        loss = loss * _as_tensor(weight, input, "weight", "binary_cross_entropy_with_logits")
+        loss = loss * _broadcast_argument(op, "weight", weight, input)
     return _reduce(loss, reduction)
 
 

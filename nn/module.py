@@ -9,7 +9,7 @@ from typing import Callable, Iterator, NamedTuple
 import minigrad
 from minigrad import Tensor, backend
 
-from .parameter import Parameter
+from .parameter import Parameter, zero_grads
 
 
 class IncompatibleKeys(NamedTuple):
@@ -109,8 +109,10 @@ class Module:
         return self.forward(*args, **kwargs)
 
     # --- traversal -----------------------------------------------------------------------
-    def named_modules(self, prefix: str = "", _seen: set | None = None) -> Iterator[tuple[str, "Module"]]:
-        """(dotted path, module) for this module and every descendant, each module once."""
+    def named_modules(self, prefix: str = "", remove_duplicate: bool = True,
+                      _seen: set | None = None) -> Iterator[tuple[str, "Module"]]:
+        """(dotted path, module) for this module and every descendant: each module once, or
+        with ``remove_duplicate=False`` under every path that reaches it (as in PyTorch)."""
         seen = set() if _seen is None else _seen
         if id(self) in seen:
             return
@@ -118,7 +120,10 @@ class Module:
         yield prefix, self
         for name, child in self._modules.items():
             if child is not None:
-                yield from child.named_modules(f"{prefix}.{name}" if prefix else name, seen)
+                yield from child.named_modules(f"{prefix}.{name}" if prefix else name,
+                                               remove_duplicate, seen)
+        if not remove_duplicate:
+            seen.discard(id(self))  # only the path's own ancestors stop a cycle
 
     def modules(self) -> Iterator["Module"]:
         for _, m in self.named_modules():
@@ -133,14 +138,17 @@ class Module:
         for _, child in self.named_children():
             yield child
 
-    def named_parameters(self, prefix: str = "", recurse: bool = True) -> Iterator[tuple[str, Parameter]]:
-        """(dotted name, Parameter), e.g. ``("rnn.weight_ih_l0", p)``; a shared Parameter once."""
+    def named_parameters(self, prefix: str = "", recurse: bool = True,
+                         remove_duplicate: bool = True) -> Iterator[tuple[str, Parameter]]:
+        """(dotted name, Parameter), e.g. ``("rnn.weight_ih_l0", p)``; a shared (tied) Parameter
+        once, or with ``remove_duplicate=False`` under each of its names (as state_dict lists it)."""
         seen = set()
-        modules = self.named_modules(prefix) if recurse else [(prefix, self)]
+        modules = self.named_modules(prefix, remove_duplicate) if recurse else [(prefix, self)]
         for module_name, module in modules:
             for name, p in module._parameters.items():
                 if p is not None and id(p) not in seen:
-                    seen.add(id(p))
+                    if remove_duplicate:
+                        seen.add(id(p))
                     yield (f"{module_name}.{name}" if module_name else name), p
 
     def parameters(self, recurse: bool = True) -> Iterator[Parameter]:
@@ -170,10 +178,10 @@ class Module:
             p.requires_grad_(flag)
         return self
 
-    def zero_grad(self) -> None:
-        """Forget accumulated gradients (``p.grad = None``; never written into)."""
-        for p in self.parameters():
-            p.grad = None
+    def zero_grad(self, set_to_none: bool = True) -> None:
+        """Forget accumulated gradients: ``p.grad = None``, or with ``set_to_none=False`` a new
+        zero tensor where there was a gradient (the old one is never written into)."""
+        zero_grads(self.parameters(), set_to_none)
 
     # --- devices and dtypes --------------------------------------------------------------
     def to(self, device: str | None = None, dtype=None) -> "Module":
@@ -210,18 +218,23 @@ class Module:
 
     # --- state ---------------------------------------------------------------------------
     def state_dict(self) -> "OrderedDict[str, Tensor]":
-        """Parameter name -> Tensor sharing the parameter's array (copy before changing it)."""
-        return OrderedDict((name, p.detach()) for name, p in self.named_parameters())
+        """Parameter name -> Tensor sharing the parameter's array (copy before changing it).
+
+        A shared (tied) parameter is listed under each of its names, as in PyTorch, so a
+        PyTorch state dict of a tied model loads here and ours loads there."""
+        return OrderedDict((name, p.detach())
+                           for name, p in self.named_parameters(remove_duplicate=False))
 
     def load_state_dict(self, state: dict, strict: bool = True) -> IncompatibleKeys:
-        """Copy values (minigrad Tensors or NumPy arrays) into the parameters, cast to each
-        parameter's dtype and device.
+        """Copy values (minigrad Tensors, NumPy arrays or Python numbers) into the parameters,
+        cast to each parameter's dtype and device.
 
-        Everything is checked before anything changes: a missing or unexpected key (with
-        ``strict``) or a shape mismatch raises ``RuntimeError`` naming the keys or the key and
-        both shapes, and leaves every parameter as it was. Returns the skipped keys.
+        Everything is checked and converted before anything changes: a missing or unexpected
+        key (with ``strict``), a shape mismatch or a value that is not real numbers raises
+        ``RuntimeError`` naming the keys (and both shapes, or the dtype), and leaves every
+        parameter as it was. Returns the skipped keys.
         """
-        own = dict(self.named_parameters())
+        own = dict(self.named_parameters(remove_duplicate=False))
         missing = [k for k in own if k not in state]
         unexpected = [k for k in state if k not in own]
         problems = []
@@ -234,18 +247,20 @@ class Module:
             if name not in own:
                 continue
             p = own[name]
-            array = value.data if isinstance(value, Tensor) else backend.asarray(value, p.dtype, p.device)
-            if tuple(array.shape) != p.shape:
+            array = _state_array(value)
+            if array is None or array.dtype.kind not in "biuf":  # bool, int, uint, float
+                got = type(value).__name__ if array is None else f"dtype {array.dtype}"
+                problems.append(f"{name!r} is not an array of real numbers (got {got})")
+            elif tuple(array.shape) != p.shape:
                 problems.append(f"shape mismatch for {name!r}: {tuple(array.shape)} in the state, "
                                 f"{p.shape} in the module")
-                continue
-            staged[name] = array
+            else:
+                staged[name] = backend.to_device(array, p.device).astype(p.dtype, copy=True)
         if problems:
             raise RuntimeError(f"load_state_dict for {type(self).__name__}: " + "; ".join(problems)
                                + " (no parameter was changed)")
         for name, array in staged.items():
-            p = own[name]
-            p.data = backend.to_device(array, p.device).astype(p.dtype, copy=True)
+            own[name].data = array
         return IncompatibleKeys(missing, unexpected)
 
     # --- printing ------------------------------------------------------------------------
@@ -265,6 +280,18 @@ class Module:
         if len(lines) == 1 and not self._modules:
             return head + lines[0] + ")"
         return head + "\n  " + "\n  ".join(lines) + "\n)"
+
+
+def _state_array(value):
+    """A state dict value as an array (Tensor, array or Python data); None if it is not one."""
+    if isinstance(value, Tensor):
+        return value.data
+    if backend.is_array(value):
+        return value
+    try:
+        return backend.to_numpy(value)  # Python floats stay float64: no float32 detour
+    except (TypeError, ValueError):  # ragged lists
+        return None
 
 
 def _refuse_plain_container(owner: str, name: str, value) -> None:

@@ -22,4 +22,15 @@ class Parameter(Tensor):
         return "Parameter containing:\n" + Tensor.__repr__(self)
 
 
-__all__ = ["Parameter"]
+def zero_grads(params, set_to_none: bool = True) -> None:
+    """``p.grad = None`` for every parameter, or with ``set_to_none=False`` a new zero tensor
+    where there was a gradient (never written into: gradients may be shared). Module.zero_grad
+    and Optimizer.zero_grad both use it."""
+    for p in params:
+        if p.grad is None or set_to_none:
+            p.grad = None
+        else:
+            p.grad = Tensor(backend.get_array_module(p.data).zeros_like(p.data), device=p.device)
+
+
+__all__ = ["Parameter", "zero_grads"]

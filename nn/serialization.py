@@ -19,6 +19,7 @@ from minigrad.files import write_atomic
 
 RESERVED = "__minigrad__"
 FORMAT_VERSION = 1
+NUMERIC_KINDS = "biufc"  # numpy dtype kinds: bool, int, uint, float, complex
 
 
 def save(obj, path: str | os.PathLike) -> None:
@@ -26,7 +27,7 @@ def save(obj, path: str | os.PathLike) -> None:
     arrays: dict = {}
     tree = _encode(obj, (), arrays)
     header = json.dumps({"format": FORMAT_VERSION, "tree": tree})
-    arrays[RESERVED] = backend.asarray(header, device="cpu")
+    arrays[RESERVED] = header
     write_atomic(path, lambda f: backend.save_npz(f, arrays))
 
 
@@ -38,6 +39,7 @@ def load(path: str | os.PathLike, device: str | None = None):
     file that is truncated, corrupt, or not a minigrad checkpoint.
     """
     path = os.fspath(path)
+    device = backend.check_device(device)
     if not os.path.exists(path):
         raise FileNotFoundError(f"nn.load: no checkpoint at {path!r}")
     arrays = backend.load_npz(path)
@@ -48,7 +50,7 @@ def load(path: str | os.PathLike, device: str | None = None):
         header = json.loads(str(arrays.pop(RESERVED).item()))
         if header.get("format") != FORMAT_VERSION:
             raise ValueError(f"unknown format version {header.get('format')!r}")
-        return _decode(header["tree"], arrays, backend.check_device(device))
+        return _decode(header["tree"], arrays, device)
     except (ValueError, KeyError, TypeError, AttributeError) as err:
         raise ValueError(f"nn.load: {path!r} is damaged or not a minigrad checkpoint: {err}") from err
 
@@ -81,7 +83,13 @@ def _where(keys: tuple) -> str:
 
 
 def _store(array, keys: tuple, arrays: dict) -> str:
-    """Add ``array`` under its key path (made unique if two paths flatten to the same name)."""
+    """Add ``array`` under its key path (made unique if two paths flatten to the same name).
+
+    Only numeric arrays are stored: an object array (e.g. a Tensor made of Tensors) would need
+    pickle, which load refuses, and a string array is no Tensor."""
+    if array.dtype.kind not in NUMERIC_KINDS:
+        raise TypeError(f"nn.save: cannot store the {array.dtype} array at {_where(keys)}: only "
+                        f"numeric arrays (bool, integer, float, complex) are saved")
     name = "/".join(keys) or "data"
     unique, n = name, 1
     while unique in arrays or unique == RESERVED:

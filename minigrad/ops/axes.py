@@ -3,7 +3,9 @@ from __future__ import annotations
 
 
 def normalize_axes(axis, ndim: int, op: str) -> tuple:
-    """``axis`` (None, int or tuple) as a sorted tuple of non-negative axes; checks the range."""
+    """``axis`` (None, int or tuple) as a sorted tuple of non-negative axes; checks the range.
+
+    A 0-d tensor accepts axis 0 and -1, as PyTorch does, and they name no axis: ``()``."""
     if axis is None:
         return tuple(range(ndim))
     if type(axis) is int and -ndim <= axis < ndim:
@@ -11,9 +13,9 @@ def normalize_axes(axis, ndim: int, op: str) -> tuple:
     axes = axis if isinstance(axis, (tuple, list)) else (axis,)
     out = []
     for a in axes:
-        if not isinstance(a, int) or not -ndim <= a < max(ndim, 1):
+        if not isinstance(a, int) or not -max(ndim, 1) <= a < max(ndim, 1):
             raise ValueError(f"{op}: axis {a} is out of range for a tensor with {ndim} dimensions")
         out.append(a % max(ndim, 1))
     if len(set(out)) != len(out):
         raise ValueError(f"{op}: repeated axis in {axis}")
-    return tuple(sorted(out))
+    return tuple(sorted(out)) if ndim else ()

@@ -49,8 +49,9 @@ class _Extreme(Function):
 
     def forward(self, x, axis=None, keepdims=False):
         self.axes = normalize_axes(axis, x.ndim, self.name.lower())
-        if x.size == 0:
-            raise ValueError(f"{self.name.lower()}: cannot reduce an empty tensor of shape {x.shape}")
+        if any(x.shape[a] == 0 for a in self.axes):  # (other axes may be empty: (0, 5) -> (0,))
+            raise ValueError(f"{self.name.lower()}: cannot reduce an empty axis: axes "
+                             f"{self.axes} of a tensor of shape {x.shape}")
         return self.reduce(x, axis=self.axes, keepdims=keepdims)
 
     def backward(self, grad):

@@ -145,10 +145,10 @@ class _Builder:
                 self.graph.edges.append(self.edge_from(src, index, dst, dst_input=i))
             elif i in cut:
                 self.add_cut(*cut[i], dst)
-            elif fn.saved is not None and fn.saved[i] is not None:  # (unsaved: not drawn)
-                self.add_saved_input(fn.saved[i], dst, self.keys.get(id(fn)))
+            elif fn.constants is not None and i in fn.constants:
+                self.add_constant(fn.constants[i], dst, self.keys.get(id(fn)))
 
-    def add_saved_input(self, x, dst: str, key) -> None:
+    def add_constant(self, x, dst: str, key) -> None:
         if backend.is_array(x):  # one node per array and step: the initial state is one
             node = self.consts.get((id(x), key))
             if node is None:

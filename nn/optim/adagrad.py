@@ -20,6 +20,9 @@ class Adagrad(Optimizer):
                                       initial_accumulator_value=initial_accumulator_value, eps=eps,
                                       maximize=maximize))
 
+    def state_keys(self, group):
+        return {"step", "sum"}
+
     def update(self, p, g, state, group):
         if not state:
             xp = backend.get_array_module(p.data)

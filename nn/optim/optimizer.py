@@ -4,7 +4,8 @@ A subclass writes one method, ``update(p, g, state, group)``: the update rule fo
 on raw arrays. ``g`` arrives as PyTorch prepares it: negated with ``maximize``, plus the L2 term
 weight_decay * θ (unless the subclass sets ``decoupled_weight_decay``, as AdamW does); never
 write into it, gradients may be shared. ``p.data`` is changed in place, so the Parameter
-objects and their arrays stay the same.
+objects and their arrays stay the same. ``state_keys(group)`` names the per-parameter state
+entries ``update`` keeps, so that ``load_state_dict`` can refuse another optimizer's state.
 """
 from __future__ import annotations
 
@@ -12,6 +13,8 @@ import copy
 from typing import Callable
 
 from minigrad import Tensor, backend, enable_grad
+
+from ..parameter import zero_grads
 
 
 class Optimizer:
@@ -53,12 +56,7 @@ class Optimizer:
     # --- stepping ----------------------------------------------------------------------
     def zero_grad(self, set_to_none: bool = True) -> None:
         """Forget gradients: ``p.grad = None`` (or a new zero tensor; never written into)."""
-        for group in self.param_groups:
-            for p in group["params"]:
-                if p.grad is None or set_to_none:
-                    p.grad = None
-                else:
-                    p.grad = Tensor(backend.get_array_module(p.data).zeros_like(p.data), device=p.device)
+        zero_grads(self._params(), set_to_none)
 
     def step(self, closure: Callable[[], Tensor] | None = None):
         """Update every parameter that has a gradient. ``closure`` (optional) recomputes the
@@ -108,25 +106,43 @@ class Optimizer:
             start += n
         return {"state": state, "param_groups": groups}
 
+    def state_keys(self, group: dict) -> set | None:
+        """The entries ``update`` keeps per parameter under ``group``'s hyperparameters: what
+        load_state_dict requires of a parameter's saved state, unless it is empty. None (this
+        default) leaves the entries unchecked."""
+        return None
+
     def load_state_dict(self, state_dict: dict) -> None:
         """Restore hyperparameters and state saved by :meth:`state_dict` (arrays may be Tensors
-        or NumPy arrays). Everything is checked first; on an error nothing changes."""
-        name = type(self).__name__
-        groups = state_dict["param_groups"]
+        or NumPy arrays). Everything is checked first: the layout, the number of groups and of
+        parameters in each, and that each parameter's state holds exactly the entries this
+        optimizer keeps (:meth:`state_keys`), so another optimizer's state is refused. On an
+        error nothing changes."""
+        name = f"{type(self).__name__}.load_state_dict"
+        groups, states = _check_layout(name, state_dict)
         if len(groups) != len(self.param_groups):
-            raise ValueError(f"{name}.load_state_dict: the state has {len(groups)} parameter groups, "
+            raise ValueError(f"{name}: the state has {len(groups)} parameter groups, "
                              f"the optimizer {len(self.param_groups)}")
+        owners = {}  # saved index -> (parameter, its group's hyperparameters after loading)
         for i, (saved, own) in enumerate(zip(groups, self.param_groups)):
             if len(saved["params"]) != len(own["params"]):
-                raise ValueError(f"{name}.load_state_dict: group {i} has {len(saved['params'])} "
+                raise ValueError(f"{name}: group {i} has {len(saved['params'])} "
                                  f"parameters in the state, {len(own['params'])} in the optimizer")
-        saved_ids = [i for g in groups for i in g["params"]]
-        by_index = dict(zip(saved_ids, self._params()))
+            merged = {**own, **{k: v for k, v in saved.items() if k != "params"}}
+            owners.update((index, (p, merged)) for index, p in zip(saved["params"], own["params"]))
         new_state = {}
-        for key, values in state_dict["state"].items():
-            if int(key) not in by_index:
-                raise KeyError(f"{name}.load_state_dict: state for parameter {key} which no group holds")
-            p = by_index[int(key)]
+        for key, values in states.items():
+            try:
+                p, group = owners[int(key)]
+            except (KeyError, TypeError, ValueError):
+                raise ValueError(f"{name}: state for parameter {key!r}, which no group holds "
+                                 f"(they hold {sorted(owners, key=str)})") from None
+            needed = self.state_keys(group)
+            if values and needed is not None and set(values) != needed:
+                raise ValueError(f"{name}: the state of parameter {key} has entries "
+                                 f"{sorted(values, key=str)}, but {type(self).__name__} keeps "
+                                 f"{sorted(needed)} (a state saved by another optimizer, or "
+                                 f"with other options?)")
             new_state[p] = {k: _restore(v, p, k, name) for k, v in values.items()}
         self.state = new_state
         for saved, own in zip(groups, self.param_groups):
@@ -138,6 +154,23 @@ class Optimizer:
             lines.append(f"Parameter Group {i}")
             lines += [f"    {k}: {v}" for k, v in sorted(group.items()) if k != "params"]
         return "\n".join(lines) + "\n)"
+
+
+def _check_layout(name: str, state_dict) -> tuple[list, dict]:
+    """``state_dict``'s param_groups and state, checked for the layout state_dict() gives them."""
+    if not isinstance(state_dict, dict) or not {"state", "param_groups"} <= set(state_dict):
+        got = (sorted(state_dict, key=str) if isinstance(state_dict, dict)
+               else type(state_dict).__name__)
+        raise ValueError(f"{name}: expected a dict with 'state' and 'param_groups', as "
+                         f"state_dict() returns, got {got}")
+    groups, states = state_dict["param_groups"], state_dict["state"]
+    if not isinstance(groups, (list, tuple)) or not all(
+            isinstance(g, dict) and isinstance(g.get("params"), (list, tuple)) for g in groups):
+        raise ValueError(f"{name}: 'param_groups' must be a list of dicts, each with a 'params' "
+                         f"list of parameter indices")
+    if not isinstance(states, dict) or not all(isinstance(s, dict) for s in states.values()):
+        raise ValueError(f"{name}: 'state' must map parameter indices to dicts of state entries")
+    return groups, states
 
 
 def _exported(value):
@@ -154,6 +187,6 @@ def _restore(value, p: Tensor, key: str, owner: str):
     if value.ndim == 0:
         return value.item()
     if tuple(value.shape) != p.shape:
-        raise ValueError(f"{owner}.load_state_dict: state {key!r} has shape {tuple(value.shape)} "
+        raise ValueError(f"{owner}: state {key!r} has shape {tuple(value.shape)} "
                          f"but its parameter has shape {p.shape}")
     return backend.to_device(value, p.device).astype(p.dtype, copy=True)

@@ -20,6 +20,10 @@ class RMSprop(Optimizer):
         super().__init__(params, dict(lr=lr, alpha=alpha, eps=eps, weight_decay=weight_decay,
                                       momentum=momentum, centered=centered, maximize=maximize))
 
+    def state_keys(self, group):
+        return ({"step", "square_avg"} | ({"momentum_buffer"} if group["momentum"] > 0 else set())
+                | ({"grad_avg"} if group["centered"] else set()))
+
     def update(self, p, g, state, group):
         alpha, mu = group["alpha"], group["momentum"]
         xp = backend.get_array_module(p.data)

@@ -22,6 +22,9 @@ class SGD(Optimizer):
         super().__init__(params, dict(lr=lr, momentum=momentum, dampening=dampening,
                                       weight_decay=weight_decay, nesterov=nesterov, maximize=maximize))
 
+    def state_keys(self, group):
+        return {"momentum_buffer"} if group["momentum"] else set()
+
     def update(self, p, g, state, group):
         mu = group["momentum"]
         if mu:

@@ -138,6 +138,7 @@ class RecurrentCell(Module):
         if x.shape[1] != self.input_size:
             raise RuntimeError(f"{name}: input has inconsistent input_size: got {x.shape[1]} "
                                f"expected {self.input_size}")
+        check_dtype(name, "input", input, self.weight_ih)
         state = self._check_cell_state(hx, x, batched)
         if side is not None:
             x = (x, side if batched else side.unsqueeze(0))
@@ -164,6 +165,7 @@ class RecurrentCell(Module):
             if (part.ndim == 2) != batched:
                 raise RuntimeError(f"{name}: {what} is {part.ndim}D but the input is "
                                    f"{2 if batched else 1}D; both must be batched or both unbatched")
+            check_dtype(name, what, part, self.weight_ih)
             part = part if batched else part.unsqueeze(0)
             if part.shape[0] != n:
                 raise RuntimeError(f"{name}: Input batch size {n} doesn't match hidden{i} batch "
@@ -182,6 +184,16 @@ class RecurrentCell(Module):
     def extra_repr(self) -> str:
         text = f"{self.input_size}, {self.hidden_size}"
         return text if self.bias else text + ", bias=False"
+
+
+def check_dtype(name: str, what: str, tensor: Tensor, weight: Tensor) -> None:
+    """An input or state must have the weights' dtype: checked before the first matmul, whose
+    own error ("addmm: dtypes differ") names neither the layer nor the argument."""
+    if tensor.dtype != weight.dtype:
+        model = f", or convert model: model.to(dtype='{tensor.dtype}')" if what == "input" else ""
+        raise ValueError(f"{name}: {what} dtype ({tensor.dtype}) does not match weight dtype "
+                         f"({weight.dtype}). Convert {what}: {what}.to(dtype='{weight.dtype}')"
+                         + model)
 
 
 def affine(x: Tensor, weight_T: Tensor, bias: Tensor | None) -> Tensor:

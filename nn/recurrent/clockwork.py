@@ -1,6 +1,8 @@
 """Clockwork RNN (Koutnik, Greff, Gomez & Schmidhuber 2014): modules that tick at different rates."""
 from __future__ import annotations
 
+import numbers
+
 from minigrad import Tensor, addmm, backend, where
 
 from .layers import RNNBase
@@ -84,11 +86,24 @@ class ClockworkRNNCell(RNNCell):
         return xp.asarray(t)[:, None] % period[None, :] == 0
 
     def forward(self, input: Tensor, hx=None, t: int = 0):
-        """One step at time ``t`` (modules with t mod T_i != 0 keep their state)."""
-        return self._single_step(input, hx, t)
+        """One step at time ``t`` (modules with t mod T_i != 0 keep their state); ``t`` is any
+        integer scalar: an int, a NumPy integer, a 0-d integer array or Tensor."""
+        return self._single_step(input, hx, _step_count(type(self).__name__, t))
 
     def extra_repr(self) -> str:
         return super().extra_repr() + f", periods={self.periods}"
+
+
+def _step_count(name: str, t) -> int:
+    """``t`` as a Python int, the form ``ticking`` reads as one count for the whole batch."""
+    value = t.data if isinstance(t, Tensor) else t
+    if backend.is_array(value) and value.ndim == 0 and value.dtype.kind in "iu":
+        return int(value)
+    if isinstance(value, numbers.Integral) and not isinstance(value, bool):
+        return int(value)
+    shape = f" of shape {value.shape} and dtype {value.dtype}" if backend.is_array(value) else ""
+    raise TypeError(f"{name}: t must be an integer step count (an int, or a 0-d integer array or "
+                    f"Tensor), got {type(t).__name__}{shape}")
 
 
 class ClockworkRNN(RNNBase):

@@ -6,7 +6,7 @@ from types import SimpleNamespace
 
 from minigrad import Tensor
 
-from .base import affine
+from .base import affine, check_dtype
 from .layers import RNNBase
 from .peephole import PEEPHOLE_GATES, PeepholeLSTMCell
 
@@ -45,6 +45,7 @@ class DepthGatedLSTMCell(PeepholeLSTMCell):
         if input.ndim in (1, 2) and tuple(lower_c.shape) != expected:
             raise RuntimeError(f"{type(self).__name__}: lower_c must have shape {expected} (the "
                                f"input's batch, hidden_size), got {tuple(lower_c.shape)}")
+        check_dtype(type(self).__name__, "lower_c", lower_c, self.weight_ih)
         return self._single_step(input, hx, 0, side=lower_c)
 
     def prepare(self) -> SimpleNamespace:

@@ -16,7 +16,7 @@ from minigrad import Tensor, concat, stack
 
 from ..functional import dropout as apply_dropout
 from ..module import Module
-from .base import RecurrentCell, check_sizes
+from .base import RecurrentCell, check_dtype, check_sizes
 from .gru_cell import GRUCell
 from .lstm_cell import LSTMCell
 from .rnn_cell import RNNCell
@@ -176,18 +176,16 @@ class RNNBase(Module):
         name = type(self).__name__
         if input.ndim not in (2, 3):
             raise ValueError(f"{name}: Expected input to be 2D or 3D, got {input.ndim}D tensor instead")
-        weight = self.weight_ih_l0
-        if input.dtype != weight.dtype:
-            raise ValueError(f"{name}: input dtype ({input.dtype}) does not match weight dtype "
-                             f"({weight.dtype}). Convert input: input.to(dtype='{weight.dtype}'), "
-                             f"or convert model: model.to(dtype='{input.dtype}')")
+        check_dtype(name, "input", input, self.weight_ih_l0)
         if input.shape[-1] != self.input_size:
             raise RuntimeError(f"{name}: input.size(-1) must be equal to input_size. Expected "
                                f"{self.input_size}, got {input.shape[-1]}")
         batched = input.ndim == 3
-        if not batched:
-            return input.unsqueeze(1), False
-        return (input.swapaxes(0, 1) if self.batch_first else input), True
+        x = (input.swapaxes(0, 1) if self.batch_first else input) if batched else input.unsqueeze(1)
+        if x.shape[0] == 0:
+            raise RuntimeError(f"{name}: Expected sequence length to be larger than 0, got an "
+                               f"input of shape {input.shape} with no time steps")
+        return x, batched
 
     def _initial_states(self, hx, x: Tensor, batched: bool, cells: list) -> list:
         """hx -> one state tuple per (layer, direction), in h_n order."""
@@ -214,8 +212,7 @@ class RNNBase(Module):
             if tuple(part.shape) != expected:
                 what = "hidden" if n_parts == 1 else f"hidden[{i}]"
                 raise RuntimeError(f"{name}: Expected {what} size {expected}, got {list(part.shape)}")
-            if part.dtype != x.dtype:
-                raise ValueError(f"{name}: hx[{i}] has dtype {part.dtype} but the input has {x.dtype}")
+            check_dtype(name, f"hx[{i}]", part, self.weight_ih_l0)
             per_cell.append(part.unbind(0))
         return [tuple(p[k] for p in per_cell) for k in range(len(cells))]
 

@@ -188,6 +188,9 @@ def fixed_cases() -> list:
     for axes in [(1, 0, 2), (2, 0, 1), (-1, 0, 1)]:
         cases.append(Case(f"transpose{axes}", lambda x, a=axes: x.transpose(*a),
                           lambda x, a=axes: x.permute(*a), ((2, 3, 4),)))
+    for shape, axes in [((2, 3), (0, 1)), ((2, 3), (-1, -2)), ((2, 3, 4), (1, 2)), ((2, 3, 4), (0, -1))]:
+        cases.append(Case(f"transpose{axes} of {shape}", *_same(lambda x, a=axes: x.transpose(*a)),
+                          (shape,)))  # two axes: swapped, as torch.transpose does
     for shape in [(2, 3), (2, 3, 4), (3,)]:
         cases.append(Case(".T", lambda x: x.T, lambda x: x.permute(*reversed(range(x.ndim))), (shape,)))
     for shape, target in [((3,), (2, 3)), ((2, 1), (2, 4)), ((1, 3, 1), (2, 2, 3, 5)), ((), (2, 2))]:
@@ -330,7 +333,9 @@ def transpose_cases(draw):
         return Case(".T", lambda x: x.T, lambda x: x.permute(tuple(reversed(range(x.ndim)))), (shape,))
     axes = draw(st.permutations(range(len(shape))))
     axes = tuple(a - len(shape) if draw(st.booleans()) else a for a in axes)
-    return Case(f"transpose{axes}", lambda x: x.transpose(*axes), lambda x: x.permute(axes), (shape,))
+    if len(axes) == 2 and draw(st.booleans()):  # two axes: swapped, as torch.transpose does
+        return Case(f"transpose{axes}", *_same(lambda x: x.transpose(*axes)), (shape,))
+    return Case(f"permute{axes}", lambda x: x.permute(*axes), lambda x: x.permute(axes), (shape,))
 
 
 @st.composite

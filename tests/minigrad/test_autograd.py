@@ -284,6 +284,21 @@ def test_no_grad_as_a_decorator():
     assert double.__name__ == "double" and double.__doc__ == "Docstring kept."
 
 
+def test_no_grad_decorates_without_parentheses_too():
+    @mg.no_grad
+    def double(t):
+        return t * 2.0
+
+    @mg.enable_grad
+    def triple(t):
+        return t * 3.0
+
+    assert not double(leaf([1.0])).requires_grad
+    with mg.no_grad():
+        assert triple(leaf([1.0])).requires_grad
+    assert double.__name__ == "double" and mg.is_grad_enabled()
+
+
 def test_enable_grad_inside_no_grad_and_as_a_decorator():
     x = leaf([1.0])
 

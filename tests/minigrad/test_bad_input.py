@@ -51,8 +51,9 @@ BAD_AXIS = [
     ("unbind", lambda: x23.unbind(axis=2)),
     ("squeeze", lambda: x23.squeeze(2)),
     ("expand_dims", lambda: x23.expand_dims(3)),
-    ("transpose", lambda: x23.transpose(0, 0)),
+    ("transpose", lambda: x23.permute(0, 0)),
     ("transpose", lambda: x23.transpose(0, 2)),
+    ("swapaxes", lambda: x23.swapaxes(0, 5)),
 ]
 
 

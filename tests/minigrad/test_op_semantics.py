@@ -189,3 +189,40 @@ def test_second_derivatives_stable_at_plus_minus_1e4(name, fn, torch_fn):
 def test_softmax_rows_sum_to_one_at_extremes():
     p = mg.softmax(mg.tensor(EXTREME), axis=-1).numpy()
     np.testing.assert_allclose(p.sum(axis=-1), 1.0, rtol=1e-12)
+
+
+# --- infinities, empty axes and 0-d tensors, as PyTorch ---------------------------------------
+@pytest.mark.parametrize("values", [[-np.inf, -np.inf], [np.inf, 1.0], [3.0, -np.inf, 1.0], []])
+def test_logsumexp_of_infinities_and_of_nothing(values):
+    a = np.array(values)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", RuntimeWarning)  # log(0) for the all -inf case
+        got = mg.tensor(a).logsumexp().item()
+    assert got == torch.logsumexp(torch.from_numpy(a), 0).item()
+
+
+def test_logsumexp_gradient_skips_minus_infinity():
+    a = np.array([3.0, -np.inf, 1.0])
+    np.testing.assert_allclose(grads_of(lambda x: x.logsumexp(), a, np.array(1.0)),
+                               torch_grads_of(lambda t: t.logsumexp(0), a, np.array(1.0)))
+
+
+@pytest.mark.parametrize("fn", [lambda x: x.max(axis=1), lambda x: x.sum(axis=1),
+                                lambda x: x.softmax(-1), lambda x: x.log_softmax(-1),
+                                lambda x: x.logsumexp(axis=-1)])
+def test_an_empty_batch_reduces_over_its_non_empty_axis(fn):
+    assert fn(mg.zeros(0, 5)).shape[:1] == (0,)
+
+
+def test_reducing_an_empty_axis_with_max_is_an_error():
+    with pytest.raises(ValueError, match=r"^max: cannot reduce an empty axis.*\(0, 5\)"):
+        mg.zeros(0, 5).max(axis=0)
+
+
+@pytest.mark.parametrize("name", ["sum", "mean", "max", "min", "softmax", "log_softmax", "logsumexp"])
+@pytest.mark.parametrize("axis", [0, -1])
+def test_a_0d_tensor_takes_axis_0_and_minus_1(name, axis):
+    torch_name = {"max": "amax", "min": "amin"}.get(name, name)
+    got = getattr(mg.tensor(np.array(1.5)), name)(axis=axis)
+    want = getattr(torch, torch_name)(torch.tensor(1.5, dtype=torch.float64), axis)
+    assert got.shape == () and got.item() == pytest.approx(want.item())

@@ -1,6 +1,7 @@
 """The Tensor's plain API and the creation functions."""
 import numpy as np
 import pytest
+import torch
 
 import minigrad as mg
 
@@ -82,3 +83,39 @@ def test_requires_grad_false_on_a_non_leaf_is_refused():
     y = mg.tensor([1.0], requires_grad=True) * 2.0
     with pytest.raises(RuntimeError, match="detach"):
         y.requires_grad_(False)
+
+
+def test_transpose_of_two_axes_swaps_them_as_torch_does():
+    a = np.arange(6.0).reshape(2, 3)
+    for axes in [(0, 1), (1, 0), (-2, -1)]:
+        np.testing.assert_array_equal(mg.tensor(a).transpose(*axes).numpy(),
+                                      torch.from_numpy(a).transpose(*axes).numpy())
+    assert mg.tensor(a).permute(0, 1).shape == (2, 3)  # permute names every axis
+
+
+def test_clip_takes_tensor_bounds_as_constants():
+    x = mg.tensor([1.0, 1.0, 1.0], requires_grad=True)
+    y = x.clip(min=mg.tensor([0.0, 2.0, 0.0]), max=mg.tensor([3.0, 3.0, 0.5]))
+    assert y.tolist() == [1.0, 2.0, 0.5]
+    y.sum().backward()
+    assert x.grad.tolist() == [1.0, 0.0, 0.0]
+    with pytest.raises(TypeError, match="clip: the max bound .* requires grad"):
+        x.clip(max=mg.ones(3, requires_grad=True))
+    with pytest.raises(ValueError, match="clip: give at least one of min and max"):
+        x.clip()
+
+
+def test_a_cast_to_an_integer_dtype_carries_no_gradient():
+    x = mg.tensor([1.5, 2.5], requires_grad=True)
+    assert not x.to(dtype=mg.int64).requires_grad and x.to(dtype=mg.int64).tolist() == [1, 2]
+    assert x.to(dtype=mg.float64).requires_grad
+
+
+@pytest.mark.parametrize("data", [[mg.tensor(1.0), mg.tensor(2.0)], None, "abc", [2 ** 70]])
+def test_tensor_refuses_data_that_is_not_numbers(data):
+    with pytest.raises(TypeError, match="^tensor: cannot make a tensor of .* dtype"):
+        mg.tensor(data)
+
+
+def test_broadcast_to_takes_an_int_shape():
+    assert mg.ones(1).broadcast_to(3).shape == (3,)

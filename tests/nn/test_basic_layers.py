@@ -71,6 +71,18 @@ def test_linear_rejects_wrong_feature_count():
         nn.Linear(3, 2)(minigrad.tensor(np.ones((2, 4), dtype=np.float32)))
 
 
+def test_linear_errors_name_the_argument_and_shapes():
+    with pytest.raises(ValueError, match=r"linear: input must be at least 1-D.*in_features=2.*"
+                                         r"0-d.*\(3, 2\)"):
+        nn.Linear(2, 3)(minigrad.tensor(1.0))
+    with pytest.raises(TypeError, match="Linear: in_features must be an int, got float 2.5"):
+        nn.Linear(2.5, 3)
+    with pytest.raises(ValueError, match="Linear: out_features must be >= 0, got -1"):
+        nn.Linear(2, -1)
+    assert nn.Linear(np.int64(2), 3).weight.shape == (3, 2)
+    assert nn.Linear(2, 3)(minigrad.tensor(np.ones(2, dtype=np.float32))).shape == (3,)
+
+
 @pytest.mark.parametrize("padding_idx", [None, 2, -1])
 def test_embedding_matches_torch(padding_idx):
     theirs = torch.nn.Embedding(6, 4, padding_idx=padding_idx, dtype=torch.float64)

@@ -155,6 +155,26 @@ def test_unsupported_values_are_refused_before_writing(tmp_path):
     assert not path.exists()
 
 
+def test_non_numeric_arrays_are_refused_before_writing(tmp_path):
+    path = tmp_path / "x.npz"
+    nn.save({"m": np.ones(2)}, path)
+    before = path.read_bytes()
+    objects = minigrad.tensor(np.array([minigrad.tensor(1.0), minigrad.tensor(2.0)], dtype=object))
+    with pytest.raises(TypeError, match="cannot store the object array at m"):
+        nn.save({"m": objects}, path)
+    with pytest.raises(TypeError, match="cannot store the <U1 array at meta/names"):
+        nn.save({"meta": {"names": np.array(["a", "b"])}}, path)
+    assert path.read_bytes() == before and sorted(os.listdir(tmp_path)) == ["x.npz"]
+
+
+def test_keys_named_like_numpy_savez_arguments_round_trip(tmp_path):
+    path = tmp_path / "x.npz"
+    nn.save({"file": np.ones(2), "allow_pickle": np.zeros(3)}, path)
+    back = nn.load(path)
+    np.testing.assert_array_equal(back["file"], np.ones(2))
+    np.testing.assert_array_equal(back["allow_pickle"], np.zeros(3))
+
+
 def test_missing_file(tmp_path):
     with pytest.raises(FileNotFoundError, match="nope.npz"):
         nn.load(tmp_path / "nope.npz")
@@ -181,6 +201,56 @@ def test_corrupt_file_names_the_path(tmp_path):
     path.write_bytes(b"this is not a zip file at all")
     with pytest.raises(ValueError, match=str(path)):
         nn.load(path)
+
+
+def test_every_flipped_byte_gives_a_value_error_or_the_saved_values(tmp_path):
+    """Flipped bytes reach zipfile's and NumPy's parsers, which raise many kinds of error
+    (NotImplementedError for a compression method, RuntimeError for an encryption flag...);
+    a flip in a byte nothing checks (a timestamp) must still give the saved values."""
+    path = tmp_path / "ckpt.npz"
+    state = nn.Linear(2, 2).state_dict()
+    nn.save({"model": state, "step": 3}, path)
+    data = path.read_bytes()
+    failures = 0
+    for i in range(len(data)):
+        flipped = bytearray(data)
+        flipped[i] ^= 0xFF
+        path.write_bytes(bytes(flipped))
+        try:
+            back = nn.load(path)
+        except ValueError as err:
+            assert str(path) in str(err), f"byte {i}: {err}"
+            failures += 1
+            continue
+        assert back["step"] == 3, f"byte {i}"
+        for k, v in state.items():
+            np.testing.assert_array_equal(back["model"][k].numpy(), v.numpy(), err_msg=f"byte {i}")
+    assert failures > len(data) // 2
+
+
+def test_npy_text_and_directory_are_value_errors_naming_the_path(tmp_path):
+    npy = tmp_path / "w.npy"
+    np.save(npy, np.ones(3))
+    with pytest.raises(ValueError, match=f"{npy}.*a .npy file"):
+        nn.load(npy)
+    text = tmp_path / "notes.txt"
+    text.write_text("step: 3\n")
+    with pytest.raises(ValueError, match=f"{text}.*does not start like an .npz"):
+        nn.load(text)
+    with pytest.raises(ValueError, match=str(tmp_path)):
+        nn.load(tmp_path)
+    empty = tmp_path / "empty.npz"
+    empty.write_bytes(b"")
+    with pytest.raises(ValueError, match=str(empty)):
+        nn.load(empty)
+
+
+def test_unknown_device_is_named_as_such(tmp_path):
+    path = tmp_path / "ckpt.npz"
+    nn.save({"w": np.ones(2)}, path)
+    with pytest.raises(ValueError, match="unknown device 'gpu'") as err:
+        nn.load(path, device="gpu")
+    assert "damaged" not in str(err.value)  # the file is fine
 
 
 def test_foreign_npz_and_damaged_header_are_reported(tmp_path):

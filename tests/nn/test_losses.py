@@ -109,6 +109,41 @@ def test_cross_entropy_all_ignored_mean_is_nan_like_torch():
     assert np.isnan(ours) and np.isnan(TF.cross_entropy(torch.tensor(x), torch.tensor(t)).item())
 
 
+# An ignored position may hold -inf (a fully masked step) or NaN: it adds nothing, not NaN.
+IGNORED_ROWS = {"one_-inf": [-np.inf, -1.0, -0.5], "all_-inf": [-np.inf] * 3,
+                "nan": [np.nan, -1.0, -0.5]}
+
+
+@pytest.mark.parametrize("row", sorted(IGNORED_ROWS))
+@pytest.mark.parametrize("reduction", REDUCTIONS)
+def test_nll_ignored_rows_holding_inf_or_nan_match_torch(row, reduction):
+    x_np = np.vstack([IGNORED_ROWS[row], np.log(RNG.dirichlet(np.ones(3), size=3))])
+    t = np.array([-100, 0, 2, 1])
+    weight = RNG.uniform(0.5, 2.0, 3)
+    _compare(lambda x: F.nll_loss(x, t, minigrad.tensor(weight), reduction=reduction),
+             lambda x: TF.nll_loss(x, torch.tensor(t), torch.tensor(weight), reduction=reduction),
+             x_np, reduction)
+    x = minigrad.tensor(x_np, requires_grad=True)
+    F.nll_loss(x, t, reduction=reduction).sum().backward()
+    assert np.all(x.grad.numpy()[0] == 0) and np.all(np.isfinite(x.grad.numpy()))
+
+
+@pytest.mark.parametrize("row", sorted(IGNORED_ROWS))
+@pytest.mark.parametrize("reduction", REDUCTIONS)
+def test_cross_entropy_ignored_rows_holding_inf_or_nan_are_finite(row, reduction):
+    x_np = np.vstack([IGNORED_ROWS[row], RNG.standard_normal((3, 3))])
+    t = np.array([-100, 0, 2, 1])
+    x, tx = minigrad.tensor(x_np, requires_grad=True), torch.tensor(x_np, requires_grad=True)
+    loss = F.cross_entropy(x, t, reduction=reduction)
+    tloss = TF.cross_entropy(tx, torch.tensor(t), reduction=reduction)
+    np.testing.assert_allclose(loss.numpy(), tloss.detach().numpy(), rtol=1e-12, atol=1e-14)
+    loss.sum().backward()
+    tloss.sum().backward()
+    # PyTorch's gradient on an all -inf or NaN row is NaN (log_softmax's); ours is 0
+    np.testing.assert_allclose(x.grad.numpy()[1:], tx.grad.numpy()[1:], rtol=1e-12, atol=1e-14)
+    assert np.all(x.grad.numpy()[0] == 0)
+
+
 def test_cross_entropy_extreme_logits_are_finite():
     x_np = np.array([[1e4, -1e4, 0.0], [-1e4, -1e4, 1e4]])
     t = np.array([1, 2])
@@ -140,6 +175,28 @@ def test_class_loss_errors_name_shapes_and_values():
         F.cross_entropy(x, np.array([0, 1, 2, 0]), reduction="avg")
     with pytest.raises(ValueError, match=r"weight must have shape \(3,\)"):
         F.nll_loss(x, np.array([0, 1, 2, 0]), weight=minigrad.tensor(np.ones(4)))
+
+
+def test_loss_arguments_of_another_dtype_or_shape_are_named():
+    x = minigrad.tensor(RNG.standard_normal((2, 4)).astype(np.float32))
+    probs = RNG.dirichlet(np.ones(4), size=2)
+    with pytest.raises(TypeError, match=r"cross_entropy: target is float64 \(2, 4\) but input "
+                                        r"is float32 \(2, 4\)"):
+        F.cross_entropy(x, minigrad.tensor(probs))
+    with pytest.raises(ValueError, match=r"cross_entropy: weight must have shape \(4,\).*\(3,\)"):
+        F.cross_entropy(x, probs, weight=np.ones(3))
+    y = np.ones((2, 4))
+    with pytest.raises(TypeError, match="binary_cross_entropy_with_logits: pos_weight is float64"):
+        F.binary_cross_entropy_with_logits(x, y, pos_weight=minigrad.tensor(np.ones(4)))
+    with pytest.raises(TypeError, match="binary_cross_entropy_with_logits: weight is float64"):
+        nn.BCEWithLogitsLoss(weight=minigrad.tensor(np.ones(4)))(x, y)
+    with pytest.raises(ValueError, match=r"pos_weight of shape \(3,\) does not broadcast to the "
+                                         r"input's shape \(2, 4\)"):
+        F.binary_cross_entropy_with_logits(x, y, pos_weight=np.ones(3))
+    with pytest.raises(ValueError, match=r"weight of shape \(2, 4, 1\) does not broadcast"):
+        F.binary_cross_entropy_with_logits(x, y, weight=np.ones((2, 4, 1)))
+    ok = F.binary_cross_entropy_with_logits(x, y, weight=np.ones((2, 1)), pos_weight=np.ones(4))
+    assert ok.dtype == minigrad.float32
 
 
 # --- binary cross-entropy with logits ----------------------------------------------------------

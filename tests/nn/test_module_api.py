@@ -187,6 +187,19 @@ def test_zero_grad_sets_none():
     assert all(p.grad is None for p in lin.parameters())
 
 
+def test_zero_grad_set_to_none_false_zeroes_like_pytorch():
+    lin = nn.Linear(3, 2).double()
+    lin(minigrad.tensor(np.ones((1, 3)))).sum().backward()
+    old = lin.weight.grad
+    lin.bias.grad = None
+    lin.zero_grad(set_to_none=False)
+    np.testing.assert_array_equal(lin.weight.grad.numpy(), np.zeros((2, 3)))
+    assert lin.weight.grad.dtype == minigrad.float64 and lin.bias.grad is None
+    assert not np.all(old.numpy() == 0)  # a new tensor: the old gradient is not written into
+    lin.zero_grad()
+    assert lin.weight.grad is None
+
+
 def test_requires_grad_and_apply():
     net = Net()
     net.requires_grad_(False)
@@ -272,6 +285,66 @@ def test_non_strict_load_reports_skipped_keys():
     assert result.unexpected_keys == ["nonsense"]
     assert "block.fc.weight" in result.missing_keys and "block.scale" not in result.missing_keys
     np.testing.assert_array_equal(net.block.scale.numpy(), np.full(4, 7.0))
+
+
+def test_load_state_dict_refuses_non_numbers_before_changing_anything():
+    lin = nn.Linear(2, 2)
+    before = _snapshot(lin)
+    bad = {"weight": np.zeros((2, 2)), "bias": minigrad.tensor(np.array(["a", "b"]))}
+    message = r"'bias' is not an array of real numbers \(got dtype <U1\)"
+    with pytest.raises(RuntimeError, match=message):
+        lin.load_state_dict(bad)
+    _assert_unchanged(lin, before)
+    for value in ([[1.0, 2.0], [3.0]], ["1.5", "2.5"], np.array([None, None]), None):
+        with pytest.raises(RuntimeError, match="'bias' is not an array of real numbers"):
+            lin.load_state_dict({"weight": np.zeros((2, 2)), "bias": value})
+        _assert_unchanged(lin, before)
+
+
+class Tied(nn.Module):
+    """A language model whose decoder reuses the embedding matrix (weight tying)."""
+
+    def __init__(self):
+        super().__init__()
+        self.emb = nn.Embedding(5, 3)
+        self.dec = nn.Linear(3, 5, bias=False)
+        self.dec.weight = self.emb.weight
+
+
+class TorchTied(torch.nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.emb = torch.nn.Embedding(5, 3)
+        self.dec = torch.nn.Linear(3, 5, bias=False)
+        self.dec.weight = self.emb.weight
+
+
+def test_tied_parameter_is_in_state_dict_under_every_name_like_pytorch():
+    ours, theirs = Tied(), TorchTied()
+    assert list(ours.state_dict()) == list(theirs.state_dict()) == ["emb.weight", "dec.weight"]
+    assert [n for n, _ in ours.named_parameters()] == [n for n, _ in theirs.named_parameters()]
+    assert len(list(ours.parameters())) == 1
+    every = [n for n, _ in ours.named_parameters(remove_duplicate=False)]
+    assert every == ["emb.weight", "dec.weight"]
+    ours.load_state_dict({k: v.detach().numpy() for k, v in theirs.state_dict().items()})
+    np.testing.assert_array_equal(ours.dec.weight.numpy(), theirs.emb.weight.detach().numpy())
+    assert ours.dec.weight is ours.emb.weight
+    other = TorchTied()
+    other.load_state_dict({k: torch.tensor(v.numpy()) for k, v in ours.state_dict().items()})
+    np.testing.assert_array_equal(other.dec.weight.detach().numpy(), ours.emb.weight.numpy())
+    with pytest.raises(RuntimeError, match=r"missing keys \['dec.weight'\]"):
+        ours.load_state_dict({"emb.weight": np.zeros((5, 3))})
+
+
+def test_shared_submodule_is_in_state_dict_under_both_paths_like_pytorch():
+    def shared(lib):
+        module = lib.Module()
+        module.a = lib.Linear(2, 2)
+        module.b = module.a
+        return module
+    ours, theirs = shared(nn), shared(torch.nn)
+    assert list(ours.state_dict()) == list(theirs.state_dict())
+    assert [n for n, _ in ours.named_modules(remove_duplicate=False)] == ["", "a", "b"]
 
 
 # --- dtypes and devices ---------------------------------------------------------------------

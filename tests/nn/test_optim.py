@@ -236,3 +236,84 @@ def test_load_state_dict_errors_change_nothing():
     with pytest.raises(ValueError, match=r"'exp_avg' has shape \(2,\) but its parameter has shape \(3,\)"):
         swapped.load_state_dict(good)
     assert swapped.state == {} and swapped.param_groups[0]["lr"] == 0.5
+
+
+def _stepped(optimizer_class, **kwargs):
+    params = [nn.Parameter(np.ones(2)), nn.Parameter(np.ones(3))]
+    opt = optimizer_class(params, **kwargs)
+    for p in params:
+        p.grad = minigrad.tensor(np.ones(p.shape))
+    opt.step()
+    return opt
+
+
+def _assert_refused(opt, state_dict, message):
+    before = opt.state_dict()
+    with pytest.raises(ValueError, match=message):
+        opt.load_state_dict(state_dict)
+    after = opt.state_dict()
+    assert after["param_groups"] == before["param_groups"]
+    assert sorted(after["state"]) == sorted(before["state"])
+    for i, entries in before["state"].items():
+        for k, v in entries.items():
+            np.testing.assert_array_equal(np.asarray(after["state"][i][k]), np.asarray(v))
+
+
+def test_load_state_dict_refuses_another_optimizers_state():
+    adam = _stepped(optim.Adam, lr=0.5)
+    sgd = _stepped(optim.SGD, lr=0.1, momentum=0.9)
+    _assert_refused(adam, sgd.state_dict(),
+                    r"Adam.load_state_dict: the state of parameter 0 has entries "
+                    r"\['momentum_buffer'\], but Adam keeps \['exp_avg', 'exp_avg_sq', 'step'\]")
+    _assert_refused(sgd, adam.state_dict(), r"SGD keeps \['momentum_buffer'\]")
+    _assert_refused(_stepped(optim.SGD, lr=0.1), adam.state_dict(), r"SGD keeps \[\]")
+    _assert_refused(_stepped(optim.Adagrad), _stepped(optim.RMSprop).state_dict(),
+                    r"entries \['square_avg', 'step'\], but Adagrad keeps \['step', 'sum'\]")
+    partial = adam.state_dict()
+    del partial["state"][1]["exp_avg_sq"]
+    _assert_refused(_stepped(optim.Adam), partial, "parameter 1 has entries")
+    # the saved group's options decide: an AMSGrad state needs max_exp_avg_sq, a plain one not
+    amsgrad = _stepped(optim.Adam, amsgrad=True).state_dict()
+    plain = _stepped(optim.Adam, amsgrad=True)
+    plain.load_state_dict(adam.state_dict())
+    assert not plain.param_groups[0]["amsgrad"]
+    del amsgrad["state"][0]["max_exp_avg_sq"]
+    _assert_refused(plain, amsgrad,
+                    r"Adam keeps \['exp_avg', 'exp_avg_sq', 'max_exp_avg_sq', 'step'\]")
+
+
+def test_load_state_dict_refuses_a_malformed_state_dict():
+    adam = _stepped(optim.Adam, lr=0.5)
+    good = adam.state_dict()
+    layout = "expected a dict with 'state' and 'param_groups'"
+    _assert_refused(adam, {"param_groups": good["param_groups"]},
+                    f"{layout}.*got \\['param_groups'\\]")
+    _assert_refused(adam, [good], f"{layout}.*got list")
+    _assert_refused(adam, {**good, "param_groups": [{"lr": 0.1}]}, "each with a 'params' list")
+    _assert_refused(adam, {**good, "state": {0: 1.0}}, "'state' must map parameter indices to dicts")
+    _assert_refused(adam, {**good, "state": {7: good["state"][0]}},
+                    r"state for parameter 7, which no group holds \(they hold \[0, 1\]\)")
+    _assert_refused(adam, {**good, "param_groups": good["param_groups"] * 2}, "2 parameter groups")
+
+
+@pytest.mark.parametrize("config", CONFIGS, ids=_ids)
+def test_pytorch_optimizer_state_loads_and_continues_like_pytorch(config):
+    """The per-parameter state entries are PyTorch's, so its state (as NumPy) passes the check."""
+    name, kwargs = config
+    ours, theirs, grads = _setup(seed=2)
+    topt = getattr(torch.optim, name)(theirs, **kwargs)
+    for g in grads[:RESUME_AT]:
+        _set_grads(ours, theirs, g)
+        topt.step()
+    for p, tp in zip(ours, theirs):
+        p.data = tp.detach().numpy().copy()
+    tstate = topt.state_dict()
+    opt = getattr(optim, name)(ours, lr=123.0)
+    opt.load_state_dict({"param_groups": tstate["param_groups"],
+                         "state": {i: {k: v.numpy() for k, v in s.items()}
+                                   for i, s in tstate["state"].items()}})
+    for step, g in enumerate(grads[RESUME_AT:], RESUME_AT):
+        _set_grads(ours, theirs, g)
+        opt.step()
+        topt.step()
+        _assert_params_match(ours, theirs, step)

@@ -154,12 +154,20 @@ def test_a_stub_says_how_its_input_was_projected(projection, text):
     assert len(stubs) == 2 and {n.op for n in stubs} == {text}
 
 
-def test_an_input_the_op_did_not_save_draws_no_empty_constant():
+@pytest.mark.parametrize("after_backward", [False, True])
+def test_every_constant_input_is_drawn_saved_or_not(after_backward):
+    """addmm does not save c, Sub saves nothing, and backward frees what ops saved: the
+    constants are drawn all the same, with their shapes and small values."""
     x = mg.tensor(np.ones((2, 3)), requires_grad=True)
-    g = build(capture(mg.addmm(np.arange(4.0), x, mg.ones(3, 4, dtype=mg.float64))), "op", "auto",
-              10_000)
-    consts = [n for n in g.nodes.values() if n.kind == "const"]
-    assert [n.shape for n in consts] == [(3, 4)]  # b; c (not saved by addmm) is not drawn
+    y = 1.0 - mg.addmm(np.arange(4.0), x, mg.ones(3, 4, dtype=mg.float64))
+    if after_backward:
+        y.sum().backward()
+    g = build(capture(y), "op", "auto", 10_000)
+    consts = {n.shape: n for n in g.nodes.values() if n.kind == "const"}
+    assert set(consts) == {None, (4,), (3, 4)}  # 1.0 (a number has no shape), c, b
+    assert consts[None].value == 1.0
+    into = {e.dst for e in g.edges if e.src == consts[None].id}
+    assert [g.nodes[d].op for d in into] == ["Sub"]
 
 
 def test_an_unscoped_graph_is_captured_flat_with_values_and_gradients():

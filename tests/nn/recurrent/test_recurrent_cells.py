@@ -141,6 +141,28 @@ def test_cell_errors_name_the_problem():
         nn.GRUCell(I, H, proj_size=2)
 
 
+@pytest.mark.parametrize("cell_class", [nn.RNNCell, nn.LSTMCell, nn.GRUCell, nn.PeepholeLSTMCell,
+                                        nn.CoupledLSTMCell, nn.ClockworkRNNCell])
+def test_cell_dtype_mismatch_names_the_cell_and_argument(cell_class):
+    """Checked like the layers check (PyTorch refuses too), not left to addmm's 'dtypes differ'."""
+    cell = cell_class(I, 8)
+    parts = len(cell.state_names)
+    x64, x32 = mg.zeros(N, I, dtype="float64"), mg.zeros(N, I)
+    with pytest.raises(ValueError, match=f"{cell_class.__name__}: input dtype \\(float64\\) does "
+                                         f"not match weight dtype \\(float32\\)"):
+        cell(x64)
+    state = [mg.zeros(N, size) for size in cell.state_sizes]
+    state[-1] = state[-1].to(dtype="float64")
+    what = "hidden" if parts == 1 else f"hx\\[{parts - 1}\\]"
+    with pytest.raises(ValueError, match=f"{what} dtype \\(float64\\) does not match weight dtype"):
+        cell(x32, state[0] if parts == 1 else tuple(state))
+
+
+def test_depth_gated_cell_checks_the_lower_cells_dtype():
+    with pytest.raises(ValueError, match=r"DepthGatedLSTMCell: lower_c dtype \(float64\)"):
+        nn.DepthGatedLSTMCell(I, H)(mg.zeros(N, I), mg.zeros(N, H, dtype="float64"))
+
+
 def test_cells_label_their_nodes_with_the_essays_roles():
     x = mg.randn(N, I, requires_grad=True)
     roles = {

@@ -3,6 +3,7 @@ the renderer, truncated BPTT (detach_state and the graph-growth warning), checks
 parameter sharing between a layer and its cells."""
 from __future__ import annotations
 
+import re
 import warnings
 
 import numpy as np
@@ -168,6 +169,8 @@ def test_layer_errors_match_pytorchs():
         lstm(mg.zeros(T, I), (mg.zeros(1, 1, H), mg.zeros(1, 1, H)))
     with pytest.raises(ValueError, match="input dtype \\(float64\\) does not match weight dtype \\(float32\\)"):
         lstm(mg.zeros(T, N, I, dtype="float64"))
+    with pytest.raises(ValueError, match=r"LSTM: hx\[1\] dtype \(float64\) does not match weight"):
+        lstm(mg.zeros(T, N, I), (mg.zeros(1, N, H), mg.zeros(1, N, H, dtype="float64")))
     gru = nn.GRU(I, H, num_layers=2)
     with pytest.raises(RuntimeError, match=r"Expected hidden size \(2, 2, 4\), got \[1, 2, 4\]"):
         gru(mg.zeros(T, N, I), mg.zeros(1, N, H))
@@ -182,6 +185,20 @@ def test_layer_errors_match_pytorchs():
         nn.RNN(I, H, num_layers=0)
     with pytest.raises(TypeError, match="batch_first should be of type bool"):
         nn.RNN(I, H, batch_first=1)
+
+
+@pytest.mark.parametrize("layer", [nn.RNN, nn.LSTM, nn.GRU, nn.ClockworkRNN, nn.DepthGatedLSTM])
+@pytest.mark.parametrize("batch_first", [False, True])
+def test_empty_sequence_is_refused_like_pytorch(layer, batch_first):
+    shape = (N, 0, I) if batch_first else (0, N, I)
+    message = (f"{layer.__name__}: Expected sequence length to be larger than 0, got an input "
+               f"of shape {shape}")
+    with pytest.raises(RuntimeError, match=re.escape(message)):
+        layer(I, 8, batch_first=batch_first)(mg.zeros(*shape))
+    with pytest.raises(RuntimeError, match="Expected sequence length to be larger than 0"):
+        torch.nn.LSTM(I, 8, batch_first=batch_first)(torch.zeros(*shape))
+    with pytest.raises(RuntimeError, match=r"shape \(0, 3\)"):
+        layer(I, 8)(mg.zeros(0, I))
 
 
 # --- parameters: shared with the cells, replaceable, movable -----------------------------------------

@@ -185,6 +185,17 @@ def test_clockwork_idle_modules_copy_their_state():
     assert np.abs(cell(x, h, t=4).numpy()[:, 2:] - h.numpy()[:, 2:]).min() > 0
 
 
+def test_clockwork_cell_takes_any_integer_scalar_as_t():
+    cell = nn.ClockworkRNNCell(I, 4, periods=(1, 2), dtype="float64")
+    x, h = mg.tensor(data()[0][0]), mg.tensor(data()[1])
+    expected = cell(x, h, t=3).numpy()
+    for t in (np.int64(3), np.int32(3), np.array(3), mg.tensor(3), mg.tensor(np.uint8(3))):
+        np.testing.assert_array_equal(cell(x, h, t=t).numpy(), expected, err_msg=repr(t))
+    for t in (1.5, np.array([3]), mg.tensor(3.0), True, "3"):
+        with pytest.raises(TypeError, match="ClockworkRNNCell: t must be an integer step count"):
+            cell(x, h, t=t)
+
+
 def test_clockwork_weights_are_block_upper_triangular_and_masked_entries_get_no_gradient():
     cell = nn.ClockworkRNNCell(I, 6, periods=(1, 2, 4), dtype="float64")
     W = cell.weight_hh.numpy()
