@@ -46,6 +46,17 @@ def _positive(text: str) -> int:
     return value
 
 
+def _picture(text: str) -> str:
+    """A file name whose extension names a format ``save`` writes (checked before any work)."""
+    from .viz.files import RENDERED_FORMATS, SOURCE_FORMATS
+
+    known = SOURCE_FORMATS + RENDERED_FORMATS
+    if Path(text).suffix.lower() not in known:
+        raise argparse.ArgumentTypeError(
+            f"cannot tell the format of {text!r}; use one of {', '.join(known)}")
+    return text
+
+
 def parser() -> argparse.ArgumentParser:
     top = _Parser(prog="minigrad", description="Draw the graphs minigrad records.")
     commands = top.add_subparsers(dest="command", metavar="COMMAND", required=True)
@@ -70,7 +81,7 @@ def parser() -> argparse.ArgumentParser:
     draw.add_argument("--grads", action="store_true",
                       help="backpropagate the last step's output and colour the graph by "
                            "gradient norm (log scale)")
-    draw.add_argument("--out", metavar="FILE", default=None,
+    draw.add_argument("--out", metavar="FILE", default=None, type=_picture,
                       help="write the picture here; the format follows the extension "
                            "(.dot, .svg, .png, .pdf); default: print the DOT source")
     draw.add_argument("--params", choices=PARAM_MODES, default="auto", dest="param_mode",
@@ -198,11 +209,15 @@ def _draw_command(args) -> int:
 
 def _title(args) -> str:
     layers = _layers(args.arch, args.layers)
-    parts = [args.arch, f"{args.steps} steps", f"{layers} layer{'s' if layers > 1 else ''}"]
+    parts = [args.arch, _count(args.steps, "step"), _count(layers, "layer")]
     if args.bidirectional:
         parts.append("bidirectional")
     parts.append(f"{args.detail} detail")
     return " · ".join(parts)
+
+
+def _count(n: int, noun: str) -> str:
+    return f"{n} {noun}{'s' if n != 1 else ''}"
 
 
 # --- gallery --------------------------------------------------------------------------------

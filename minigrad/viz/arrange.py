@@ -53,14 +53,19 @@ def learned_name(graph: Graph, nid: str, depth: int = 3) -> str:
         return node.op
     parts = [learned_name(graph, s, depth - 1) for s in ins]
     if node.op == "Transpose":
-        return parts[0] + "ᵀ"
+        return _operand(parts[0]) + "ᵀ"
     if node.op == "Add":
         return " + ".join(parts)
     if node.op == "Concat":
         return "[" + " | ".join(parts) + "]"
     if node.op in ("Split", "Unbind", "GetItem"):
-        return parts[0] + "[·]"
+        return _operand(parts[0]) + "[·]"
     return f"{node.op}({', '.join(parts)})"
+
+
+def _operand(name: str) -> str:
+    """``name`` in parentheses when it is a sum: (b_ih + b_hh)[·], not b_ih + b_hh[·]."""
+    return f"({name})" if " + " in name else name
 
 
 def _parameters(graph: Graph, mode: str) -> None:
@@ -97,7 +102,8 @@ def _key_id(key) -> str:
 
 
 def _stubs(graph: Graph) -> None:
-    """Per-step entries for tensors made outside the steps and used by several steps."""
+    """Per-step entries for tensors made outside the steps and used by several steps (or by
+    the only step of a row: one step is drawn like many)."""
     nodes = graph.nodes
     fan = defaultdict(set)
     for e in graph.edges:
@@ -105,11 +111,16 @@ def _stubs(graph: Graph) -> None:
         if (src.step is None and src.kind in ("op", "input") and dst.step is not None
                 and dst.kind not in ("ellipsis",) and e.kind == "data"):
             fan[e.src].add(dst.step)
-    stubbed = {nid for nid, steps in fan.items() if len(steps) >= 2}
+    row_steps = defaultdict(set)
+    for node in nodes.values():
+        if node.step is not None:
+            row_steps[node.step.row].add(node.step.step)
+    stubbed = {nid for nid, steps in fan.items()
+               if len(steps) >= 2 or all(len(row_steps[k.row]) == 1 for k in steps)}
     if not stubbed:
         return
     origins = {nid: _origin(graph, nid) for nid in stubbed}
-    kept, made = [], {}
+    kept, made, linked = [], {}, set()
     for e in graph.edges:
         dst = nodes[e.dst]
         if e.src not in stubbed or dst.step is None or dst.kind == "ellipsis":
@@ -117,8 +128,11 @@ def _stubs(graph: Graph) -> None:
             continue
         origin = origins[e.src]
         if graph.detail == "cell" and origin["sources"]:
-            kept.extend(replace(s, dst=e.dst) for s in origin["sources"]
-                        if nodes[s.src].step.step == dst.step.step)
+            # the cell below feeds this cell once, however many projections of it it reads
+            for s in origin["sources"]:
+                if nodes[s.src].step.step == dst.step.step and (s.tensor, e.dst) not in linked:
+                    linked.add((s.tensor, e.dst))
+                    kept.append(replace(s, dst=e.dst))
             continue
         stub_id = f"{e.src}s{e.src_output}@{_key_id(dst.step)}"
         if stub_id not in made:

@@ -4,17 +4,22 @@ belts, and which nodes line up across rows.
 Graphviz's ``dot`` with ``rankdir=LR`` puts ranks left to right (time flows that way); inside
 a rank it keeps, where crossings allow, the order in which nodes are declared. So:
 
-* rows are declared layer 0 first: layers stack bottom to top;
+* ``rows`` lists layer 0 first, each layer's forward direction before its reverse one:
+  bottom to top (render._row_order makes dot keep that order);
 * inside a step, inputs (``x_3`` stubs) come first and the state belt (C, or the GRU's h,
   a chain of pointwise ops carrying a state from the previous step to the next) comes last:
-  the input enters from below and the belt runs along the top;
+  the input enters low (right below its consumer, where it has only one) and the belt runs
+  along the top;
 * one node of step t in every row is put in the same rank, so step t of every layer lines up;
+  below cell detail a one-directional stack is a staircase instead: step t of layer l + 1
+  starts after layer l computed h_t, so no line runs back in time (a bidirectional stack stays
+  lined up: its layer above reads both directions, and the reverse one runs right to left;
+  so do rows of one step, which would otherwise sit side by side);
 * invisible edges from the last nodes of step t to the first of step t+1 keep the steps of a
   row side by side (without them a step that runs long, such as the peephole LSTM's output
   gate reading C_t, overlaps the next one and dot stacks them diagonally);
-* rows keep their order through a chain of invisible nodes, one per row, each tied to its
-  row's first step; gates fed alike keep the essay's order through invisible edges inside
-  their rank (``remincross=false``: dot's final reordering pass would undo both);
+* gates fed alike keep the essay's order through invisible edges inside their rank
+  (``remincross=false``: dot's final reordering pass would undo it, and the rows' order);
 * a reverse-direction row is laid out mirrored (its edges run right to left).
 """
 from __future__ import annotations
@@ -22,7 +27,7 @@ from __future__ import annotations
 from collections import defaultdict
 from dataclasses import dataclass, field
 
-from .records import Graph, role_base
+from .records import LEARNED, Graph, role_base
 
 ENTRY_KINDS = ("stub", "const", "ghost", "cut")
 BELOW_KINDS = ("stub", "ghost")
@@ -44,6 +49,7 @@ class Layout:
     separators: list = field(default_factory=list)  # (last of step t, first of step t+1)
     beside: dict = field(default_factory=dict)      # step key -> (entry, consumer) pairs
     mirrored: set = field(default_factory=set)      # rows drawn right to left
+    staircase: bool = False                         # layers offset, not lined up (see above)
     layers: dict = field(default_factory=dict)      # group -> number of layers
     loose: list = field(default_factory=list)       # nodes outside every step
 
@@ -71,6 +77,8 @@ def plan(graph: Graph) -> Layout:
     for key in sorted(lay.members):
         lay.steps.setdefault(key.row, []).append(key)
     lay.mirrored = {r for r in lay.rows if r[3] == "reverse"}
+    lay.staircase = (graph.detail != "cell" and not lay.mirrored
+                     and all(len(keys) > 1 for keys in lay.steps.values()))
     for group, _, layer, _ in lay.rows:
         lay.layers[group] = max(lay.layers.get(group, 0), layer + 1)
     lay.belts, lay.top = _belts(graph)
@@ -120,21 +128,39 @@ def _bottom_to_top(graph: Graph, ids: list, top: set) -> list:
 
 
 def _stacked(graph: Graph, lay: Layout) -> list:
-    """Gates fed by the same inputs (the four LSTM layers after [h, x]) in the essay's order,
-    forget gate on top, output gate at the bottom; listed bottom to top."""
-    feeders = defaultdict(set)
-    for e in graph.edges:
-        feeders[e.dst].add(e.src)
+    """Gates fed alike (the four LSTM layers after [h, x]) in the essay's order, forget gate on
+    top, output gate at the bottom; listed bottom to top."""
     groups = []
+    fed = _fed_by(graph)
     for key, ids in lay.members.items():
         alike = defaultdict(list)
         for i in ids:
             node = graph.nodes[i]
             base = role_base(node.role)
             if base in ROLE_ORDER and node.kind in ("gate", "op"):
-                alike[frozenset(feeders[i])].append((ROLE_ORDER.index(base), i))
+                alike[fed(i)].append((ROLE_ORDER.index(base), i))
         groups += [[i for _, i in sorted(g)] for g in alike.values() if len(g) > 1]
     return groups
+
+
+def _fed_by(graph: Graph):
+    """What a node reads, parameters aside, through the unlabelled ops that feed it alone (the
+    concatenated form's own matmul per gate), and how many such ops lie in between."""
+    ins, uses = defaultdict(set), defaultdict(int)
+    for e in graph.edges:
+        if graph.nodes[e.src].kind not in LEARNED + ("ghost",):
+            ins[e.dst].add(e.src)
+        uses[e.src] += 1
+
+    def fed(nid: str) -> tuple:
+        depth = 0
+        while len(ins[nid]) == 1:
+            (src,) = ins[nid]
+            if uses[src] > 1 or graph.nodes[src].role:
+                break
+            nid, depth = src, depth + 1
+        return frozenset(ins[nid]), depth
+    return fed
 
 
 def _beside(graph: Graph) -> dict:
@@ -207,8 +233,8 @@ def _path_to_role(graph: Graph, start: str, base: str, step, out_edges) -> list 
 
 
 def _aligned(graph: Graph, lay: Layout) -> tuple:
-    """Groups of nodes, one per step number, that share a rank (a first node of that step in
-    every row); and each row's first node."""
+    """Groups of nodes that share a rank (a first node of step t in every row, or in a
+    staircase every row of one layer); and each row's first node."""
     if len(lay.rows) < 2:
         return [], []
     inside = defaultdict(int)
@@ -225,7 +251,7 @@ def _aligned(graph: Graph, lay: Layout) -> tuple:
         mirrored = key.row in lay.mirrored
         ends = [i for i in ids if graph.nodes[i].kind not in ENTRY_KINDS
                 and (outside[i] if mirrored else inside[i]) == 0] or ids
-        by_step[key.step].append(ends[0])
+        by_step[(key.step, key.layer) if lay.staircase else key.step].append(ends[0])
         heads.setdefault(key.row, ends[0])
     groups = [ids for _, ids in sorted(by_step.items()) if len(ids) > 1]
     return groups, [heads[r] for r in lay.rows]

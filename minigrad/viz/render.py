@@ -2,11 +2,15 @@
 :mod:`layout`; this module only writes them out as DOT statements."""
 from __future__ import annotations
 
+from collections import Counter
+
 import graphviz
 
 from . import style
 from .layout import Layout, edge_order, plan
 from .records import Edge, Graph, Node, crosses_steps
+
+ANCHOR = "rows"
 
 
 class _Writer:
@@ -20,6 +24,8 @@ class _Writer:
         self.labelled = set()
         self.flat_pairs = {pair for pairs in lay.beside.values() for pair in pairs}
         self.crosses = {e.src for e in graph.crossing_edges()}
+        pairs = Counter((e.src, e.dst) for e in graph.crossing_edges())
+        self.parallel = {pair for pair, n in pairs.items() if n > 1}  # h and C between cells
         fan_in = {}
         for e in graph.edges:
             if graph.nodes[e.dst].step is None and graph.nodes[e.src].step is not None:
@@ -63,7 +69,7 @@ class _Writer:
             return style.html(style.escape(style.const_text(node.value)),
                               style.small_html(style.shape_text(node.shape)))
         if kind == "stub":
-            return style.html(role, style.small_html(" ".join(
+            return style.html(role, style.GAP, style.small_html(" ".join(
                 t for t in (node.op, style.shape_text(node.shape)) if t)))
         if kind == "exit":
             return style.html(style.escape("↑ " + style.symbol(node.op)))
@@ -111,15 +117,19 @@ class _Writer:
         attrs = self.edge_style(e, crossing)
         upward = False
         if a is not None and b is not None and a.row != b.row:
-            attrs["constraint"] = "false"
+            if not (self.lay.staircase and a.step == b.step):  # these place a staircase's layers
+                attrs["constraint"] = "false"
             # cells of one step share a rank: dot draws such an edge as a detour unless it
             # leaves from the top and enters at the bottom
             upward = self.graph.detail == "cell" and a.step == b.step
             if upward:
                 attrs.update(tailport="n", headport="s")
         text = None if e.dst in self.collectors else self.edge_text(e, crossing, upward)
+        if text and e.kind == "detach":
+            text = style.first_line("detach", text)
+        elif text and (e.src, e.dst) in self.parallel and not edge_order(e):
+            text = style.first_line("", text)  # below the belt's label, off the belt's line
         if text:
-            text = text if e.kind != "detach" else f"<detach<br/>{text[1:-1]}>"
             attrs["xlabel" if upward else "label"] = text
         if self.scale is not None and e.kind == "data" and e.dst not in self.collectors:
             attrs.update(style.grad_attrs(style.grad_level(e.grad_norm, self.scale)))
@@ -162,7 +172,7 @@ class _Writer:
     # --- clusters ------------------------------------------------------------------------
     def rows(self, g) -> None:
         lay = self.lay
-        for r, row in enumerate(lay.rows):
+        for r, row in reversed(list(enumerate(lay.rows))):  # top row first: see _row_order
             with g.subgraph(name=f"cluster_row{r}") as rg:
                 rg.attr(label=self.row_label(row), **style.ROW_CLUSTER)
                 for s, key in enumerate(lay.steps[row]):
@@ -211,8 +221,10 @@ def render(graph: Graph, title: str | None = None) -> graphviz.Digraph:
     w = _Writer(graph, lay)
     g = graphviz.Digraph("minigrad", graph_attr=style.GRAPH, node_attr=style.NODE,
                          edge_attr=style.EDGE)
-    if title or graph.notes:
-        g.attr(label="\n".join(([title] if title else []) + list(graph.notes)))
+    if len(lay.rows) > 1:
+        g.node(ANCHOR, **style.HIDDEN)  # the first node declared: see _row_order
+    if title or graph.notes:  # every line left-justified (\l), like the title itself
+        g.attr(label="".join(f"{line}\\l" for line in ([title] if title else []) + graph.notes))
     if w.scale is not None:
         g.node("legend", style.legend_html(w.scale), shape="plaintext")
     loose = [graph.nodes[i] for i in lay.loose]
@@ -246,20 +258,35 @@ def render(graph: Graph, title: str | None = None) -> graphviz.Digraph:
 
 
 def _row_order(g, w: _Writer, lay: Layout) -> None:
-    """Invisible nodes, one per row, chained inside one rank and tied to each row's first node:
-    the rows stack bottom to top. (Outside the clusters dot puts such an edge's tail above its
-    head; tests/minigrad/viz checks the rendered positions.)"""
+    """Rows stack bottom to top. dot stacks clusters in the order its first pass reaches them,
+    from the first node declared: the invisible anchor, tied to the top row, and the rows are
+    declared top row first. Spines (_spine) hold them too: at cell detail one, at step 0; in a
+    staircase one at every later step; none where finer rows line up (there they tangle the
+    rows). Found by drawing every architecture, stacked and bidirectional; tests/minigrad/viz
+    checks the drawn order."""
     if len(lay.row_heads) < 2:
         return
-    spine = [f"row{k}" for k in range(len(lay.row_heads))]
+    g.edge(ANCHOR, w.ids[lay.row_heads[-1]], style="invis")
+    if w.graph.detail == "cell":
+        _spine(g, w, "row", lay.row_heads)
+    elif lay.staircase:
+        steps = [lay.steps[row] for row in lay.rows]
+        for t in range(1, min(len(keys) for keys in steps)):
+            _spine(g, w, f"row{t}_", [lay.members[keys[t]][0] for keys in steps])
+
+
+def _spine(g, w: _Writer, prefix: str, firsts: list) -> None:
+    """Invisible nodes, one per row, chained inside one rank (outside the clusters dot puts
+    an edge's tail above its head), each tied to its row's node in ``firsts``."""
+    spine = [f"{prefix}{k}" for k in range(len(firsts))]
     with g.subgraph() as s:
         s.attr(rank="same")
         for name in spine:
-            s.node(name, style="invis", shape="point", width="0")
+            s.node(name, **style.HIDDEN)
     for lower, upper in zip(spine, spine[1:]):
         g.edge(upper, lower, style="invis")
-    for name, head in zip(spine, lay.row_heads):
-        g.edge(name, w.ids[head], style="invis")
+    for name, first in zip(spine, firsts):
+        g.edge(name, w.ids[first], style="invis")
 
 
 def _scoped(w: _Writer, g, nodes: list) -> None:

@@ -49,9 +49,10 @@ CELL_NAMES = {"lstm": "LSTM", "gru": "GRU", "rnn": "RNN", "peephole_lstm": "Peep
               "clockwork_rnn": "Clockwork RNN"}
 ROLE_NAMES = {"C~": "C̃", "h~": "h̃"}
 
-# Gradient palette: light grey (vanishing) to dark red (large); lightness falls monotonically.
+# Gradient palette: grey (vanishing, still a visible line on white) to dark red (large);
+# lightness falls monotonically. Lighter still: no gradient recorded.
 NO_GRAD = "#c8c8c8"
-PALETTE = ["#f0f0f0", "#fdd49e", "#fc8d59", "#d7301f", "#7f0000"]
+PALETTE = ["#a8a8a8", "#d98052", "#d64a2a", "#a51d12", "#6b0000"]
 
 
 def symbol(op: str) -> str:
@@ -112,9 +113,17 @@ def const_text(value) -> str:
     return "0" if not value.any() else value_text(value)
 
 
+GAP = '<font point-size="4"> </font>'  # a thin line: keeps a subscript off the next line
+
+
 def html(*lines: str) -> str:
     body = "<br/>".join(line for line in lines if line)
     return f"<{body or ' '}>"
+
+
+def first_line(line: str, label: str) -> str:
+    """An HTML ``label`` with ``line`` above it (an empty one pushes the text down)."""
+    return f"<{line}<br/>{label[1:-1]}>"
 
 
 # --- node and edge attributes by kind ------------------------------------------------------
@@ -142,7 +151,7 @@ def node_shape(kind: str, op: str, flat: bool) -> dict:
                 "fontsize": "9"}
     if kind == "ghost":
         return {"shape": "box", "style": "dashed", "color": PARAM_BORDER, "fontcolor": FAINT,
-                "fontsize": "7", "margin": "0.03,0.01", "height": "0.15"}
+                "fontsize": "7", "margin": "0.08,0.02", "height": "0.15"}
     if kind == "input":
         return {"shape": "box", "style": "rounded", "margin": "0.06,0.03"}
     if kind in ("const", "stub"):
@@ -171,6 +180,8 @@ ELLIPSIS_CLUSTER = {"style": "dashed,rounded", "color": CELL_BORDER, "fontcolor"
                     "label": "", "margin": "8"}
 SCOPE_CLUSTER = {"style": "rounded", "color": "#b0b0b0", "fontcolor": "#707070",
                  "fontsize": "9"}
+
+HIDDEN = {"style": "invis", "shape": "point", "width": "0"}  # placement aids
 
 STATE_EDGE = {"minlen": "2", "penwidth": "2.4", "color": "#000000", "fontsize": "9",
               "fontcolor": "#000000"}
@@ -226,6 +237,21 @@ def _rgb(colour: str) -> tuple:
     return tuple(int(colour[k:k + 2], 16) for k in (1, 3, 5))
 
 
+def luminance(colour: str) -> float:
+    """Relative luminance (WCAG): 0 for black, 1 for white."""
+    def linear(c):
+        c /= 255
+        return c / 12.92 if c <= 0.04045 else ((c + 0.055) / 1.055) ** 2.4
+    r, g, b = (linear(c) for c in _rgb(colour))
+    return 0.2126 * r + 0.7152 * g + 0.0722 * b
+
+
+def text_colour(background: str) -> str:
+    """Black or white, whichever contrasts more with ``background`` (they tie at a luminance
+    of about 0.18)."""
+    return "black" if luminance(background) > 0.18 else "white"
+
+
 def legend_html(scale: tuple) -> str:
     """A colour bar labelled with norms at five points of the log scale."""
     lo, hi = scale
@@ -233,8 +259,9 @@ def legend_html(scale: tuple) -> str:
     for k in range(5):
         level = k / 4
         value = 10 ** (math.log10(lo) + level * (math.log10(hi) - math.log10(lo))) if hi > lo else hi
-        cells.append(f'<td bgcolor="{grad_colour(level)}" width="34">'
-                     f'<font point-size="7">{value:.0e}</font></td>')
+        colour = grad_colour(level)
+        cells.append(f'<td bgcolor="{colour}" width="34"><font point-size="7" '
+                     f'color="{text_colour(colour)}">{value:.0e}</font></td>')
     return ('<<table border="0" cellborder="0" cellspacing="1" cellpadding="2">'
-            '<tr><td colspan="5"><font point-size="9">gradient norm ‖∂L/∂·‖ (log scale)'
+            '<tr><td colspan="5"><font point-size="9">gradient norm (log scale)'
             '</font></td></tr><tr>' + "".join(cells) + "</tr></table>>")

@@ -1,6 +1,7 @@
 """The ``minigrad`` command and the renderer on nn's real recurrent layers."""
 import re
 import subprocess
+from collections import Counter
 import sys
 
 import pytest
@@ -27,6 +28,7 @@ def test_draw_without_out_prints_the_dot_source(capsys):
     (["draw", "lstm", "--layers", "two"], "--layers: expected a positive integer, got 'two'"),
     (["draw", "transformer"], "invalid choice: 'transformer'"),
     (["draw", "lstm", "--detail", "pixel"], "invalid choice: 'pixel'"),
+    (["draw", "lstm", "--out", "lstm.jpg"], "--out: cannot tell the format of 'lstm.jpg'"),
     (["draw"], "required: ARCH"),
     ([], "required: COMMAND"),
 ])
@@ -36,6 +38,14 @@ def test_bad_arguments_give_one_line_and_exit_2(argv, complaint, capsys):
     assert exit_.value.code == 2
     err = capsys.readouterr().err
     assert err.count("\n") == 1 and complaint in err
+
+
+def test_an_unknown_picture_format_is_refused_before_any_work(monkeypatch, tmp_path, capsys):
+    monkeypatch.setattr("minigrad.cli.run_model", lambda *a, **k: pytest.fail("model was run"))
+    with pytest.raises(SystemExit) as exit_:
+        main(["draw", "lstm", "--out", str(tmp_path / "lstm.jpg")])
+    assert exit_.value.code == 2 and list(tmp_path.iterdir()) == []
+    assert ".svg" in capsys.readouterr().err
 
 
 def test_forget_bias_on_a_cell_without_forget_gate_is_an_error(capsys):
@@ -93,6 +103,46 @@ def test_cell_detail_names_each_cell_properly(arch):
     output, params = run_model(arch, 2)
     source = render(build(capture(output, params=params), "cell")).source
     assert set(re.findall(r"<b>([^<]*)</b>", source)) == CELL_LABELS[arch]
+
+
+@pytest.mark.parametrize("bidirectional", [False, True])
+def test_a_depth_gated_cell_reads_each_state_of_the_cell_below_once(bidirectional):
+    """Layer 1 projects h of layer 0 twice (its gates and its depth gate): at cell detail
+    that is still one edge per cell below, and no fork into a single cell."""
+    output, params = run_model("depth-gated", 3, 2, bidirectional)
+    g = build(capture(output, params=params), "cell")
+    assert not [n for n in g.nodes.values() if n.kind == "junction"]
+    up = Counter((e.src, e.dst, e.role.rsplit("_", 1)[0]) for e in g.edges
+                 if g.nodes[e.src].kind == g.nodes[e.dst].kind == "cell"
+                 and g.nodes[e.src].step.layer < g.nodes[e.dst].step.layer)
+    assert set(up.values()) == {1}
+    for cell in {dst for _, dst, _ in up}:
+        reads = sorted((g.nodes[src].step.direction, state)
+                       for src, dst, state in up if dst == cell)
+        own = g.nodes[cell].step.direction  # h of every direction below, C of its own
+        expected = [(d, "h") for d in (("forward", "reverse") if bidirectional else ("forward",))]
+        assert reads == sorted(expected + [(own, "C")])
+
+
+def test_a_parameter_copy_is_named_like_the_expression_it_stands_for():
+    output, params = run_model("lstm-concat", 2)
+    g = build(capture(output, params=params), "op")
+    names = {n.name for n in g.nodes.values() if n.kind == "ghost"}
+    assert names == {"(bias_ih_l0 + bias_hh_l0)[·]", "W_fᵀ", "W_iᵀ", "W_Cᵀ", "W_oᵀ"}
+
+
+@pytest.mark.parametrize("steps", [1, 2])
+def test_one_step_is_drawn_like_many(steps, capsys):
+    """The projected input enters the step as a stub however many steps there are; the
+    title counts in the singular for one."""
+    output, params = run_model("lstm", steps)
+    g = build(capture(output, params=params), "op")
+    stubs = [n.role for n in g.nodes.values() if n.kind == "stub"]
+    assert stubs == [f"x_{t}" for t in range(steps)]
+    assert not [n for n in g.nodes.values() if n.step is None and n.op == "AddMM"]
+    assert main(["draw", "lstm", "--steps", str(steps)]) == 0
+    title = "1 step · 1 layer" if steps == 1 else "2 steps · 1 layer"
+    assert f"lstm · {title} · gate detail" in capsys.readouterr().out
 
 
 def test_grads_colour_the_real_lstm_and_keep_the_cell_state_gradient():

@@ -13,6 +13,7 @@ import viz_graphs as vg
 
 import minigrad as mg
 from minigrad.viz import GraphvizMissingWarning, draw, save, style
+from minigrad.viz.layout import plan
 from minigrad.files import write_atomic
 
 needs_dot = pytest.mark.skipif(shutil.which("dot") is None, reason="Graphviz's dot is not installed")
@@ -69,13 +70,18 @@ def test_gate_detail_shows_the_gates_with_their_steps():
         assert re.search(rf"tanh\s+C̃\s*{t}", texts)
 
 
-def test_layers_stack_bottom_to_top_and_steps_line_up():
-    """Every step of every row ranks together, and the rows keep layer order."""
-    g = lstm_graph(detail="gate")
-    groups = [re.findall(r"^\s*(\w+)", body, re.MULTILINE)
-              for body in re.findall(r"\{\s*rank=same\n(.*?)\}", g.source, re.DOTALL)]
-    spine = [names for names in groups if names[0].startswith("row")]
-    assert spine == [["row0", "row1"]]
+def rank_groups(source: str) -> list:
+    """The node names of every ``rank=same`` group in the DOT source."""
+    return [re.findall(r"^\s*(\w+)", body, re.MULTILINE)
+            for body in re.findall(r"\{\s*rank=same\n(.*?)\}", source, re.DOTALL)]
+
+
+def test_at_cell_detail_layers_stack_bottom_to_top_and_steps_line_up():
+    """Every step of every row ranks together, and a spine keeps the rows in layer order."""
+    g = lstm_graph(detail="cell")
+    groups = rank_groups(g.source)
+    assert [names for names in groups if names[0].startswith("row")] == [["row0", "row1"]]
+    assert re.search(r"row1 -> row0 \[style=invis\]", g.source)  # tail above head
     records = g.records
     ids = {f"n{i}": nid for i, nid in enumerate(records.nodes)}
     steps = []
@@ -85,7 +91,41 @@ def test_layers_stack_bottom_to_top_and_steps_line_up():
             assert sorted(k.layer for k in keys) == [0, 1]
             steps.append({k.step for k in keys})
     assert steps == [{0}, {1}, {2}]
-    assert re.search(r"row1 -> row0 \[style=invis\]", g.source)  # tail above head
+
+
+def test_below_cell_detail_a_stack_is_a_staircase():
+    """Layer 1's step t starts after layer 0 computed h_t: no rank is shared across layers,
+    and the edges between layers keep their rank constraint (they run forward in time)."""
+    g = lstm_graph(detail="gate")
+    lay = plan(g.records)
+    assert lay.staircase and lay.aligned == []
+    ids = {nid: f"n{i}" for i, nid in enumerate(g.records.nodes)}
+    between = [e for e in g.records.edges if e.kind == "data" and g.records.nodes[e.src].step
+               and g.records.nodes[e.dst].step
+               and g.records.nodes[e.src].step.layer != g.records.nodes[e.dst].step.layer]
+    assert len(between) == 3  # h_t of layer 0 into layer 1, one per step
+    for e in between:
+        line = re.search(rf"{ids[e.src]} -> {ids[e.dst]}( \[.*\])?$", g.source, re.MULTILINE)
+        assert "constraint" not in (line.group(1) or "")
+
+
+def test_a_bidirectional_stack_stays_lined_up_layer_by_layer():
+    out, params, _ = vg.model("lstm", T=3, layers=2, bidirectional=True)
+    lay = plan(draw(out, params=params, detail="gate").records)
+    assert not lay.staircase
+    assert [(row[2], row[3]) for row in lay.rows] == [
+        (0, "forward"), (0, "reverse"), (1, "forward"), (1, "reverse")]
+
+
+@pytest.mark.parametrize("form", ["fused", "concat"])
+@pytest.mark.parametrize("detail", ["op", "gate"])
+def test_every_step_keeps_the_essays_gate_order(form, detail):
+    """o, C~, i, f from the bottom up in every step, also where each gate has its own matmul
+    (the concatenated form at op detail)."""
+    out, params, _ = vg.model("lstm", T=3, form=form)
+    g = draw(out, params=params, detail=detail).records
+    stacks = [[g.nodes[i].role.rsplit("_", 1)[0] for i in ids] for ids in plan(g).stacked]
+    assert stacks == [["o", "C~", "i", "f"]] * 3
 
 
 def positions(graph) -> dict:
@@ -145,6 +185,43 @@ def test_stacked_layers_are_drawn_bottom_to_top_with_steps_aligned():
         assert cells[0, t][0] == pytest.approx(cells[2, t][0], abs=1.0)
 
 
+def row_bottoms(graph) -> list:
+    """Per row of the plan (bottom to top), the lower edge of its cluster in the SVG."""
+    ns = "{http://www.w3.org/2000/svg}"
+    bottoms = {}
+    for group in svg_root(graph).iter(f"{ns}g"):
+        title = group.findtext(f"{ns}title", "")
+        if group.get("class") == "cluster" and title.startswith("cluster_row"):
+            outline = group.find(f"{ns}path")
+            outline = outline if outline is not None else group.find(f"{ns}polygon")
+            ys = list(map(float, re.findall(r"-?\d+\.?\d*",
+                                            outline.get("d") or outline.get("points"))))[1::2]
+            bottoms[int(title[len("cluster_row"):])] = max(ys)
+    return [bottoms[k] for k in sorted(bottoms)]
+
+
+@needs_dot
+@pytest.mark.parametrize("detail", ["op", "gate", "cell"])
+@pytest.mark.parametrize("kind,layers,bidirectional", [
+    ("lstm", 1, True), ("lstm", 2, True), ("lstm", 3, False), ("gru", 2, False),
+])
+def test_rows_are_drawn_in_their_order_at_every_detail(kind, layers, bidirectional, detail):
+    """Bottom to top: layer 0 forward, layer 0 reverse, layer 1 forward... (y grows down)."""
+    out, params, _ = vg.model(kind, T=3, layers=layers, bidirectional=bidirectional)
+    bottoms = row_bottoms(draw(out, params=params, detail=detail))
+    assert len(bottoms) == layers * (2 if bidirectional else 1)
+    assert all(lower > upper for lower, upper in zip(bottoms, bottoms[1:])), bottoms
+
+
+@needs_dot
+def test_in_a_staircase_every_line_between_layers_runs_forward_in_time():
+    at = positions(lstm_graph(detail="gate"))
+    g = lstm_graph(detail="gate").records
+    between = [e for e in g.edges if g.nodes[e.src].step and g.nodes[e.dst].step
+               and g.nodes[e.src].step.layer != g.nodes[e.dst].step.layer]
+    assert between and all(at[e.src][0] < at[e.dst][0] for e in between)
+
+
 def test_gradient_level_and_colour_are_monotone():
     rng = np.random.default_rng(0)
     norms = np.sort(10 ** rng.uniform(-9, 2, 200))
@@ -152,16 +229,24 @@ def test_gradient_level_and_colour_are_monotone():
     levels = [style.grad_level(float(n), scale) for n in norms]
     assert levels[0] == 0.0 and levels[-1] == 1.0
     assert all(a <= b for a, b in zip(levels, levels[1:]))
-    lightness = [luminance(style.grad_colour(x)) for x in np.linspace(0, 1, 101)]
+    lightness = [style.luminance(style.grad_colour(x)) for x in np.linspace(0, 1, 101)]
     assert all(a > b for a, b in zip(lightness, lightness[1:]))
 
 
-def luminance(colour: str) -> float:
-    def linear(c):
-        c /= 255
-        return c / 12.92 if c <= 0.04045 else ((c + 0.055) / 1.055) ** 2.4
-    r, g, b = (int(colour[k:k + 2], 16) for k in (1, 3, 5))
-    return 0.2126 * linear(r) + 0.7152 * linear(g) + 0.0722 * linear(b)
+def test_the_faintest_gradient_is_still_a_line_on_white():
+    """Contrast ratio against the white background at least 2:1 (#f0f0f0 was 1.14:1)."""
+    assert 1.05 / (style.luminance(style.grad_colour(0.0)) + 0.05) >= 2.0
+    assert style.luminance(style.grad_colour(0.0)) < style.luminance(style.NO_GRAD)
+
+
+def test_the_legend_labels_read_on_every_cell():
+    legend = style.legend_html((1e-3, 1e2))
+    cells = re.findall(r'bgcolor="(#[0-9a-f]{6})"[^>]*><font [^>]*color="(\w+)"', legend)
+    assert len(cells) == 5
+    for background, text in cells:
+        pair = sorted([0.0 if text == "black" else 1.0, style.luminance(background)])
+        assert (pair[1] + 0.05) / (pair[0] + 0.05) >= 4.5, (background, text)
+    assert "‖" not in legend
 
 
 def test_edges_darken_with_the_gradient_and_a_legend_explains_it():
@@ -178,7 +263,7 @@ def test_edges_darken_with_the_gradient_and_a_legend_explains_it():
     for e in g.records.crossing_edges():
         line = re.search(rf"{ids[e.src]} -> {ids[e.dst]} \[[^\n]*[ \[]color=\"(#[0-9a-f]{{6}})\"",
                          g.source)
-        colours[e.grad_norm] = luminance(line.group(1))
+        colours[e.grad_norm] = style.luminance(line.group(1))
     by_norm = [colours[n] for n in sorted(colours)]
     assert len(by_norm) == 5
     assert all(a >= b for a, b in zip(by_norm, by_norm[1:]))
@@ -199,6 +284,22 @@ def test_long_graphs_elide_middle_steps_keep_both_ends_and_say_so():
     assert f"t = {steps[len(steps) // 2 - 1] + 1} … t = {steps[len(steps) // 2] - 1}" in ellipses[0].text
     assert "middle steps elided" in g.source  # the picture's own label says so
     assert len(g.records.nodes) <= 60
+
+
+def test_the_title_and_its_notes_are_left_justified_lines():
+    out, params, _ = vg.model("lstm", T=40)
+    with pytest.warns(UserWarning):
+        g = draw(out, params=params, detail="cell", max_nodes=60, title="a title")
+    label = re.search(r'^\tlabel="(.*)"$', g.source, re.MULTILINE).group(1)
+    assert re.fullmatch(r"a title\\l\d+ middle steps elided \(t = \d+ … t = \d+\)\\l", label)
+    assert "\\n" not in label
+
+
+def test_a_stub_keeps_its_subscript_off_the_line_below():
+    out, params, _ = vg.model("lstm", T=2)
+    g = draw(out, params=params, detail="gate")
+    for t in range(2):
+        assert f"label=<x<sub>{t}</sub><br/>{style.GAP}<br/>" in g.source
 
 
 def test_auto_detail_coarsens_before_it_elides():
