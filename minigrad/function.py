@@ -88,7 +88,8 @@ class Function:
         """
         fn = cls.__new__(cls)
         arrays, edges = [], []
-        any_tensor = needs_grad = cut = constant = False
+        any_tensor = needs_grad = cut = False
+        constants = None  # {input index: array or number} for inputs no gradient flows to
         for x in inputs:  # one pass: the arrays, where gradients go, constants, detached inputs
             if isinstance(x, Tensor):
                 any_tensor = True
@@ -101,8 +102,11 @@ class Function:
                     cut = True
             else:
                 arrays.append(x)
+            if constants is None:
+                constants = {len(edges): arrays[-1]}
+            else:
+                constants[len(edges)] = arrays[-1]
             edges.append(None)
-            constant = True
         if cls.broadcasts:
             dtype_a = getattr(arrays[0], "dtype", None)
             if dtype_a is not None and dtype_a is not getattr(arrays[1], "dtype", dtype_a):
@@ -125,7 +129,7 @@ class Function:
         fn.next = tuple(edges)
         # the inputs no gradient flows to, by position: the renderer draws them, even after
         # backward has freed what the op saved
-        fn.constants = _constants(arrays, edges) if constant else None
+        fn.constants = constants  # (the renderer draws them, even after backward)
         if cut:
             _note_cuts(fn, inputs)
         saves = cls.saves_inputs
@@ -186,15 +190,6 @@ class Function:
 
 
 _CHECK_DEVICES = backend.cupy is not None
-
-
-def _constants(arrays: list, edges: list) -> dict:
-    """{input index: array or number} for the inputs whose edge is None."""
-    kept = {}
-    for i, edge in enumerate(edges):
-        if edge is None:
-            kept[i] = arrays[i]
-    return kept
 
 
 def _only(arrays: list, positions: tuple) -> list:
