@@ -193,7 +193,18 @@ def _merge_shared_inputs(graph: Graph) -> None:
         if (junction, e.dst) not in merged:
             merged.add((junction, e.dst))
             keep.append(Edge(junction, e.dst, tensor=(junction, 0)))
-    graph.edges[:] = keep
+    joined = _joined_norms(keep, set(via.values()))
+    graph.edges[:] = [replace(e, grad_norm=joined[e.src]) if e.src in joined else e for e in keep]
+
+
+def _joined_norms(edges: list, junctions: set) -> dict:
+    """Per junction, the gradient norm of what leaves it, [h_{t-1}, x_t], from those of the
+    parts that meet there: sqrt(|dL/dh|² + |dL/dx|²) (None when no part has one)."""
+    squares = {j: None for j in junctions}
+    for e in edges:
+        if e.dst in squares and e.grad_norm is not None:
+            squares[e.dst] = (squares[e.dst] or 0.0) + e.grad_norm ** 2
+    return {j: None if s is None else s ** 0.5 for j, s in squares.items()}
 
 
 def _cells(graph: Graph) -> Graph:

@@ -210,6 +210,22 @@ def test_recorded_gradient_norms_reach_the_records(kind):
         assert drawn[role] == pytest.approx(norm, rel=1e-12)
 
 
+def test_what_leaves_a_junction_carries_the_gradient_norm_of_its_joined_parts():
+    params = vg.make_params("lstm", 3, 4)
+    x = mg.tensor(np.random.default_rng(0).normal(size=(3, 2, 3)), requires_grad=True)
+    out, _ = vg.run("lstm", x, params, 4)
+    with mg.record_grads():
+        out[2].sum().backward()
+    g = build(capture(out, params=params), "gate")
+    junctions = [n.id for n in g.nodes.values() if n.kind == "junction"]
+    assert junctions
+    for j in junctions:
+        parts = [e.grad_norm for e in g.edges if e.dst == j and e.grad_norm is not None]
+        leaving = [e.grad_norm for e in g.edges if e.src == j]
+        assert parts and len(leaving) == 4
+        assert leaving == [pytest.approx(np.sqrt(sum(n * n for n in parts)))] * 4
+
+
 def test_a_detached_state_becomes_a_dashed_detach_edge():
     params = vg.make_params("lstm", 3, 4)
     rng = np.random.default_rng(0)
