@@ -288,6 +288,23 @@ class Tensor:
     def min(self, axis=None, keepdims: bool = False):
         return ops.Min.apply(self, axis=axis, keepdims=keepdims)
 
+    def argmax(self, axis=None, keepdims: bool = False):
+        """Index of the largest element (of all, flattened, or along ``axis``); an int64
+        tensor that carries no gradient. Ties: the first."""
+        return self._arg("argmax", axis, keepdims)
+
+    def argmin(self, axis=None, keepdims: bool = False):
+        """Index of the smallest element; see :meth:`argmax`."""
+        return self._arg("argmin", axis, keepdims)
+
+    def _arg(self, op: str, axis, keepdims: bool) -> "Tensor":
+        if axis is not None:
+            axis = _axis_in(axis, self.ndim, op) if self.ndim else None
+        if (self.shape[axis] if axis is not None else self.size) == 0:
+            raise ValueError(f"{op}: cannot pick from an empty axis of a tensor of shape {self.shape}")
+        found = getattr(self.data, op)(axis=axis, keepdims=keepdims)
+        return Tensor._make(found.astype(backend.int64, copy=False))
+
     def softmax(self, axis: int = -1):
         return functional.softmax(self, axis)
 
@@ -306,8 +323,18 @@ class Tensor:
 
     view = reshape
 
-    def flatten(self):
-        return self.reshape(-1)
+    def flatten(self, start_axis: int = 0, end_axis: int = -1):
+        """Axes ``start_axis`` to ``end_axis`` (both included) merged into one, as PyTorch's
+        ``flatten(start_dim, end_dim)``: ``x.flatten(1)`` of (N, C, L) is (N, C*L)."""
+        shape = self.shape or (1,)
+        start, end = (_axis_in(a, len(shape), "flatten") for a in (start_axis, end_axis))
+        if start > end:
+            raise ValueError(f"flatten: start_axis {start_axis} comes after end_axis {end_axis} "
+                             f"for a tensor of shape {self.shape}")
+        merged = 1
+        for n in shape[start:end + 1]:
+            merged *= n
+        return self.reshape(shape[:start] + (merged,) + shape[end + 1:])
 
     def transpose(self, *axes):
         """Two axes: swap them, as PyTorch's ``transpose(dim0, dim1)`` does (``x.transpose(0, 1)``
@@ -386,12 +413,9 @@ from . import autograd, functional, ops  # noqa: E402  (circular: ops build Tens
 
 def _swapped(ndim: int, axis1: int, axis2: int, op: str) -> tuple:
     """The permutation of ``ndim`` axes that swaps ``axis1`` and ``axis2``."""
-    for axis in (axis1, axis2):
-        if not isinstance(axis, int) or not -ndim <= axis < ndim:
-            raise ValueError(f"{op}: axis {axis!r} is out of range for a tensor with {ndim} "
-                             "dimensions")
+    a, b = _axis_in(axis1, ndim, op), _axis_in(axis2, ndim, op)
     axes = list(range(ndim))
-    axes[axis1], axes[axis2] = axes[axis2], axes[axis1]
+    axes[a], axes[b] = axes[b], axes[a]
     return tuple(axes)
 
 
@@ -403,3 +427,10 @@ def _bound(value, name: str):
         raise TypeError(f"clip: the {name} bound {tuple(value.shape)} requires grad; clip's "
                         "bounds are constants (use maximum/minimum to differentiate them)")
     return value.data
+
+
+def _axis_in(axis, ndim: int, op: str) -> int:
+    """One axis of a tensor with ``ndim`` dimensions, counted from 0."""
+    if not isinstance(axis, int) or not -ndim <= axis < ndim:
+        raise ValueError(f"{op}: axis {axis!r} is out of range for a tensor with {ndim} dimensions")
+    return axis % ndim

@@ -119,3 +119,29 @@ def test_tensor_refuses_data_that_is_not_numbers(data):
 
 def test_broadcast_to_takes_an_int_shape():
     assert mg.ones(1).broadcast_to(3).shape == (3,)
+
+
+@pytest.mark.parametrize("axes", [(), (1,), (0, 1), (1, 2), (-2, -1), (2, 2)])
+def test_flatten_merges_a_range_of_axes_as_torch_does(axes):
+    a = np.arange(24.0).reshape(2, 3, 4)
+    assert mg.tensor(a).flatten(*axes).shape == tuple(torch.from_numpy(a).flatten(*axes).shape)
+    with pytest.raises(ValueError, match="^flatten: start_axis 2 comes after end_axis 1"):
+        mg.tensor(a).flatten(2, 1)
+
+
+@pytest.mark.parametrize("name", ["argmax", "argmin"])
+@pytest.mark.parametrize("axis, keepdims", [(None, False), (0, False), (1, True), (-1, False)])
+def test_argmax_and_argmin_match_torch_and_carry_no_gradient(name, axis, keepdims):
+    a = np.array([[1.0, 5.0, 5.0], [7.0, -2.0, 0.0]])  # a tie: the first index wins
+    got = getattr(mg.tensor(a, requires_grad=True), name)(axis=axis, keepdims=keepdims)
+    t = torch.from_numpy(a)
+    want = getattr(t, name)() if axis is None else getattr(t, name)(dim=axis, keepdim=keepdims)
+    assert got.dtype == np.int64 and not got.requires_grad
+    np.testing.assert_array_equal(got.numpy(), want.numpy())
+
+
+def test_argmax_errors_name_the_op():
+    with pytest.raises(ValueError, match="^argmax: axis 2 is out of range"):
+        mg.ones(2, 3).argmax(axis=2)
+    with pytest.raises(ValueError, match="^argmin: cannot pick from an empty axis"):
+        mg.zeros(0, 3).argmin(axis=0)
