@@ -127,8 +127,6 @@ class Function:
             return outs
 
         fn.next = tuple(edges)
-        # the inputs no gradient flows to, by position: the renderer draws them, even after
-        # backward has freed what the op saved
         fn.constants = constants  # (the renderer draws them, even after backward)
         if cut:
             _note_cuts(fn, inputs)

@@ -299,7 +299,7 @@ class Tensor:
 
     def _arg(self, op: str, axis, keepdims: bool) -> "Tensor":
         if axis is not None:
-            axis = _axis_in(axis, self.ndim, op) if self.ndim else None
+            axis = ops.normalize_axes(axis, self.ndim, op)[0] if self.ndim else None
         if (self.shape[axis] if axis is not None else self.size) == 0:
             raise ValueError(f"{op}: cannot pick from an empty axis of a tensor of shape {self.shape}")
         found = getattr(self.data, op)(axis=axis, keepdims=keepdims)
@@ -327,7 +327,8 @@ class Tensor:
         """Axes ``start_axis`` to ``end_axis`` (both included) merged into one, as PyTorch's
         ``flatten(start_dim, end_dim)``: ``x.flatten(1)`` of (N, C, L) is (N, C*L)."""
         shape = self.shape or (1,)
-        start, end = (_axis_in(a, len(shape), "flatten") for a in (start_axis, end_axis))
+        start, end = (ops.normalize_axes(axis, len(shape), "flatten")[0]
+                      for axis in (start_axis, end_axis))
         if start > end:
             raise ValueError(f"flatten: start_axis {start_axis} comes after end_axis {end_axis} "
                              f"for a tensor of shape {self.shape}")
@@ -413,9 +414,11 @@ from . import autograd, functional, ops  # noqa: E402  (circular: ops build Tens
 
 def _swapped(ndim: int, axis1: int, axis2: int, op: str) -> tuple:
     """The permutation of ``ndim`` axes that swaps ``axis1`` and ``axis2``."""
-    a, b = _axis_in(axis1, ndim, op), _axis_in(axis2, ndim, op)
+    picked = [ops.normalize_axes(a, ndim, op) for a in (axis1, axis2)]  # () for a 0-d tensor
     axes = list(range(ndim))
-    axes[a], axes[b] = axes[b], axes[a]
+    if ndim:
+        (a,), (b,) = picked
+        axes[a], axes[b] = axes[b], axes[a]
     return tuple(axes)
 
 
@@ -427,10 +430,3 @@ def _bound(value, name: str):
         raise TypeError(f"clip: the {name} bound {tuple(value.shape)} requires grad; clip's "
                         "bounds are constants (use maximum/minimum to differentiate them)")
     return value.data
-
-
-def _axis_in(axis, ndim: int, op: str) -> int:
-    """One axis of a tensor with ``ndim`` dimensions, counted from 0."""
-    if not isinstance(axis, int) or not -ndim <= axis < ndim:
-        raise ValueError(f"{op}: axis {axis!r} is out of range for a tensor with {ndim} dimensions")
-    return axis % ndim
