@@ -354,7 +354,10 @@ def index_cases(draw, negative_steps: bool = True):
     if kind == "basic":
         steps = [None, 1, 2, -1, -2] if negative_steps else [None, 1, 2]
         parts = []
-        for n in shape[:draw(st.integers(0, len(shape)))]:
+        k = draw(st.integers(0, len(shape)))
+        # an Ellipsis first makes the parts index the last k axes; last (or none), the first k
+        ellipsis = draw(st.sampled_from(["none", "first", "last"]))
+        for n in (shape[len(shape) - k:] if ellipsis == "first" else shape[:k]):
             choice = draw(st.sampled_from(["int", "slice", "new axis", "all"]))
             if choice == "int":
                 parts.append(draw(st.integers(-n, n - 1)))
@@ -365,9 +368,8 @@ def index_cases(draw, negative_steps: bool = True):
                 parts.extend([None, slice(None)])
             else:
                 parts.append(slice(None))
-        if draw(st.booleans()):
-            parts.insert(draw(st.integers(0, len(parts))), Ellipsis)
-        index = tuple(parts)
+        index = ((Ellipsis,) if ellipsis == "first" else ()) + tuple(parts) + (
+            (Ellipsis,) if ellipsis == "last" else ())
     elif kind == "integer array":
         axis = draw(st.integers(0, len(shape) - 1))
         n = shape[axis]
