@@ -14,10 +14,8 @@ import numpy
 
 try:  # CuPy is optional: `pip install .[cuda]`
     import cupy
-    import cupyx
 except ImportError:  # pragma: no cover - depends on the machine
     cupy = None
-    cupyx = None
 
 DEVICES = ("cpu", "cuda")
 CUDA_INSTALL_HINT = (
@@ -179,8 +177,10 @@ def scalar(value: float, like):
 
     NumPy 2 converts a Python float operand on every call (``x * 0.5``: about 0.3 µs on a small
     array, as much as the multiplication); a ready 0-d array of the same dtype skips that and
-    gives the same result. The hot elementwise ops (sigmoid, tanh) use it. For an integer or
-    bool ``like`` it is ``value`` itself, so that NumPy promotes as usual."""
+    gives the same result. The hot elementwise ops (sigmoid, tanh) use it. CuPy gains too: on an
+    H100 machine a sigmoid took 43 µs of CPU time to launch with 0-d operands, 55 with Python
+    floats. For an integer or bool ``like`` it is ``value`` itself, so that NumPy promotes as
+    usual."""
     key = (value, like.dtype, type(like))
     found = _SCALARS.get(key)
     if found is None:
@@ -188,14 +188,6 @@ def scalar(value: float, like):
         found = get_array_module(like).asarray(value, dtype=like.dtype) if floating else value
         _SCALARS[key] = found
     return found
-
-
-def scatter_add(target, index, values) -> None:
-    """``target[index] += values`` with repeated indices accumulated (in place)."""
-    if cupy is not None and isinstance(target, cupy.ndarray):
-        cupyx.scatter_add(target, index, values)
-    else:
-        numpy.add.at(target, index, values)
 
 
 def synchronize(device: str) -> None:

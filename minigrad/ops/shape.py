@@ -88,9 +88,10 @@ class ScatterAdd(Function):
 
     def forward(self, g, index, shape):
         self.index = index
-        out = backend.get_array_module(g).zeros(shape, dtype=g.dtype)
+        xp = backend.get_array_module(g)
+        out = xp.zeros(shape, dtype=g.dtype)
         if _is_advanced(index):
-            backend.scatter_add(out, index, g)
+            xp.add.at(out, index, g)  # repeated indices accumulate
         else:
             out[index] = g  # basic indexing never repeats an element
         return out
