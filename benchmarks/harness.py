@@ -223,7 +223,10 @@ def markdown_table(results: list[Result], baseline: str) -> str:
         head = ["implementation", "median ms", "min ms"]
         head += ["µs/op"] if per_op else []
         head += [f"time / {baseline}"]
-        head += ["peak MiB (tracemalloc)", f"memory / {baseline}"] if memory else []
+        if memory:  # the column names how it was measured: "peak MiB (cupy-pool/torch-cuda)"
+            methods = "/".join(dict.fromkeys(r.memory for r in rows
+                                             if r.peak_bytes is not None and r.memory))
+            head += [f"peak MiB ({methods})" if methods else "peak MiB", f"memory / {baseline}"]
         head += ["peak MiB (RSS)", f"RSS / {baseline}"] if rss else []
         lines = [f"**{group}**", "", "| " + " | ".join(head) + " |",
                  "|" + "---|" * len(head)]

@@ -148,7 +148,7 @@ def report(device: str = "cpu") -> str:
         ref = bench_lstm.numpy_step(shape, device=device)
         wall, ref_wall = _best(step, 5, sync), _best(ref, 5, sync)
         parts += [f"### minigrad nn.LSTM step, {shape}",
-                  f"unprofiled, best of 5: minigrad {wall * 1e3:.1f} ms, NumPy reference "
+                  f"unprofiled, best of 5: minigrad {wall * 1e3:.1f} ms, hand-written reference "
                   f"{ref_wall * 1e3:.1f} ms ({wall / ref_wall:.2f}x)", "",
                   summarize(profile(step, 3), per=3), ""]
     n = bench_ops.N_OPS

@@ -54,6 +54,13 @@ def test_markdown_table_gives_ratios_to_the_baseline():
     assert "| numpy | 2000.0 | 1500.0 | 1.00x | 2.0 | 1.00x |" in table
 
 
+def test_markdown_table_names_how_memory_was_measured():
+    results = [harness.Result("g", "cupy", 2.0, 1.5, peak_bytes=2**20, memory=harness.CUPY_POOL),
+               harness.Result("g", "pytorch", 1.0, 0.5, peak_bytes=2**20, memory=harness.TORCH_CUDA)]
+    table = harness.markdown_table(results, baseline="cupy")
+    assert f"| peak MiB ({harness.CUPY_POOL}/{harness.TORCH_CUDA}) | memory / cupy |" in table
+
+
 def test_run_group_takes_turns_between_workloads():
     order = []
 
