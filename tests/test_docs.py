@@ -45,7 +45,8 @@ def collect():
         if path.exists():
             for line, code, needs in extract_blocks(path.read_text(encoding="utf-8")):
                 name = f"{path.relative_to(ROOT)}:{line}"
-                yield pytest.param(name, code, needs, id=name)
+                marks = [pytest.mark.cuda] if "cuda" in needs else []  # `pytest -m cuda` runs it
+                yield pytest.param(name, code, needs, id=name, marks=marks)
 
 
 @pytest.fixture
