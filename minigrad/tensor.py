@@ -354,6 +354,15 @@ class Tensor:
     def T(self):
         return ops.Transpose.apply(self, axes=None)
 
+    @property
+    def mT(self):
+        """The last two axes swapped: each matrix of a batch (..., n, m) transposed to (..., m, n),
+        as PyTorch's ``mT``."""
+        if self.ndim < 2:
+            raise ValueError(f"mT: needs a matrix or a batch of matrices (at least 2 dimensions), "
+                             f"got a tensor of shape {self.shape}")
+        return ops.Transpose.apply(self, axes=_swapped(self.ndim, -2, -1, op="mT"))
+
     def swapaxes(self, axis1: int, axis2: int):
         return ops.Transpose.apply(self, axes=_swapped(self.ndim, axis1, axis2, op="swapaxes"))
 

@@ -18,6 +18,11 @@ def _check_reduction(op: str, reduction: str) -> None:
         raise ValueError(f"{op}: reduction must be one of {REDUCTIONS}, got {reduction!r}")
 
 
+def _check_label_smoothing(op: str, label_smoothing: float) -> None:
+    if not 0.0 <= label_smoothing <= 1.0:
+        raise ValueError(f"{op}: label_smoothing must be in [0, 1], got {label_smoothing}")
+
+
 def _reduce(loss: Tensor, reduction: str) -> Tensor:
     if reduction == "mean":
         return loss.mean()
@@ -113,36 +118,58 @@ def nll_loss(input: Tensor, target, weight: Tensor | None = None, ignore_index: 
     return _nll("nll_loss", input, target, weight, ignore_index, reduction)
 
 
-def _nll(op: str, input: Tensor, target, weight, ignore_index: int, reduction: str) -> Tensor:
-    """nll_loss's arithmetic, for a checked target array."""
+def _nll(op: str, input: Tensor, target, weight, ignore_index: int, reduction: str,
+         label_smoothing: float = 0.0) -> Tensor:
+    """nll_loss's arithmetic, for a checked target array.
+
+    With ``label_smoothing`` ε (cross_entropy's), PyTorch's definition: over C classes,
+    (1 - ε) nll + ε/C smooth, where smooth_n = -sum_c w_c x_{n,c} (0 for ignored targets) is
+    reduced as nll is, so that the mean divides it by sum_n w_{y_n} too.
+    """
     xp = backend.get_array_module(target)
     rows = _classes_last(input)
     flat = target.reshape(-1)
     keep = flat != ignore_index
     safe = xp.where(keep, flat, 0)
     w = keep.astype(input.dtype)
+    class_weight = None
     if weight is not None:
-        w = w * _class_weight(op, weight, input, rows.shape[1]).data[safe]
+        class_weight = _class_weight(op, weight, input, rows.shape[1]).data
+        w = w * class_weight[safe]
     w = Tensor(w.astype(input.dtype, copy=False), device=input.device)
+
+    def reduce(losses: Tensor) -> Tensor:
+        if reduction == "mean":
+            return losses.sum() / w.sum()
+        if reduction == "sum":
+            return losses.sum()
+        return losses.reshape(target.shape)
+
     # select, not multiply by w = 0: an ignored row may hold -inf or NaN, and -inf * 0 is NaN
-    losses = minigrad.where(keep, -rows[xp.arange(rows.shape[0]), safe], 0.0) * w
-    if reduction == "mean":
-        return losses.sum() / w.sum()
-    if reduction == "sum":
-        return losses.sum()
-    return losses.reshape(target.shape)
+    loss = reduce(minigrad.where(keep, -rows[xp.arange(rows.shape[0]), safe], 0.0) * w)
+    if not label_smoothing:
+        return loss
+    weighted = rows if class_weight is None else rows * class_weight
+    smooth = reduce(minigrad.where(keep, -weighted.sum(axis=1), 0.0))
+    return (1.0 - label_smoothing) * loss + (label_smoothing / rows.shape[1]) * smooth
 
 
 def cross_entropy(input: Tensor, target, weight: Tensor | None = None, ignore_index: int = -100,
-                  reduction: str = "mean") -> Tensor:
+                  reduction: str = "mean", label_smoothing: float = 0.0) -> Tensor:
     """Softmax cross-entropy of logits: l_n = -log softmax(x_n)_{y_n} = logsumexp(x_n) - x_{n, y_n}.
 
     ``input`` holds logits with classes on axis 1 ((N, C) or (N, C, d1, ...)) or axis 0 ((C,)).
     ``target`` holds integer class indices (see :func:`nll_loss`), or class probabilities of
     the same shape as ``input`` (then l_n = -sum_c w_c y_{n,c} log softmax(x_n)_c).
+
+    ``label_smoothing`` ε in [0, 1] mixes the target with the uniform distribution, as in
+    PyTorch: probabilities become (1 - ε) y + ε/C; a class index gives
+    l_n = (1 - ε) w_{y_n} (-log p_{n,y_n}) + ε/C sum_c w_c (-log p_{n,c}), and the mean
+    divides by sum_n w_{y_n} over the targets kept.
     """
     op = "cross_entropy"
     _check_reduction(op, reduction)
+    _check_label_smoothing(op, label_smoothing)
     target = _as_tensor(target, input, "target", op)
     axis = 1 if input.ndim > 1 else 0
     if not backend.is_floating(target.dtype):
@@ -154,10 +181,12 @@ def cross_entropy(input: Tensor, target, weight: Tensor | None = None, ignore_in
             kept = backend.get_array_module(ignored).expand_dims(~ignored, axis)
             input = minigrad.where(kept, input, 0.0)
         return _nll(op, minigrad.log_softmax(input, axis=axis), target.data, weight, ignore_index,
-                    reduction)
+                    reduction, label_smoothing)
     if target.shape != input.shape:
         raise ValueError(f"cross_entropy: probability targets must have the input's shape "
                          f"{input.shape}, got {target.shape}")
+    if label_smoothing:
+        target = target * (1.0 - label_smoothing) + label_smoothing / input.shape[axis]
     log_probs = minigrad.log_softmax(input, axis=axis)
     if weight is not None:
         weight = _class_weight(op, weight, input, input.shape[axis])
@@ -232,8 +261,15 @@ class NLLLoss(_WeightedClassLoss):
 class CrossEntropyLoss(_WeightedClassLoss):
     """Softmax cross-entropy of logits; see :func:`cross_entropy`."""
 
+    def __init__(self, weight: Tensor | None = None, ignore_index: int = -100,
+                 reduction: str = "mean", label_smoothing: float = 0.0):
+        super().__init__(weight, ignore_index, reduction)
+        _check_label_smoothing(type(self).__name__, label_smoothing)
+        self.label_smoothing = label_smoothing
+
     def forward(self, input: Tensor, target) -> Tensor:
-        return cross_entropy(input, target, self.weight, self.ignore_index, self.reduction)
+        return cross_entropy(input, target, self.weight, self.ignore_index, self.reduction,
+                             self.label_smoothing)
 
 
 class BCEWithLogitsLoss(_Loss):

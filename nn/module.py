@@ -1,8 +1,11 @@
 """`Module`: the base class of every layer. Parameters and sub-modules register themselves by
 attribute assignment (``self.weight = Parameter(...)``, ``self.cell = LSTMCell(...)``), as in
-PyTorch, so ``parameters()``, ``state_dict()`` and ``to()`` find them without bookkeeping."""
+PyTorch, so ``parameters()``, ``state_dict()`` and ``to()`` find them without bookkeeping.
+Buffers, state that is not learned (a running statistic, a fixed mask), are registered with
+``register_buffer``."""
 from __future__ import annotations
 
+import itertools
 from collections import OrderedDict
 from typing import Callable, Iterator, NamedTuple
 
@@ -24,14 +27,15 @@ class Module:
 
     def __init__(self):
         object.__setattr__(self, "_parameters", OrderedDict())
+        object.__setattr__(self, "_buffers", OrderedDict())
+        object.__setattr__(self, "_non_persistent_buffers", set())
         object.__setattr__(self, "_modules", OrderedDict())
         object.__setattr__(self, "training", True)
 
     # --- registration ------------------------------------------------------------------
     def __setattr__(self, name: str, value) -> None:
-        if "_parameters" not in self.__dict__:
-            raise RuntimeError(f"{type(self).__name__}: call super().__init__() before assigning {name!r}")
-        params, modules = self.__dict__["_parameters"], self.__dict__["_modules"]
+        self._check_initialised(name)
+        params, buffers, modules = self._registries()
         if isinstance(value, Parameter):
             self._forget(name, keep=params)
             params[name] = value
@@ -48,58 +52,95 @@ class Module:
                 raise TypeError(f"{type(self).__name__}: cannot assign {type(value).__name__} to "
                                 f"sub-module {name!r} (a Module or None is expected)")
             modules[name] = None
+        elif name in buffers:
+            if value is not None and not isinstance(value, Tensor):
+                raise TypeError(f"{type(self).__name__}: cannot assign {type(value).__name__} to "
+                                f"buffer {name!r} (a Tensor or None is expected)")
+            buffers[name] = value
         else:
             _refuse_plain_container(type(self).__name__, name, value)
             object.__setattr__(self, name, value)
 
+    def _check_initialised(self, name: str) -> None:
+        if "_parameters" not in self.__dict__:
+            raise RuntimeError(f"{type(self).__name__}: call super().__init__() before assigning {name!r}")
+
+    def _registries(self) -> tuple:
+        return self.__dict__["_parameters"], self.__dict__["_buffers"], self.__dict__["_modules"]
+
     def _forget(self, name: str, keep: dict) -> None:
-        """Drop ``name`` from the other registry and the plain attributes. The registry in
-        ``keep`` is left alone, so a replaced parameter or module keeps its place in
+        """Drop ``name`` from the other registries and the plain attributes. The registry in
+        ``keep`` is left alone, so a replaced parameter, buffer or module keeps its place in
         ``state_dict()`` order, as in PyTorch."""
-        for registry in (self.__dict__["_parameters"], self.__dict__["_modules"]):
+        for registry in self._registries():
             if registry is not keep:
                 registry.pop(name, None)
+        if keep is not self.__dict__["_buffers"]:
+            self.__dict__["_non_persistent_buffers"].discard(name)
         self.__dict__.pop(name, None)
 
     def __getattr__(self, name: str):
         d = self.__dict__
-        if name in d.get("_parameters", {}):
-            return d["_parameters"][name]
-        if name in d.get("_modules", {}):
-            return d["_modules"][name]
+        for registry in ("_parameters", "_buffers", "_modules"):
+            if name in d.get(registry, {}):
+                return d[registry][name]
         raise AttributeError(f"{type(self).__name__!r} object has no attribute {name!r}")
 
     def __delattr__(self, name: str) -> None:
-        if name in self._parameters:
-            del self._parameters[name]
-        elif name in self._modules:
-            del self._modules[name]
-        else:
-            object.__delattr__(self, name)
+        for registry in self._registries():
+            if name in registry:
+                del registry[name]
+                self._non_persistent_buffers.discard(name)
+                return
+        object.__delattr__(self, name)
 
     def register_parameter(self, name: str, param: Parameter | None) -> None:
         """Register ``param`` (or None, a declared-but-absent parameter such as a missing bias)."""
-        if param is not None and not isinstance(param, Parameter):
-            raise TypeError(f"register_parameter({name!r}): expected a Parameter or None, "
-                            f"got {type(param).__name__}")
-        self._check_name(name, self._parameters)
-        self._forget(name, keep=self._parameters)
-        self._parameters[name] = param
+        self._register("register_parameter", "_parameters", name, param, Parameter)
+
+    def register_buffer(self, name: str, tensor: Tensor | None, persistent: bool = True) -> None:
+        """Register ``tensor`` (or None) as state that is not learned: a running statistic, a
+        fixed mask. ``buffers()`` and ``to()`` reach it and ``state_dict()`` holds it, unless
+        ``persistent=False`` (or it is None); optimizers never see it. Assigning a Tensor to
+        ``self.<name>`` afterwards replaces it."""
+        self._register("register_buffer", "_buffers", name, tensor, Tensor)
+        if persistent:
+            self._non_persistent_buffers.discard(name)
+        else:
+            self._non_persistent_buffers.add(name)
 
     def add_module(self, name: str, module: "Module | None") -> None:
         """Register ``module`` under ``name`` (any string without dots, e.g. ``"0"``)."""
-        if module is not None and not isinstance(module, Module):
-            raise TypeError(f"add_module({name!r}): expected a Module or None, got {type(module).__name__}")
-        self._check_name(name, self._modules)
-        self._forget(name, keep=self._modules)
-        self._modules[name] = module
+        self._register("add_module", "_modules", name, module, Module)
 
-    def _check_name(self, name, registry: dict) -> None:
-        if not isinstance(name, str) or not name or "." in name:
-            raise KeyError(f"{type(self).__name__}: a parameter or module name must be a non-empty "
+    def _register(self, op: str, kind: str, name, value, expected: type) -> None:
+        """Store ``value`` (an ``expected`` or None) under ``name`` in the registry ``kind``,
+        in place of whatever had that name."""
+        if value is not None and not isinstance(value, expected):
+            raise TypeError(f"{op}({name!r}): expected a {expected.__name__} or None, "
+                            f"got {type(value).__name__}")
+        self._check_name(name, kind)
+        registry = self.__dict__[kind]
+        self._forget(name, keep=registry)
+        registry[name] = value
+
+    def _check_name(self, name, kind: str) -> None:
+        """PyTorch's rules for a name to register in ``kind`` ("_parameters", "_buffers" or
+        "_modules"): a non-empty string without '.', not already another attribute, parameter,
+        buffer or module (replacing one of the same kind is allowed)."""
+        self._check_initialised(name)
+        registry = self.__dict__[kind]
+        owner = type(self).__name__
+        if not isinstance(name, str):
+            raise TypeError(f"{owner}: a parameter, buffer or module name must be a string, "
+                            f"got {type(name).__name__} {name!r}")
+        if not name or "." in name:
+            raise KeyError(f"{owner}: a parameter, buffer or module name must be a non-empty "
                            f"string without '.', got {name!r}")
-        if name not in registry and (name in self.__dict__ or hasattr(type(self), name)):
-            raise KeyError(f"{type(self).__name__}: {name!r} is already an attribute")
+        taken = (name in self.__dict__ or hasattr(type(self), name)
+                 or any(name in other for other in self._registries() if other is not registry))
+        if name not in registry and taken:
+            raise KeyError(f"{owner}: {name!r} is already an attribute")
 
     # --- calling -------------------------------------------------------------------------
     def forward(self, *args, **kwargs):  # pragma: no cover - abstract
@@ -142,18 +183,32 @@ class Module:
                          remove_duplicate: bool = True) -> Iterator[tuple[str, Parameter]]:
         """(dotted name, Parameter), e.g. ``("rnn.weight_ih_l0", p)``; a shared (tied) Parameter
         once, or with ``remove_duplicate=False`` under each of its names (as state_dict lists it)."""
-        seen = set()
-        modules = self.named_modules(prefix, remove_duplicate) if recurse else [(prefix, self)]
-        for module_name, module in modules:
-            for name, p in module._parameters.items():
-                if p is not None and id(p) not in seen:
-                    if remove_duplicate:
-                        seen.add(id(p))
-                    yield (f"{module_name}.{name}" if module_name else name), p
+        return self._named_members("_parameters", prefix, recurse, remove_duplicate)
 
     def parameters(self, recurse: bool = True) -> Iterator[Parameter]:
         for _, p in self.named_parameters(recurse=recurse):
             yield p
+
+    def named_buffers(self, prefix: str = "", recurse: bool = True,
+                      remove_duplicate: bool = True) -> Iterator[tuple[str, Tensor]]:
+        """(dotted name, Tensor) for every buffer, persistent or not (None ones left out);
+        sharing as in :meth:`named_parameters`."""
+        return self._named_members("_buffers", prefix, recurse, remove_duplicate)
+
+    def buffers(self, recurse: bool = True) -> Iterator[Tensor]:
+        for _, b in self.named_buffers(recurse=recurse):
+            yield b
+
+    def _named_members(self, registry: str, prefix: str, recurse: bool,
+                       remove_duplicate: bool) -> Iterator[tuple[str, Tensor]]:
+        seen = set()
+        modules = self.named_modules(prefix, remove_duplicate) if recurse else [(prefix, self)]
+        for module_name, module in modules:
+            for name, t in module.__dict__[registry].items():
+                if t is not None and id(t) not in seen:
+                    if remove_duplicate:
+                        seen.add(id(t))
+                    yield (f"{module_name}.{name}" if module_name else name), t
 
     def apply(self, fn: Callable[["Module"], None]) -> "Module":
         """Call ``fn`` on every sub-module, then on self (e.g. a custom initialisation)."""
@@ -185,23 +240,25 @@ class Module:
 
     # --- devices and dtypes --------------------------------------------------------------
     def to(self, device: str | None = None, dtype=None) -> "Module":
-        """Move and/or cast every parameter in place (the Parameter objects stay the same,
-        so an optimizer built before still holds them). ``to(minigrad.float64)`` also works."""
+        """Move and/or cast every parameter and buffer in place (the Tensor objects stay the
+        same, so an optimizer built before still holds them). ``dtype`` casts floating-point
+        tensors only: an integer or bool buffer (a step count, a mask) keeps its dtype, as in
+        PyTorch. ``to(minigrad.float64)`` also works."""
         if device is not None and not isinstance(device, str):
             device, dtype = None, device
         dtype = backend.as_dtype(dtype)
         if dtype is not None and not backend.is_floating(dtype):
             raise TypeError(f"{type(self).__name__}.to: parameters need a floating dtype, got {dtype}")
         device = backend.check_device(device) if device is not None else None
-        for p in self.parameters():
-            data = p.data
-            if dtype is not None:
+        for t in itertools.chain(self.parameters(), self.buffers()):
+            data = t.data
+            if dtype is not None and backend.is_floating(data.dtype):
                 data = data.astype(dtype, copy=False)
             if device is not None:
                 data = backend.to_device(data, device)
-            p.data = data
-            if p.grad is not None:
-                p.grad = p.grad.detach().to(device=device, dtype=dtype)
+            t.data = data
+            if t.grad is not None:
+                t.grad = t.grad.detach().to(device=device, dtype=data.dtype)
         return self
 
     def cpu(self) -> "Module":
@@ -218,23 +275,33 @@ class Module:
 
     # --- state ---------------------------------------------------------------------------
     def state_dict(self) -> "OrderedDict[str, Tensor]":
-        """Parameter name -> Tensor sharing the parameter's array (copy before changing it).
+        """Name -> Tensor sharing the array of each parameter and persistent buffer (copy
+        before changing it), in PyTorch's order: a module's parameters, its buffers, then its
+        sub-modules'.
 
         A shared (tied) parameter is listed under each of its names, as in PyTorch, so a
         PyTorch state dict of a tied model loads here and ours loads there."""
-        return OrderedDict((name, p.detach())
-                           for name, p in self.named_parameters(remove_duplicate=False))
+        return OrderedDict((name, t.detach()) for name, t in self._named_state())
+
+    def _named_state(self) -> Iterator[tuple[str, Tensor]]:
+        """What state_dict holds, under every name that reaches it."""
+        for module_name, module in self.named_modules(remove_duplicate=False):
+            buffers = [(name, b) for name, b in module._buffers.items()
+                       if name not in module._non_persistent_buffers]
+            for name, t in itertools.chain(module._parameters.items(), buffers):
+                if t is not None:
+                    yield (f"{module_name}.{name}" if module_name else name), t
 
     def load_state_dict(self, state: dict, strict: bool = True) -> IncompatibleKeys:
-        """Copy values (minigrad Tensors, NumPy arrays or Python numbers) into the parameters,
-        cast to each parameter's dtype and device.
+        """Copy values (minigrad Tensors, NumPy arrays or Python numbers) into the parameters
+        and persistent buffers, cast to each one's dtype and device.
 
         Everything is checked and converted before anything changes: a missing or unexpected
         key (with ``strict``), a shape mismatch or a value that is not real numbers raises
         ``RuntimeError`` naming the keys (and both shapes, or the dtype), and leaves every
-        parameter as it was. Returns the skipped keys.
+        parameter and buffer as it was. Returns the skipped keys.
         """
-        own = dict(self.named_parameters(remove_duplicate=False))
+        own = dict(self._named_state())
         missing = [k for k in own if k not in state]
         unexpected = [k for k in state if k not in own]
         problems = []
@@ -258,7 +325,7 @@ class Module:
                 staged[name] = backend.to_device(array, p.device).astype(p.dtype, copy=True)
         if problems:
             raise RuntimeError(f"load_state_dict for {type(self).__name__}: " + "; ".join(problems)
-                               + " (no parameter was changed)")
+                               + " (nothing was changed)")
         for name, array in staged.items():
             own[name].data = array
         return IncompatibleKeys(missing, unexpected)

@@ -193,6 +193,8 @@ def fixed_cases() -> list:
                           (shape,)))  # two axes: swapped, as torch.transpose does
     for shape in [(2, 3), (2, 3, 4), (3,)]:
         cases.append(Case(".T", lambda x: x.T, lambda x: x.permute(*reversed(range(x.ndim))), (shape,)))
+    for shape in [(2, 3), (2, 3, 4), (2, 1, 3, 4)]:
+        cases.append(Case(".mT", *_same(lambda x: x.mT), (shape,)))
     for shape, target in [((3,), (2, 3)), ((2, 1), (2, 4)), ((1, 3, 1), (2, 2, 3, 5)), ((), (2, 2))]:
         cases.append(Case(f"broadcast_to{target}", *_same(lambda x, t=target: x.broadcast_to(t)), (shape,)))
     for index in INDEXES:
@@ -331,6 +333,8 @@ def transpose_cases(draw):
     shape = draw(shapes(max_dims=4))
     if draw(st.booleans()):
         return Case(".T", lambda x: x.T, lambda x: x.permute(tuple(reversed(range(x.ndim)))), (shape,))
+    if len(shape) >= 2 and draw(st.booleans()):
+        return Case(".mT", *_same(lambda x: x.mT), (shape,))
     axes = draw(st.permutations(range(len(shape))))
     axes = tuple(a - len(shape) if draw(st.booleans()) else a for a in axes)
     if len(axes) == 2 and draw(st.booleans()):  # two axes: swapped, as torch.transpose does

@@ -35,6 +35,8 @@ BAD = [
     ("chunk: 0 chunks", lambda: x23.chunk(0), ValueError, r"^chunk:.*0"),
     ("getitem: out of range", lambda: x23[5], IndexError, r"^getitem:.*5.*\(2, 3\)"),
     ("clip: bound shape", lambda: x23.clip(np.ones((3, 1))), ValueError, r"^clip:.*\(2, 3\)"),
+    ("mT: vector", lambda: mg.ones(3).mT, ValueError, r"^mT: needs a matrix .* shape \(3,\)"),
+    ("mT: 0-d", lambda: mg.tensor(1.0).mT, ValueError, r"^mT: .* shape \(\)"),
 ]
 BAD_AXIS = [
     ("sum", lambda: x23.sum(axis=2)),

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import math
+import re
 
 import numpy as np
 import pytest
@@ -113,6 +114,54 @@ def test_embedding_accepts_tensor_ids_and_checks_range_and_dtype():
         emb(np.array([0.0, 1.0]))
     with pytest.raises(ValueError, match="padding_idx 5"):
         nn.Embedding(5, 2, padding_idx=5)
+
+
+@pytest.mark.parametrize("freeze", [True, False])
+@pytest.mark.parametrize("padding_idx", [None, 1, -1])
+def test_embedding_from_pretrained_matches_torch(freeze, padding_idx):
+    table = RNG.standard_normal((5, 3))
+    ours = nn.Embedding.from_pretrained(table, freeze=freeze, padding_idx=padding_idx)
+    theirs = torch.nn.Embedding.from_pretrained(torch.tensor(table), freeze=freeze,
+                                                padding_idx=padding_idx)
+    assert repr(ours) == repr(theirs) and ours.padding_idx == theirs.padding_idx
+    assert ours.weight.data is table  # wrapped, not copied, as torch shares the storage
+    np.testing.assert_array_equal(ours.weight.numpy(), theirs.weight.detach().numpy())  # padding row kept
+    assert ours.weight.requires_grad == theirs.weight.requires_grad == (not freeze)
+    assert [n for n, _ in ours.named_parameters()] == [n for n, _ in theirs.named_parameters()]
+    ids = np.array([[0, 1, 1], [4, 1, 2]])
+    y, ty = ours(ids), theirs(torch.tensor(ids))
+    np.testing.assert_array_equal(y.numpy(), ty.detach().numpy())
+    assert y.requires_grad == ty.requires_grad
+    if not freeze:
+        seed = RNG.standard_normal((2, 3, 3))
+        (y * minigrad.tensor(seed)).sum().backward()
+        (ty * torch.tensor(seed)).sum().backward()
+        np.testing.assert_allclose(ours.weight.grad.numpy(), theirs.weight.grad.numpy(), rtol=1e-14)
+
+
+def test_embedding_from_pretrained_takes_a_tensor_and_draws_no_random_numbers():
+    table = minigrad.tensor(np.ones((4, 2), dtype=np.float32))
+    minigrad.manual_seed(0)
+    emb = nn.Embedding.from_pretrained(table)
+    drawn = minigrad.randn(3).numpy()
+    minigrad.manual_seed(0)
+    np.testing.assert_array_equal(drawn, minigrad.randn(3).numpy())
+    assert emb.weight.data is table.data and emb.weight.dtype == minigrad.float32
+    assert (emb.num_embeddings, emb.embedding_dim) == (4, 2)
+
+
+def test_embedding_from_pretrained_refuses_what_is_not_a_float_table():
+    for shape in [(3,), (2, 3, 4), ()]:
+        with pytest.raises(ValueError, match=rf"^Embedding.from_pretrained: embeddings must be 2-D "
+                                             rf"\(num_embeddings, embedding_dim\), got shape "
+                                             rf"{re.escape(str(shape))}$"):
+            nn.Embedding.from_pretrained(np.zeros(shape))
+    for freeze in (True, False):
+        with pytest.raises(TypeError, match="^Embedding.from_pretrained: embeddings must be "
+                                            "floating point, got dtype int64$"):
+            nn.Embedding.from_pretrained(np.arange(6).reshape(3, 2), freeze=freeze)
+    with pytest.raises(ValueError, match="padding_idx 3 is out of range for 3 embeddings"):
+        nn.Embedding.from_pretrained(np.zeros((3, 2)), padding_idx=3)
 
 
 def test_embedding_init_is_standard_normal():

@@ -101,6 +101,54 @@ def test_cross_entropy_probability_targets_match_torch(reduction):
              RNG.standard_normal((3, 4, 5)), reduction)
 
 
+@pytest.mark.parametrize("case", ["NC", "NCd", "C"])
+@pytest.mark.parametrize("reduction", REDUCTIONS)
+@pytest.mark.parametrize("weighted", [False, True])
+@pytest.mark.parametrize("ignore_index", [-100, 1])
+@pytest.mark.parametrize("smoothing", [0.3, 1.0])
+def test_cross_entropy_label_smoothing_matches_torch(case, reduction, weighted, ignore_index,
+                                                     smoothing):
+    x_shape, t_shape = CLASS_CASES[case]
+    n_classes = x_shape[1] if len(x_shape) > 1 else x_shape[0]
+    t = _targets(t_shape, n_classes, ignore_index if ignore_index >= 0 else None)
+    weight = RNG.uniform(0.5, 2.0, n_classes) if weighted else None
+    wrap = (lambda a, lib: None if a is None else lib.tensor(a))
+    _compare(lambda x: F.cross_entropy(x, t, wrap(weight, minigrad), ignore_index, reduction,
+                                       label_smoothing=smoothing),
+             lambda x: TF.cross_entropy(x, torch.tensor(t), wrap(weight, torch),
+                                        ignore_index=ignore_index, reduction=reduction,
+                                        label_smoothing=smoothing),
+             RNG.standard_normal(x_shape) * 3, reduction)
+
+
+@pytest.mark.parametrize("reduction", REDUCTIONS)
+@pytest.mark.parametrize("weighted", [False, True])
+def test_cross_entropy_label_smoothing_of_probability_targets_matches_torch(reduction, weighted):
+    probs = RNG.dirichlet(np.ones(4), size=(3, 5)).transpose(0, 2, 1)  # (N, C, d)
+    weight = RNG.uniform(0.5, 2.0, 4) if weighted else None
+    wrap = (lambda a, lib: None if a is None else lib.tensor(a))
+    _compare(lambda x: F.cross_entropy(x, minigrad.tensor(probs), wrap(weight, minigrad),
+                                       reduction=reduction, label_smoothing=0.2),
+             lambda x: TF.cross_entropy(x, torch.tensor(probs), wrap(weight, torch),
+                                        reduction=reduction, label_smoothing=0.2),
+             RNG.standard_normal((3, 4, 5)), reduction)
+
+
+@pytest.mark.parametrize("smoothing", [-0.1, 1.5, float("nan")])
+def test_label_smoothing_outside_0_1_is_refused(smoothing):
+    x, t = minigrad.tensor(RNG.standard_normal((2, 3))), np.array([0, 2])
+    message = rf"label_smoothing must be in \[0, 1\], got {smoothing}"
+    with pytest.raises(ValueError, match=rf"^cross_entropy: {message}$"):
+        F.cross_entropy(x, t, label_smoothing=smoothing)
+    with pytest.raises(ValueError, match=rf"^cross_entropy: {message}$"):
+        F.cross_entropy(x, np.full((2, 3), 1 / 3), label_smoothing=smoothing)
+    with pytest.raises(ValueError, match=rf"^CrossEntropyLoss: {message}$"):
+        nn.CrossEntropyLoss(label_smoothing=smoothing)
+    if smoothing > 1:  # torch refuses only this side; below 0 and NaN it ignores the option
+        with pytest.raises(RuntimeError, match="label_smoothing must be between 0.0 and 1.0"):
+            TF.cross_entropy(torch.tensor(x.numpy()), torch.tensor(t), label_smoothing=smoothing)
+
+
 def test_cross_entropy_all_ignored_mean_is_nan_like_torch():
     x = RNG.standard_normal((2, 3))
     t = np.array([-100, -100])
@@ -130,12 +178,13 @@ def test_nll_ignored_rows_holding_inf_or_nan_match_torch(row, reduction):
 
 @pytest.mark.parametrize("row", sorted(IGNORED_ROWS))
 @pytest.mark.parametrize("reduction", REDUCTIONS)
-def test_cross_entropy_ignored_rows_holding_inf_or_nan_are_finite(row, reduction):
+@pytest.mark.parametrize("smoothing", [0.0, 0.2])
+def test_cross_entropy_ignored_rows_holding_inf_or_nan_are_finite(row, reduction, smoothing):
     x_np = np.vstack([IGNORED_ROWS[row], RNG.standard_normal((3, 3))])
     t = np.array([-100, 0, 2, 1])
     x, tx = minigrad.tensor(x_np, requires_grad=True), torch.tensor(x_np, requires_grad=True)
-    loss = F.cross_entropy(x, t, reduction=reduction)
-    tloss = TF.cross_entropy(tx, torch.tensor(t), reduction=reduction)
+    loss = F.cross_entropy(x, t, reduction=reduction, label_smoothing=smoothing)
+    tloss = TF.cross_entropy(tx, torch.tensor(t), reduction=reduction, label_smoothing=smoothing)
     np.testing.assert_allclose(loss.numpy(), tloss.detach().numpy(), rtol=1e-12, atol=1e-14)
     loss.sum().backward()
     tloss.sum().backward()
@@ -156,7 +205,8 @@ def test_cross_entropy_float32_stays_float32():
     loss = nn.CrossEntropyLoss()(x, [0, 1, 3])
     loss.backward()
     assert loss.dtype == minigrad.float32 and x.grad.dtype == minigrad.float32
-    weighted = F.cross_entropy(x, [0, 1, 3], weight=np.array([1.0, 2.0, 3.0, 4.0]))  # float64 weights
+    weighted = F.cross_entropy(x, [0, 1, 3], weight=np.array([1.0, 2.0, 3.0, 4.0]),  # float64 weights
+                               label_smoothing=0.1)
     bce = F.binary_cross_entropy_with_logits(x, np.ones((3, 4)), weight=np.ones(4), pos_weight=np.ones(4))
     assert weighted.dtype == minigrad.float32 and bce.dtype == minigrad.float32
 
@@ -236,6 +286,9 @@ def test_losses_pass_gradcheck():
     y = RNG.uniform(0, 1, (4, 3))
     x = minigrad.tensor(RNG.standard_normal((4, 3)), requires_grad=True)
     assert minigrad.gradcheck(lambda a: F.cross_entropy(a, t, ignore_index=1), (x,))
+    weight = RNG.uniform(0.5, 2, 3)
+    assert minigrad.gradcheck(lambda a: F.cross_entropy(a, t, weight, ignore_index=1,
+                                                        label_smoothing=0.3), (x,))
     assert minigrad.gradcheck(lambda a: F.nll_loss(a.log_softmax(axis=1), t, reduction="none"), (x,))
     assert minigrad.gradcheck(lambda a: F.binary_cross_entropy_with_logits(a, y), (x,))
     assert minigrad.gradcheck(lambda a: F.mse_loss(a, y, reduction="sum"), (x,))
@@ -251,6 +304,8 @@ def test_loss_modules_forward_their_options():
     pairs = [
         (nn.CrossEntropyLoss(weight=minigrad.tensor(w), ignore_index=2, reduction="sum"),
          torch.nn.CrossEntropyLoss(weight=torch.tensor(w), ignore_index=2, reduction="sum"), t),
+        (nn.CrossEntropyLoss(minigrad.tensor(w), 2, "mean", label_smoothing=0.4),
+         torch.nn.CrossEntropyLoss(torch.tensor(w), ignore_index=2, label_smoothing=0.4), t),
         (nn.NLLLoss(reduction="none"), torch.nn.NLLLoss(reduction="none"), t),
         (nn.MSELoss(), torch.nn.MSELoss(), x_np[::-1].copy()),
         (nn.BCEWithLogitsLoss(pos_weight=minigrad.tensor(w)),
