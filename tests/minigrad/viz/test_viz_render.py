@@ -10,27 +10,19 @@ import xml.etree.ElementTree as ET
 import numpy as np
 import pytest
 import viz_graphs as vg
+from drawn import in_order, needs_dot, positions, row_bottoms, svg_root, svg_texts
 
 import minigrad as mg
 from minigrad.viz import GraphvizMissingWarning, draw, save, style
 from minigrad.viz.layout import plan
 from minigrad.files import write_atomic
 
-needs_dot = pytest.mark.skipif(shutil.which("dot") is None, reason="Graphviz's dot is not installed")
 OLAH = {"layer": "#f5ee9c", "pointwise": "#f9d1d1", "cell": "#e1f7d0", "border": "#6d8759"}
 
 
 def lstm_graph(**options):
     out, params, _ = vg.model("lstm", T=3, layers=2)
     return draw(out, params=params, **options)
-
-
-def svg_root(graph):
-    return ET.fromstring(graph.pipe(format="svg", encoding="utf-8"))
-
-
-def svg_texts(root) -> list:
-    return ["".join(el.itertext()) for el in root.iter() if el.tag.endswith("}text")]
 
 
 def step_clusters(source: str) -> list:
@@ -128,29 +120,6 @@ def test_every_step_keeps_the_essays_gate_order(form, detail):
     assert stacks == [["o", "C~", "i", "f"]] * 3
 
 
-def positions(graph) -> dict:
-    """Record id -> (x, y) of each node's centre in the rendered SVG (y grows downwards)."""
-    ids = {f"n{i}": nid for i, nid in enumerate(graph.records.nodes)}
-    ns = "{http://www.w3.org/2000/svg}"
-    found = {}
-    for group in svg_root(graph).iter(f"{ns}g"):
-        if group.get("class") != "node":
-            continue
-        name = group.find(f"{ns}title").text
-        shape = next(el for el in group.iter() if el.tag.rsplit("}", 1)[-1] in
-                     ("ellipse", "polygon", "path", "text"))
-        kind = shape.tag.rsplit("}", 1)[-1]
-        if kind == "ellipse":
-            xy = [(float(shape.get("cx")), float(shape.get("cy")))]
-        elif kind == "text":
-            xy = [(float(shape.get("x")), float(shape.get("y")))]
-        else:
-            numbers = list(map(float, re.findall(r"-?\d+\.?\d*", shape.get("points") or shape.get("d"))))
-            xy = list(zip(numbers[::2], numbers[1::2]))
-        found[ids.get(name, name)] = (sum(p[0] for p in xy) / len(xy), sum(p[1] for p in xy) / len(xy))
-    return found
-
-
 @needs_dot
 def test_the_gate_picture_has_the_essays_geometry():
     """Time left to right, the C belt above the gates, f on top and o at the bottom of the
@@ -185,21 +154,6 @@ def test_stacked_layers_are_drawn_bottom_to_top_with_steps_aligned():
         assert cells[0, t][0] == pytest.approx(cells[2, t][0], abs=1.0)
 
 
-def row_bottoms(graph) -> list:
-    """Per row of the plan (bottom to top), the lower edge of its cluster in the SVG."""
-    ns = "{http://www.w3.org/2000/svg}"
-    bottoms = {}
-    for group in svg_root(graph).iter(f"{ns}g"):
-        title = group.findtext(f"{ns}title", "")
-        if group.get("class") == "cluster" and title.startswith("cluster_row"):
-            outline = group.find(f"{ns}path")
-            outline = outline if outline is not None else group.find(f"{ns}polygon")
-            ys = list(map(float, re.findall(r"-?\d+\.?\d*",
-                                            outline.get("d") or outline.get("points"))))[1::2]
-            bottoms[int(title[len("cluster_row"):])] = max(ys)
-    return [bottoms[k] for k in sorted(bottoms)]
-
-
 @needs_dot
 @pytest.mark.parametrize("detail", ["op", "gate", "cell"])
 @pytest.mark.parametrize("kind,layers,bidirectional", [
@@ -210,7 +164,7 @@ def test_rows_are_drawn_in_their_order_at_every_detail(kind, layers, bidirection
     out, params, _ = vg.model(kind, T=3, layers=layers, bidirectional=bidirectional)
     bottoms = row_bottoms(draw(out, params=params, detail=detail))
     assert len(bottoms) == layers * (2 if bidirectional else 1)
-    assert all(lower > upper for lower, upper in zip(bottoms, bottoms[1:])), bottoms
+    assert in_order(bottoms), bottoms
 
 
 @needs_dot

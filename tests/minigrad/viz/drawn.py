@@ -1,0 +1,61 @@
+"""Where Graphviz drew things: the renderer's tests read node centres and row frames back from
+the SVG that ``dot`` makes of a drawing (they need Graphviz's ``dot``: mark them ``needs_dot``)."""
+from __future__ import annotations
+
+import re
+import shutil
+import xml.etree.ElementTree as ET
+
+import pytest
+
+needs_dot = pytest.mark.skipif(shutil.which("dot") is None, reason="Graphviz's dot is not installed")
+SVG = "{http://www.w3.org/2000/svg}"
+
+
+def svg_root(graph):
+    return ET.fromstring(graph.pipe(format="svg", encoding="utf-8"))
+
+
+def svg_texts(root) -> list:
+    return ["".join(el.itertext()) for el in root.iter() if el.tag.endswith("}text")]
+
+
+def positions(graph) -> dict:
+    """Record id -> (x, y) of each node's centre in the rendered SVG (y grows downwards)."""
+    ids = {f"n{i}": nid for i, nid in enumerate(graph.records.nodes)}
+    found = {}
+    for group in svg_root(graph).iter(f"{SVG}g"):
+        if group.get("class") != "node":
+            continue
+        name = group.find(f"{SVG}title").text
+        shape = next(el for el in group.iter() if el.tag.rsplit("}", 1)[-1] in
+                     ("ellipse", "polygon", "path", "text"))
+        kind = shape.tag.rsplit("}", 1)[-1]
+        if kind == "ellipse":
+            xy = [(float(shape.get("cx")), float(shape.get("cy")))]
+        elif kind == "text":
+            xy = [(float(shape.get("x")), float(shape.get("y")))]
+        else:
+            numbers = list(map(float, re.findall(r"-?\d+\.?\d*", shape.get("points") or shape.get("d"))))
+            xy = list(zip(numbers[::2], numbers[1::2]))
+        found[ids.get(name, name)] = (sum(p[0] for p in xy) / len(xy), sum(p[1] for p in xy) / len(xy))
+    return found
+
+
+def row_bottoms(graph) -> list:
+    """Per row of the plan (bottom to top), the lower edge of its cluster in the SVG."""
+    bottoms = {}
+    for group in svg_root(graph).iter(f"{SVG}g"):
+        title = group.findtext(f"{SVG}title", "")
+        if group.get("class") == "cluster" and title.startswith("cluster_row"):
+            outline = group.find(f"{SVG}path")
+            outline = outline if outline is not None else group.find(f"{SVG}polygon")
+            ys = list(map(float, re.findall(r"-?\d+\.?\d*",
+                                            outline.get("d") or outline.get("points"))))[1::2]
+            bottoms[int(title[len("cluster_row"):])] = max(ys)
+    return [bottoms[k] for k in sorted(bottoms)]
+
+
+def in_order(bottoms: list) -> bool:
+    """Whether the rows stack bottom to top in the plan's order (y grows downwards)."""
+    return all(lower > upper for lower, upper in zip(bottoms, bottoms[1:]))
