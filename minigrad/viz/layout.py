@@ -45,7 +45,7 @@ class Layout:
     top: set = field(default_factory=set)           # belt nodes: drawn along the top
     aligned: list = field(default_factory=list)     # groups of node ids to put in one rank
     row_heads: list = field(default_factory=list)   # per row (bottom to top): its first node
-    starts: list = field(default_factory=list)      # per row (bottom to top): the nodes it starts with
+    starts: list = field(default_factory=list)      # per row (bottom to top): its first nodes
     stacked: list = field(default_factory=list)     # gates fed alike, bottom to top
     separators: list = field(default_factory=list)  # (last of step t, first of step t+1)
     beside: dict = field(default_factory=dict)      # step key -> (entry, consumer) pairs

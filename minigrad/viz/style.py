@@ -162,7 +162,7 @@ def node_shape(kind: str, op: str, flat: bool) -> dict:
     if kind == "junction":
         return {"shape": "point", "width": "0.07", "color": LINE}
     if kind == "cut":
-        return {"shape": "box", "style": "dashed,rounded", "color": FAINT, "fontcolor": FAINT}
+        return {"shape": "box", "style": "dashed,rounded", "color": FAINT}
     if kind == "ellipsis":
         return {"shape": "plaintext", "fontsize": "14", "fontcolor": "#505050"}
     return {}
