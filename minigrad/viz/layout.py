@@ -260,8 +260,6 @@ def _path_to_role(graph: Graph, start: str, base: str, step, out_edges) -> list 
 def _aligned(graph: Graph, lay: Layout) -> tuple:
     """Groups of nodes that share a rank (a first node of step t in every row, or in a
     staircase every row of one layer); and each row's first node."""
-    if len(lay.rows) < 2:
-        return [], []
     inside = defaultdict(int)
     outside = defaultdict(int)
     for e in graph.edges:

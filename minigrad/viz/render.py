@@ -171,10 +171,17 @@ class _Writer:
 
     # --- clusters ------------------------------------------------------------------------
     def rows(self, g) -> None:
+        """One cluster per row, labelled at its top left; at cell detail the label is a header
+        left of the row's first cell instead: there the line from the cell below at t = 0 rises
+        through the top left corner."""
         lay = self.lay
+        header = self.graph.detail == "cell"
         for r, row in reversed(list(enumerate(lay.rows))):  # top row first: see _row_order
             with g.subgraph(name=f"cluster_row{r}") as rg:
-                rg.attr(label=self.row_label(row), **style.ROW_CLUSTER)
+                rg.attr(label="" if header else self.row_label(row), **style.ROW_CLUSTER)
+                if header:
+                    rg.node(f"header{r}", self.row_label(row), **style.ROW_HEADER)
+                    rg.edge(f"header{r}", self.ids[lay.row_heads[r]], style="invis")
                 for s, key in enumerate(lay.steps[row]):
                     self.step(rg, key, f"cluster_step{r}_{s}")
 

@@ -1,7 +1,9 @@
-"""Where Graphviz drew things: the renderer's tests read node centres and row frames back from
-the SVG that ``dot`` makes of a drawing (they need Graphviz's ``dot``: mark them ``needs_dot``)."""
+"""Where Graphviz drew things: the renderer's tests read node centres, row frames, texts and
+lines back from what ``dot`` makes of a drawing, SVG or JSON (they need Graphviz's ``dot``: mark
+them ``needs_dot``)."""
 from __future__ import annotations
 
+import json
 import re
 import shutil
 import xml.etree.ElementTree as ET
@@ -59,3 +61,42 @@ def row_bottoms(graph) -> list:
 def in_order(bottoms: list) -> bool:
     """Whether the rows stack bottom to top in the plan's order (y grows downwards)."""
     return all(lower > upper for lower, upper in zip(bottoms, bottoms[1:]))
+
+
+
+def layout(graph) -> dict:
+    """Graphviz's own account of the drawing (``-Tjson``): where each text and line went, text
+    widths included (y grows upwards)."""
+    return json.loads(graph.pipe(format="json", encoding="utf-8"))
+
+
+def text_boxes(drawn: dict, prefix: str) -> list:
+    """(left, bottom, right, top) around each drawn text that starts with ``prefix``."""
+    boxes = []
+    for obj in drawn.get("objects", []):
+        size = 14.0
+        for op in obj.get("_ldraw_", []):
+            if op["op"] == "F":
+                size = op["size"]
+            elif op["op"] == "T" and op["text"].startswith(prefix):
+                (x, y), width = op["pt"], op["width"]
+                left = x - {"l": 0, "c": width / 2, "r": width}[op["align"]]
+                boxes.append((left, y - 0.2 * size, left + width, y + 0.8 * size))
+    return boxes
+
+
+def line_points(drawn: dict, samples: int = 20) -> list:
+    """Points along every drawn edge (its cubic Bézier pieces, sampled)."""
+    points = []
+    for edge in drawn.get("edges", []):
+        for op in edge.get("_draw_", []):
+            if op["op"] not in ("b", "B"):
+                continue
+            p = op["points"]
+            for k in range(0, len(p) - 3, 3):
+                for i in range(samples + 1):
+                    t = i / samples
+                    w = ((1 - t) ** 3, 3 * t * (1 - t) ** 2, 3 * t * t * (1 - t), t ** 3)
+                    points.append(tuple(sum(wi * q[axis] for wi, q in zip(w, p[k:k + 4]))
+                                        for axis in (0, 1)))
+    return points

@@ -10,7 +10,8 @@ import xml.etree.ElementTree as ET
 import numpy as np
 import pytest
 import viz_graphs as vg
-from drawn import in_order, needs_dot, positions, row_bottoms, svg_root, svg_texts
+from drawn import (in_order, layout, line_points, needs_dot, positions, row_bottoms, svg_root,
+                   svg_texts, text_boxes)
 
 import minigrad as mg
 from minigrad.viz import GraphvizMissingWarning, draw, save, style
@@ -165,6 +166,21 @@ def test_rows_are_drawn_in_their_order_at_every_detail(kind, layers, bidirection
     bottoms = row_bottoms(draw(out, params=params, detail=detail))
     assert len(bottoms) == layers * (2 if bidirectional else 1)
     assert in_order(bottoms), bottoms
+
+
+@needs_dot
+@pytest.mark.parametrize("detail", ["op", "gate", "cell"])
+@pytest.mark.parametrize("bidirectional", [False, True])
+def test_no_line_crosses_a_rows_label(detail, bidirectional):
+    """At cell detail the line from layer 0's first cell rose through the top left corner of
+    its row, where the label was."""
+    out, params, _ = vg.model("lstm", T=3, layers=2, bidirectional=bidirectional)
+    drawn = layout(draw(out, params=params, detail=detail))
+    labels = text_boxes(drawn, "lstm · layer")
+    assert len(labels) == (4 if bidirectional else 2)
+    for left, bottom, right, top in labels:
+        assert not [(x, y) for x, y in line_points(drawn)
+                    if left <= x <= right and bottom <= y <= top], (left, bottom, right, top)
 
 
 @needs_dot
