@@ -44,18 +44,25 @@ def positions(graph) -> dict:
     return found
 
 
-def row_bottoms(graph) -> list:
-    """Per row of the plan (bottom to top), the lower edge of its cluster in the SVG."""
-    bottoms = {}
+def frames(graph, prefix: str) -> dict:
+    """Cluster name (what follows ``prefix``) -> (left, top, right, bottom) of its frame in the
+    SVG."""
+    found = {}
     for group in svg_root(graph).iter(f"{SVG}g"):
         title = group.findtext(f"{SVG}title", "")
-        if group.get("class") == "cluster" and title.startswith("cluster_row"):
+        if group.get("class") == "cluster" and title.startswith(prefix):
             outline = group.find(f"{SVG}path")
             outline = outline if outline is not None else group.find(f"{SVG}polygon")
-            ys = list(map(float, re.findall(r"-?\d+\.?\d*",
-                                            outline.get("d") or outline.get("points"))))[1::2]
-            bottoms[int(title[len("cluster_row"):])] = max(ys)
-    return [bottoms[k] for k in sorted(bottoms)]
+            xy = list(map(float, re.findall(r"-?\d+\.?\d*",
+                                            outline.get("d") or outline.get("points"))))
+            found[title[len(prefix):]] = (min(xy[::2]), min(xy[1::2]), max(xy[::2]), max(xy[1::2]))
+    return found
+
+
+def row_bottoms(graph) -> list:
+    """Per row of the plan (bottom to top), the lower edge of its cluster in the SVG."""
+    rows = frames(graph, "cluster_row")
+    return [rows[k][3] for k in sorted(rows, key=int)]
 
 
 def in_order(bottoms: list) -> bool:

@@ -10,8 +10,8 @@ import xml.etree.ElementTree as ET
 import numpy as np
 import pytest
 import viz_graphs as vg
-from drawn import (in_order, layout, line_points, needs_dot, positions, row_bottoms, svg_root,
-                   svg_texts, text_boxes)
+from drawn import (frames, in_order, layout, line_points, needs_dot, positions, row_bottoms,
+                   svg_root, svg_texts, text_boxes)
 
 import minigrad as mg
 from minigrad.viz import GraphvizMissingWarning, draw, save, style
@@ -190,6 +190,24 @@ def test_in_a_staircase_every_line_between_layers_runs_forward_in_time():
     between = [e for e in g.edges if g.nodes[e.src].step and g.nodes[e.dst].step
                and g.nodes[e.src].step.layer != g.nodes[e.dst].step.layer]
     assert between and all(at[e.src][0] < at[e.dst][0] for e in between)
+
+
+@needs_dot
+@pytest.mark.parametrize("kind,detail", [("lstm", "gate"), ("gru", "op")])
+def test_in_a_bidirectional_stack_no_line_runs_into_an_earlier_step(kind, detail):
+    """Lined up, the lines into a forward row of the layer above run back inside the column of
+    their step, from its end below to its start above, but never into an earlier step."""
+    out, params, _ = vg.model(kind, T=3, layers=2, bidirectional=True)
+    g = draw(out, params=params, detail=detail)
+    lay, nodes, steps = plan(g.records), g.records.nodes, frames(g, "cluster_step")
+
+    def frame(key):
+        return steps[f"{lay.rows.index(key.row)}_{lay.steps[key.row].index(key)}"]
+    between = [(nodes[e.src].step, nodes[e.dst].step) for e in g.records.edges
+               if nodes[e.src].step and nodes[e.dst].step
+               and nodes[e.src].step.layer != nodes[e.dst].step.layer]
+    assert len(between) == 3 * 2 * 2
+    assert all(frame(b)[2] >= frame(a)[0] for a, b in between)
 
 
 def test_gradient_level_and_colour_are_monotone():
