@@ -68,6 +68,7 @@ class Function:
         "__weakref__",
     )
     n_outputs = 1        # multi-output ops (split, unbind) set their own count
+    moves = False        # True for the ops that only move elements (ops/shape.py)
     grad_norms = None    # filled by backward inside minigrad.record_grads()
     grad_values = None
     cuts = None          # {input index: (Tensor._detached_from, shape)}: inputs cut by detach()
@@ -159,6 +160,25 @@ class Function:
     def role(self, index: int = 0):
         """The role label of output ``index`` (``"f_t"``, ``"C_t"``...), or None."""
         return self.roles[index] if self.roles is not None else None
+
+    def cut_role(self, index: int = 0):
+        """The role label of output ``index`` or, through ops that only move elements (the stack
+        that makes h_n, a slice, a reshape), the one label of what they move: what a ``detach()``
+        of it cuts. The detached tensor keeps it, so a drawing names the cut once this graph is
+        gone."""
+        role = self.role(index)
+        if role is not None or not self.moves:
+            return role
+        roles, todo, seen = set(), [(self, index)], set()
+        while todo:
+            fn, i = todo.pop()
+            role = fn.role(i)
+            if role is not None:
+                roles.add(role)
+            elif fn.moves and id(fn) not in seen:
+                seen.add(id(fn))
+                todo += [e for e in fn.next if type(e) is tuple]
+        return roles.pop() if len(roles) == 1 else None
 
     def needs_grad(self, i: int) -> bool:
         """Whether input ``i`` wants a gradient (skip computing the others)."""

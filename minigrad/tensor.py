@@ -21,7 +21,7 @@ class Tensor:
     __slots__ = ("data", "grad", "requires_grad", "grad_fn", "_output_index", "__dict__",
                  "__weakref__")
     name = None            # set by whoever wants this tensor named in a drawing
-    _detached_from = None  # (weakref to node, output index) for a tensor made by detach()
+    _detached_from = None  # (weakref to node, output index, role) for a tensor made by detach()
     __array_priority__ = 1000  # numpy_array * tensor calls Tensor.__rmul__
     __hash__ = object.__hash__  # == is elementwise, identity stays the hash
 
@@ -130,10 +130,12 @@ class Tensor:
         autograd.backward(self, grad, retain_graph=retain_graph, create_graph=create_graph)
 
     def detach(self) -> "Tensor":
-        """The same data, cut from the graph (truncated BPTT). Remembers where it was cut."""
+        """The same data, cut from the graph (truncated BPTT). Remembers where it was cut, and
+        what it cut by role label (``h_t``), for the renderer."""
         t = Tensor._make(self.data)
-        if self.grad_fn is not None:
-            t._detached_from = (weakref.ref(self.grad_fn), self._output_index)
+        fn, index = self.grad_fn, self._output_index
+        if fn is not None:
+            t._detached_from = (weakref.ref(fn), index, fn.cut_role(index))
         return t
 
     def label(self, role: str) -> "Tensor":

@@ -9,7 +9,14 @@ from .elementwise import sum_to_shape
 from .axes import normalize_axes
 
 
-class Reshape(Function):
+class _Move(Function):
+    """An op that only moves elements around: what it outputs is what it read (a stack of h_t
+    is still h, see ``Function.cut_role``)."""
+
+    moves = True
+
+
+class Reshape(_Move):
     """z = x viewed with a new shape (same elements, same order)"""
 
     def forward(self, x, shape):
@@ -20,7 +27,7 @@ class Reshape(Function):
         return grad.reshape(self.in_shape)
 
 
-class Transpose(Function):
+class Transpose(_Move):
     """z = x with its axes permuted (reversed when ``axes`` is None)"""
 
     def forward(self, x, axes=None):
@@ -38,7 +45,7 @@ class Transpose(Function):
         return grad.transpose(tuple(inverse))
 
 
-class BroadcastTo(Function):
+class BroadcastTo(_Move):
     """z = x repeated along broadcast axes;  the gradient is summed back"""
 
     def forward(self, x, shape):
@@ -65,7 +72,7 @@ def _is_advanced(index) -> bool:
     return any(backend.is_array(p) for p in parts)
 
 
-class GetItem(Function):
+class GetItem(_Move):
     """z = x[index] (ints, slices, None, Ellipsis, integer arrays, boolean masks)
 
     Backward scatters the gradient back into zeros of x's shape, adding at repeated indices."""
@@ -83,7 +90,7 @@ class GetItem(Function):
         return ScatterAdd.apply(grad, index=self.index, shape=self.in_shape)
 
 
-class ScatterAdd(Function):
+class ScatterAdd(_Move):
     """z = zeros(shape); z[index] += g  (the backward of GetItem; its own backward is GetItem)"""
 
     def forward(self, g, index, shape):
@@ -138,7 +145,7 @@ def _check_joinable(op: str, arrays, axis: int) -> None:
             raise ValueError(f"{op}: tensors must have {rule}; got {shapes}")
 
 
-class Concat(Function):
+class Concat(_Move):
     """z = [x_1, x_2, ...] joined along ``axis``;  backward splits the gradient the same way"""
 
     def forward(self, *arrays, axis=0):
@@ -150,7 +157,7 @@ class Concat(Function):
         return Split.apply(grad, sizes=self.sizes, axis=self.axis)
 
 
-class Stack(Function):
+class Stack(_Move):
     """z = the inputs stacked along a new ``axis``;  backward unbinds the gradient"""
 
     def forward(self, *arrays, axis=0):
@@ -173,7 +180,7 @@ def _fill_missing(grads, shapes):
     return [g if g is not None else xp.zeros(s, dtype=like.dtype) for g, s in zip(grads, shapes)]
 
 
-class Split(Function):
+class Split(_Move):
     """(z_1, z_2, ...) = consecutive pieces of x along ``axis`` with the given sizes (views)"""
 
     def forward(self, x, sizes, axis=0):
@@ -193,7 +200,7 @@ class Split(Function):
         return concat(_fill_missing(grads, self.shapes), axis=self.axis)
 
 
-class Unbind(Function):
+class Unbind(_Move):
     """(z_0, z_1, ...) = x[0], x[1], ... along ``axis`` (views)"""
 
     def forward(self, x, axis=0):

@@ -16,7 +16,7 @@ from .. import backend
 from ..function import Function
 from ..tensor import Tensor, unwrap
 from . import cuts
-from .records import LEARNED, PRODUCTS, Edge, Graph, Node
+from .records import LEARNED, PRODUCTS, Edge, Graph, Node, role_base
 from .steps import step_keys
 
 SMALL = 16  # tensors with at most this many elements show their values
@@ -42,7 +42,7 @@ def capture(*outputs: Tensor, params: dict | None = None) -> Graph:
         if isinstance(item, Function):
             b.add_inputs(item)
         elif cuts.was_detached(item):  # detached, then made to require grad again
-            b.add_cut(cuts.source(item), tuple(item.shape), b.node_id(item))
+            b.add_cut(item._detached_from, tuple(item.shape), b.node_id(item))
     graph = b.graph
     graph.outputs = [b.node_id(o.grad_fn if o.grad_fn is not None else o) for o in outputs]
     _mark_derived(graph, b.products_with_data)
@@ -93,6 +93,7 @@ class _Builder:
         self.names = names
         self.ids = {}
         self.consts = {}
+        self.cut_boxes = {}  # (id of a detach trace, step key) -> its "cut" node
         self.products_with_data = set()  # matmuls with an operand that needs no gradient
 
     def node_id(self, item) -> str:
@@ -138,13 +139,13 @@ class _Builder:
 
     def add_inputs(self, fn: Function) -> None:
         dst = self.node_id(fn)
-        cut = cuts.cut_inputs(fn)
+        cut = fn.cuts or {}
         for i, e in enumerate(fn.next):
             if e is not None:
                 src, index = e if type(e) is tuple else (e, 0)
                 self.graph.edges.append(self.edge_from(src, index, dst, dst_input=i))
             elif i in cut:
-                self.add_cut(*cut[i], dst)
+                self.add_cut(*cut[i], dst, self.keys.get(id(fn)))
             elif fn.constants is not None and i in fn.constants:
                 self.add_constant(fn.constants[i], dst, self.keys.get(id(fn)))
 
@@ -163,24 +164,26 @@ class _Builder:
     def drawn(self, fn) -> bool:
         return fn is not None and self.ids.get(id(fn)) in self.graph.nodes
 
-    def add_cut(self, found, shape, dst: str) -> None:
-        """Dashed edges from where an input was cut (``found``: (node, output index), or None
-        when that graph is gone). When that node is not drawn (the state was stacked into h_n,
-        not among the outputs) the nearest drawn nodes above it stand for it; failing those, a
-        small "cut" node."""
+    def add_cut(self, trace, shape, dst: str, key=None) -> None:
+        """Dashed edges from where an input was cut (``trace``: ``Tensor._detached_from``). When
+        that node is not drawn (the state was stacked into h_n, not among the outputs) the
+        nearest drawn nodes above it stand for it; failing those (that graph is gone), a small
+        "cut" box named after the state that was cut (``h_t`` is h), one per state and step
+        (``key``) however many ops of the step read it."""
+        found = cuts.resolve(trace)
         src, index = found if found else (None, 0)
         if self.drawn(src):
             edges = [self.edge_from(src, index, dst)]
         else:
             edges = [self.edge_from(fn, i, dst) for fn, i in cuts.drawn_above(src, self.drawn)]
         if not edges:
-            key = self.keys.get(id(src)) if src is not None else None
-            role = src.role(index) if src is not None else None
-            node = self.graph.add(Node(
-                id=f"{dst}cut{len(self.graph.nodes)}", kind="cut", op=src.name if src else "",
-                role=with_step(role, key.step if key else None),
-                shape=tuple(src.shapes[index]) if src is not None else shape))
-            edges = [Edge(node.id, dst, node.shape, node.role, tensor=(node.id, 0))]
+            box = self.cut_boxes.get((id(trace), key))
+            if box is None:
+                box = self.cut_boxes[id(trace), key] = self.graph.add(Node(
+                    id=f"{dst}cut{len(self.graph.nodes)}", kind="cut", op=src.name if src else "",
+                    role=role_base(cuts.role(trace)),
+                    shape=tuple(src.shapes[index]) if src is not None else shape))
+            edges = [Edge(box.id, dst, box.shape, tensor=(box.id, 0))]
         for edge in edges:
             edge.kind = "detach"
             self.graph.edges.append(edge)

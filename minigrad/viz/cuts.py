@@ -1,11 +1,11 @@
 """Where the graph was cut: the source of a tensor that ``detach()`` took out of the graph, for
 the dashed "detach" edges of truncated BPTT.
 
-The engine keeps the trace: a detached tensor remembers, weakly, the node it was cut from
-(``Tensor._detached_from``), so do slices of it (``h_0 = hx[k]``), and a node records which of
-its inputs were such tensors (``Function.cuts``), which survives ``backward``. The weak
-reference is dead once nothing holds the earlier graph; the renderer then draws a small "cut"
-node in its place.
+The engine keeps the trace: a detached tensor remembers, weakly, the node it was cut from, and
+the role label of what it cut (``Tensor._detached_from``); so do slices of it (``h_0 = hx[k]``),
+and a node records which of its inputs were such tensors, with their shapes (``Function.cuts``),
+which survives ``backward``. The weak reference is dead once nothing holds the earlier graph;
+the renderer then draws a small "cut" box in its place, named by the role (h, C).
 """
 from __future__ import annotations
 
@@ -21,15 +21,15 @@ def resolve(trace) -> tuple | None:
     return (node, trace[1]) if node is not None else None
 
 
+def role(trace) -> str | None:
+    """The role label of what a ``_detached_from`` trace's tensor cut (``h_t``), kept when the
+    graph it was cut from is gone."""
+    return trace[2] if trace is not None else None
+
+
 def source(x) -> tuple | None:
     """Where tensor ``x`` was cut from, when it was and that node still exists."""
     return resolve(x._detached_from) if isinstance(x, Tensor) else None
-
-
-def cut_inputs(fn: Function) -> dict:
-    """{input index: ((node, output index) or None, shape)} for the inputs of ``fn`` that
-    detach() cut from an earlier graph."""
-    return {i: (resolve(trace), shape) for i, (trace, shape) in (fn.cuts or {}).items()}
 
 
 def links(item) -> list:
@@ -38,7 +38,8 @@ def links(item) -> list:
         found = source(item)
         return [found[0]] if found else []
     nodes = [e[0] if type(e) is tuple else e for e in item.next if e is not None]
-    return nodes + [found[0] for found, _ in cut_inputs(item).values() if found]
+    cut_from = [resolve(trace) for trace, _ in (item.cuts or {}).values()]
+    return nodes + [found[0] for found in cut_from if found]
 
 
 def was_detached(x) -> bool:

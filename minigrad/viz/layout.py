@@ -45,6 +45,7 @@ class Layout:
     top: set = field(default_factory=set)           # belt nodes: drawn along the top
     aligned: list = field(default_factory=list)     # groups of node ids to put in one rank
     row_heads: list = field(default_factory=list)   # per row (bottom to top): its first node
+    starts: list = field(default_factory=list)      # per row (bottom to top): its first nodes
     stacked: list = field(default_factory=list)     # gates fed alike, bottom to top
     separators: list = field(default_factory=list)  # (last of step t, first of step t+1)
     beside: dict = field(default_factory=dict)      # step key -> (entry, consumer) pairs
@@ -87,8 +88,32 @@ def plan(graph: Graph) -> Layout:
     lay.beside = _beside(graph)
     lay.stacked = _stacked(graph, lay)
     lay.aligned, lay.row_heads = _aligned(graph, lay)
+    lay.starts = _starts(graph, lay)
     lay.separators = _separators(graph, lay)
     return lay
+
+
+def _starts(graph: Graph, lay: Layout) -> list:
+    """Per row, the nodes of its first step that nothing in the row feeds, as drawn (a reverse
+    row's edges are turned around, except those between an entry and the node beside it). In a
+    staircase the initial state's constants are left out where the row has other first nodes:
+    render ties these to one place before layer 0, and a constant of a later layer, placed by
+    nothing else, would be drawn there."""
+    beside = {pair for pairs in lay.beside.values() for pair in pairs}
+    fed = set()
+    for e in graph.edges:
+        a, b = graph.nodes[e.src].step, graph.nodes[e.dst].step
+        if a is None or b is None or a.row != b.row or e.kind == "invisible":
+            continue
+        turned = a.row in lay.mirrored and (e.src, e.dst) not in beside
+        fed.add(e.src if turned else e.dst)
+    starts = []
+    for row in lay.rows:
+        first = [i for i in lay.members[lay.steps[row][0]] if i not in fed]
+        if lay.staircase:
+            first = [i for i in first if graph.nodes[i].kind != "const"] or first
+        starts.append(first)
+    return starts
 
 
 def _separators(graph: Graph, lay: Layout) -> list:
@@ -235,8 +260,6 @@ def _path_to_role(graph: Graph, start: str, base: str, step, out_edges) -> list 
 def _aligned(graph: Graph, lay: Layout) -> tuple:
     """Groups of nodes that share a rank (a first node of step t in every row, or in a
     staircase every row of one layer); and each row's first node."""
-    if len(lay.rows) < 2:
-        return [], []
     inside = defaultdict(int)
     outside = defaultdict(int)
     for e in graph.edges:

@@ -171,10 +171,17 @@ class _Writer:
 
     # --- clusters ------------------------------------------------------------------------
     def rows(self, g) -> None:
+        """One cluster per row, labelled at its top left; at cell detail the label is a header
+        left of the row's first cell instead: there the line from the cell below at t = 0 rises
+        through the top left corner."""
         lay = self.lay
+        header = self.graph.detail == "cell"
         for r, row in reversed(list(enumerate(lay.rows))):  # top row first: see _row_order
             with g.subgraph(name=f"cluster_row{r}") as rg:
-                rg.attr(label=self.row_label(row), **style.ROW_CLUSTER)
+                rg.attr(label="" if header else self.row_label(row), **style.ROW_CLUSTER)
+                if header:
+                    rg.node(f"header{r}", self.row_label(row), **style.ROW_HEADER)
+                    rg.edge(f"header{r}", self.ids[lay.row_heads[r]], style="invis")
                 for s, key in enumerate(lay.steps[row]):
                     self.step(rg, key, f"cluster_step{r}_{s}")
 
@@ -258,35 +265,37 @@ def render(graph: Graph, title: str | None = None) -> graphviz.Digraph:
 
 
 def _row_order(g, w: _Writer, lay: Layout) -> None:
-    """Rows stack bottom to top. dot stacks clusters in the order its first pass reaches them,
-    from the first node declared: the invisible anchor, tied to the top row, and the rows are
-    declared top row first. Spines (_spine) hold them too: at cell detail one, at step 0; in a
-    staircase one at every later step; none where finer rows line up (there they tangle the
-    rows). Found by drawing every architecture, stacked and bidirectional; tests/minigrad/viz
-    checks the drawn order."""
+    """Rows stack bottom to top. dot orders the rows (clusters) in each rank by where their
+    neighbours are (edges with constraint=false do not count), and a row keeps along its length
+    the place it got in its first rank. So a spine (_spine) ties every row's first nodes: there
+    it is a row's only neighbour. In a staircase, whose layers start in different ranks, a spine
+    at every later step holds them too. The invisible anchor, the first node declared, is tied
+    to the top row, and the rows are declared top row first: that is the order dot starts from.
+    Found by drawing every architecture, stacked and bidirectional, over one to six steps;
+    tests/minigrad/viz checks the drawn order."""
     if len(lay.row_heads) < 2:
         return
     g.edge(ANCHOR, w.ids[lay.row_heads[-1]], style="invis")
-    if w.graph.detail == "cell":
-        _spine(g, w, "row", lay.row_heads)
-    elif lay.staircase:
+    _spine(g, w, "row", lay.starts)
+    if lay.staircase:
         steps = [lay.steps[row] for row in lay.rows]
         for t in range(1, min(len(keys) for keys in steps)):
-            _spine(g, w, f"row{t}_", [lay.members[keys[t]][0] for keys in steps])
+            _spine(g, w, f"row{t}_", [lay.members[keys[t]][:1] for keys in steps])
 
 
-def _spine(g, w: _Writer, prefix: str, firsts: list) -> None:
+def _spine(g, w: _Writer, prefix: str, ties: list) -> None:
     """Invisible nodes, one per row, chained inside one rank (outside the clusters dot puts
-    an edge's tail above its head), each tied to its row's node in ``firsts``."""
-    spine = [f"{prefix}{k}" for k in range(len(firsts))]
+    an edge's tail above its head), each tied to its row's nodes in ``ties``."""
+    spine = [f"{prefix}{k}" for k in range(len(ties))]
     with g.subgraph() as s:
         s.attr(rank="same")
         for name in spine:
             s.node(name, **style.HIDDEN)
     for lower, upper in zip(spine, spine[1:]):
         g.edge(upper, lower, style="invis")
-    for name, first in zip(spine, firsts):
-        g.edge(name, w.ids[first], style="invis")
+    for name, ids in zip(spine, ties):
+        for i in ids:
+            g.edge(name, w.ids[i], style="invis")
 
 
 def _scoped(w: _Writer, g, nodes: list) -> None:

@@ -162,7 +162,7 @@ def node_shape(kind: str, op: str, flat: bool) -> dict:
     if kind == "junction":
         return {"shape": "point", "width": "0.07", "color": LINE}
     if kind == "cut":
-        return {"shape": "box", "style": "dashed,rounded", "color": FAINT, "fontcolor": FAINT}
+        return {"shape": "box", "style": "dashed,rounded", "color": FAINT}
     if kind == "ellipsis":
         return {"shape": "plaintext", "fontsize": "14", "fontcolor": "#505050"}
     return {}
@@ -174,6 +174,7 @@ STEP_CLUSTER_CELL = {"style": "rounded", "color": "white", "fontcolor": CELL_BOR
                      "fontsize": "9", "margin": "2"}
 ROW_CLUSTER = {"style": "dashed,rounded", "color": "#c8c8c8", "fontcolor": "#707070",
                "fontsize": "10", "margin": "8"}
+ROW_HEADER = {"shape": "plaintext", "fontcolor": "#707070", "fontsize": "10"}  # cell detail
 PARAM_CLUSTER = {"style": "rounded,filled", "fillcolor": "#f4f8fc", "color": PARAM_BORDER,
                  "fontcolor": PARAM_BORDER, "label": "parameters", "fontsize": "10"}
 ELLIPSIS_CLUSTER = {"style": "dashed,rounded", "color": CELL_BORDER, "fontcolor": CELL_BORDER,

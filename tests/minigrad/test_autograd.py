@@ -333,6 +333,18 @@ def test_detach_cuts_the_graph():
     np.testing.assert_array_equal(x.grad.numpy(), [4.0])  # d(c * x)/dx with c = x^2 held constant
 
 
+def test_detach_keeps_the_role_of_what_it_cut_through_ops_that_only_move_elements():
+    """For the renderer, once the cut graph is gone: h_n stacks every layer's last h_t."""
+    x = leaf([[1.0, 2.0]])
+    h = [(x * k).tanh().label("h_t") for k in (1.0, 2.0)]
+    c = (x * 3.0).label("C_t")
+    h_n = mg.stack(h)
+    assert h_n.detach()._detached_from[2] == "h_t"
+    assert h_n.detach()[0]._detached_from[2] == "h_t"    # a slice carries the trace
+    assert mg.stack([h[0], c]).detach()._detached_from[2] is None  # two states: no one name
+    assert (h_n * 2.0).detach()._detached_from[2] is None   # arithmetic makes something else
+
+
 # --- long graphs and memory ------------------------------------------------------------------------
 def test_a_chain_of_100000_ops_backpropagates_without_recursion():
     steps, rate = 100_000, 1.0 + 1e-5

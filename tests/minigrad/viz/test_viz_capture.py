@@ -3,6 +3,7 @@
 The graphs are built by hand (viz_graphs.py) with nn's conventions: scopes per step, role
 labels, hoisted projections, one unbind, one stack.
 """
+import re
 from collections import Counter
 
 import numpy as np
@@ -10,7 +11,7 @@ import pytest
 import viz_graphs as vg
 
 import minigrad as mg
-from minigrad.viz import build, capture
+from minigrad.viz import build, capture, render
 
 STATES = {"rnn": {"h"}, "lstm": {"h", "C"}, "gru": {"h"}}
 GATES = {"rnn": {"h"}, "lstm": {"i", "f", "C~", "o"}, "gru": {"r", "z", "n"}}
@@ -282,6 +283,27 @@ def test_a_detach_whose_source_is_gone_still_shows_the_cut():
     g = build(capture(out), "op")
     cuts = [e for e in g.edges if e.kind == "detach"]
     assert len(cuts) == 1 and g.nodes[cuts[0].src].kind == "cut"
+
+
+@pytest.mark.parametrize("kind", ["rnn", "lstm", "gru"])
+def test_a_cut_whose_graph_is_gone_says_which_state_it_cut(kind):
+    """Truncated BPTT as nn hands the state over: h_n (and c_n) stack every layer's last state,
+    detached; once the earlier graph is gone, one "cut" box per state and layer stands for it,
+    named h or C (the GRU's first step reads h twice: still one box)."""
+    params = vg.make_params(kind, 3, 4, layers=2)
+    x = mg.tensor(np.ones((2, 1, 3)))
+    _, finals = vg.run(kind, x, params, 4, layers=2)
+    last = [mg.stack(list(states)).detach() for states in zip(*finals)]
+    del finals
+    out, _ = vg.run(kind, x, params, 4, layers=2,
+                    state0=[[tuple(s[layer] for s in last)] for layer in range(2)])
+    g = capture(out)
+    boxes = [n for n in g.nodes.values() if n.kind == "cut"]
+    assert Counter(n.role for n in boxes) == Counter(vg.STATE[kind] * 2)
+    assert {g.nodes[e.src].kind for e in g.edges if e.kind == "detach"} == {"cut"}
+    source = render(build(g, "gate")).source
+    for n in boxes:
+        assert re.search(rf"label=<{n.role}<br/><font [^>]*>cut earlier</font>>", source)
 
 
 def test_a_hand_written_cell_with_a_leaf_weight_is_drawn_by_its_labels():

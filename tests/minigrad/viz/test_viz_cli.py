@@ -5,9 +5,10 @@ from collections import Counter
 import sys
 
 import pytest
+from drawn import in_order, needs_dot, row_bottoms
 
 from minigrad.cli import ARCHITECTURES, gallery_entries, main, run_model
-from minigrad.viz import build, capture, render
+from minigrad.viz import build, capture, draw, render
 
 
 def test_draw_writes_the_file_the_extension_names(tmp_path, capsys):
@@ -88,6 +89,24 @@ def test_every_architecture_unrolls_into_one_cluster_per_step(arch):
     expected = {"rnn": {"h"}, "gru": {"r", "z", "n"}, "clockwork": {"h~"},
                 "coupled": {"f", "C~", "o"}, "depth-gated": {"f", "i", "C~", "o", "d"}}
     assert gates == expected.get(arch, {"f", "i", "C~", "o"})
+
+
+STACKS = [(1, True), (2, False), (2, True), (3, False), (3, True)]  # (layers, bidirectional)
+
+
+@needs_dot
+@pytest.mark.parametrize("detail", ["op", "gate", "cell"])
+@pytest.mark.parametrize("layers,bidirectional", STACKS)
+@pytest.mark.parametrize("arch", list(ARCHITECTURES))
+@pytest.mark.parametrize("steps", [pytest.param(1, marks=pytest.mark.slow),
+                                   pytest.param(2, marks=pytest.mark.slow), 3])
+def test_every_stack_draws_its_rows_in_order(arch, layers, bidirectional, detail, steps):
+    """Bottom to top: layer 0 forward, layer 0 reverse, layer 1 forward... as dot drew them,
+    for every architecture, stack and detail (a single row has no order to keep)."""
+    output, params = run_model(arch, steps, layers, bidirectional)
+    bottoms = row_bottoms(draw(output, params=params, detail=detail, max_nodes=1000))
+    assert len(bottoms) == layers * (2 if bidirectional else 1)
+    assert in_order(bottoms), bottoms
 
 
 CELL_LABELS = {"rnn": {"RNN"}, "lstm": {"LSTM"}, "lstm-concat": {"LSTM"},

@@ -10,27 +10,20 @@ import xml.etree.ElementTree as ET
 import numpy as np
 import pytest
 import viz_graphs as vg
+from drawn import (frames, in_order, layout, line_points, needs_dot, positions, row_bottoms,
+                   svg_root, svg_texts, text_boxes)
 
 import minigrad as mg
 from minigrad.viz import GraphvizMissingWarning, draw, save, style
 from minigrad.viz.layout import plan
 from minigrad.files import write_atomic
 
-needs_dot = pytest.mark.skipif(shutil.which("dot") is None, reason="Graphviz's dot is not installed")
 OLAH = {"layer": "#f5ee9c", "pointwise": "#f9d1d1", "cell": "#e1f7d0", "border": "#6d8759"}
 
 
 def lstm_graph(**options):
     out, params, _ = vg.model("lstm", T=3, layers=2)
     return draw(out, params=params, **options)
-
-
-def svg_root(graph):
-    return ET.fromstring(graph.pipe(format="svg", encoding="utf-8"))
-
-
-def svg_texts(root) -> list:
-    return ["".join(el.itertext()) for el in root.iter() if el.tag.endswith("}text")]
 
 
 def step_clusters(source: str) -> list:
@@ -128,29 +121,6 @@ def test_every_step_keeps_the_essays_gate_order(form, detail):
     assert stacks == [["o", "C~", "i", "f"]] * 3
 
 
-def positions(graph) -> dict:
-    """Record id -> (x, y) of each node's centre in the rendered SVG (y grows downwards)."""
-    ids = {f"n{i}": nid for i, nid in enumerate(graph.records.nodes)}
-    ns = "{http://www.w3.org/2000/svg}"
-    found = {}
-    for group in svg_root(graph).iter(f"{ns}g"):
-        if group.get("class") != "node":
-            continue
-        name = group.find(f"{ns}title").text
-        shape = next(el for el in group.iter() if el.tag.rsplit("}", 1)[-1] in
-                     ("ellipse", "polygon", "path", "text"))
-        kind = shape.tag.rsplit("}", 1)[-1]
-        if kind == "ellipse":
-            xy = [(float(shape.get("cx")), float(shape.get("cy")))]
-        elif kind == "text":
-            xy = [(float(shape.get("x")), float(shape.get("y")))]
-        else:
-            numbers = list(map(float, re.findall(r"-?\d+\.?\d*", shape.get("points") or shape.get("d"))))
-            xy = list(zip(numbers[::2], numbers[1::2]))
-        found[ids.get(name, name)] = (sum(p[0] for p in xy) / len(xy), sum(p[1] for p in xy) / len(xy))
-    return found
-
-
 @needs_dot
 def test_the_gate_picture_has_the_essays_geometry():
     """Time left to right, the C belt above the gates, f on top and o at the bottom of the
@@ -185,21 +155,6 @@ def test_stacked_layers_are_drawn_bottom_to_top_with_steps_aligned():
         assert cells[0, t][0] == pytest.approx(cells[2, t][0], abs=1.0)
 
 
-def row_bottoms(graph) -> list:
-    """Per row of the plan (bottom to top), the lower edge of its cluster in the SVG."""
-    ns = "{http://www.w3.org/2000/svg}"
-    bottoms = {}
-    for group in svg_root(graph).iter(f"{ns}g"):
-        title = group.findtext(f"{ns}title", "")
-        if group.get("class") == "cluster" and title.startswith("cluster_row"):
-            outline = group.find(f"{ns}path")
-            outline = outline if outline is not None else group.find(f"{ns}polygon")
-            ys = list(map(float, re.findall(r"-?\d+\.?\d*",
-                                            outline.get("d") or outline.get("points"))))[1::2]
-            bottoms[int(title[len("cluster_row"):])] = max(ys)
-    return [bottoms[k] for k in sorted(bottoms)]
-
-
 @needs_dot
 @pytest.mark.parametrize("detail", ["op", "gate", "cell"])
 @pytest.mark.parametrize("kind,layers,bidirectional", [
@@ -210,7 +165,22 @@ def test_rows_are_drawn_in_their_order_at_every_detail(kind, layers, bidirection
     out, params, _ = vg.model(kind, T=3, layers=layers, bidirectional=bidirectional)
     bottoms = row_bottoms(draw(out, params=params, detail=detail))
     assert len(bottoms) == layers * (2 if bidirectional else 1)
-    assert all(lower > upper for lower, upper in zip(bottoms, bottoms[1:])), bottoms
+    assert in_order(bottoms), bottoms
+
+
+@needs_dot
+@pytest.mark.parametrize("detail", ["op", "gate", "cell"])
+@pytest.mark.parametrize("bidirectional", [False, True])
+def test_no_line_crosses_a_rows_label(detail, bidirectional):
+    """At cell detail the line from layer 0's first cell rose through the top left corner of
+    its row, where the label was."""
+    out, params, _ = vg.model("lstm", T=3, layers=2, bidirectional=bidirectional)
+    drawn = layout(draw(out, params=params, detail=detail))
+    labels = text_boxes(drawn, "lstm · layer")
+    assert len(labels) == (4 if bidirectional else 2)
+    for left, bottom, right, top in labels:
+        assert not [(x, y) for x, y in line_points(drawn)
+                    if left <= x <= right and bottom <= y <= top], (left, bottom, right, top)
 
 
 @needs_dot
@@ -220,6 +190,24 @@ def test_in_a_staircase_every_line_between_layers_runs_forward_in_time():
     between = [e for e in g.edges if g.nodes[e.src].step and g.nodes[e.dst].step
                and g.nodes[e.src].step.layer != g.nodes[e.dst].step.layer]
     assert between and all(at[e.src][0] < at[e.dst][0] for e in between)
+
+
+@needs_dot
+@pytest.mark.parametrize("kind,detail", [("lstm", "gate"), ("gru", "op")])
+def test_in_a_bidirectional_stack_no_line_runs_into_an_earlier_step(kind, detail):
+    """Lined up, the lines into a forward row of the layer above run back inside the column of
+    their step, from its end below to its start above, but never into an earlier step."""
+    out, params, _ = vg.model(kind, T=3, layers=2, bidirectional=True)
+    g = draw(out, params=params, detail=detail)
+    lay, nodes, steps = plan(g.records), g.records.nodes, frames(g, "cluster_step")
+
+    def frame(key):
+        return steps[f"{lay.rows.index(key.row)}_{lay.steps[key.row].index(key)}"]
+    between = [(nodes[e.src].step, nodes[e.dst].step) for e in g.records.edges
+               if nodes[e.src].step and nodes[e.dst].step
+               and nodes[e.src].step.layer != nodes[e.dst].step.layer]
+    assert len(between) == 3 * 2 * 2
+    assert all(frame(b)[2] >= frame(a)[0] for a, b in between)
 
 
 def test_gradient_level_and_colour_are_monotone():
