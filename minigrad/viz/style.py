@@ -174,7 +174,8 @@ STEP_CLUSTER_CELL = {"style": "rounded", "color": "white", "fontcolor": CELL_BOR
                      "fontsize": "9", "margin": "2"}
 ROW_CLUSTER = {"style": "dashed,rounded", "color": "#c8c8c8", "fontcolor": "#707070",
                "fontsize": "10", "margin": "8"}
-ROW_HEADER = {"shape": "plaintext", "fontcolor": "#707070", "fontsize": "10"}  # cell detail
+ROW_HEADER = {"shape": "plaintext", "fontcolor": ROW_CLUSTER["fontcolor"],  # at cell detail:
+              "fontsize": ROW_CLUSTER["fontsize"]}                      # the row's label, as a node
 PARAM_CLUSTER = {"style": "rounded,filled", "fillcolor": "#f4f8fc", "color": PARAM_BORDER,
                  "fontcolor": PARAM_BORDER, "label": "parameters", "fontsize": "10"}
 ELLIPSIS_CLUSTER = {"style": "dashed,rounded", "color": CELL_BORDER, "fontcolor": CELL_BORDER,
