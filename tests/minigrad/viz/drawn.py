@@ -92,6 +92,12 @@ def text_boxes(drawn: dict, prefix: str) -> list:
     return boxes
 
 
+def cluster_boxes(drawn: dict, prefix: str) -> dict:
+    """Cluster name (what follows ``prefix``) -> (left, bottom, right, top) of its frame."""
+    return {obj["name"][len(prefix):]: tuple(map(float, obj["bb"].split(",")))
+            for obj in drawn.get("objects", []) if obj.get("name", "").startswith(prefix)}
+
+
 def line_points(drawn: dict, samples: int = 20) -> list:
     """Points along every drawn edge (its cubic Bézier pieces, sampled)."""
     points = []
