@@ -41,6 +41,9 @@ class _Writer:
             attrs["group"] = self.lay.belts[node.id]
         if node.id in self.graph.outputs:
             attrs["peripheries"] = "2"
+        if node.kind == "junction" and self.graph.detail == "cell":  # the lines that meet there
+            attrs["xlabel"] = style.html(style.role_html(node.role, self.layer_of(node)))
+            attrs.update(fontsize=style.EDGE["fontsize"], fontcolor=style.EDGE["fontcolor"])
         level = style.grad_level(node.grad_norm, self.scale)
         if level is not None and node.kind not in ("junction", "const"):
             attrs.update(style.grad_attrs(level))
@@ -161,6 +164,8 @@ class _Writer:
             return None
         src = self.graph.nodes[e.src]
         if upward:
+            if "junction" in (src.kind, self.graph.nodes[e.dst].kind):
+                return None  # the junction is labelled
             return style.html(style.role_html(e.role, self.layer_of(src)))
         if not crossing and ((e.src, e.role) in self.labelled or e.src in self.crosses
                              or src.kind in ("stub", "junction", "gate")
