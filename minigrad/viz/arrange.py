@@ -5,7 +5,9 @@
 * A tensor made outside the steps and sliced into them (the runner projects the whole input
   sequence at once, x W_ih^T + b, and unbinds it) enters each step as a small ``stub`` from
   below, ``x_3``. When it was made from the layer below's outputs, that layer's h_t feeds the
-  stub of step t (at cell detail, the cell itself): the vertical edge of a stacked RNN.
+  stub of step t (at cell detail, the cell itself): the vertical edge of a stacked RNN. At cell
+  detail in a bidirectional stack, h_t of both directions meets at one dot below the layer
+  above, which forks to its cells: Olah's merging lines, then his copy.
 * A state that several ops of the next step read (h_{t-1} in four matmuls) crosses the step
   boundary once and forks inside: Olah's copy.
 * A tensor collected from many steps (the stacked output sequence) leaves each step through
@@ -14,6 +16,7 @@
 """
 from __future__ import annotations
 
+import math
 from collections import defaultdict
 from dataclasses import replace
 
@@ -31,6 +34,8 @@ def arrange(graph: Graph, param_mode: str) -> Graph:
     graph.params = param_mode if stepped else "once"
     if stepped:
         _stubs(graph)
+        if graph.detail == "cell":
+            _merge_directions(graph)
         _parameters(graph, graph.params)
         _fork_crossings(graph)
         prune(graph)  # first: the stack of a layer's outputs that only fed the next layer goes
@@ -139,6 +144,36 @@ def _stubs(graph: Graph) -> None:
             made[stub_id] = _stub(graph, stub_id, e, dst.step, origins[e.src], kept)
         kept.append(replace(e, src=stub_id, role=made[stub_id].role, src_output=0))
     graph.edges[:] = kept
+
+
+def _merge_directions(graph: Graph) -> None:
+    """At cell detail, the lines that carry one state of both directions below (h_t of a
+    bidirectional stack) into a cell meet at one junction first, shared by every cell that reads
+    them and placed with the lowest of these: the layer above reads [h_t→, h_t←]. What leaves
+    the junction carries the norm of the joined gradient, sqrt(|dL/dh_t→|² + |dL/dh_t←|²)."""
+    nodes = graph.nodes
+    below = defaultdict(list)  # (reading cell, state) -> its edges from the cells below
+    for e in graph.edges:
+        a, b = nodes[e.src], nodes[e.dst]
+        if a.kind == b.kind == "cell" and a.step.row != b.step.row and a.step.step == b.step.step:
+            below[e.dst, role_base(e.role)].append(e)
+    readers = defaultdict(list)  # the tensors that meet -> per reading cell, its edges
+    for edges in below.values():
+        if len({nodes[e.src].step.row for e in edges}) > 1:
+            readers[tuple(sorted(e.tensor for e in edges))].append(edges)
+    merged = set()
+    for groups in readers.values():
+        parts, cells = groups[0], [edges[0].dst for edges in groups]
+        home = min(nodes[c].step for c in cells)
+        junction = graph.add(Node(id=f"{parts[0].src}m@{_key_id(home)}", kind="junction",
+                                  op="Concat", step=home, role=parts[0].role,
+                                  layer=nodes[parts[0].src].step.layer))
+        norms = [e.grad_norm for e in parts if e.grad_norm is not None]
+        graph.edges += [replace(e, dst=junction.id) for e in parts]
+        graph.edges += [Edge(junction.id, c, role=junction.role, tensor=(junction.id, 0),
+                             grad_norm=math.hypot(*norms) if norms else None) for c in cells]
+        merged.update(id(e) for edges in groups for e in edges)
+    graph.edges[:] = [e for e in graph.edges if id(e) not in merged]
 
 
 def _stub(graph: Graph, stub_id: str, e: Edge, step, origin: dict, edges: list) -> Node:

@@ -191,8 +191,9 @@ def _fed_by(graph: Graph):
 def _beside(graph: Graph) -> dict:
     """Pairs of nodes put in one rank: an exit right above the node it leaves from; an entry
     (x_t stub, parameter copy) with one consumer in its step, right below it: x enters from
-    below. A stub fed by the layer below stays one rank earlier: dot draws an edge between
-    two nodes of one rank in different clusters as a detour."""
+    below; at cell detail, the junction where h_t of both directions below meets, right below
+    the cell of its step. A stub fed by the layer below stays one rank earlier: dot draws an
+    edge between two nodes of one rank in different clusters as a detour."""
     consumers = defaultdict(list)
     fed = set()
     for e in graph.edges:
@@ -204,6 +205,9 @@ def _beside(graph: Graph) -> dict:
         if graph.nodes[e.dst].kind == "exit":
             pairs[graph.nodes[e.dst].step].append((e.src, e.dst))
     for nid, node in graph.nodes.items():
+        if node.kind == "junction" and graph.detail == "cell":  # both directions' h_t meet
+            dst = next(d for d in consumers[nid] if graph.nodes[d].step == node.step)
+            pairs[node.step].append((nid, dst))
         if (node.kind in BELOW_KINDS and node.step is not None and len(consumers[nid]) == 1
                 and nid not in fed):
             dst = consumers[nid][0]

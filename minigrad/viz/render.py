@@ -22,6 +22,7 @@ class _Writer:
         norms = [n.grad_norm for n in graph.nodes.values()] + [e.grad_norm for e in graph.edges]
         self.scale = style.grad_range(norms) if graph.grads else None
         self.labelled = set()
+        self.headers = []  # the rows' header nodes, where rows() draws them
         self.flat_pairs = {pair for pairs in lay.beside.values() for pair in pairs}
         self.crosses = {e.src for e in graph.crossing_edges()}
         pairs = Counter((e.src, e.dst) for e in graph.crossing_edges())
@@ -40,6 +41,9 @@ class _Writer:
             attrs["group"] = self.lay.belts[node.id]
         if node.id in self.graph.outputs:
             attrs["peripheries"] = "2"
+        if node.kind == "junction" and self.graph.detail == "cell":  # the lines that meet there
+            attrs["xlabel"] = style.html(style.role_html(node.role, self.layer_of(node)))
+            attrs.update(fontsize=style.EDGE["fontsize"], fontcolor=style.EDGE["fontcolor"])
         level = style.grad_level(node.grad_norm, self.scale)
         if level is not None and node.kind not in ("junction", "const"):
             attrs.update(style.grad_attrs(level))
@@ -160,6 +164,8 @@ class _Writer:
             return None
         src = self.graph.nodes[e.src]
         if upward:
+            if "junction" in (src.kind, self.graph.nodes[e.dst].kind):
+                return None  # the junction is labelled
             return style.html(style.role_html(e.role, self.layer_of(src)))
         if not crossing and ((e.src, e.role) in self.labelled or e.src in self.crosses
                              or src.kind in ("stub", "junction", "gate")
@@ -171,19 +177,30 @@ class _Writer:
 
     # --- clusters ------------------------------------------------------------------------
     def rows(self, g) -> None:
-        """One cluster per row, labelled at its top left; at cell detail the label is a header
-        left of the row's first cell instead: there the line from the cell below at t = 0 rises
-        through the top left corner."""
+        """One cluster per row, labelled at its top left; at cell detail, and in a bidirectional
+        stack, the label is a header left of the row's first step instead: there the line from
+        the cell below at t = 0, or lines between the layers, rise through the top left corner."""
         lay = self.lay
-        header = self.graph.detail == "cell"
+        header = self.graph.detail == "cell" or bool(lay.mirrored)
+        self.headers = [f"header{r}" for r in range(len(lay.rows))] if header else []
         for r, row in reversed(list(enumerate(lay.rows))):  # top row first: see _row_order
             with g.subgraph(name=f"cluster_row{r}") as rg:
                 rg.attr(label="" if header else self.row_label(row), **style.ROW_CLUSTER)
                 if header:
                     rg.node(f"header{r}", self.row_label(row), **style.ROW_HEADER)
-                    rg.edge(f"header{r}", self.ids[lay.row_heads[r]], style="invis")
+                    self.header_edge(rg, r)
                 for s, key in enumerate(lay.steps[row]):
                     self.step(rg, key, f"cluster_step{r}_{s}")
+
+    def header_edge(self, g, r: int) -> None:
+        """Ties row r's header before its first node; below cell detail two ranks before, clear
+        of the inputs that enter there, and with weight 0 (dot gave up, "trouble in init_rank",
+        on a 3-layer bidirectional depth-gated stack with elided steps otherwise)."""
+        head = self.ids[self.lay.row_heads[r]]
+        if self.graph.detail == "cell":
+            g.edge(f"header{r}", head, style="invis")
+        else:
+            g.edge(f"header{r}", head, style="invis", minlen="2", weight="0")
 
     def row_label(self, row: tuple) -> str:
         group, call, layer, direction = row
@@ -267,23 +284,27 @@ def render(graph: Graph, title: str | None = None) -> graphviz.Digraph:
 def _row_order(g, w: _Writer, lay: Layout) -> None:
     """Rows stack bottom to top. dot orders the rows (clusters) in each rank by where their
     neighbours are (edges with constraint=false do not count), and a row keeps along its length
-    the place it got in its first rank. So a spine (_spine) ties every row's first nodes: there
-    it is a row's only neighbour. In a staircase, whose layers start in different ranks, a spine
-    at every later step holds them too. The invisible anchor, the first node declared, is tied
-    to the top row, and the rows are declared top row first: that is the order dot starts from.
-    Found by drawing every architecture, stacked and bidirectional, over one to six steps;
-    tests/minigrad/viz checks the drawn order."""
+    the place it got in its first rank. So a spine (_spine) ties every row's first nodes (or,
+    below cell detail, the header that stands before them): there it is a row's only neighbour.
+    In a staircase, whose layers start in different ranks, a spine at every later step holds
+    them too. The invisible anchor, the first node declared, is tied to the top row, and the
+    rows are declared top row first: that is the order dot starts from. Found by drawing every
+    architecture, stacked and bidirectional, over one to six steps; tests/minigrad/viz checks
+    the drawn order."""
     if len(lay.row_heads) < 2:
         return
     g.edge(ANCHOR, w.ids[lay.row_heads[-1]], style="invis")
-    _spine(g, w, "row", lay.starts)
+    firsts = [[w.ids[i] for i in ids] for ids in lay.starts]
+    if w.headers and w.graph.detail != "cell":
+        firsts = [[header] for header in w.headers]
+    _spine(g, "row", firsts)
     if lay.staircase:
         steps = [lay.steps[row] for row in lay.rows]
         for t in range(1, min(len(keys) for keys in steps)):
-            _spine(g, w, f"row{t}_", [lay.members[keys[t]][:1] for keys in steps])
+            _spine(g, f"row{t}_", [[w.ids[lay.members[keys[t]][0]]] for keys in steps])
 
 
-def _spine(g, w: _Writer, prefix: str, ties: list) -> None:
+def _spine(g, prefix: str, ties: list) -> None:
     """Invisible nodes, one per row, chained inside one rank (outside the clusters dot puts
     an edge's tail above its head), each tied to its row's nodes in ``ties``."""
     spine = [f"{prefix}{k}" for k in range(len(ties))]
@@ -295,7 +316,7 @@ def _spine(g, w: _Writer, prefix: str, ties: list) -> None:
         g.edge(upper, lower, style="invis")
     for name, ids in zip(spine, ties):
         for i in ids:
-            g.edge(name, w.ids[i], style="invis")
+            g.edge(name, i, style="invis")
 
 
 def _scoped(w: _Writer, g, nodes: list) -> None:

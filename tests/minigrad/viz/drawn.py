@@ -78,24 +78,70 @@ def layout(graph) -> dict:
 
 
 def text_boxes(drawn: dict, prefix: str) -> list:
-    """(left, bottom, right, top) around each drawn text that starts with ``prefix``."""
-    boxes = []
+    """(left, bottom, right, top) around each text of a node or cluster that starts with
+    ``prefix`` (a point's label is a line's: see line_labels)."""
+    return [box for obj in drawn.get("objects", []) if "xlabel" not in obj
+            for text, box in _texts(obj.get("_ldraw_", [])) if text.startswith(prefix)]
+
+
+def _texts(ops: list) -> list:
+    """(text, box) for each piece of text in a list of xdot drawing operations."""
+    found, size = [], 14.0
+    for op in ops:
+        if op["op"] == "F":
+            size = op["size"]
+        elif op["op"] == "T":
+            (x, y), width = op["pt"], op["width"]
+            left = x - {"l": 0, "c": width / 2, "r": width}[op["align"]]
+            found.append((op["text"], (left, y - 0.2 * size, left + width, y + 0.8 * size)))
+    return found
+
+
+def line_labels(drawn: dict) -> list:
+    """(box, own) for each label of a line: an edge's label (own: that edge's index in
+    ``drawn["edges"]``) or a point's (own: the edges that meet there); the box spans all its
+    pieces (a subscript is a piece)."""
+    edges = drawn.get("edges", [])
+    found = []
+    for i, edge in enumerate(edges):
+        for key in ("_ldraw_", "_hldraw_", "_tldraw_"):
+            found.append((_span(edge.get(key, [])), {i}))
     for obj in drawn.get("objects", []):
-        size = 14.0
-        for op in obj.get("_ldraw_", []):
-            if op["op"] == "F":
-                size = op["size"]
-            elif op["op"] == "T" and op["text"].startswith(prefix):
-                (x, y), width = op["pt"], op["width"]
-                left = x - {"l": 0, "c": width / 2, "r": width}[op["align"]]
-                boxes.append((left, y - 0.2 * size, left + width, y + 0.8 * size))
-    return boxes
+        if "xlabel" in obj:
+            own = {i for i, e in enumerate(edges) if obj["_gvid"] in (e["tail"], e["head"])}
+            found.append((_span(obj["_ldraw_"]), own))
+    return [(box, own) for box, own in found if box]
+
+
+def _span(ops: list) -> tuple | None:
+    boxes = [box for _, box in _texts(ops)]
+    if not boxes:
+        return None
+    return (min(b[0] for b in boxes), min(b[1] for b in boxes),
+            max(b[2] for b in boxes), max(b[3] for b in boxes))
+
+
+def overlap(a: tuple, b: tuple) -> bool:
+    """Whether two (left, bottom, right, top) boxes overlap."""
+    return a[0] < b[2] and b[0] < a[2] and a[1] < b[3] and b[1] < a[3]
+
+
+def cluster_boxes(drawn: dict, prefix: str) -> dict:
+    """Cluster name (what follows ``prefix``) -> (left, bottom, right, top) of its frame."""
+    return {obj["name"][len(prefix):]: tuple(map(float, obj["bb"].split(",")))
+            for obj in drawn.get("objects", []) if obj.get("name", "").startswith(prefix)}
 
 
 def line_points(drawn: dict, samples: int = 20) -> list:
     """Points along every drawn edge (its cubic Bézier pieces, sampled)."""
-    points = []
+    return [point for path in line_paths(drawn, samples) for point in path]
+
+
+def line_paths(drawn: dict, samples: int = 20) -> list:
+    """Per drawn edge, in the order of ``drawn["edges"]``, points along it."""
+    paths = []
     for edge in drawn.get("edges", []):
+        points = []
         for op in edge.get("_draw_", []):
             if op["op"] not in ("b", "B"):
                 continue
@@ -106,4 +152,5 @@ def line_points(drawn: dict, samples: int = 20) -> list:
                     w = ((1 - t) ** 3, 3 * t * (1 - t) ** 2, 3 * t * t * (1 - t), t ** 3)
                     points.append(tuple(sum(wi * q[axis] for wi, q in zip(w, p[k:k + 4]))
                                         for axis in (0, 1)))
-    return points
+        paths.append(points)
+    return paths

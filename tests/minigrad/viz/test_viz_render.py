@@ -10,8 +10,8 @@ import xml.etree.ElementTree as ET
 import numpy as np
 import pytest
 import viz_graphs as vg
-from drawn import (frames, in_order, layout, line_points, needs_dot, positions, row_bottoms,
-                   svg_root, svg_texts, text_boxes)
+from drawn import (cluster_boxes, frames, in_order, layout, line_labels, line_paths, line_points,
+                   needs_dot, overlap, positions, row_bottoms, svg_root, svg_texts, text_boxes)
 
 import minigrad as mg
 from minigrad.viz import GraphvizMissingWarning, draw, save, style
@@ -171,16 +171,39 @@ def test_rows_are_drawn_in_their_order_at_every_detail(kind, layers, bidirection
 @needs_dot
 @pytest.mark.parametrize("detail", ["op", "gate", "cell"])
 @pytest.mark.parametrize("bidirectional", [False, True])
-def test_no_line_crosses_a_rows_label(detail, bidirectional):
+@pytest.mark.parametrize("kind,layers,T", [("lstm", 2, 3), ("rnn", 2, 2), ("gru", 3, 2)])
+def test_no_line_crosses_a_rows_label(kind, layers, T, detail, bidirectional):
     """At cell detail the line from layer 0's first cell rose through the top left corner of
-    its row, where the label was."""
-    out, params, _ = vg.model("lstm", T=3, layers=2, bidirectional=bidirectional)
+    its row, where the label was; so did lines between the layers of a bidirectional stack at
+    every detail. Nor does a label stand in a step."""
+    out, params, _ = vg.model(kind, T=T, layers=layers, bidirectional=bidirectional)
     drawn = layout(draw(out, params=params, detail=detail))
-    labels = text_boxes(drawn, "lstm · layer")
-    assert len(labels) == (4 if bidirectional else 2)
+    labels = text_boxes(drawn, f"{kind} · layer")
+    assert len(labels) == layers * (2 if bidirectional else 1)
+    points, steps = line_points(drawn), cluster_boxes(drawn, "cluster_step").values()
     for left, bottom, right, top in labels:
-        assert not [(x, y) for x, y in line_points(drawn)
+        assert not [(x, y) for x, y in points
                     if left <= x <= right and bottom <= y <= top], (left, bottom, right, top)
+        assert not [s for s in steps if left < s[2] and s[0] < right
+                    and bottom < s[3] and s[1] < top], (left, bottom, right, top)
+
+
+@needs_dot
+@pytest.mark.parametrize("kind,layers", [("lstm", 2), ("gru", 3)])
+def test_in_a_bidirectional_cell_picture_no_label_is_crossed_or_covered(kind, layers):
+    """Four lines per step rose from the cells of one layer to those of the next, each
+    labelled h_t: the labels piled up on each other and on the lines."""
+    out, params, _ = vg.model(kind, T=3, layers=layers, bidirectional=True)
+    drawn = layout(draw(out, params=params, detail="cell"))
+    labels, paths = line_labels(drawn), line_paths(drawn)
+    assert len(labels) >= 2 * 3 * layers
+    for k, (box, own) in enumerate(labels):
+        left, bottom, right, top = box
+        crossing = [i for i, path in enumerate(paths) if i not in own
+                    and any(left <= x <= right and bottom <= y <= top for x, y in path)]
+        assert not crossing, (box, crossing)
+        others = [b for j, (b, _) in enumerate(labels) if j != k] + text_boxes(drawn, "")
+        assert not [b for b in others if overlap(box, b)], box
 
 
 @needs_dot
