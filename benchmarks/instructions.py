@@ -9,9 +9,10 @@ Instructions are not time. NumPy's C loops retire more instructions per cycle th
 C++ dispatch, and code that makes a new array per op pays cache misses that no count shows. Use
 the counts to compare two versions of minigrad (a change that saves Python work shows in one
 run, where timings would need many) and to see how much work each implementation does per op;
-the timings stay the measure of speed.
+the timings stay the measure of speed. Valgrind runs code about 50x slower: all the counts take
+several minutes on an idle two-core machine (45 minutes on a busy one).
 
-    python -m benchmarks --only instructions                # a few minutes; needs valgrind
+    python -m benchmarks --only instructions                # needs valgrind; see below
     python -m benchmarks --only instructions --write-docs   # and into docs/performance.md
 """
 from __future__ import annotations

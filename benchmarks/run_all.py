@@ -7,6 +7,7 @@ docs/performance.md (between its ``results`` markers) and a JSON file.
     python -m benchmarks --device cuda         # the same workloads on the GPU (CuPy)
     python -m benchmarks --write-docs --json results.json
     python -m benchmarks --only profile        # where a minigrad LSTM step spends its time
+    python -m benchmarks --only instructions   # instructions per step, by Valgrind (minutes)
 """
 from __future__ import annotations
 
@@ -19,7 +20,7 @@ import statistics
 import sys
 from pathlib import Path
 
-from . import bench_lstm, bench_ops, harness, profile_step, rss
+from . import bench_lstm, bench_ops, harness, instructions, profile_step, rss
 
 DOC = Path(__file__).resolve().parent.parent / "docs" / "performance.md"
 
@@ -191,7 +192,8 @@ def main(argv=None) -> int:
     parser = argparse.ArgumentParser(prog="python -m benchmarks", description=__doc__,
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--device", default="cpu", choices=("cpu", "cuda"))
-    parser.add_argument("--only", choices=("ops", "lstm", "profile"), help="run one part")
+    parser.add_argument("--only", choices=("ops", "lstm", "profile", "instructions"),
+                        help="run one part")
     parser.add_argument("--quick", action="store_true", help="few repeats, to try things out")
     parser.add_argument("--repeats", type=int, help="timed calls per workload (default 15; quick 3)")
     parser.add_argument("--no-memory", action="store_true", help="skip peak-memory measurement")
@@ -212,11 +214,16 @@ def main(argv=None) -> int:
             raise SystemExit("--device cuda: CuPy with a GPU is needed (minigrad.cuda_available() is False)")
     if args.threads > 0:
         _limit_threads(args.threads)
-    if args.only == "profile":
-        text = profile_step.report(args.device)
+    if args.only in ("profile", "instructions"):
+        if args.only == "profile":
+            text = profile_step.report(args.device)
+        elif args.device != "cpu":
+            raise SystemExit("--only instructions counts CPU instructions: leave out --device")
+        else:
+            text = instructions.report(instructions.measure(), machine(args.device)["date"])
         print(text)
         if args.write_docs:
-            write_doc(text, args.device, section="profile")
+            write_doc(text, args.device, section=args.only)
         return 0
 
     repeats = args.repeats or (3 if args.quick else 15)
