@@ -12,7 +12,7 @@ run, where timings would need many) and to see how much work each implementation
 the timings stay the measure of speed. Valgrind runs code about 50x slower: all the counts take
 several minutes on an idle two-core machine (45 minutes on a busy one).
 
-    python -m benchmarks --only instructions                # needs valgrind; see below
+    python -m benchmarks --only instructions                # needs valgrind (apt-get install valgrind)
     python -m benchmarks --only instructions --write-docs   # and into docs/performance.md
 """
 from __future__ import annotations
