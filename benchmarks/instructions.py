@@ -25,7 +25,7 @@ import sys
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
-from . import bench_lstm, bench_ops
+from . import THREAD_VARIABLES, bench_lstm, bench_ops
 
 ROOT = Path(__file__).resolve().parent.parent
 STEPS = 5
@@ -57,7 +57,7 @@ def collected(valgrind_output: str) -> int:
 def count(index: int, steps: int) -> int:
     """Instructions executed by a fresh process that runs workload ``index`` for ``steps`` steps
     after its set-up and warm-up (one BLAS thread, PyTorch on one thread)."""
-    env = dict(os.environ, OMP_NUM_THREADS="1", OPENBLAS_NUM_THREADS="1", MKL_NUM_THREADS="1")
+    env = dict(os.environ, **{var: "1" for var in THREAD_VARIABLES})
     done = subprocess.run(
         ["valgrind", "--tool=callgrind", "--callgrind-out-file=/dev/null",
          sys.executable, "-m", "benchmarks.instructions", str(index), str(steps)],

@@ -20,7 +20,7 @@ import statistics
 import sys
 from pathlib import Path
 
-from . import bench_lstm, bench_ops, harness, instructions, profile_step, rss
+from . import THREAD_VARIABLES, bench_lstm, bench_ops, harness, instructions, profile_step, rss
 
 DOC = Path(__file__).resolve().parent.parent / "docs" / "performance.md"
 
@@ -177,7 +177,7 @@ def write_doc(text: str, device: str, doc: Path = DOC, section: str = "results")
 
 
 def _limit_threads(n: int) -> None:
-    for var in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS"):
+    for var in THREAD_VARIABLES:
         if os.environ.get(var) != str(n):
             print(f"warning: {var} is not {n}: BLAS may already use more threads "
                   "(run as `python -m benchmarks --threads N`)")
