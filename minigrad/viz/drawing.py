@@ -29,8 +29,9 @@ def draw(*outputs: Tensor, params: dict | None = None, detail: str = "auto",
         in ``max_nodes`` nodes. Past ``max_nodes`` the middle steps are elided ("t = 3 …
         t = 396"); both are said in the picture's label and in a warning.
     params: names for leaf tensors, e.g. ``dict(model.named_parameters())``.
-    param_mode: ``"once"`` (one parameters cluster), ``"repeat"`` (a faint copy in every step
-        that uses them) or ``"hide"``; ``"auto"``: repeat at op detail, hide otherwise.
+    param_mode: ``"once"`` (one parameters cluster; in a picture of one row, a band under the
+        steps whose lines every step taps), ``"repeat"`` (a faint copy in every step that uses
+        them) or ``"hide"``; ``"auto"``: repeat at op detail, hide otherwise.
     grads: colour nodes and edges by the recorded gradient norm (log scale, with a legend);
         None: when ``backward`` ran inside ``minigrad.record_grads()``.
     out: also write the picture there (``.dot``, ``.svg``, ``.png`` or ``.pdf``).

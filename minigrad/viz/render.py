@@ -31,6 +31,7 @@ class _Writer:
             if graph.nodes[e.dst].step is None and graph.nodes[e.src].step is not None:
                 fan_in.setdefault(e.dst, set()).add(graph.nodes[e.src].step)
         self.collectors = {nid for nid, steps in fan_in.items() if len(steps) > 2}
+        self.band = set(lay.band)
 
     # --- nodes ---------------------------------------------------------------------------
     def node(self, g, node: Node) -> None:
@@ -144,7 +145,7 @@ class _Writer:
         """The look of an edge by what it carries: a parameter, a cut, a state, a stacked output."""
         if e.kind == "param":
             attrs = dict(style.PARAM_EDGE)
-            if self.graph.params == "repeat":  # the faint copies sit inside the steps
+            if self.graph.params == "repeat" or self.places(e):
                 del attrs["constraint"]
             return attrs
         if e.kind == "detach":
@@ -154,6 +155,13 @@ class _Writer:
         if e.dst in self.collectors:
             return dict(style.COLLECT_EDGE)
         return {}
+
+    def places(self, e: Edge) -> bool:
+        """Whether a line from the band places its ends (dot's ``constraint``): a parameter
+        comes before its first tap, a tap right before the ops that read it. The line from tap
+        to tap places nothing: with it, dot 2.43 fails on some graphs ("trouble in init_rank")."""
+        kinds = (self.graph.nodes[e.src].kind, self.graph.nodes[e.dst].kind)
+        return e.src in self.band and kinds != ("tap", "tap")
 
     def edge_text(self, e: Edge, crossing: bool, upward: bool = False) -> str | None:
         if e.kind == "param" or not e.role:
@@ -184,6 +192,11 @@ class _Writer:
                     rg.edge(f"header{r}", self.ids[lay.row_heads[r]], style="invis")
                 for s, key in enumerate(lay.steps[row]):
                     self.step(rg, key, f"cluster_step{r}_{s}")
+                if lay.band:  # declared after the steps: drawn under them (above at cell detail)
+                    with rg.subgraph(name=f"cluster_parameters{r}") as pg:
+                        pg.attr(**style.PARAM_CLUSTER)
+                        for i in lay.band:
+                            self.node(pg, self.graph.nodes[i])
 
     def row_label(self, row: tuple) -> str:
         group, call, layer, direction = row

@@ -92,10 +92,19 @@ def text_boxes(drawn: dict, prefix: str) -> list:
     return boxes
 
 
-def line_points(drawn: dict, samples: int = 20) -> list:
-    """Points along every drawn edge (its cubic Bézier pieces, sampled)."""
-    points = []
+def line_points(drawn: dict, samples: int = 20, colour: str | None = None) -> list:
+    """Points along every drawn edge (its cubic Bézier pieces, sampled); with ``colour``, only
+    along the edges drawn in it."""
+    return [point for line in lines(drawn, samples, colour) for point in line]
+
+
+def lines(drawn: dict, samples: int = 20, colour: str | None = None) -> list:
+    """Per drawn edge (of ``colour``, if given), points along it."""
+    found = []
     for edge in drawn.get("edges", []):
+        if colour is not None and edge.get("color") != colour:
+            continue
+        points = []
         for op in edge.get("_draw_", []):
             if op["op"] not in ("b", "B"):
                 continue
@@ -106,4 +115,12 @@ def line_points(drawn: dict, samples: int = 20) -> list:
                     w = ((1 - t) ** 3, 3 * t * (1 - t) ** 2, 3 * t * t * (1 - t), t ** 3)
                     points.append(tuple(sum(wi * q[axis] for wi, q in zip(w, p[k:k + 4]))
                                         for axis in (0, 1)))
-    return points
+        found.append(points)
+    return found
+
+
+def boxes(drawn: dict, prefix: str) -> dict:
+    """Cluster name (what follows ``prefix``) -> (left, bottom, right, top) of its frame in
+    ``-Tjson`` (y grows upwards)."""
+    return {obj["name"][len(prefix):]: tuple(map(float, obj["bb"].split(",")))
+            for obj in drawn.get("objects", []) if obj.get("name", "").startswith(prefix)}

@@ -10,8 +10,8 @@ import xml.etree.ElementTree as ET
 import numpy as np
 import pytest
 import viz_graphs as vg
-from drawn import (frames, in_order, layout, line_points, needs_dot, positions, row_bottoms,
-                   svg_root, svg_texts, text_boxes)
+from drawn import (boxes, frames, in_order, layout, line_points, lines, needs_dot, positions,
+                   row_bottoms, svg_root, svg_texts, text_boxes)
 
 import minigrad as mg
 from minigrad.viz import GraphvizMissingWarning, draw, save, style
@@ -181,6 +181,29 @@ def test_no_line_crosses_a_rows_label(detail, bidirectional):
     for left, bottom, right, top in labels:
         assert not [(x, y) for x, y in line_points(drawn)
                     if left <= x <= right and bottom <= y <= top], (left, bottom, right, top)
+
+
+@needs_dot
+@pytest.mark.parametrize("kind,detail", [("lstm", "op"), ("gru", "gate")])
+def test_parameters_drawn_once_reach_the_steps_from_under_the_row(kind, detail):
+    """Drawn once, the parameters of a one-row picture and their lines stay inside the row's
+    frame, and a line enters no step but the one it ends in. The parameters used to stand at
+    the top left, outside the row, and their lines looped under the whole row, through the
+    steps on their way."""
+    out, params, _ = vg.model(kind, T=3)
+    drawn = layout(draw(out, params=params, detail=detail, param_mode="once"))
+    (left, bottom, right, top), = boxes(drawn, "cluster_row").values()
+    steps = list(boxes(drawn, "cluster_step").values())
+
+    def inside(point, box, margin=1.0):
+        return (box[0] - margin <= point[0] <= box[2] + margin
+                and box[1] - margin <= point[1] <= box[3] + margin)
+    param_lines = lines(drawn, colour=style.PARAM_EDGE["color"])
+    assert param_lines
+    for line in param_lines:
+        assert all(inside(p, (left, bottom, right, top)) for p in line)
+        ends = [s for s in steps if inside(line[0], s, 0) or inside(line[-1], s, 0)]
+        assert not [s for s in steps if s not in ends and any(inside(p, s, -1.0) for p in line)]
 
 
 @needs_dot
