@@ -32,6 +32,8 @@ class _Writer:
                 fan_in.setdefault(e.dst, set()).add(graph.nodes[e.src].step)
         self.collectors = {nid for nid, steps in fan_in.items() if len(steps) > 2}
         self.band = set(lay.band)
+        self.cut_for = {e.src: graph.nodes[e.dst].step for e in graph.edges  # the step a cut
+                        if graph.nodes[e.src].kind == "cut"}                 # box stands for
 
     # --- nodes ---------------------------------------------------------------------------
     def node(self, g, node: Node) -> None:
@@ -47,7 +49,7 @@ class _Writer:
         g.node(self.ids[node.id], self.label(node), **attrs)
 
     def layer_of(self, node: Node) -> int | None:
-        key = node.step
+        key = node.step if node.kind != "cut" else self.cut_for.get(node.id)
         if key is None or self.lay.layers.get(key.group, 1) < 2:
             return None
         return key.layer if node.layer is None else node.layer
@@ -149,7 +151,10 @@ class _Writer:
                 del attrs["constraint"]
             return attrs
         if e.kind == "detach":
-            return dict(style.DETACH_EDGE)
+            attrs = dict(style.DETACH_EDGE)
+            if self.graph.nodes[e.src].kind == "junction":
+                del attrs["label"]  # a branch of Olah's copy: the line into the fork says it
+            return attrs
         if crossing:
             return dict(style.STATE_EDGE)
         if e.dst in self.collectors:
