@@ -95,7 +95,8 @@ def _elided(graph: Graph, level: str, param_mode: str, max_nodes: int, full: Gra
         full.notes.append(f"{len(full.nodes)} nodes exceed max_nodes={max_nodes}; "
                           "nothing left to elide")
         return full
-    loose = sum(1 for n in full.nodes.values() if n.step is None)
+    # a parameter drawn once has a tap in every step: taps count with the steps
+    loose = sum(1 for n in full.nodes.values() if n.step is None and n.kind != "tap")
     per_step = max(1.0, (len(full.nodes) - loose) / steps)
     keep = max(1, int((max_nodes - loose) / per_step) // 2)
     while True:

@@ -297,6 +297,17 @@ def test_long_graphs_elide_middle_steps_keep_both_ends_and_say_so():
     assert len(g.records.nodes) <= 60
 
 
+def test_eliding_counts_the_taps_of_parameters_drawn_once_with_the_steps():
+    """A parameter drawn once has a tap in every step of a one-row picture: counted as nodes
+    outside the steps, 40 steps' taps left no room and only one step at each end was kept."""
+    out, params, _ = vg.model("lstm", T=40)
+    with pytest.warns(UserWarning, match="middle steps elided"):
+        g = draw(out, params=params, detail="op", param_mode="once", max_nodes=150)
+    steps = {n.step.step for n in g.records.nodes.values()
+             if n.step is not None and n.kind != "ellipsis"}
+    assert len(steps) >= 6 and len(g.records.nodes) <= 150
+
+
 def test_the_title_and_its_notes_are_left_justified_lines():
     out, params, _ = vg.model("lstm", T=40)
     with pytest.warns(UserWarning):
