@@ -234,7 +234,8 @@ def gallery_entries() -> list:
         ("lstm-2layers-cell", "a 2-layer LSTM, one box per step", _simple("lstm", "cell", layers=2)),
         ("lstm-bidirectional-cell", "a bidirectional 2-layer LSTM: reverse rows run right to left",
          _simple("lstm", "cell", layers=2, bidirectional=True)),
-        ("lstm-params-once-op", "every op, the parameters drawn once in their own cluster",
+        ("lstm-params-once-op", "every op, the parameters drawn once, under the steps: each step "
+         "taps their lines",
          _simple("lstm", "op", param_mode="once")),
         ("gradients-rnn-vs-lstm", "gradient norms after backward from the last step: the RNN's "
          "fade, the LSTM's cell state keeps them", _gradients),

@@ -2,6 +2,8 @@
 
 * Parameters (and tensors derived from them only, such as W^T): drawn ``once`` in their own
   cluster, ``repeat``-ed in every step that uses them as faint copies, or hidden (``hide``).
+  Drawn once in a picture of one row, each parameter runs along one line under the steps, and
+  each step that reads it taps the line once: Olah's copy.
 * A tensor made outside the steps and sliced into them (the runner projects the whole input
   sequence at once, x W_ih^T + b, and unbinds it) enters each step as a small ``stub`` from
   below, ``x_3``. When it was made from the layer below's outputs, that layer's h_t feeds the
@@ -37,6 +39,9 @@ def arrange(graph: Graph, param_mode: str) -> Graph:
         if graph.detail == "cell":
             _merge_directions(graph)
         _parameters(graph, graph.params)
+        rows = {n.step.row for n in graph.nodes.values() if n.step is not None}
+        if graph.params == "once" and len(rows) == 1:  # see layout._band
+            _taps(graph)
         _fork_crossings(graph)
         prune(graph)  # first: the stack of a layer's outputs that only fed the next layer goes
         _exits(graph)
@@ -100,6 +105,29 @@ def _parameters(graph: Graph, mode: str) -> None:
                 graph.add(Node(id=ghost, kind="ghost", name=names[e.src], shape=e.shape,
                                step=dst.step, grad_norm=src.grad_norm))
             e.src = ghost
+
+
+def _taps(graph: Graph) -> None:
+    """Each parameter reaches the steps along one line, left to right, with a ``tap`` (a point)
+    in each step that reads it, however many of the step's ops read it."""
+    nodes = graph.nodes
+    reads = defaultdict(lambda: defaultdict(list))  # parameter -> step -> edges into the step
+    for i, e in enumerate(graph.edges):
+        dst = nodes[e.dst]
+        if nodes[e.src].kind in LEARNED and dst.step is not None and dst.kind not in LEARNED:
+            reads[e.src][dst.step].append(i)
+    moved = set()
+    for src, steps in reads.items():
+        line = src
+        for key in sorted(steps):
+            first = graph.edges[steps[key][0]]
+            tap = graph.add(Node(id=f"{src}tap@{_key_id(key)}", kind="tap", shape=first.shape,
+                                 grad_norm=nodes[src].grad_norm))
+            graph.edges.append(replace(first, src=line, dst=tap.id, dst_input=None))
+            graph.edges += [replace(graph.edges[i], src=tap.id) for i in steps[key]]
+            moved.update(steps[key])
+            line = tap.id
+    graph.edges[:] = [e for i, e in enumerate(graph.edges) if i not in moved]
 
 
 def _key_id(key) -> str:

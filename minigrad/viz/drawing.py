@@ -29,8 +29,9 @@ def draw(*outputs: Tensor, params: dict | None = None, detail: str = "auto",
         in ``max_nodes`` nodes. Past ``max_nodes`` the middle steps are elided ("t = 3 …
         t = 396"); both are said in the picture's label and in a warning.
     params: names for leaf tensors, e.g. ``dict(model.named_parameters())``.
-    param_mode: ``"once"`` (one parameters cluster), ``"repeat"`` (a faint copy in every step
-        that uses them) or ``"hide"``; ``"auto"``: repeat at op detail, hide otherwise.
+    param_mode: ``"once"`` (one parameters cluster; in a picture of one row, a band under the
+        steps whose lines every step taps), ``"repeat"`` (a faint copy in every step that uses
+        them) or ``"hide"``; ``"auto"``: repeat at op detail, hide otherwise.
     grads: colour nodes and edges by the recorded gradient norm (log scale, with a legend);
         None: when ``backward`` ran inside ``minigrad.record_grads()``.
     out: also write the picture there (``.dot``, ``.svg``, ``.png`` or ``.pdf``).
@@ -94,7 +95,8 @@ def _elided(graph: Graph, level: str, param_mode: str, max_nodes: int, full: Gra
         full.notes.append(f"{len(full.nodes)} nodes exceed max_nodes={max_nodes}; "
                           "nothing left to elide")
         return full
-    loose = sum(1 for n in full.nodes.values() if n.step is None)
+    # a parameter drawn once has a tap in every step: taps count with the steps
+    loose = sum(1 for n in full.nodes.values() if n.step is None and n.kind != "tap")
     per_step = max(1.0, (len(full.nodes) - loose) / steps)
     keep = max(1, int((max_nodes - loose) / per_step) // 2)
     while True:

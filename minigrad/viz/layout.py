@@ -53,6 +53,7 @@ class Layout:
     staircase: bool = False                         # layers offset, not lined up (see above)
     layers: dict = field(default_factory=dict)      # group -> number of layers
     loose: list = field(default_factory=list)       # nodes outside every step
+    band: list = field(default_factory=list)        # parameters drawn under the one row, taps
 
 
 def edge_order(edge) -> int:
@@ -82,6 +83,8 @@ def plan(graph: Graph) -> Layout:
                      and all(len(keys) > 1 for keys in lay.steps.values()))
     for group, _, layer, _ in lay.rows:
         lay.layers[group] = max(lay.layers.get(group, 0), layer + 1)
+    lay.band = _band(graph)
+    lay.loose = [i for i in lay.loose if i not in lay.band]
     lay.belts, lay.top = _belts(graph)
     for key, ids in lay.members.items():
         lay.members[key] = _bottom_to_top(graph, ids, lay.top)
@@ -91,6 +94,23 @@ def plan(graph: Graph) -> Layout:
     lay.starts = _starts(graph, lay)
     lay.separators = _separators(graph, lay)
     return lay
+
+
+def _band(graph: Graph) -> list:
+    """The taps on the lines of the parameters drawn once and the parameters that reach the steps
+    only through them: drawn in a band under the steps, where each line to a step is short.
+    arrange makes taps only in a picture of one row: in a stack or a bidirectional layer, a band
+    in each row made dot 2.43 draw a lower layer's steps upside down (the cell state along the
+    bottom) or fail, so there the parameters keep their cluster at the top left."""
+    consumers = defaultdict(list)
+    for e in graph.edges:
+        consumers[e.src].append(e.dst)
+    band = {nid for nid, node in graph.nodes.items() if node.kind == "tap"}
+    for nid in reversed(list(graph.nodes)):  # a derived parameter (W^T) before its leaves
+        node = graph.nodes[nid]
+        if node.kind in LEARNED and consumers[nid] and all(c in band for c in consumers[nid]):
+            band.add(nid)
+    return [nid for nid in graph.nodes if nid in band]
 
 
 def _starts(graph: Graph, lay: Layout) -> list:

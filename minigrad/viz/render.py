@@ -32,6 +32,9 @@ class _Writer:
             if graph.nodes[e.dst].step is None and graph.nodes[e.src].step is not None:
                 fan_in.setdefault(e.dst, set()).add(graph.nodes[e.src].step)
         self.collectors = {nid for nid, steps in fan_in.items() if len(steps) > 2}
+        self.band = set(lay.band)
+        self.cut_for = {e.src: graph.nodes[e.dst].step for e in graph.edges  # the step a cut
+                        if graph.nodes[e.src].kind == "cut"}                 # box stands for
 
     # --- nodes ---------------------------------------------------------------------------
     def node(self, g, node: Node) -> None:
@@ -50,7 +53,7 @@ class _Writer:
         g.node(self.ids[node.id], self.label(node), **attrs)
 
     def layer_of(self, node: Node) -> int | None:
-        key = node.step
+        key = node.step if node.kind != "cut" else self.cut_for.get(node.id)
         if key is None or self.lay.layers.get(key.group, 1) < 2:
             return None
         return key.layer if node.layer is None else node.layer
@@ -148,16 +151,26 @@ class _Writer:
         """The look of an edge by what it carries: a parameter, a cut, a state, a stacked output."""
         if e.kind == "param":
             attrs = dict(style.PARAM_EDGE)
-            if self.graph.params == "repeat":  # the faint copies sit inside the steps
+            if self.graph.params == "repeat" or self.places(e):
                 del attrs["constraint"]
             return attrs
         if e.kind == "detach":
-            return dict(style.DETACH_EDGE)
+            attrs = dict(style.DETACH_EDGE)
+            if self.graph.nodes[e.src].kind == "junction":
+                del attrs["label"]  # a branch of Olah's copy: the line into the fork says it
+            return attrs
         if crossing:
             return dict(style.STATE_EDGE)
         if e.dst in self.collectors:
             return dict(style.COLLECT_EDGE)
         return {}
+
+    def places(self, e: Edge) -> bool:
+        """Whether a line from the band places its ends (dot's ``constraint``): a parameter
+        comes before its first tap, a tap right before the ops that read it. The line from tap
+        to tap places nothing: with it, dot 2.43 fails on some graphs ("trouble in init_rank")."""
+        kinds = (self.graph.nodes[e.src].kind, self.graph.nodes[e.dst].kind)
+        return e.src in self.band and kinds != ("tap", "tap")
 
     def edge_text(self, e: Edge, crossing: bool, upward: bool = False) -> str | None:
         if e.kind == "param" or not e.role:
@@ -191,6 +204,11 @@ class _Writer:
                     self.header_edge(rg, r)
                 for s, key in enumerate(lay.steps[row]):
                     self.step(rg, key, f"cluster_step{r}_{s}")
+                if lay.band:  # declared after the steps: drawn under them (above at cell detail)
+                    with rg.subgraph(name=f"cluster_parameters{r}") as pg:
+                        pg.attr(**style.PARAM_CLUSTER)
+                        for i in lay.band:
+                            self.node(pg, self.graph.nodes[i])
 
     def header_edge(self, g, r: int) -> None:
         """Ties row r's header before its first node; below cell detail two ranks before, clear

@@ -161,6 +161,8 @@ def node_shape(kind: str, op: str, flat: bool) -> dict:
                 "height": "0.15"}
     if kind == "junction":
         return {"shape": "point", "width": "0.07", "color": LINE}
+    if kind == "tap":
+        return {"shape": "point", "width": "0.05", "color": PARAM_BORDER}
     if kind == "cut":
         return {"shape": "box", "style": "dashed,rounded", "color": FAINT}
     if kind == "ellipsis":

@@ -132,15 +132,19 @@ def cluster_boxes(drawn: dict, prefix: str) -> dict:
             for obj in drawn.get("objects", []) if obj.get("name", "").startswith(prefix)}
 
 
-def line_points(drawn: dict, samples: int = 20) -> list:
-    """Points along every drawn edge (its cubic Bézier pieces, sampled)."""
-    return [point for path in line_paths(drawn, samples) for point in path]
+def line_points(drawn: dict, samples: int = 20, colour: str | None = None) -> list:
+    """Points along every drawn edge (its cubic Bézier pieces, sampled); with ``colour``, only
+    along the edges drawn in it."""
+    return [point for path in line_paths(drawn, samples, colour) for point in path]
 
 
-def line_paths(drawn: dict, samples: int = 20) -> list:
-    """Per drawn edge, in the order of ``drawn["edges"]``, points along it."""
+def line_paths(drawn: dict, samples: int = 20, colour: str | None = None) -> list:
+    """Per drawn edge (of ``colour``, if given), in the order of ``drawn["edges"]``, points
+    along it."""
     paths = []
     for edge in drawn.get("edges", []):
+        if colour is not None and edge.get("color") != colour:
+            continue
         points = []
         for op in edge.get("_draw_", []):
             if op["op"] not in ("b", "B"):

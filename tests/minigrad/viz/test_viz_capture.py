@@ -285,25 +285,60 @@ def test_a_detach_whose_source_is_gone_still_shows_the_cut():
     assert len(cuts) == 1 and g.nodes[cuts[0].src].kind == "cut"
 
 
-@pytest.mark.parametrize("kind", ["rnn", "lstm", "gru"])
-def test_a_cut_whose_graph_is_gone_says_which_state_it_cut(kind):
+def cut_earlier(kind, layers=2, T=2):
     """Truncated BPTT as nn hands the state over: h_n (and c_n) stack every layer's last state,
-    detached; once the earlier graph is gone, one "cut" box per state and layer stands for it,
-    named h or C (the GRU's first step reads h twice: still one box)."""
-    params = vg.make_params(kind, 3, 4, layers=2)
-    x = mg.tensor(np.ones((2, 1, 3)))
-    _, finals = vg.run(kind, x, params, 4, layers=2)
+    detached, and the graph they were cut from is gone. Returns the second chunk's output."""
+    params = vg.make_params(kind, 3, 4, layers=layers)
+    x = mg.tensor(np.ones((T, 1, 3)))
+    _, finals = vg.run(kind, x, params, 4, layers=layers)
     last = [mg.stack(list(states)).detach() for states in zip(*finals)]
     del finals
-    out, _ = vg.run(kind, x, params, 4, layers=2,
-                    state0=[[tuple(s[layer] for s in last)] for layer in range(2)])
-    g = capture(out)
+    out, _ = vg.run(kind, x, params, 4, layers=layers,
+                    state0=[[tuple(s[layer] for s in last)] for layer in range(layers)])
+    return out
+
+
+def cut_labels(source: str) -> list:
+    """The texts of the "cut" boxes in DOT source: what stands above "cut earlier"."""
+    return re.findall(r"label=<([^<]*(?:<sup>[^<]*</sup>)?)<br/><font [^>]*>cut earlier</font>>",
+                      source)
+
+
+@pytest.mark.parametrize("kind", ["rnn", "lstm", "gru"])
+def test_a_cut_whose_graph_is_gone_says_which_state_it_cut(kind):
+    """Once the earlier graph is gone, one "cut" box per state and layer stands for it, named h
+    or C (the GRU's first step reads h twice: still one box)."""
+    g = capture(cut_earlier(kind))
     boxes = [n for n in g.nodes.values() if n.kind == "cut"]
     assert Counter(n.role for n in boxes) == Counter(vg.STATE[kind] * 2)
     assert {g.nodes[e.src].kind for e in g.edges if e.kind == "detach"} == {"cut"}
-    source = render(build(g, "gate")).source
-    for n in boxes:
-        assert re.search(rf"label=<{n.role}<br/><font [^>]*>cut earlier</font>>", source)
+    labels = cut_labels(render(build(g, "gate")).source)
+    assert sorted(re.sub(r"<sup>.*", "", t) for t in labels) == sorted(vg.STATE[kind] * 2)
+
+
+@pytest.mark.parametrize("detail", ["op", "gate", "cell"])
+@pytest.mark.parametrize("kind", ["rnn", "lstm", "gru"])
+def test_in_a_stack_each_cut_box_names_its_layer(kind, detail):
+    """Two layers cut from their earlier graphs: each box names its layer as the rest of the
+    picture does, h<sup>(0)</sup> and h<sup>(1)</sup> (they both read "h"); one layer: no
+    superscript."""
+    labels = cut_labels(render(build(capture(cut_earlier(kind)), detail)).source)
+    assert sorted(labels) == sorted(f"{role}<sup>({layer})</sup>"
+                                    for role in vg.STATE[kind] for layer in range(2))
+    labels = cut_labels(render(build(capture(cut_earlier(kind, layers=1)), detail)).source)
+    assert sorted(labels) == sorted(vg.STATE[kind])
+
+
+@pytest.mark.parametrize("detail", ["op", "gate"])
+def test_a_cut_state_read_by_several_ops_says_detach_once(detail):
+    """The GRU's first step reads the cut h in two ops (three places at gate detail): one dashed
+    line says "detach" and forks to them (each branch said it again)."""
+    g = build(capture(cut_earlier("gru", layers=1)), detail)
+    source = render(g).source
+    box, = [n.id for n in g.nodes.values() if n.kind == "cut"]
+    fork, = [e.dst for e in g.edges if e.src == box]
+    assert g.nodes[fork].kind == "junction" and sum(e.src == fork for e in g.edges) >= 2
+    assert len(re.findall(r"\[[^\]]*label=[<\"]?detach", source)) == 1
 
 
 def test_a_hand_written_cell_with_a_leaf_weight_is_drawn_by_its_labels():

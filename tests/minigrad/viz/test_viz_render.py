@@ -207,6 +207,29 @@ def test_in_a_bidirectional_cell_picture_no_label_is_crossed_or_covered(kind, la
 
 
 @needs_dot
+@pytest.mark.parametrize("kind,detail", [("lstm", "op"), ("gru", "gate")])
+def test_parameters_drawn_once_reach_the_steps_from_under_the_row(kind, detail):
+    """Drawn once, the parameters of a one-row picture and their lines stay inside the row's
+    frame, and a line enters no step but the one it ends in. The parameters used to stand at
+    the top left, outside the row, and their lines looped under the whole row, through the
+    steps on their way."""
+    out, params, _ = vg.model(kind, T=3)
+    drawn = layout(draw(out, params=params, detail=detail, param_mode="once"))
+    (left, bottom, right, top), = cluster_boxes(drawn, "cluster_row").values()
+    steps = list(cluster_boxes(drawn, "cluster_step").values())
+
+    def inside(point, box, margin=1.0):
+        return (box[0] - margin <= point[0] <= box[2] + margin
+                and box[1] - margin <= point[1] <= box[3] + margin)
+    param_lines = line_paths(drawn, colour=style.PARAM_EDGE["color"])
+    assert param_lines
+    for line in param_lines:
+        assert all(inside(p, (left, bottom, right, top)) for p in line)
+        ends = [s for s in steps if inside(line[0], s, 0) or inside(line[-1], s, 0)]
+        assert not [s for s in steps if s not in ends and any(inside(p, s, -1.0) for p in line)]
+
+
+@needs_dot
 def test_in_a_staircase_every_line_between_layers_runs_forward_in_time():
     at = positions(lstm_graph(detail="gate"))
     g = lstm_graph(detail="gate").records
@@ -295,6 +318,17 @@ def test_long_graphs_elide_middle_steps_keep_both_ends_and_say_so():
     assert f"t = {steps[len(steps) // 2 - 1] + 1} … t = {steps[len(steps) // 2] - 1}" in ellipses[0].text
     assert "middle steps elided" in g.source  # the picture's own label says so
     assert len(g.records.nodes) <= 60
+
+
+def test_eliding_counts_the_taps_of_parameters_drawn_once_with_the_steps():
+    """A parameter drawn once has a tap in every step of a one-row picture: counted as nodes
+    outside the steps, 40 steps' taps left no room and only one step at each end was kept."""
+    out, params, _ = vg.model("lstm", T=40)
+    with pytest.warns(UserWarning, match="middle steps elided"):
+        g = draw(out, params=params, detail="op", param_mode="once", max_nodes=150)
+    steps = {n.step.step for n in g.records.nodes.values()
+             if n.step is not None and n.kind != "ellipsis"}
+    assert len(steps) >= 6 and len(g.records.nodes) <= 150
 
 
 def test_the_title_and_its_notes_are_left_justified_lines():
