@@ -100,12 +100,20 @@ class Pow(Function):
         a, b = self.inputs()
         grad_a = grad_b = None
         if self.needs_grad(0):
-            grad_a = sum_to_shape(grad * b * a ** (b - 1), _shape(a))
+            exponent = self.saved[1]  # plain values, for the mask
+            if isinstance(exponent, (int, float)) and exponent != 0:  # x ** 2: the common case
+                d_a = grad * b * a ** (b - 1)
+            elif isinstance(exponent, (int, float)):  # x ** 0 = 1, a constant
+                d_a = grad * 0.0
+            else:  # 0 where b == 0, even at a == 0 (not 0 * 0^-1 = NaN), as PyTorch does
+                zero = exponent == 0
+                d_a = where(zero, 0.0, grad * b * a ** where(zero, 1.0, b - 1))
+            grad_a = sum_to_shape(d_a, _shape(a))
         if self.needs_grad(1):
             # a^b log a, taken as 0 where a == 0 (the limit as b > 0), as PyTorch does
             base = self.saved[0]  # plain values, for the mask
             if isinstance(base, (int, float)):  # a Python number: its log stays a weak scalar
-                safe_log = math.log(base) if base != 0 else 0.0
+                safe_log = math.log(base) if base > 0 else 0.0 if base == 0 else math.nan
             else:
                 safe_log = Log.apply(where(base == 0, 1.0, a))
             grad_b = sum_to_shape(grad * self.output() * safe_log, _shape(b))

@@ -226,3 +226,37 @@ def test_a_0d_tensor_takes_axis_0_and_minus_1(name, axis):
     got = getattr(mg.tensor(np.array(1.5)), name)(axis=axis)
     want = getattr(torch, torch_name)(torch.tensor(1.5, dtype=torch.float64), axis)
     assert got.shape == () and got.item() == pytest.approx(want.item())
+
+
+# --- pow where the exponent is 0, or the base a negative number --------------------------------
+POW_AT_ZERO = [
+    ("x ** 0", lambda x, b: x ** 0),
+    ("x ** 0.0", lambda x, b: x ** 0.0),
+    ("x ** 1", lambda x, b: x ** 1),  # its second derivative is that of x ** 0
+    ("x ** b", lambda x, b: x ** b),
+]
+
+
+@pytest.mark.parametrize("name, fn", POW_AT_ZERO, ids=[p[0] for p in POW_AT_ZERO])
+def test_pow_derivative_where_the_exponent_is_0_is_0_at_base_0_as_torch(name, fn):
+    # d(a^b)/da = b a^(b-1) is 0 * 0^-1 = NaN at a = 0, b = 0; PyTorch takes it as 0 (a^0 = 1)
+    a, b = np.array([0.0, 0.0, -2.0, 3.0]), np.array([0.0, 1.0, 0.0, 2.0])
+    x, exponent = leaf(a), mg.tensor(b)
+    (g,) = mg.grad(fn(x, exponent).sum(), [x], create_graph=True)
+    t, texponent = torch.tensor(a, requires_grad=True), torch.tensor(b)
+    (tg,) = torch.autograd.grad(fn(t, texponent).sum(), [t], create_graph=True)
+    np.testing.assert_array_equal(g.numpy(), tg.detach().numpy())
+    assert g.requires_grad == tg.requires_grad  # x ** 0: a constant, no graph to differentiate
+    if g.requires_grad:
+        (h,) = mg.grad(g.sum(), [x])
+        (th,) = torch.autograd.grad(tg.sum(), [t])
+        # PyTorch's second derivative of x ** b is NaN at a = b = 0 (its where multiplies the
+        # unchosen side's 0 * 0^-2 = NaN by 0); a^0 = 1 has second derivative 0 there
+        np.testing.assert_array_equal(h.numpy(), np.nan_to_num(th.numpy()))
+
+
+def test_pow_of_a_negative_python_base_has_the_gradient_torch_has():
+    # d(c^x)/dx = c^x log c: NaN for c < 0, as PyTorch (math.log(-2.0) raised a ValueError)
+    a = np.array([2.0, 3.0])
+    np.testing.assert_array_equal(grads_of(lambda x: (-2.0) ** x, a, np.ones(2)),
+                                  torch_grads_of(lambda t: (-2.0) ** t, a, np.ones(2)))
