@@ -94,7 +94,9 @@ def grad(outputs, inputs, grad_outputs=None, retain_graph=None, create_graph: bo
             raise ValueError(f"grad: input {i} ({what}) does not require grad")
     seeds = [_seed(o, g, "grad") for o, g in zip(outputs, grad_outputs)]
     keep = create_graph if retain_graph is None else retain_graph
-    found = _run(outputs, seeds, keep, create_graph, targets=inputs)
+    unique = list({id(x): x for x in inputs}.values())  # an input asked for twice gets its gradient twice
+    by_id = dict(zip(map(id, unique), _run(outputs, seeds, keep, create_graph, targets=unique)))
+    found = [by_id[id(x)] for x in inputs]
     for i, g in enumerate(found):
         if g is None and not allow_unused:
             raise ValueError(f"grad: input {i} (shape {inputs[i].shape}) is not part of the graph "

@@ -158,6 +158,18 @@ def test_grad_of_an_unused_input_raises_unless_allowed():
     assert gu is None and gx.item() == 2.0
 
 
+def test_grad_of_an_input_listed_twice_gives_its_gradient_twice_as_torch():
+    x = leaf([1.0, 2.0])
+    h = x * 3.0
+    y = (h * x).sum()
+    gx1, gh1, gx2, gh2 = mg.grad(y, [x, h, x, h])
+    t = tleaf([1.0, 2.0])
+    th = t * 3.0
+    tx1, th1, tx2, th2 = torch.autograd.grad((th * t).sum(), [t, th, t, th])
+    for g, tg in [(gx1, tx1), (gx2, tx2), (gh1, th1), (gh2, th2)]:
+        np.testing.assert_allclose(g.numpy(), tg.numpy())
+
+
 def test_grad_of_an_input_that_does_not_require_grad_raises():
     with pytest.raises(ValueError, match="does not require grad"):
         mg.grad((leaf([1.0]) * 2.0).sum(), [mg.tensor([1.0])])
