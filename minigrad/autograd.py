@@ -116,6 +116,8 @@ def _seed(tensor: Tensor, grad, op: str) -> Tensor:
     grad = grad if isinstance(grad, Tensor) else Tensor(grad, dtype=tensor.dtype, device=tensor.device)
     if grad.shape != tensor.shape:
         raise ValueError(f"{op}: grad has shape {grad.shape} but the output has shape {tensor.shape}")
+    if grad.dtype != tensor.dtype:  # gradients keep their tensors' dtypes (PyTorch casts too)
+        grad = grad.to(dtype=tensor.dtype)
     return grad
 
 

@@ -45,6 +45,17 @@ def test_backward_accepts_an_array_as_grad():
     np.testing.assert_array_equal(x.grad.numpy(), [3.0, -3.0])
 
 
+def test_a_seed_of_another_dtype_is_cast_to_the_outputs_dtype_as_torch():
+    x = mg.tensor([1.0, 2.0], requires_grad=True)  # float32
+    (x * 3.0).backward(mg.tensor(np.array([1.0, 0.5])))  # a float64 seed
+    (g,) = mg.grad(x * 3.0, x, grad_outputs=mg.tensor(np.array([1.0, 0.5])))
+    t = torch.tensor([1.0, 2.0], requires_grad=True)
+    (t * 3.0).backward(torch.tensor([1.0, 0.5], dtype=torch.float64))
+    assert x.grad.dtype == g.dtype == mg.float32 and t.grad.dtype == torch.float32
+    np.testing.assert_array_equal(x.grad.numpy(), t.grad.numpy())
+    np.testing.assert_array_equal(g.numpy(), t.grad.numpy())
+
+
 def test_backward_on_a_non_scalar_without_grad_names_the_shape():
     y = leaf(np.ones((2, 3))) * 2.0
     with pytest.raises(ValueError, match=r"backward.*\(2, 3\)"):
