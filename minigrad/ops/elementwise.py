@@ -226,6 +226,9 @@ class Clip(Function):
     saves_inputs = True
 
     def forward(self, x, low=None, high=None):
+        if backend.is_floating(x.dtype):  # array bounds take x's dtype, as constants do
+            low, high = (v.astype(x.dtype) if getattr(v, "dtype", x.dtype) != x.dtype else v
+                         for v in (low, high))
         self.low, self.high = low, high
         return backend.get_array_module(x).clip(x, low, high)
 

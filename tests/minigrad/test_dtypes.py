@@ -57,6 +57,20 @@ def test_constants_take_the_tensors_dtype(form, constant, dtype):
     assert x.grad.dtype == np.dtype(dtype)
 
 
+@pytest.mark.parametrize("bounds", [(np.array([0.5, 0.5]), None), (None, np.float64(1.5)),
+                                    (mg.tensor(np.array([0.5, 0.5])), np.array([1.5, 1.5]))],
+                         ids=["float64 array min", "numpy float64 max", "float64 tensor and array"])
+@pytest.mark.parametrize("dtype", ["float32", "float16"])
+def test_clip_bounds_take_the_tensors_dtype(bounds, dtype):
+    x = mg.tensor(np.array([0.25, 2.0], dtype=dtype), requires_grad=True)
+    y = x.clip(*bounds)
+    assert y.dtype == np.dtype(dtype)
+    low, high = (None if b is None else (b.numpy() if isinstance(b, mg.Tensor) else b) for b in bounds)
+    np.testing.assert_array_equal(y.numpy(), np.clip(x.numpy(), low, high).astype(dtype))
+    y.sum().backward()
+    assert x.grad.dtype == np.dtype(dtype)
+
+
 NUMPY_BINARY = {"add": np.add, "sub": np.subtract, "mul": np.multiply, "div": np.divide,
                 "maximum": np.maximum, "minimum": np.minimum,
                 "where": lambda a, b: np.where(np.array([True, False]), a, b)}
