@@ -218,6 +218,32 @@ class Tensor:
     def __rmatmul__(self, other):
         return ops.MatMul.apply(other, self)
 
+    # x += y: minigrad has no in-place ops, so x becomes a new tensor (x = x + y). On a leaf that
+    # requires grad that would silently leave the parameter as it was: an error, as in PyTorch.
+    def __iadd__(self, other):
+        return ops.Add.apply(self._not_a_leaf_in_place("+="), other)
+
+    def __isub__(self, other):
+        return ops.Sub.apply(self._not_a_leaf_in_place("-="), other)
+
+    def __imul__(self, other):
+        return ops.Mul.apply(self._not_a_leaf_in_place("*="), other)
+
+    def __itruediv__(self, other):
+        return ops.Div.apply(self._not_a_leaf_in_place("/="), other)
+
+    def __ipow__(self, other):
+        return ops.Pow.apply(self._not_a_leaf_in_place("**="), other)
+
+    def _not_a_leaf_in_place(self, op: str) -> "Tensor":
+        if self.requires_grad and self.grad_fn is None:
+            raise RuntimeError(
+                f"{op} on a leaf tensor that requires grad (shape {self.shape}): minigrad has no "
+                f"in-place ops, so it would make a new tensor and leave this one unchanged. Update "
+                f"a parameter's values with p.data {op} ..., or write x = x {op[:-1]} ... for a new "
+                "tensor")
+        return self
+
     def __getitem__(self, index):
         return ops.GetItem.apply(self, index=index)
 

@@ -1,4 +1,6 @@
 """The Tensor's plain API and the creation functions."""
+import re
+
 import numpy as np
 import pytest
 import torch
@@ -83,6 +85,66 @@ def test_requires_grad_false_on_a_non_leaf_is_refused():
     y = mg.tensor([1.0], requires_grad=True) * 2.0
     with pytest.raises(RuntimeError, match="detach"):
         y.requires_grad_(False)
+
+
+def _iadd(x, y):
+    x += y
+    return x
+
+
+def _isub(x, y):
+    x -= y
+    return x
+
+
+def _imul(x, y):
+    x *= y
+    return x
+
+
+def _idiv(x, y):
+    x /= y
+    return x
+
+
+def _ipow(x, y):
+    x **= y
+    return x
+
+
+IN_PLACE = {"+=": _iadd, "-=": _isub, "*=": _imul, "/=": _idiv, "**=": _ipow}
+
+
+@pytest.mark.parametrize("op", sorted(IN_PLACE))
+def test_augmented_assignment_to_a_leaf_that_requires_grad_is_refused_as_in_torch(op):
+    # without the error, p -= lr * p.grad would rebind p to a new tensor and leave the
+    # parameter unchanged, silently; PyTorch refuses in-place ops on such a leaf too
+    x = mg.tensor([[1.0, 2.0], [3.0, 4.0]], requires_grad=True)
+    with pytest.raises(RuntimeError, match=rf"^{re.escape(op)} on a leaf tensor that requires grad "
+                                           r"\(shape \(2, 2\)\).*p\.data"):
+        IN_PLACE[op](x, mg.ones(2, 2))
+    with mg.no_grad(), pytest.raises(RuntimeError, match="leaf"):  # (PyTorch allows it here)
+        IN_PLACE[op](x, mg.ones(2, 2))
+    assert x.tolist() == [[1.0, 2.0], [3.0, 4.0]] and x.is_leaf
+    t = torch.tensor([[1.0, 2.0], [3.0, 4.0]], requires_grad=True)
+    with pytest.raises(RuntimeError, match="leaf"):
+        IN_PLACE[op](t, torch.ones(2, 2))
+
+
+@pytest.mark.parametrize("op", sorted(IN_PLACE))
+def test_augmented_assignment_elsewhere_makes_a_new_tensor_with_torchs_values_and_gradient(op):
+    a = np.array([[1.0, 2.0], [3.0, 4.0]])
+    x, t = mg.tensor(a, requires_grad=True), torch.tensor(a, requires_grad=True)
+    y, ty = x * 1.5, t * 1.5
+    kept = y
+    y = IN_PLACE[op](y, mg.tensor(a))
+    ty = IN_PLACE[op](ty, torch.tensor(a))
+    assert y is not kept  # a new tensor (PyTorch changes ty in place): kept holds the old values
+    np.testing.assert_array_equal(kept.numpy(), a * 1.5)
+    np.testing.assert_allclose(y.numpy(), ty.detach().numpy())
+    y.sum().backward()
+    ty.sum().backward()
+    np.testing.assert_allclose(x.grad.numpy(), t.grad.numpy())
 
 
 def test_transpose_of_two_axes_swaps_them_as_torch_does():
