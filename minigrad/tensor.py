@@ -7,6 +7,7 @@ op's node, ``grad_fn``; a tensor made by the user is a leaf (``grad_fn is None``
 from __future__ import annotations
 
 import weakref
+from numbers import Integral
 
 from . import backend
 
@@ -368,7 +369,7 @@ class Tensor:
     def transpose(self, *axes):
         """Two axes: swap them, as PyTorch's ``transpose(dim0, dim1)`` does (``x.transpose(0, 1)``
         of a matrix is its transpose); otherwise :meth:`permute` (no axes reverses them)."""
-        if len(axes) == 2 and all(isinstance(a, int) for a in axes):
+        if len(axes) == 2 and all(isinstance(a, Integral) for a in axes):
             return ops.Transpose.apply(self, axes=_swapped(self.ndim, *axes, op="transpose"))
         return self.permute(*axes)
 
@@ -395,7 +396,7 @@ class Tensor:
         return ops.Transpose.apply(self, axes=_swapped(self.ndim, axis1, axis2, op="swapaxes"))
 
     def broadcast_to(self, shape):
-        return ops.BroadcastTo.apply(self, shape=(shape,) if isinstance(shape, int) else tuple(shape))
+        return ops.BroadcastTo.apply(self, shape=(shape,) if isinstance(shape, Integral) else tuple(shape))
 
     def expand_dims(self, axis: int):
         if not -self.ndim - 1 <= axis <= self.ndim:

@@ -1,6 +1,8 @@
 """Axis arguments (None, an int or a tuple) as the ops use them."""
 from __future__ import annotations
 
+from numbers import Integral
+
 
 def normalize_axes(axis, ndim: int, op: str) -> tuple:
     """``axis`` (None, int or tuple) as a sorted tuple of non-negative axes; checks the range.
@@ -13,9 +15,9 @@ def normalize_axes(axis, ndim: int, op: str) -> tuple:
     axes = axis if isinstance(axis, (tuple, list)) else (axis,)
     out = []
     for a in axes:
-        if not isinstance(a, int) or not -max(ndim, 1) <= a < max(ndim, 1):
+        if not isinstance(a, Integral) or not -max(ndim, 1) <= a < max(ndim, 1):  # (NumPy ints too)
             raise ValueError(f"{op}: axis {a} is out of range for a tensor with {ndim} dimensions")
-        out.append(a % max(ndim, 1))
+        out.append(int(a) % max(ndim, 1))
     if len(set(out)) != len(out):
         raise ValueError(f"{op}: repeated axis in {axis}")
     return tuple(sorted(out)) if ndim else ()

@@ -2,6 +2,8 @@
 concatenation and splitting. Each backward is the inverse move."""
 from __future__ import annotations
 
+from numbers import Integral
+
 from .. import backend
 from ..function import Function
 from ..tensor import Tensor, unwrap
@@ -225,8 +227,8 @@ def stack(tensors, axis: int = 0) -> Tensor:
 
 def split_sizes(length: int, split_size_or_sections, op: str) -> list:
     """PyTorch's rule: an int is the size of each piece (the last may be smaller), a list the sizes."""
-    if isinstance(split_size_or_sections, int):
-        size = split_size_or_sections
+    if isinstance(split_size_or_sections, Integral):
+        size = int(split_size_or_sections)
         if size <= 0:
             raise ValueError(f"{op}: piece size must be positive, got {size}")
         return [min(size, length - start) for start in range(0, length, size)] or [0]
@@ -235,8 +237,9 @@ def split_sizes(length: int, split_size_or_sections, op: str) -> list:
 
 def chunk_sizes(length: int, chunks: int) -> list:
     """PyTorch's chunk: ``chunks`` pieces of ceil(length / chunks) (fewer if it runs out)."""
-    if not isinstance(chunks, int) or chunks <= 0:
+    if not isinstance(chunks, Integral) or chunks <= 0:
         raise ValueError(f"chunk: the number of chunks must be a positive int, got {chunks!r}")
+    chunks = int(chunks)
     if length % chunks == 0:
         return [length // chunks] * chunks
     return split_sizes(length, -(-length // chunks), "chunk")

@@ -207,3 +207,26 @@ def test_argmax_errors_name_the_op():
         mg.ones(2, 3).argmax(axis=2)
     with pytest.raises(ValueError, match="^argmin: cannot pick from an empty axis"):
         mg.zeros(0, 3).argmin(axis=0)
+
+
+AXIS_USES = {
+    "sum": lambda x, k: x.sum(axis=k), "mean": lambda x, k: x.mean(axis=(k, 0)),
+    "max": lambda x, k: x.max(axis=k), "min": lambda x, k: x.min(axis=[k]),
+    "argmax": lambda x, k: x.argmax(axis=k), "softmax": lambda x, k: x.softmax(axis=k),
+    "log_softmax": lambda x, k: x.log_softmax(k), "logsumexp": lambda x, k: x.logsumexp(axis=k),
+    "transpose": lambda x, k: x.transpose(k, 0), "swapaxes": lambda x, k: x.swapaxes(k, 0),
+    "squeeze": lambda x, k: x.expand_dims(k).squeeze(k), "flatten": lambda x, k: x.flatten(k - 1),
+    "split": lambda x, k: mg.stack(x.split(k, axis=k)), "chunk": lambda x, k: mg.stack(x.chunk(k, axis=k)),
+    "unbind": lambda x, k: mg.stack(x.unbind(axis=k)), "concat": lambda x, k: mg.concat([x, x], axis=k),
+    "stack": lambda x, k: mg.stack([x, x], axis=k), "broadcast_to": lambda x, k: x[0, 0, :1].broadcast_to(k),
+}
+
+
+@pytest.mark.parametrize("use", sorted(AXIS_USES))
+def test_numpy_integers_work_as_axes_and_sizes_as_python_ints(use):
+    # an axis computed with NumPy (np.argmax(shape), np.int64(1)) is an index, as PyTorch takes it;
+    # it was refused, or said "axis 1 is out of range for a tensor with 3 dimensions"
+    x = mg.tensor(np.arange(24.0).reshape(2, 3, 4))
+    want = AXIS_USES[use](x, 2)
+    got = AXIS_USES[use](x, np.int64(2))
+    assert got.shape == want.shape and got.tolist() == want.tolist()
