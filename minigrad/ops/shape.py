@@ -64,8 +64,8 @@ def _raw_index(index, device: str):
         return tuple(_raw_index(i, device) for i in index)
     if isinstance(index, Tensor):
         index = index.data
-    elif isinstance(index, list):
-        index = backend.asarray(index, device=device)
+    elif isinstance(index, list):  # ([] picks nothing; NumPy would make it a float array)
+        index = backend.asarray(index, backend.int64 if not index else None, device)
     return backend.to_device(index, device) if backend.is_array(index) else index
 
 

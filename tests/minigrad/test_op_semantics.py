@@ -117,6 +117,18 @@ def test_lists_and_tensors_work_as_indexes(index):
                                torch_grads_of(lambda t: t[torch_index(raw)], a, weights))
 
 
+@pytest.mark.parametrize("index", [[], (slice(None), []), (Ellipsis, [], None)],
+                         ids=["[]", "[:, []]", "[..., [], None]"])
+def test_an_empty_list_index_picks_nothing_as_in_torch(index):
+    a = np.arange(6.0).reshape(2, 3)
+    x, t = leaf(a), torch.tensor(a, requires_grad=True)
+    y, ty = x[index], t[index]
+    assert y.shape == tuple(ty.shape)
+    y.sum().backward()
+    ty.sum().backward()
+    np.testing.assert_array_equal(x.grad.numpy(), t.grad.numpy())
+
+
 @pytest.mark.parametrize("index", [slice(None, None, -1), (slice(None), slice(3, 0, -2)),
                                    (Ellipsis, slice(None, None, -3)), (slice(-1, None, -1), 0)])
 def test_negative_slice_steps_match_numpy_and_gradcheck(index):
