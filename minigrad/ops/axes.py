@@ -21,3 +21,10 @@ def normalize_axes(axis, ndim: int, op: str) -> tuple:
     if len(set(out)) != len(out):
         raise ValueError(f"{op}: repeated axis in {axis}")
     return tuple(sorted(out)) if ndim else ()
+
+
+def one_axis(axis, ndim: int, op: str) -> int:
+    """The one axis that split, chunk and unbind cut along (a 0-d tensor has none to cut)."""
+    if ndim == 0:
+        raise ValueError(f"{op}: needs a tensor with at least 1 dimension, got a 0-d tensor")
+    return normalize_axes(axis, ndim, op)[0]

@@ -33,6 +33,10 @@ BAD = [
     ("split: sizes", lambda: x23.split([1, 2]), ValueError, r"^split:.*\[1, 2\].*\(2, 3\)"),
     ("split: size 0", lambda: x23.split(0), ValueError, r"^split:.*0"),
     ("chunk: 0 chunks", lambda: x23.chunk(0), ValueError, r"^chunk:.*0"),
+    # a 0-d tensor has no axis to cut (PyTorch refuses too); was "tuple index out of range"
+    ("split: 0-d", lambda: mg.tensor(1.0).split(1), ValueError, r"^split: .*at least 1 dimension.*0-d"),
+    ("chunk: 0-d", lambda: mg.tensor(1.0).chunk(1), ValueError, r"^chunk: .*at least 1 dimension.*0-d"),
+    ("unbind: 0-d", lambda: mg.tensor(1.0).unbind(), ValueError, r"^unbind: .*at least 1 dimension.*0-d"),
     ("getitem: out of range", lambda: x23[5], IndexError, r"^getitem:.*5.*\(2, 3\)"),
     ("clip: bound shape", lambda: x23.clip(np.ones((3, 1))), ValueError, r"^clip:.*\(2, 3\)"),
     ("mT: vector", lambda: mg.ones(3).mT, ValueError, r"^mT: needs a matrix .* shape \(3,\)"),
