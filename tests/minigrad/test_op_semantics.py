@@ -117,6 +117,27 @@ def test_lists_and_tensors_work_as_indexes(index):
                                torch_grads_of(lambda t: t[torch_index(raw)], a, weights))
 
 
+def test_a_list_of_lists_index_is_one_integer_array_as_in_numpy():
+    # documented difference: PyTorch 2.13 still reads x[[[0, 1], [1, 1]]] as x[[0, 1], [1, 1]]
+    # (with a warning that it will read it as x[torch.tensor(...)], as minigrad does)
+    a = np.arange(6.0).reshape(3, 2)
+    index = [[0, 1], [1, 1]]
+    np.testing.assert_array_equal(leaf(a)[index].numpy(), torch.from_numpy(a)[torch.tensor(index)])
+    np.testing.assert_array_equal(leaf(a)[tuple(index)].numpy(),
+                                  torch.from_numpy(a)[tuple(index)].numpy())
+
+
+@pytest.mark.parametrize("name", ["sum", "mean", "max", "min"])
+def test_an_empty_tuple_of_axes_reduces_nothing_as_in_numpy(name):
+    # documented difference: PyTorch's dim=() reduces every axis
+    a = np.arange(6.0).reshape(2, 3)
+    x = leaf(a)
+    y = getattr(x, name)(axis=())
+    np.testing.assert_array_equal(y.numpy(), getattr(np, name)(a, axis=()))
+    (y * mg.tensor(a)).sum().backward()
+    np.testing.assert_array_equal(x.grad.numpy(), a)
+
+
 @pytest.mark.parametrize("index", [[], (slice(None), []), (Ellipsis, [], None)],
                          ids=["[]", "[:, []]", "[..., [], None]"])
 def test_an_empty_list_index_picks_nothing_as_in_torch(index):
