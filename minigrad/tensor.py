@@ -88,7 +88,8 @@ class Tensor:
         return self.numpy().tolist()
 
     def __repr__(self) -> str:
-        extras = []
+        # an empty tensor prints as [] whatever its shape: PyTorch adds the shape
+        extras = [f"size={self.shape}"] if self.size == 0 and self.ndim != 1 else []
         if self.dtype not in (backend.float32, backend.int64, backend.bool_):
             extras.append(f"dtype={self.dtype}")  # PyTorch's habit: name only unusual dtypes
         if self.device != "cpu":

@@ -46,6 +46,12 @@ def test_repr_shows_values_and_autograd_state():
     assert "grad" not in repr(mg.tensor([1.0]))
 
 
+@pytest.mark.parametrize("shape", [(0,), (0, 3), (2, 0, 1)])
+def test_repr_of_an_empty_tensor_shows_its_shape_as_torch(shape):
+    assert repr(mg.zeros(shape)) == repr(torch.zeros(shape))
+    assert repr(mg.zeros(shape, requires_grad=True)) == repr(torch.zeros(shape, requires_grad=True))
+
+
 def test_tensor_of_a_tensor_copies_nothing_but_makes_a_new_leaf():
     x = mg.tensor([1.0, 2.0], requires_grad=True)
     y = mg.tensor(x)
