@@ -127,6 +127,17 @@ def test_a_list_of_lists_index_is_one_integer_array_as_in_numpy():
                                   torch.from_numpy(a)[tuple(index)].numpy())
 
 
+def test_an_int_and_an_array_apart_put_the_picked_axis_first_as_in_numpy():
+    # documented difference: PyTorch applies the int first, x[0][:, idx], and gives (3, 3)
+    a = np.arange(24.0).reshape(2, 3, 4)
+    idx = np.array([1, 1, 0])
+    assert leaf(a)[0, :, idx].shape == a[0, :, idx].shape == (3, 3)
+    np.testing.assert_array_equal(leaf(a)[0, :, idx].numpy(), a[0, :, idx])
+    np.testing.assert_array_equal(leaf(a)[0][:, idx].numpy(),
+                                  torch.from_numpy(a)[0, :, torch.from_numpy(idx)].numpy())
+    assert mg.gradcheck(lambda x: x[0, :, idx], [leaf(a)])
+
+
 @pytest.mark.parametrize("name", ["sum", "mean", "max", "min"])
 def test_an_empty_tuple_of_axes_reduces_nothing_as_in_numpy(name):
     # documented difference: PyTorch's dim=() reduces every axis
