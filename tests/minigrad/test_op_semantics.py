@@ -56,6 +56,27 @@ def test_elementwise_maximum_minimum_split_ties_in_half(name, torch_fn):
     np.testing.assert_array_equal(y.grad.numpy(), tb.grad.numpy())
 
 
+# --- where sends nothing to the side it did not choose --------------------------------------------
+WHERE_INF = [
+    ("where(x > 0, x, 0).sqrt()", lambda x, w: w(x > 0, x, 0.0).sqrt()),
+    ("where(x <= 0, 0, x).sqrt()", lambda x, w: w(x <= 0, 0.0, x).sqrt()),
+]
+
+
+@pytest.mark.parametrize("name, fn", WHERE_INF, ids=[w[0] for w in WHERE_INF])
+def test_where_sends_zero_to_the_unchosen_side_even_where_the_gradient_is_infinite(name, fn):
+    # an infinite gradient (sqrt or log at 0) arriving at a position where the other side was
+    # chosen gave inf * 0 = NaN there, as the zeros were made as grad * 0.0
+    a = np.array([0.0, 4.0, -1.0])
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", RuntimeWarning)  # sqrt'(0), log(0)
+        x = leaf(a)
+        fn(x, mg.where).sum().backward()
+    t = torch.tensor(a, requires_grad=True)
+    fn(t, torch.where).sum().backward()
+    np.testing.assert_array_equal(x.grad.numpy(), t.grad.numpy())
+
+
 # --- split / chunk follow PyTorch ----------------------------------------------------------
 @pytest.mark.parametrize("length, size", [(6, 2), (7, 3), (5, 5), (4, 9), (5, 1)])
 def test_split_by_an_int_means_the_piece_size(length, size):
