@@ -77,6 +77,17 @@ def test_where_sends_zero_to_the_unchosen_side_even_where_the_gradient_is_infini
     np.testing.assert_array_equal(x.grad.numpy(), t.grad.numpy())
 
 
+def test_relu_then_sqrt_at_0_is_nan_and_where_is_the_documented_way_around():
+    # documented difference: relu's backward multiplies by its mask, inf * 0 = NaN (PyTorch: 0)
+    a = np.array([-1.0, 0.0, 4.0])
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", RuntimeWarning)
+        relu_first = grads_of(lambda x: x.relu().sqrt(), a, np.ones(3))
+        where_first = grads_of(lambda x: mg.where(x > 0, x, 0.0).sqrt(), a, np.ones(3))
+    np.testing.assert_array_equal(relu_first, [np.nan, np.nan, 0.25])
+    np.testing.assert_array_equal(where_first, torch_grads_of(lambda t: t.relu().sqrt(), a, np.ones(3)))
+
+
 # --- split / chunk follow PyTorch ----------------------------------------------------------
 @pytest.mark.parametrize("length, size", [(6, 2), (7, 3), (5, 5), (4, 9), (5, 1)])
 def test_split_by_an_int_means_the_piece_size(length, size):
