@@ -114,6 +114,10 @@ def _join(op: str, arrays, axis: int) -> tuple:
     mix dtypes (NumPy would promote silently). Returns (the axis made non-negative, the result)."""
     if not arrays:
         raise ValueError(f"{op}: needs at least one tensor")
+    for i, a in enumerate(arrays):
+        if not backend.is_array(a):
+            raise TypeError(f"{op}: element {i} is a {type(a).__name__}, not a Tensor "
+                            f"(make one with minigrad.tensor)")
     ndim = arrays[0].ndim + (1 if op == "stack" else 0)
     if not -ndim <= axis < ndim:
         raise ValueError(f"{op}: axis {axis} is out of range for {ndim} dimensions")
@@ -217,12 +221,19 @@ class Unbind(_Move):
 
 def concat(tensors, axis: int = 0) -> Tensor:
     """Join tensors along an existing axis."""
-    return Concat.apply(*tensors, axis=axis)
+    return Concat.apply(*_sequence(tensors, "concat"), axis=axis)
 
 
 def stack(tensors, axis: int = 0) -> Tensor:
     """Join same-shaped tensors along a new axis."""
-    return Stack.apply(*tensors, axis=axis)
+    return Stack.apply(*_sequence(tensors, "stack"), axis=axis)
+
+
+def _sequence(tensors, op: str):
+    if isinstance(tensors, Tensor):  # (iterating it would join its rows, 0-d for a vector)
+        raise TypeError(f"{op}: takes a list or tuple of tensors, got one Tensor of shape "
+                        f"{tensors.shape}")
+    return tensors
 
 
 def split_sizes(length: int, split_size_or_sections, op: str) -> list:

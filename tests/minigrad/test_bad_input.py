@@ -24,6 +24,12 @@ BAD = [
     ("concat: ndim, last axis", lambda: mg.concat([x23, mg.ones(2)], axis=-1), ValueError,
      r"^concat:.*\(2, 3\), \(2,\)"),
     ("concat: empty", lambda: mg.concat([]), ValueError, r"^concat:"),
+    # elements that are not tensors, and a tensor instead of a list (PyTorch: TypeError too)
+    ("stack: floats", lambda: mg.stack([1.0, 2.0]), TypeError, r"^stack: element 0 is a float, not a Tensor"),
+    ("stack: a float", lambda: mg.stack([mg.tensor(1.0), 2.0]), TypeError, r"^stack: element 1 is a float"),
+    ("concat: a list", lambda: mg.concat([x23, [[1.0, 2.0, 3.0]]]), TypeError, r"^concat: element 1 is a list"),
+    ("concat: one tensor", lambda: mg.concat(x23), TypeError, r"^concat: takes a list or tuple .*\(2, 3\)"),
+    ("stack: one tensor", lambda: mg.stack(x23, axis=1), TypeError, r"^stack: takes a list or tuple .*\(2, 3\)"),
     ("stack: shapes", lambda: mg.stack([x23, mg.ones(3, 2)]), ValueError, r"^stack:.*\(2, 3\), \(3, 2\)"),
     # NumPy would promote to float64 in either order, silently: both orders are refused
     ("concat: dtypes", lambda: mg.concat([x23, x23.double()]), TypeError, r"^concat:.*float64.*float32"),
