@@ -46,7 +46,13 @@ def matrix_grads(grad, a, b, want_a: bool, want_b: bool) -> tuple:
 
 def product(op: str, a, b):
     """``a @ b``, after the checks that make a bad pair an error naming ``op`` and the shapes."""
-    if a.ndim == 0 or b.ndim == 0:
+    try:
+        scalar = a.ndim == 0 or b.ndim == 0
+    except AttributeError:  # a list or a number: no ndim
+        other = b if hasattr(a, "ndim") else a
+        raise TypeError(f"{op}: both operands must be tensors (or arrays), got a "
+                        f"{type(other).__name__}") from None
+    if scalar:
         raise ValueError(f"{op}: both operands need at least 1 dimension, got shapes {a.shape} "
                          f"and {b.shape}")
     inner_b = b.shape[-2] if b.ndim > 1 else b.shape[0]

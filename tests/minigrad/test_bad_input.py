@@ -13,6 +13,8 @@ BAD = [
     ("where: broadcast", lambda: mg.where(np.ones(2, bool), x23, x23), ValueError, r"^where:.*\(2, 3\)"),
     ("matmul: inner", lambda: x23 @ mg.ones(2, 3), ValueError, r"^matmul:.*\(2, 3\) @ \(2, 3\)"),
     ("matmul: batch", lambda: mg.ones(2, 2, 3) @ mg.ones(3, 3, 4), ValueError, r"^matmul:.*\(2, 2, 3\).*\(3, 3, 4\)"),
+    ("matmul: list", lambda: x23 @ [1.0, 2.0, 3.0], TypeError, r"^matmul: .*tensors.*got a list"),
+    ("matmul: number", lambda: 2.0 @ x23, TypeError, r"^matmul: .*tensors.*got a float"),
     ("matmul: 0-d", lambda: x23 @ mg.tensor(2.0), ValueError, r"^matmul:.*\(2, 3\).*\(\)"),
     ("addmm: vector", lambda: mg.addmm(mg.ones(2), x23, mg.ones(3)), ValueError, r"^addmm:.*\(2, 3\).*\(3,\)"),
     ("addmm: inner", lambda: mg.addmm(mg.ones(2), x23, mg.ones(2, 2)), ValueError, r"^addmm:.*\(2, 3\) @ \(2, 2\)"),
