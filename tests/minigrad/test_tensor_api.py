@@ -153,6 +153,16 @@ def test_augmented_assignment_elsewhere_makes_a_new_tensor_with_torchs_values_an
     np.testing.assert_allclose(x.grad.numpy(), t.grad.numpy())
 
 
+def test_index_assignment_is_refused_and_where_builds_the_tensor_instead():
+    # documented difference (no in-place ops); PyTorch has x[i] = v
+    x = mg.tensor([1.0, 2.0, 3.0], requires_grad=True)
+    with pytest.raises(TypeError, match="item assignment"):
+        x[0] = 5.0
+    y = mg.where(np.array([True, False, False]), 5.0, x)
+    y.sum().backward()
+    assert y.tolist() == [5.0, 2.0, 3.0] and x.grad.tolist() == [0.0, 1.0, 1.0]
+
+
 def test_transpose_of_two_axes_swaps_them_as_torch_does():
     a = np.arange(6.0).reshape(2, 3)
     for axes in [(0, 1), (1, 0), (-2, -1)]:
