@@ -15,7 +15,9 @@ def normalize_axes(axis, ndim: int, op: str) -> tuple:
     axes = axis if isinstance(axis, (tuple, list)) else (axis,)
     out = []
     for a in axes:
-        if not isinstance(a, Integral) or not -max(ndim, 1) <= a < max(ndim, 1):  # (NumPy ints too)
+        if not isinstance(a, Integral):  # (NumPy integers are fine)
+            raise TypeError(f"{op}: an axis must be an integer, got {a!r} in axis={axis!r}")
+        if not -max(ndim, 1) <= a < max(ndim, 1):
             raise ValueError(f"{op}: axis {a} is out of range for a tensor with {ndim} dimensions")
         out.append(int(a) % max(ndim, 1))
     if len(set(out)) != len(out):

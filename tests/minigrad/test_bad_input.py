@@ -83,6 +83,13 @@ def test_a_bad_axis_names_the_op(op, make):
         make()
 
 
+@pytest.mark.parametrize("axis", [1.5, "1", (0, 1.0)])
+def test_an_axis_that_is_not_an_integer_is_a_type_error_that_says_so(axis):
+    # it said "sum: axis 1.5 is out of range for a tensor with 2 dimensions"
+    with pytest.raises(TypeError, match=r"^sum: an axis must be an integer, got "):
+        x23.sum(axis=axis)
+
+
 def test_a_repeated_axis_is_an_error():
     with pytest.raises(ValueError, match=r"^sum: repeated axis"):
         x23.sum(axis=(1, -1))
