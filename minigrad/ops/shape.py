@@ -115,7 +115,7 @@ def _join(op: str, arrays, axis: int) -> tuple:
     if not arrays:
         raise ValueError(f"{op}: needs at least one tensor")
     for i, a in enumerate(arrays):
-        if not backend.is_array(a):
+        if not hasattr(a, "ndim"):  # (a NumPy scalar, from arithmetic on 0-d arrays, is fine)
             raise TypeError(f"{op}: element {i} is a {type(a).__name__}, not a Tensor "
                             f"(make one with minigrad.tensor)")
     ndim = arrays[0].ndim + (1 if op == "stack" else 0)

@@ -90,6 +90,12 @@ def test_an_axis_that_is_not_an_integer_is_a_type_error_that_says_so(axis):
         x23.sum(axis=axis)
 
 
+def test_stack_in_a_backward_takes_the_numpy_scalars_that_0d_gradients_are():
+    # unbind's backward stacks the pieces' gradients; arithmetic on 0-d arrays makes NumPy scalars
+    x = mg.tensor(np.array([1.5, -2.0]), requires_grad=True)
+    assert mg.gradcheck(lambda t: mg.stack([p * 3.0 for p in t.unbind()]), [x])
+
+
 def test_a_repeated_axis_is_an_error():
     with pytest.raises(ValueError, match=r"^sum: repeated axis"):
         x23.sum(axis=(1, -1))
