@@ -5,6 +5,8 @@ are drawn on the CPU and then moved, so a seed gives the same numbers on every d
 """
 from __future__ import annotations
 
+from numbers import Integral
+
 from . import backend
 from .tensor import Tensor
 
@@ -33,6 +35,12 @@ def ones(*shape, dtype=None, device=None, requires_grad=False) -> Tensor:
 
 
 def full(shape, value, dtype=None, device=None, requires_grad=False) -> Tensor:
+    """Every element ``value``; the dtype, unless given, follows the value as in PyTorch: bool for
+    a bool, int64 for an int, float32 (the default float) otherwise."""
+    if dtype is None and isinstance(value, (bool, backend.numpy.bool_)):
+        dtype = backend.bool_
+    elif dtype is None and isinstance(value, Integral):
+        dtype = backend.int64
     xp = backend.array_module(backend.check_device(device))
     return _leaf(xp.full(_shape((shape,)), value, dtype=_dtype(dtype)), requires_grad)
 

@@ -25,6 +25,15 @@ def test_creation_functions(device):
     assert w.requires_grad and w.is_leaf
 
 
+@pytest.mark.parametrize("value", [3, -1, True, 1.5, np.int32(2), np.float64(0.5)])
+def test_full_takes_its_dtype_from_the_value_as_torch(value):
+    # full((2,), -1) was float32, so an index tensor made with it could not index
+    want = torch.full((2,), torch.tensor(value).item() if isinstance(value, np.generic) else value)
+    got = mg.full((2,), value)
+    assert got.dtype == {torch.int64: mg.int64, torch.bool: mg.bool_, torch.float32: mg.float32}[want.dtype]
+    assert got.tolist() == want.tolist()
+
+
 def test_facts_and_conversions():
     x = mg.tensor(np.arange(6.0).reshape(2, 3))
     assert (x.shape, x.ndim, x.size, len(x)) == ((2, 3), 2, 6, 2)
