@@ -148,7 +148,11 @@ def asarray(data, dtype=None, device: str | None = None):
     """
     device = check_device(device)
     if dtype is None and not is_array(data) and not isinstance(data, numpy.generic):
-        given, data = data, numpy.asarray(data)
+        given = data
+        try:
+            data = numpy.asarray(data)
+        except ValueError as err:  # rows of different lengths
+            raise ValueError(f"tensor: cannot make a tensor of {_describe(given)}: {err}") from None
         if data.dtype.kind not in "biuf":
             raise TypeError(f"tensor: cannot make a tensor of {_describe(given)}: NumPy makes "
                             f"dtype {data.dtype} of it, not real numbers (to join tensors, use "
@@ -156,6 +160,9 @@ def asarray(data, dtype=None, device: str | None = None):
         if data.dtype == float64:
             data = data.astype(DEFAULT_FLOAT)
     if is_array(data):
+        if data.dtype.kind not in "biuf":
+            raise TypeError(f"tensor: cannot make a tensor of an array of dtype {data.dtype}, "
+                            "not real numbers")
         array = to_device(data, device)
         return array if dtype is None else array.astype(dtype, copy=False)
     xp = array_module(device)

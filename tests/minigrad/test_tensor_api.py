@@ -198,6 +198,15 @@ def test_a_cast_to_an_integer_dtype_carries_no_gradient():
     assert x.to(dtype=mg.float64).requires_grad
 
 
+def test_tensor_of_ragged_rows_or_of_a_string_array_is_an_error_naming_tensor():
+    # a ragged list gave NumPy's message alone; a string array made a tensor of dtype <U1
+    with pytest.raises(ValueError, match=r"^tensor: cannot make a tensor of a list of list: .*inhomogeneous"):
+        mg.tensor([[1.0, 2.0], [3.0]])
+    for array in (np.array(["a", "b"]), np.array([1, None], dtype=object)):
+        with pytest.raises(TypeError, match=rf"^tensor: .*dtype {array.dtype}"):
+            mg.tensor(array)
+
+
 @pytest.mark.parametrize("data", [[mg.tensor(1.0), mg.tensor(2.0)], None, "abc", [2 ** 70]])
 def test_tensor_refuses_data_that_is_not_numbers(data):
     with pytest.raises(TypeError, match="^tensor: cannot make a tensor of .* dtype"):
