@@ -435,6 +435,20 @@ def test_retain_graph_keeps_saved_arrays_and_allows_a_second_backward():
     np.testing.assert_allclose(x.grad.numpy(), 4.0 * np.e * np.ones(10))
 
 
+def test_a_second_backward_is_refused_even_through_ops_that_saved_nothing():
+    # documented difference: PyTorch lets x.sum().backward() run twice (sum saves no tensor)
+    x = leaf([1.0, 2.0])
+    y = x.sum()
+    y.backward()
+    with pytest.raises(RuntimeError, match="backward through Sum a second time.*retain_graph"):
+        y.backward()
+    t = tleaf([1.0, 2.0])
+    ty = t.sum()
+    ty.backward()
+    ty.backward()
+    assert t.grad.tolist() == [2.0, 2.0]
+
+
 def test_a_second_backward_through_a_freed_graph_says_what_to_do():
     x = leaf([1.0, 2.0])
     loss = (x.exp() * x).sum()
