@@ -397,7 +397,16 @@ class Tensor:
         return ops.Transpose.apply(self, axes=_swapped(self.ndim, axis1, axis2, op="swapaxes"))
 
     def broadcast_to(self, shape):
-        return ops.BroadcastTo.apply(self, shape=(shape,) if isinstance(shape, Integral) else tuple(shape))
+        """Repeated along new leading axes and axes of size 1 to ``shape``; -1 keeps an axis's
+        size, as in PyTorch."""
+        shape = (shape,) if isinstance(shape, Integral) else tuple(shape)
+        if -1 in shape:
+            lead = len(shape) - self.ndim
+            if lead < 0 or -1 in shape[:lead]:
+                raise ValueError(f"broadcast_to: -1 (keep the size) in {shape} names no axis of "
+                                 f"the tensor's shape {self.shape}")
+            shape = shape[:lead] + tuple(n if m == -1 else m for m, n in zip(shape[lead:], self.shape))
+        return ops.BroadcastTo.apply(self, shape=shape)
 
     def expand_dims(self, axis: int):
         if not -self.ndim - 1 <= axis <= self.ndim:

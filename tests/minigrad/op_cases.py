@@ -195,7 +195,8 @@ def fixed_cases() -> list:
         cases.append(Case(".T", lambda x: x.T, lambda x: x.permute(*reversed(range(x.ndim))), (shape,)))
     for shape in [(2, 3), (2, 3, 4), (2, 1, 3, 4)]:
         cases.append(Case(".mT", *_same(lambda x: x.mT), (shape,)))
-    for shape, target in [((3,), (2, 3)), ((2, 1), (2, 4)), ((1, 3, 1), (2, 2, 3, 5)), ((), (2, 2))]:
+    for shape, target in [((3,), (2, 3)), ((2, 1), (2, 4)), ((1, 3, 1), (2, 2, 3, 5)), ((), (2, 2)),
+                          ((3,), (2, -1)), ((2, 1), (-1, 4))]:  # -1: the axis keeps its size
         cases.append(Case(f"broadcast_to{target}", *_same(lambda x, t=target: x.broadcast_to(t)), (shape,)))
     for index in INDEXES:
         cases.append(Case(f"[{_show_index(index)}]", lambda x, i=index: x[i],

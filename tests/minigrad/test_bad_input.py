@@ -38,6 +38,8 @@ BAD = [
     ("stack: dtypes", lambda: mg.stack([x23.double(), x23]), TypeError, r"^stack:.*float32.*float64"),
     ("reshape", lambda: x23.reshape(4, 2), ValueError, r"^reshape:.*\(2, 3\)"),
     ("broadcast_to", lambda: x23.broadcast_to((3, 3)), ValueError, r"^broadcast_?to:.*\(2, 3\)"),
+    ("broadcast_to: -1 in a new axis", lambda: x23.broadcast_to((-1, 2, 3)), ValueError,
+     r"^broadcast_to: -1 .*\(-1, 2, 3\).*\(2, 3\)"),
     ("split: sizes", lambda: x23.split([1, 2]), ValueError, r"^split:.*\[1, 2\].*\(2, 3\)"),
     ("split: size 0", lambda: x23.split(0), ValueError, r"^split:.*0"),
     ("chunk: 0 chunks", lambda: x23.chunk(0), ValueError, r"^chunk:.*0"),
