@@ -56,6 +56,8 @@ def ones_like(t: Tensor, dtype=None, requires_grad=False) -> Tensor:
 def arange(start, stop=None, step=1, dtype=None, device=None) -> Tensor:
     if stop is None:
         start, stop = 0, start
+    if step == 0:  # (NumPy raises ZeroDivisionError)
+        raise ValueError(f"arange: step must be nonzero, got arange({start}, {stop}, {step})")
     xp = backend.array_module(backend.check_device(device))
     data = xp.arange(start, stop, step)
     if dtype is not None:

@@ -49,6 +49,7 @@ BAD = [
     ("unbind: 0-d", lambda: mg.tensor(1.0).unbind(), ValueError, r"^unbind: .*at least 1 dimension.*0-d"),
     ("getitem: out of range", lambda: x23[5], IndexError, r"^getitem:.*5.*\(2, 3\)"),
     ("clip: bound shape", lambda: x23.clip(np.ones((3, 1))), ValueError, r"^clip:.*\(2, 3\)"),
+    ("arange: step 0", lambda: mg.arange(0, 1, 0), ValueError, r"^arange: step must be nonzero"),
     ("mT: vector", lambda: mg.ones(3).mT, ValueError, r"^mT: needs a matrix .* shape \(3,\)"),
     ("mT: 0-d", lambda: mg.tensor(1.0).mT, ValueError, r"^mT: .* shape \(\)"),
 ]
