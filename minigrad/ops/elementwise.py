@@ -226,7 +226,8 @@ class Clip(Function):
     saves_inputs = True
 
     def forward(self, x, low=None, high=None):
-        if backend.is_floating(x.dtype):  # array bounds take x's dtype, as constants do
+        if (hasattr(low, "dtype") or hasattr(high, "dtype")) and x.dtype.kind == "f":
+            # array bounds take a float x's dtype, as constants do (numbers need nothing)
             low, high = (v.astype(x.dtype) if getattr(v, "dtype", x.dtype) != x.dtype else v
                          for v in (low, high))
         self.low, self.high = low, high
