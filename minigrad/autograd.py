@@ -94,7 +94,8 @@ def grad(outputs, inputs, grad_outputs=None, retain_graph=None, create_graph: bo
             raise ValueError(f"grad: input {i} ({what}) does not require grad")
     seeds = [_seed(o, g, "grad") for o, g in zip(outputs, grad_outputs)]
     keep = create_graph if retain_graph is None else retain_graph
-    unique = list({id(x): x for x in inputs}.values())  # an input asked for twice gets its gradient twice
+    # an input listed twice gets its gradient twice: the engine is asked for each one once
+    unique = list({id(x): x for x in inputs}.values())
     by_id = dict(zip(map(id, unique), _run(outputs, seeds, keep, create_graph, targets=unique)))
     found = [by_id[id(x)] for x in inputs]
     for i, g in enumerate(found):

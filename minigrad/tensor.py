@@ -241,9 +241,9 @@ class Tensor:
         if self.requires_grad and self.grad_fn is None:
             raise RuntimeError(
                 f"{op} on a leaf tensor that requires grad (shape {self.shape}): minigrad has no "
-                f"in-place ops, so it would make a new tensor and leave this one unchanged. Update "
-                f"a parameter's values with p.data {op} ..., or write x = x {op[:-1]} ... for a new "
-                "tensor")
+                f"in-place ops, so it would make a new tensor and leave this one unchanged. "
+                f"Update a parameter's values with p.data {op} ..., or write "
+                f"x = x {op[:-1]} ... for a new tensor")
         return self
 
     def __getitem__(self, index):
@@ -405,7 +405,8 @@ class Tensor:
             if lead < 0 or -1 in shape[:lead]:
                 raise ValueError(f"broadcast_to: -1 (keep the size) in {shape} names no axis of "
                                  f"the tensor's shape {self.shape}")
-            shape = shape[:lead] + tuple(n if m == -1 else m for m, n in zip(shape[lead:], self.shape))
+            kept = tuple(n if m == -1 else m for m, n in zip(shape[lead:], self.shape))
+            shape = shape[:lead] + kept
         return ops.BroadcastTo.apply(self, shape=shape)
 
     def expand_dims(self, axis: int):

@@ -12,6 +12,6 @@ __all__ = [
     "Abs", "Add", "AddMM", "BroadcastTo", "Cast", "Clip", "Concat", "Div", "Exp", "GetItem", "Log",
     "MatMul", "Max", "Maximum", "Mean", "Min", "Minimum", "Mul", "Neg", "Pow", "Relu", "Reshape",
     "ScatterAdd", "Sigmoid", "Split", "Sqrt", "Stack", "Sub", "Sum", "Tanh", "ToDevice",
-    "Transpose", "Unbind", "Where", "chunk_sizes", "concat", "normalize_axes", "one_axis", "split_sizes", "stack",
-    "sum_to_shape", "where",
+    "Transpose", "Unbind", "Where", "chunk_sizes", "concat", "normalize_axes", "one_axis",
+    "split_sizes", "stack", "sum_to_shape", "where",
 ]
