@@ -73,6 +73,21 @@ def test_steps_match_torch(config):
         _assert_params_match(ours, theirs, step)
 
 
+@pytest.mark.parametrize("config", CONFIGS, ids=_ids)
+def test_a_0d_parameter_steps_like_torch(config):
+    """NumPy arithmetic on 0-d arrays gives scalars: state kept as one is never updated in place
+    (SGD's momentum buffer was, with weight_decay or maximize)."""
+    name, kwargs = config
+    ours, theirs = [nn.Parameter(np.array(1.5))], [torch.tensor(1.5, requires_grad=True,
+                                                                 dtype=torch.float64)]
+    opt, topt = getattr(optim, name)(ours, **kwargs), getattr(torch.optim, name)(theirs, **kwargs)
+    for step, g in enumerate([0.5, -1.0, 2.0, 0.25]):
+        _set_grads(ours, theirs, [np.array(g)])
+        opt.step()
+        topt.step()
+        _assert_params_match(ours, theirs, step)
+
+
 @pytest.mark.parametrize("through_file", [False, True])
 @pytest.mark.parametrize("config", CONFIGS, ids=_ids)
 def test_resume_from_state_dict_matches_uninterrupted_torch(config, through_file, tmp_path):
