@@ -179,13 +179,13 @@ def _exported(value):
 
 
 def _restore(value, p: Tensor, key: str, owner: str):
-    """A saved state entry back on ``p``'s device and dtype; arrays must match ``p``'s shape."""
+    """A saved state entry back on ``p``'s device and dtype; arrays must match ``p``'s shape.
+    The step count is a number (PyTorch saves it as a 0-d tensor); any other entry of a 0-d
+    parameter is a 0-d array, which ``update`` changes in place like any other."""
     if isinstance(value, Tensor):
         value = value.data
-    elif not backend.is_array(value):
+    if key == "step" or not backend.is_array(value):
         return value.item() if hasattr(value, "item") else value
-    if value.ndim == 0:
-        return value.item()
     if tuple(value.shape) != p.shape:
         raise ValueError(f"{owner}: state {key!r} has shape {tuple(value.shape)} "
                          f"but its parameter has shape {p.shape}")

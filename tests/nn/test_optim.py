@@ -10,7 +10,7 @@ import minigrad
 import nn
 from nn import optim
 
-SHAPES = [(3, 4), (4,), (2, 2, 3)]
+SHAPES = [(3, 4), (4,), (2, 2, 3), ()]  # (): a 0-d parameter, whose state entries are 0-d arrays
 STEPS = 8
 RESUME_AT = 3
 
