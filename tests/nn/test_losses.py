@@ -157,6 +157,21 @@ def test_cross_entropy_all_ignored_mean_is_nan_like_torch():
     assert np.isnan(ours) and np.isnan(TF.cross_entropy(torch.tensor(x), torch.tensor(t)).item())
 
 
+@pytest.mark.parametrize("loss", ["cross_entropy", "cross_entropy_smoothed", "nll_loss"])
+def test_all_ignored_mean_has_a_zero_gradient_like_torch(loss):
+    """The mean is 0/0 = NaN, but no target is kept, so the gradient is 0, not NaN (a padded
+    batch with no real target must not poison the parameters)."""
+    x = RNG.standard_normal((2, 3, 4))
+    t = np.full((2, 4), -100)
+    name = loss.replace("_smoothed", "")
+    options = {"label_smoothing": 0.2} if "smoothed" in loss else {}
+    ours, theirs = getattr(F, name), getattr(TF, name)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        _compare(lambda x: ours(x, t, weight=np.ones(3), **options),
+                 lambda x: theirs(x, torch.tensor(t), weight=torch.ones(3, dtype=x.dtype), **options),
+                 x, "mean")
+
+
 # An ignored position may hold -inf (a fully masked step) or NaN: it adds nothing, not NaN.
 IGNORED_ROWS = {"one_-inf": [-np.inf, -1.0, -0.5], "all_-inf": [-np.inf] * 3,
                 "nan": [np.nan, -1.0, -0.5]}
