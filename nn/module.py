@@ -228,9 +228,9 @@ class Module:
     def eval(self) -> "Module":
         return self.train(False)
 
-    def requires_grad_(self, flag: bool = True) -> "Module":
+    def requires_grad_(self, requires_grad: bool = True) -> "Module":
         for p in self.parameters():
-            p.requires_grad_(flag)
+            p.requires_grad_(requires_grad)
         return self
 
     def zero_grad(self, set_to_none: bool = True) -> None:
@@ -292,7 +292,7 @@ class Module:
                 if t is not None:
                     yield (f"{module_name}.{name}" if module_name else name), t
 
-    def load_state_dict(self, state: dict, strict: bool = True) -> IncompatibleKeys:
+    def load_state_dict(self, state_dict: dict, strict: bool = True) -> IncompatibleKeys:
         """Copy values (minigrad Tensors, NumPy arrays or Python numbers) into the parameters
         and persistent buffers, cast to each one's dtype and device.
 
@@ -302,15 +302,15 @@ class Module:
         parameter and buffer as it was. Returns the skipped keys.
         """
         own = dict(self._named_state())
-        missing = [k for k in own if k not in state]
-        unexpected = [k for k in state if k not in own]
+        missing = [k for k in own if k not in state_dict]
+        unexpected = [k for k in state_dict if k not in own]
         problems = []
         if strict and missing:
             problems.append(f"missing keys {missing}")
         if strict and unexpected:
             problems.append(f"unexpected keys {unexpected}")
         staged = {}
-        for name, value in state.items():
+        for name, value in state_dict.items():
             if name not in own:
                 continue
             p = own[name]

@@ -34,10 +34,10 @@ class Optimizer:
         for group in groups:
             self.add_param_group(group)
 
-    def add_param_group(self, group: dict) -> None:
+    def add_param_group(self, param_group: dict) -> None:
         """Add ``{"params": [...], **hyperparameters}``; missing hyperparameters take the defaults."""
         name = type(self).__name__
-        params = group["params"]
+        params = param_group["params"]
         params = [params] if isinstance(params, Tensor) else list(params)
         seen = {id(p) for g in self.param_groups for p in g["params"]}
         for p in params:
@@ -48,10 +48,10 @@ class Optimizer:
             if id(p) in seen:
                 raise ValueError(f"{name}: a parameter of shape {p.shape} is given more than once")
             seen.add(id(p))
-        unknown = set(group) - set(self.defaults) - {"params"}
+        unknown = set(param_group) - set(self.defaults) - {"params"}
         if unknown:
             raise TypeError(f"{name}: unknown hyperparameters {sorted(unknown)}")
-        self.param_groups.append({**self.defaults, **group, "params": params})
+        self.param_groups.append({**self.defaults, **param_group, "params": params})
 
     # --- stepping ----------------------------------------------------------------------
     def zero_grad(self, set_to_none: bool = True) -> None:

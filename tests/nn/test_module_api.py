@@ -419,3 +419,19 @@ def test_parameter_wraps_without_copy_and_requires_grad():
 def test_parameter_of_integers_is_refused():
     with pytest.raises(TypeError, match="floating"):
         nn.Parameter(np.arange(3))
+
+
+def test_keyword_arguments_have_pytorchs_names():
+    """Calls written for PyTorch with keywords work unchanged."""
+    lin = nn.Linear(3, 2)
+    assert lin.requires_grad_(requires_grad=False) is lin and not lin.weight.requires_grad
+    lin.load_state_dict(state_dict=lin.state_dict(), strict=True)
+    opt = nn.optim.SGD([lin.weight], lr=0.1)
+    opt.add_param_group(param_group={"params": [lin.bias], "lr": 0.5})
+    assert opt.param_groups[1]["lr"] == 0.5
+    w = nn.Parameter(np.zeros((4, 3)))
+    for name, options in [("uniform_", {}), ("normal_", {}), ("constant_", {"val": 0.5}),
+                          ("zeros_", {}), ("ones_", {}), ("xavier_uniform_", {}),
+                          ("xavier_normal_", {}), ("kaiming_uniform_", {}), ("orthogonal_", {})]:
+        assert getattr(nn.init, name)(tensor=w, **options) is w
+        getattr(torch.nn.init, name)(tensor=torch.zeros(4, 3), **options)
