@@ -171,8 +171,12 @@ class Module:
             yield m
 
     def named_children(self) -> Iterator[tuple[str, "Module"]]:
+        """(name, module) for each direct sub-module, a module held under two names once (as
+        in PyTorch, so ``apply`` and ``train`` reach it once)."""
+        seen = set()
         for name, child in self._modules.items():
-            if child is not None:
+            if child is not None and id(child) not in seen:
+                seen.add(id(child))
                 yield name, child
 
     def children(self) -> Iterator["Module"]:

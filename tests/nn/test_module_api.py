@@ -435,3 +435,20 @@ def test_keyword_arguments_have_pytorchs_names():
                           ("xavier_normal_", {}), ("kaiming_uniform_", {}), ("orthogonal_", {})]:
         assert getattr(nn.init, name)(tensor=w, **options) is w
         getattr(torch.nn.init, name)(tensor=torch.zeros(4, 3), **options)
+
+
+def test_a_sub_module_held_twice_is_one_child_and_applied_once_like_pytorch():
+    def twice(lib):
+        module = lib.Sequential()
+        module.a = lib.Linear(2, 2)
+        module.b = module.a
+        module.c = lib.Linear(2, 1)
+        return module
+
+    ours, theirs = twice(nn), twice(torch.nn)
+    assert [n for n, _ in ours.named_children()] == [n for n, _ in theirs.named_children()]
+    assert len(list(ours.children())) == len(list(theirs.children())) == 2
+    seen, tseen = [], []
+    ours.apply(lambda m: seen.append(type(m).__name__))
+    theirs.apply(lambda m: tseen.append(type(m).__name__))
+    assert seen == tseen == ["Linear", "Linear", "Sequential"]
