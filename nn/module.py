@@ -224,7 +224,10 @@ class Module:
     # --- modes and gradients -------------------------------------------------------------
     def train(self, mode: bool = True) -> "Module":
         """Training mode (dropout active) for self and every sub-module."""
-        object.__setattr__(self, "training", bool(mode))
+        if not isinstance(mode, bool):
+            raise ValueError(f"{type(self).__name__}.train: training mode is expected to be "
+                             f"boolean, got {type(mode).__name__} {mode!r}")
+        object.__setattr__(self, "training", mode)
         for child in self.children():
             child.train(mode)
         return self

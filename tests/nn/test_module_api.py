@@ -168,6 +168,17 @@ def test_train_eval_propagate_to_every_submodule():
     assert all(m.training for m in net.modules())
 
 
+@pytest.mark.parametrize("mode", ["eval", 0, None])
+def test_train_refuses_a_mode_that_is_not_a_bool_like_pytorch(mode):
+    with pytest.raises(ValueError, match="training mode is expected to be boolean"):
+        torch.nn.Linear(2, 2).train(mode)
+    net = Net().eval()
+    with pytest.raises(ValueError, match=f"Net.train: training mode is expected to be boolean, "
+                                         f"got {type(mode).__name__}"):
+        net.train(mode)
+    assert not any(m.training for m in net.modules())
+
+
 def test_dropout_off_in_eval():
     minigrad.manual_seed(0)
     block = Block().double()
