@@ -333,3 +333,23 @@ def test_loss_modules_forward_their_options():
     assert repr(nn.MSELoss(reduction="sum")) == "MSELoss(reduction='sum')"
     with pytest.raises(ValueError, match="reduction"):
         nn.NLLLoss(reduction="max")
+
+
+def test_tensor_weights_of_loss_modules_are_buffers_like_pytorch():
+    """In state_dict (so a PyTorch state dict of a model holding its loss loads) and cast by to()."""
+    w = RNG.uniform(0.5, 2, 3)
+    pairs = [(nn.CrossEntropyLoss(weight=minigrad.tensor(w)),
+              torch.nn.CrossEntropyLoss(weight=torch.tensor(w))),
+             (nn.NLLLoss(weight=minigrad.tensor(w)), torch.nn.NLLLoss(weight=torch.tensor(w))),
+             (nn.BCEWithLogitsLoss(minigrad.tensor(w), pos_weight=minigrad.tensor(w)),
+              torch.nn.BCEWithLogitsLoss(torch.tensor(w), pos_weight=torch.tensor(w))),
+             (nn.CrossEntropyLoss(), torch.nn.CrossEntropyLoss())]
+    for ours, theirs in pairs:
+        assert list(ours.state_dict()) == list(theirs.state_dict())
+        ours.load_state_dict({k: v.numpy() * 2 for k, v in theirs.state_dict().items()})
+        ours.float()
+        assert all(b.dtype == minigrad.float32 for b in ours.buffers())
+    x = minigrad.tensor(RNG.standard_normal((4, 3)).astype(np.float32))
+    assert pairs[0][0](x, np.array([0, 1, 2, 0])).dtype == minigrad.float32
+    array_weight = nn.CrossEntropyLoss(weight=w)  # an array is converted at each call
+    assert array_weight(x, np.array([0, 1, 2, 0])).dtype == minigrad.float32
