@@ -38,6 +38,10 @@ class Optimizer:
         """Add ``{"params": [...], **hyperparameters}``; missing hyperparameters take the defaults."""
         name = type(self).__name__
         params = param_group["params"]
+        if isinstance(params, (set, frozenset)):
+            raise TypeError(f"{name}: a parameter group's params must be an ordered collection "
+                            f"(a list), not a {type(params).__name__}: a set's order changes "
+                            f"between runs, and state_dict() numbers parameters in this order")
         params = [params] if isinstance(params, Tensor) else list(params)
         seen = {id(p) for g in self.param_groups for p in g["params"]}
         for p in params:

@@ -235,6 +235,11 @@ def test_constructor_errors():
         optim.SGD([{"params": [p]}, {"params": [p]}], lr=0.1)
     with pytest.raises(TypeError, match="unknown hyperparameters"):
         optim.SGD([{"params": [p], "beta": 0.1}], lr=0.1)
+    with pytest.raises(TypeError, match="ordered collections"):  # as PyTorch refuses it
+        torch.optim.SGD([{"params": {torch.ones(2, requires_grad=True)}}], lr=0.1)
+    with pytest.raises(TypeError, match="SGD: a parameter group's params must be an ordered "
+                                        "collection \\(a list\\), not a set"):
+        optim.SGD([{"params": {p}}], lr=0.1)
 
 
 def test_load_state_dict_errors_change_nothing():
