@@ -168,6 +168,17 @@ def test_train_eval_propagate_to_every_submodule():
     assert all(m.training for m in net.modules())
 
 
+@pytest.mark.parametrize("mode", ["eval", 0, None])
+def test_train_refuses_a_mode_that_is_not_a_bool_like_pytorch(mode):
+    with pytest.raises(ValueError, match="training mode is expected to be boolean"):
+        torch.nn.Linear(2, 2).train(mode)
+    net = Net().eval()
+    with pytest.raises(ValueError, match=f"Net.train: training mode is expected to be boolean, "
+                                         f"got {type(mode).__name__}"):
+        net.train(mode)
+    assert not any(m.training for m in net.modules())
+
+
 def test_dropout_off_in_eval():
     minigrad.manual_seed(0)
     block = Block().double()
@@ -419,3 +430,36 @@ def test_parameter_wraps_without_copy_and_requires_grad():
 def test_parameter_of_integers_is_refused():
     with pytest.raises(TypeError, match="floating"):
         nn.Parameter(np.arange(3))
+
+
+def test_keyword_arguments_have_pytorchs_names():
+    """Calls written for PyTorch with keywords work unchanged."""
+    lin = nn.Linear(3, 2)
+    assert lin.requires_grad_(requires_grad=False) is lin and not lin.weight.requires_grad
+    lin.load_state_dict(state_dict=lin.state_dict(), strict=True)
+    opt = nn.optim.SGD([lin.weight], lr=0.1)
+    opt.add_param_group(param_group={"params": [lin.bias], "lr": 0.5})
+    assert opt.param_groups[1]["lr"] == 0.5
+    w = nn.Parameter(np.zeros((4, 3)))
+    for name, options in [("uniform_", {}), ("normal_", {}), ("constant_", {"val": 0.5}),
+                          ("zeros_", {}), ("ones_", {}), ("xavier_uniform_", {}),
+                          ("xavier_normal_", {}), ("kaiming_uniform_", {}), ("orthogonal_", {})]:
+        assert getattr(nn.init, name)(tensor=w, **options) is w
+        getattr(torch.nn.init, name)(tensor=torch.zeros(4, 3), **options)
+
+
+def test_a_sub_module_held_twice_is_one_child_and_applied_once_like_pytorch():
+    def twice(lib):
+        module = lib.Sequential()
+        module.a = lib.Linear(2, 2)
+        module.b = module.a
+        module.c = lib.Linear(2, 1)
+        return module
+
+    ours, theirs = twice(nn), twice(torch.nn)
+    assert [n for n, _ in ours.named_children()] == [n for n, _ in theirs.named_children()]
+    assert len(list(ours.children())) == len(list(theirs.children())) == 2
+    seen, tseen = [], []
+    ours.apply(lambda m: seen.append(type(m).__name__))
+    theirs.apply(lambda m: tseen.append(type(m).__name__))
+    assert seen == tseen == ["Linear", "Linear", "Sequential"]

@@ -244,3 +244,14 @@ def test_reset_parameters_draws_within_pytorchs_bound():
     gru.reset_parameters()
     for name, p in gru.named_parameters():
         assert np.abs(p.numpy()).max() <= 1 / 3, name
+
+
+@pytest.mark.parametrize("kind, options", [
+    ("LSTM", dict(proj_size=2, num_layers=3)),
+    ("GRU", dict(num_layers=2, bias=False, batch_first=True, dropout=0.5, bidirectional=True)),
+    ("RNN", dict(nonlinearity="relu", num_layers=2)),
+    ("RNNCell", dict(nonlinearity="relu")),
+    ("GRUCell", dict(bias=False)),
+])
+def test_repr_matches_pytorch(kind, options):
+    assert repr(getattr(nn, kind)(3, 4, **options)) == repr(getattr(torch.nn, kind)(3, 4, **options))
