@@ -146,6 +146,27 @@ def test_module_list_operations():
         ml[10]
 
 
+@pytest.mark.parametrize("container", ["ModuleList", "Sequential"])
+def test_containers_delete_slices_and_add_like_pytorch(container):
+    """``del ml[1:3]`` and ``a + b`` as PyTorch does them: the rest renumbered, a new container."""
+    def build(lib, sizes):
+        layers = [lib.Linear(n, n) for n in sizes]
+        return lib.ModuleList(layers) if container == "ModuleList" else lib.Sequential(*layers)
+
+    def names(m):
+        return [name for name, _ in m.named_parameters()]
+
+    ours, theirs = build(nn, [1, 2, 3, 4]), build(torch.nn, [1, 2, 3, 4])
+    del ours[1:3]
+    del theirs[1:3]
+    assert names(ours) == names(theirs) == ["0.weight", "0.bias", "1.weight", "1.bias"]
+    assert [m.in_features for m in ours] == [m.in_features for m in theirs] == [1, 4]
+    joined, tjoined = ours + build(nn, [5]), theirs + build(torch.nn, [5])
+    assert type(joined).__name__ == type(tjoined).__name__ == container
+    assert names(joined) == names(tjoined)
+    assert [m.in_features for m in joined] == [1, 4, 5] and len(ours) == 2
+
+
 def test_module_dict_operations():
     md = nn.ModuleDict([("enc", nn.Linear(2, 3)), ("dec", nn.Linear(3, 2))])
     assert list(md) == ["enc", "dec"] and "enc" in md and len(md) == 2

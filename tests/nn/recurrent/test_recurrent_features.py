@@ -216,6 +216,16 @@ def test_layer_and_cells_share_parameters_even_after_replacement():
     assert out.dtype == mg.float32
 
 
+@pytest.mark.parametrize("kind", ["RNN", "LSTM", "GRU"])
+def test_flatten_parameters_is_there_for_pytorch_code_and_changes_nothing(kind):
+    layer = getattr(nn, kind)(I, H, num_layers=2)
+    before = {name: p.numpy().copy() for name, p in layer.named_parameters()}
+    params = list(layer.parameters())
+    assert layer.flatten_parameters() is None
+    assert all(a is b for a, b in zip(params, layer.parameters()))
+    assert all(np.array_equal(before[name], p.numpy()) for name, p in layer.named_parameters())
+
+
 def test_train_and_eval_reach_the_cells():
     lstm = nn.LSTM(I, H, num_layers=2, bidirectional=True)
     assert lstm.eval() is lstm and not any(cell.training for cell in lstm.cells())
