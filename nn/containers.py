@@ -39,11 +39,16 @@ class ModuleList(Module):
     def __setitem__(self, i: int, module: Module) -> None:
         self.add_module(str(_index(i, len(self), type(self).__name__)), module)
 
-    def __delitem__(self, i: int) -> None:
+    def __delitem__(self, i) -> None:
+        """``del ml[i]`` or ``del ml[i:j]``; the modules after it are renumbered, as in PyTorch."""
         modules = list(self._modules.values())
-        del modules[_index(i, len(self), type(self).__name__)]
+        del modules[i if isinstance(i, slice) else _index(i, len(self), type(self).__name__)]
         self._modules.clear()
         self.extend(modules)
+
+    def __add__(self, other: Iterable[Module]) -> "ModuleList":
+        """A new ModuleList holding this one's modules, then ``other``'s."""
+        return ModuleList([*self, *other])
 
     def append(self, module: Module) -> "ModuleList":
         self.add_module(str(len(self)), module)
@@ -80,6 +85,10 @@ class Sequential(ModuleList):
 
     def __setitem__(self, i: int, module: Module) -> None:
         self.add_module(list(self._modules)[_index(i, len(self), "Sequential")], module)
+
+    def __add__(self, other: "Sequential") -> "Sequential":
+        """A new Sequential running this one's modules, then ``other``'s (renumbered)."""
+        return Sequential(*self, *other)
 
     def forward(self, x):
         for module in self:

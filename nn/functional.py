@@ -45,7 +45,8 @@ def embedding(indices, weight: Tensor, padding_idx: int | None = None) -> Tensor
     """Rows of ``weight`` picked by integer ``indices``: out[..., :] = weight[indices[...], :].
 
     The gradient adds up into the picked rows (repeated indices accumulate); the row
-    ``padding_idx``, if given, is looked up but gets no gradient.
+    ``padding_idx``, if given, is looked up but gets no gradient (negative: counted from the
+    end, as in PyTorch).
     """
     index = indices.data if isinstance(indices, Tensor) else backend.asarray(indices, device=weight.device)
     if backend.is_floating(index.dtype) or index.dtype == backend.bool_:
@@ -57,7 +58,10 @@ def embedding(indices, weight: Tensor, padding_idx: int | None = None) -> Tensor
     rows = weight[index]
     if padding_idx is None:
         return rows
-    is_pad = Tensor((index == padding_idx)[..., None], device=weight.device)
+    if not -n <= padding_idx < n:
+        raise ValueError(f"embedding: padding_idx {padding_idx} is out of range for a table of "
+                         f"{n} rows")
+    is_pad = Tensor((index == padding_idx % n)[..., None], device=weight.device)
     return minigrad.where(is_pad, rows.detach(), rows)
 
 

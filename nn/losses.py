@@ -235,6 +235,15 @@ class _Loss(Module):
     def extra_repr(self) -> str:
         return f"reduction={self.reduction!r}" if self.reduction != "mean" else ""
 
+    def _keep(self, name: str, value) -> None:
+        """A Tensor option (``weight``, ``pos_weight``) is a buffer, as in PyTorch: saved by
+        state_dict(), cast and moved by to(). An array or list stays a plain attribute, which
+        the loss function converts to the input's dtype at each call."""
+        if value is None or isinstance(value, Tensor):
+            self.register_buffer(name, value)
+        else:
+            setattr(self, name, value)
+
 
 class MSELoss(_Loss):
     """Mean squared error; see :func:`mse_loss`."""
@@ -247,7 +256,7 @@ class _WeightedClassLoss(_Loss):
     def __init__(self, weight: Tensor | None = None, ignore_index: int = -100,
                  reduction: str = "mean"):
         super().__init__(reduction)
-        self.weight = weight
+        self._keep("weight", weight)
         self.ignore_index = ignore_index
 
 
@@ -278,8 +287,8 @@ class BCEWithLogitsLoss(_Loss):
     def __init__(self, weight: Tensor | None = None, reduction: str = "mean",
                  pos_weight: Tensor | None = None):
         super().__init__(reduction)
-        self.weight = weight
-        self.pos_weight = pos_weight
+        self._keep("weight", weight)
+        self._keep("pos_weight", pos_weight)
 
     def forward(self, input: Tensor, target) -> Tensor:
         return binary_cross_entropy_with_logits(input, target, self.weight, self.reduction,

@@ -171,8 +171,12 @@ class Module:
             yield m
 
     def named_children(self) -> Iterator[tuple[str, "Module"]]:
+        """(name, module) for each direct sub-module, a module held under two names once (as
+        in PyTorch, so ``apply`` and ``train`` reach it once)."""
+        seen = set()
         for name, child in self._modules.items():
-            if child is not None:
+            if child is not None and id(child) not in seen:
+                seen.add(id(child))
                 yield name, child
 
     def children(self) -> Iterator["Module"]:
@@ -220,7 +224,10 @@ class Module:
     # --- modes and gradients -------------------------------------------------------------
     def train(self, mode: bool = True) -> "Module":
         """Training mode (dropout active) for self and every sub-module."""
-        object.__setattr__(self, "training", bool(mode))
+        if not isinstance(mode, bool):
+            raise ValueError(f"{type(self).__name__}.train: training mode is expected to be "
+                             f"boolean, got {type(mode).__name__} {mode!r}")
+        object.__setattr__(self, "training", mode)
         for child in self.children():
             child.train(mode)
         return self
@@ -228,9 +235,9 @@ class Module:
     def eval(self) -> "Module":
         return self.train(False)
 
-    def requires_grad_(self, flag: bool = True) -> "Module":
+    def requires_grad_(self, requires_grad: bool = True) -> "Module":
         for p in self.parameters():
-            p.requires_grad_(flag)
+            p.requires_grad_(requires_grad)
         return self
 
     def zero_grad(self, set_to_none: bool = True) -> None:
@@ -292,7 +299,7 @@ class Module:
                 if t is not None:
                     yield (f"{module_name}.{name}" if module_name else name), t
 
-    def load_state_dict(self, state: dict, strict: bool = True) -> IncompatibleKeys:
+    def load_state_dict(self, state_dict: dict, strict: bool = True) -> IncompatibleKeys:
         """Copy values (minigrad Tensors, NumPy arrays or Python numbers) into the parameters
         and persistent buffers, cast to each one's dtype and device.
 
@@ -302,15 +309,15 @@ class Module:
         parameter and buffer as it was. Returns the skipped keys.
         """
         own = dict(self._named_state())
-        missing = [k for k in own if k not in state]
-        unexpected = [k for k in state if k not in own]
+        missing = [k for k in own if k not in state_dict]
+        unexpected = [k for k in state_dict if k not in own]
         problems = []
         if strict and missing:
             problems.append(f"missing keys {missing}")
         if strict and unexpected:
             problems.append(f"unexpected keys {unexpected}")
         staged = {}
-        for name, value in state.items():
+        for name, value in state_dict.items():
             if name not in own:
                 continue
             p = own[name]

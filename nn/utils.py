@@ -20,10 +20,16 @@ def _with_grads(parameters) -> list:
 
 
 def _norm(g, q: float) -> float:
-    xp = backend.get_array_module(g)
+    """||g||_q as torch.linalg.vector_norm defines it: max |g_i| (q = inf), min |g_i| (-inf),
+    the number of nonzero g_i (0), otherwise (sum_i |g_i|^q)^(1/q). A NaN in g gives NaN."""
+    a = backend.get_array_module(g).abs(g)
     if q == math.inf:
-        return float(xp.abs(g).max()) if g.size else 0.0
-    return float((xp.abs(g) ** q).sum()) ** (1.0 / q)
+        return float(a.max()) if a.size else 0.0
+    if q == -math.inf:
+        return float(a.min())
+    if q == 0:
+        return float((a != 0).sum())
+    return float((a ** q).sum()) ** (1.0 / q)
 
 
 def _new_grad(old: Tensor, array) -> Tensor:
@@ -34,20 +40,21 @@ def clip_grad_norm_(parameters: Iterable[Tensor] | Tensor, max_norm: float,
                     norm_type: float = 2.0, error_if_nonfinite: bool = False) -> Tensor:
     """Scale all gradients together so that their joint norm is at most ``max_norm``.
 
-    ||g|| = (sum_p ||g_p||_q^q)^(1/q) over every parameter's gradient (q = ``norm_type``;
-    ``float("inf")`` gives max |g|); each g_p becomes g_p * min(1, max_norm / (||g|| + 1e-6)).
-    Returns ||g|| (before clipping), as a 0-d Tensor.
+    ||g|| = || (||g_1||_q, ||g_2||_q, ...) ||_q over every parameter's gradient (q = ``norm_type``,
+    any order PyTorch takes: ``float("inf")`` gives max |g|, 0 counts nonzeros, see ``_norm``);
+    each g_p becomes g_p * min(1, max_norm / (||g|| + 1e-6)), NaN if ||g|| is NaN, as in
+    PyTorch. Returns ||g|| (before clipping), as a 0-d Tensor.
     """
     params = _with_grads(parameters)
     q = float(norm_type)
     if not params:
         return Tensor(0.0)
-    norms = [_norm(p.grad.data, q) for p in params]
-    total = max(norms) if q == math.inf else sum(n ** q for n in norms) ** (1.0 / q)
+    total = _norm(backend.numpy.array([_norm(p.grad.data, q) for p in params]), q)
     if error_if_nonfinite and not math.isfinite(total):
         raise RuntimeError(f"clip_grad_norm_: the total norm of order {norm_type} of the gradients "
                            f"is {total}; set error_if_nonfinite=False to clip anyway")
-    scale = min(1.0, max_norm / (total + 1e-6))
+    coef = max_norm / (total + 1e-6)
+    scale = 1.0 if coef >= 1.0 else coef  # torch.clamp(max=1): a NaN stays NaN
     for p in params:
         p.grad = _new_grad(p.grad, p.grad.data * scale)
     first = params[0].grad

@@ -294,7 +294,7 @@ class Where(Function):
         return xp.where(cond, a, b)
 
     def backward(self, grad):
-        zero = backend.scalar(0.0, unwrap(grad))  # not grad * 0: that is NaN where grad is inf
+        zero = 0.0  # not grad * 0.0: the side not chosen gets 0 even where grad is inf or NaN
         grad_a = sum_to_shape(where(self.cond, grad, zero), self.shape_a) if self.needs_grad(0) else None
         grad_b = sum_to_shape(where(self.cond, zero, grad), self.shape_b) if self.needs_grad(1) else None
         return grad_a, grad_b

@@ -15,6 +15,8 @@ a rank it keeps, where crossings allow, the order in which nodes are declared. S
   starts after layer l computed h_t, so no line runs back in time (a bidirectional stack stays
   lined up: its layer above reads both directions, and the reverse one runs right to left;
   so do rows of one step, which would otherwise sit side by side);
+* below cell detail a bidirectional stack lines up whole steps instead (``columns``): one node
+  each would leave the reverse rows shifted right, as their inputs enter from the right;
 * invisible edges from the last nodes of step t to the first of step t+1 keep the steps of a
   row side by side (without them a step that runs long, such as the peephole LSTM's output
   gate reading C_t, overlaps the next one and dot stacks them diagonally);
@@ -48,6 +50,7 @@ class Layout:
     starts: list = field(default_factory=list)      # per row (bottom to top): its first nodes
     stacked: list = field(default_factory=list)     # gates fed alike, bottom to top
     separators: list = field(default_factory=list)  # (last of step t, first of step t+1)
+    columns: dict = field(default_factory=dict)     # step key -> its body's first, last nodes
     beside: dict = field(default_factory=dict)      # step key -> (entry, consumer) pairs
     mirrored: set = field(default_factory=set)      # rows drawn right to left
     staircase: bool = False                         # layers offset, not lined up (see above)
@@ -92,7 +95,10 @@ def plan(graph: Graph) -> Layout:
     lay.stacked = _stacked(graph, lay)
     lay.aligned, lay.row_heads = _aligned(graph, lay)
     lay.starts = _starts(graph, lay)
-    lay.separators = _separators(graph, lay)
+    if lay.mirrored and graph.detail != "cell" and len(lay.rows) > 1:
+        lay.columns, lay.aligned = _body_ends(graph, lay), []
+    else:
+        lay.separators = _separators(graph, lay)
     return lay
 
 
@@ -153,6 +159,25 @@ def _separators(graph: Graph, lay: Layout) -> list:
             first = [i for i in lay.members[k1] if after[i] == 0 and graph.nodes[i].kind not in flat]
             pairs += [(a, b) for a in last for b in first]
     return pairs
+
+
+def _body_ends(graph: Graph, lay: Layout) -> dict:
+    """Per step key, (first, last) of its body, inputs and exits aside: the nodes that nothing
+    in the body feeds, and those that feed nothing in it, as drawn."""
+    body = {nid for ids in lay.members.values() for nid in ids
+            if graph.nodes[nid].kind not in ENTRY_KINDS + ("exit",)}
+    ins, outs = defaultdict(int), defaultdict(int)
+    for e in graph.edges:
+        if (e.src in body and e.dst in body and e.kind != "invisible"
+                and graph.nodes[e.src].step == graph.nodes[e.dst].step):
+            ins[e.dst] += 1
+            outs[e.src] += 1
+    ends = {}
+    for key, ids in lay.members.items():
+        before, after = (ins, outs) if key.row in lay.mirrored else (outs, ins)
+        kept = [i for i in ids if i in body] or ids
+        ends[key] = ([i for i in kept if after[i] == 0], [i for i in kept if before[i] == 0])
+    return ends
 
 
 def _bottom_to_top(graph: Graph, ids: list, top: set) -> list:

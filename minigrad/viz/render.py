@@ -203,7 +203,7 @@ class _Writer:
                     rg.node(f"header{r}", self.row_label(row), **style.ROW_HEADER)
                     self.header_edge(rg, r)
                 for s, key in enumerate(lay.steps[row]):
-                    self.step(rg, key, f"cluster_step{r}_{s}")
+                    self.step(rg, key, f"cluster_step{r}_{s}", f"{r}_{s}")
                 if lay.band:  # declared after the steps: drawn under them (above at cell detail)
                     with rg.subgraph(name=f"cluster_parameters{r}") as pg:
                         pg.attr(**style.PARAM_CLUSTER)
@@ -233,7 +233,7 @@ class _Writer:
             text += f" · call {call + 1}"
         return text
 
-    def step(self, g, key, name: str) -> None:
+    def step(self, g, key, name: str, place: str) -> None:
         ids = self.lay.members[key]
         nodes = [self.graph.nodes[i] for i in ids]
         if any(n.kind == "ellipsis" for n in nodes):
@@ -241,12 +241,14 @@ class _Writer:
                 c.attr(**style.ELLIPSIS_CLUSTER)
                 for node in nodes:
                     self.node(c, node)
+                self.posts(c, key, place)
             return
         attrs = style.STEP_CLUSTER_CELL if self.graph.detail == "cell" else style.STEP_CLUSTER
         with g.subgraph(name=name) as c:
             c.attr(label=f"t = {key.step}", **attrs)
             for node in nodes:
                 self.node(c, node)
+            self.posts(c, key, place)
             for pair in self.lay.beside.get(key, ()):
                 c.body.append("{rank=same; %s}" % "; ".join(self.ids[i] for i in pair))
             for stack in self.lay.stacked:
@@ -255,6 +257,19 @@ class _Writer:
                     c.body.append("{rank=same; %s}" % "; ".join(ids))
                     for lower, upper in zip(ids, ids[1:]):
                         c.edge(lower, upper, style="invis")
+
+    def posts(self, g, key, place: str) -> None:
+        """Where steps span columns (see _columns): an invisible post a rank before the first
+        nodes of the step's body (its inputs share that rank) and one a rank after its last."""
+        if key not in self.lay.columns:
+            return
+        first, last = self.lay.columns[key]
+        g.node(f"in{place}", **style.HIDDEN)
+        g.node(f"out{place}", **style.HIDDEN)
+        for i in first:
+            g.edge(f"in{place}", self.ids[i], style="invis")
+        for i in last:
+            g.edge(self.ids[i], f"out{place}", style="invis")
 
 
 def render(graph: Graph, title: str | None = None) -> graphviz.Digraph:
@@ -289,6 +304,7 @@ def render(graph: Graph, title: str | None = None) -> graphviz.Digraph:
     _row_order(g, w, lay)
     for a, b in lay.separators:
         g.edge(w.ids[a], w.ids[b], style="invis")
+    _columns(g, lay)
     for ids in lay.aligned:
         with g.subgraph() as s:
             s.attr(rank="same")
@@ -304,11 +320,11 @@ def _row_order(g, w: _Writer, lay: Layout) -> None:
     neighbours are (edges with constraint=false do not count), and a row keeps along its length
     the place it got in its first rank. So a spine (_spine) ties every row's first nodes (or,
     below cell detail, the header that stands before them): there it is a row's only neighbour.
-    In a staircase, whose layers start in different ranks, a spine at every later step holds
-    them too. The invisible anchor, the first node declared, is tied to the top row, and the
-    rows are declared top row first: that is the order dot starts from. Found by drawing every
-    architecture, stacked and bidirectional, over one to six steps; tests/minigrad/viz checks
-    the drawn order."""
+    In a staircase, whose layers start in different ranks, and in a bidirectional stack's
+    columns (_columns), a spine at every later step holds them too. The invisible anchor, the
+    first node declared, is tied to the top row, and the rows are declared top row first: that
+    is the order dot starts from. Found by drawing every architecture, stacked and
+    bidirectional, over one to six steps; tests/minigrad/viz checks the drawn order."""
     if len(lay.row_heads) < 2:
         return
     g.edge(ANCHOR, w.ids[lay.row_heads[-1]], style="invis")
@@ -316,10 +332,31 @@ def _row_order(g, w: _Writer, lay: Layout) -> None:
     if w.headers and w.graph.detail != "cell":
         firsts = [[header] for header in w.headers]
     _spine(g, "row", firsts)
-    if lay.staircase:
-        steps = [lay.steps[row] for row in lay.rows]
-        for t in range(1, min(len(keys) for keys in steps)):
+    steps = [lay.steps[row] for row in lay.rows]
+    for t in range(1, min(len(keys) for keys in steps)):
+        if lay.staircase:
             _spine(g, f"row{t}_", [[w.ids[lay.members[keys[t]][0]]] for keys in steps])
+        elif lay.columns:
+            _spine(g, f"row{t}_", [[f"in{r}_{t}"] for r in range(len(steps))])
+
+
+def _columns(g, lay: Layout) -> None:
+    """In a bidirectional stack below cell detail, step t of every row spans one column: the
+    posts before step t of every row share a rank, and so do those after it; each row's post
+    after step t comes before its post before step t + 1. Lined up by one node of each step
+    instead, the reverse rows stood shifted right: their inputs enter from the right."""
+    if not lay.columns:
+        return
+    count = min(len(keys) for keys in lay.steps.values())
+    for s in range(count):
+        for side in ("in", "out"):
+            with g.subgraph() as same:
+                same.attr(rank="same")
+                for r in range(len(lay.rows)):
+                    same.node(f"{side}{r}_{s}")
+        if s + 1 < count:
+            for r in range(len(lay.rows)):
+                g.edge(f"out{r}_{s}", f"in{r}_{s + 1}", style="invis")
 
 
 def _spine(g, prefix: str, ties: list) -> None:

@@ -34,10 +34,14 @@ class Optimizer:
         for group in groups:
             self.add_param_group(group)
 
-    def add_param_group(self, group: dict) -> None:
+    def add_param_group(self, param_group: dict) -> None:
         """Add ``{"params": [...], **hyperparameters}``; missing hyperparameters take the defaults."""
         name = type(self).__name__
-        params = group["params"]
+        params = param_group["params"]
+        if isinstance(params, (set, frozenset)):
+            raise TypeError(f"{name}: a parameter group's params must be an ordered collection "
+                            f"(a list), not a {type(params).__name__}: a set's order changes "
+                            f"between runs, and state_dict() numbers parameters in this order")
         params = [params] if isinstance(params, Tensor) else list(params)
         seen = {id(p) for g in self.param_groups for p in g["params"]}
         for p in params:
@@ -48,10 +52,10 @@ class Optimizer:
             if id(p) in seen:
                 raise ValueError(f"{name}: a parameter of shape {p.shape} is given more than once")
             seen.add(id(p))
-        unknown = set(group) - set(self.defaults) - {"params"}
+        unknown = set(param_group) - set(self.defaults) - {"params"}
         if unknown:
             raise TypeError(f"{name}: unknown hyperparameters {sorted(unknown)}")
-        self.param_groups.append({**self.defaults, **group, "params": params})
+        self.param_groups.append({**self.defaults, **param_group, "params": params})
 
     # --- stepping ----------------------------------------------------------------------
     def zero_grad(self, set_to_none: bool = True) -> None:
@@ -179,13 +183,13 @@ def _exported(value):
 
 
 def _restore(value, p: Tensor, key: str, owner: str):
-    """A saved state entry back on ``p``'s device and dtype; arrays must match ``p``'s shape."""
+    """A saved state entry back on ``p``'s device and dtype; arrays must match ``p``'s shape.
+    The step count is a number (PyTorch saves it as a 0-d tensor); any other entry of a 0-d
+    parameter is a 0-d array, which ``update`` changes in place like any other."""
     if isinstance(value, Tensor):
         value = value.data
-    elif not backend.is_array(value):
+    if key == "step" or not backend.is_array(value):
         return value.item() if hasattr(value, "item") else value
-    if value.ndim == 0:
-        return value.item()
     if tuple(value.shape) != p.shape:
         raise ValueError(f"{owner}: state {key!r} has shape {tuple(value.shape)} "
                          f"but its parameter has shape {p.shape}")

@@ -1,6 +1,8 @@
 """Stochastic gradient descent with momentum (PyTorch's formulation)."""
 from __future__ import annotations
 
+from minigrad import backend
+
 from .optimizer import Optimizer
 
 
@@ -29,7 +31,8 @@ class SGD(Optimizer):
         mu = group["momentum"]
         if mu:
             if "momentum_buffer" not in state:
-                state["momentum_buffer"] = g.copy()
+                # an array even for a 0-d parameter, whose prepared g NumPy makes a scalar
+                state["momentum_buffer"] = backend.get_array_module(p.data).array(g)
             else:
                 buf = state["momentum_buffer"]
                 buf *= mu

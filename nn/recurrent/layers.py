@@ -216,10 +216,14 @@ class RNNBase(Module):
             per_cell.append(part.unbind(0))
         return [tuple(p[k] for p in per_cell) for k in range(len(cells))]
 
+    def flatten_parameters(self) -> None:
+        """Does nothing. PyTorch packs the weights into one cuDNN buffer here (code written for
+        it calls this after moving a model); minigrad keeps every parameter where it is."""
+
     def extra_repr(self) -> str:
         text = f"{self.input_size}, {self.hidden_size}"
-        defaults = {"num_layers": 1, "bias": True, "batch_first": False, "dropout": 0.0,
-                    "bidirectional": False, "proj_size": 0}
+        defaults = {"proj_size": 0, "num_layers": 1, "bias": True, "batch_first": False,
+                    "dropout": 0.0, "bidirectional": False}  # PyTorch's order
         for key, default in defaults.items():
             value = getattr(self, key)
             if value != default:

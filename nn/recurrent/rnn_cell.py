@@ -39,4 +39,4 @@ class RNNCell(RecurrentCell):
 
     def extra_repr(self) -> str:
         text = super().extra_repr()
-        return text if self.nonlinearity == "tanh" else text + f", nonlinearity={self.nonlinearity!r}"
+        return text if self.nonlinearity == "tanh" else text + f", nonlinearity={self.nonlinearity}"

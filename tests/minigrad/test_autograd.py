@@ -528,3 +528,11 @@ def test_a_backward_that_needs_tensor_methods_gets_an_error_that_says_why():
     with pytest.raises(AttributeError, match=r"TensorOnlyBackward.backward: .*sigmoid.*plain "
                                              r"arrays unless create_graph=True"):
         TensorOnlyBackward.apply(x).sum().backward()
+
+
+def test_where_gives_the_side_not_chosen_an_exact_zero_gradient_like_torch():
+    """Even where the incoming gradient is inf or NaN (0 * inf would be NaN)."""
+    x = mg.tensor(np.array([1.0, 2.0, 3.0]), requires_grad=True)
+    mg.where(np.array([True, False, False]), x, 0.0).backward(mg.tensor(np.array([np.inf, np.inf,
+                                                                                   np.nan])))
+    np.testing.assert_array_equal(x.grad.numpy(), [np.inf, 0.0, 0.0])

@@ -103,6 +103,18 @@ def test_embedding_matches_torch(padding_idx):
     np.testing.assert_allclose(ours.weight.grad.numpy(), theirs.weight.grad.numpy(), rtol=1e-14)
 
 
+@pytest.mark.parametrize("padding_idx", [-1, -6, 2])
+def test_functional_embedding_padding_idx_counts_from_the_end_like_torch(padding_idx):
+    weight = RNG.standard_normal((6, 3))
+    ours, theirs = nn.Parameter(weight.copy()), torch.tensor(weight, requires_grad=True)
+    ids = np.array([[0, 5, 5], [2, 1, 0]])
+    F.embedding(ids, ours, padding_idx=padding_idx).sum().backward()
+    torch.nn.functional.embedding(torch.tensor(ids), theirs, padding_idx=padding_idx).sum().backward()
+    np.testing.assert_array_equal(ours.grad.numpy(), theirs.grad.numpy())
+    with pytest.raises(ValueError, match="padding_idx -7 is out of range for a table of 6 rows"):
+        F.embedding(ids, ours, padding_idx=-7)
+
+
 def test_embedding_accepts_tensor_ids_and_checks_range_and_dtype():
     emb = nn.Embedding(5, 2)
     assert emb(minigrad.tensor(np.array([4, 0]))).shape == (2, 2)

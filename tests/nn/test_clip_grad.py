@@ -25,7 +25,7 @@ def _params(scale, seed=0):
     return ours, theirs, grads
 
 
-@pytest.mark.parametrize("norm_type", [2.0, 1.0, 3.0, math.inf])
+@pytest.mark.parametrize("norm_type", [2.0, 1.0, 3.0, math.inf, 0.0, -math.inf, -1.0, "inf"])
 @pytest.mark.parametrize("scale", [0.01, 10.0])  # below and above max_norm
 def test_clip_grad_norm_matches_torch(norm_type, scale):
     ours, theirs, grads = _params(scale)
@@ -57,6 +57,18 @@ def test_clip_grad_norm_single_tensor_and_nonfinite():
     p.grad = minigrad.tensor(np.array([np.inf, 1.0]))
     with pytest.raises(RuntimeError, match="inf"):
         clip_grad_norm_(p, 1.0, error_if_nonfinite=True)
+
+
+@pytest.mark.parametrize("norm_type", [2.0, math.inf])
+def test_a_nan_gradient_makes_every_gradient_nan_like_torch(norm_type):
+    ours, theirs, grads = _params(1.0)
+    grads[-1][0] = np.nan  # in the last gradient: Python's max() skipped a NaN after a number
+    ours[-1].grad, theirs[-1].grad = minigrad.tensor(grads[-1]), torch.tensor(grads[-1])
+    total = clip_grad_norm_(ours, 1.0, norm_type)
+    ttotal = torch.nn.utils.clip_grad_norm_(theirs, 1.0, norm_type)
+    assert math.isnan(total.item()) and math.isnan(ttotal.item())
+    for p, tp in zip(ours, theirs):
+        np.testing.assert_array_equal(p.grad.numpy(), tp.grad.numpy())  # all NaN
 
 
 def test_clip_grad_value_matches_torch():

@@ -98,7 +98,9 @@ def test_fan_based_inits_need_two_dimensions():
 
 @pytest.mark.parametrize("nonlinearity, param", [("linear", None), ("sigmoid", None), ("tanh", None),
                                                  ("relu", None), ("leaky_relu", None),
-                                                 ("leaky_relu", 0.2), ("selu", None)])
+                                                 ("leaky_relu", 0.2), ("leaky_relu", 0),
+                                                 ("selu", None), ("conv2d", None),
+                                                 ("conv_transpose1d", None)])
 def test_calculate_gain_matches_pytorch(nonlinearity, param):
     assert init.calculate_gain(nonlinearity, param) == pytest.approx(
         torch.nn.init.calculate_gain(nonlinearity, param), rel=1e-15)
@@ -107,6 +109,10 @@ def test_calculate_gain_matches_pytorch(nonlinearity, param):
 def test_calculate_gain_rejects_unknown():
     with pytest.raises(ValueError, match="'swish'"):
         init.calculate_gain("swish")
+    with pytest.raises(ValueError, match="not a valid number"):
+        torch.nn.init.calculate_gain("leaky_relu", True)
+    with pytest.raises(ValueError, match="negative_slope True is not a valid number"):
+        init.calculate_gain("leaky_relu", True)
 
 
 def test_init_on_device(device):

@@ -157,6 +157,21 @@ def test_cross_entropy_all_ignored_mean_is_nan_like_torch():
     assert np.isnan(ours) and np.isnan(TF.cross_entropy(torch.tensor(x), torch.tensor(t)).item())
 
 
+@pytest.mark.parametrize("loss", ["cross_entropy", "cross_entropy_smoothed", "nll_loss"])
+def test_all_ignored_mean_has_a_zero_gradient_like_torch(loss):
+    """The mean is 0/0 = NaN, but no target is kept, so the gradient is 0, not NaN (a padded
+    batch with no real target must not poison the parameters)."""
+    x = RNG.standard_normal((2, 3, 4))
+    t = np.full((2, 4), -100)
+    name = loss.replace("_smoothed", "")
+    options = {"label_smoothing": 0.2} if "smoothed" in loss else {}
+    ours, theirs = getattr(F, name), getattr(TF, name)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        _compare(lambda x: ours(x, t, weight=np.ones(3), **options),
+                 lambda x: theirs(x, torch.tensor(t), weight=torch.ones(3, dtype=x.dtype), **options),
+                 x, "mean")
+
+
 # An ignored position may hold -inf (a fully masked step) or NaN: it adds nothing, not NaN.
 IGNORED_ROWS = {"one_-inf": [-np.inf, -1.0, -0.5], "all_-inf": [-np.inf] * 3,
                 "nan": [np.nan, -1.0, -0.5]}
@@ -318,3 +333,23 @@ def test_loss_modules_forward_their_options():
     assert repr(nn.MSELoss(reduction="sum")) == "MSELoss(reduction='sum')"
     with pytest.raises(ValueError, match="reduction"):
         nn.NLLLoss(reduction="max")
+
+
+def test_tensor_weights_of_loss_modules_are_buffers_like_pytorch():
+    """In state_dict (so a PyTorch state dict of a model holding its loss loads) and cast by to()."""
+    w = RNG.uniform(0.5, 2, 3)
+    pairs = [(nn.CrossEntropyLoss(weight=minigrad.tensor(w)),
+              torch.nn.CrossEntropyLoss(weight=torch.tensor(w))),
+             (nn.NLLLoss(weight=minigrad.tensor(w)), torch.nn.NLLLoss(weight=torch.tensor(w))),
+             (nn.BCEWithLogitsLoss(minigrad.tensor(w), pos_weight=minigrad.tensor(w)),
+              torch.nn.BCEWithLogitsLoss(torch.tensor(w), pos_weight=torch.tensor(w))),
+             (nn.CrossEntropyLoss(), torch.nn.CrossEntropyLoss())]
+    for ours, theirs in pairs:
+        assert list(ours.state_dict()) == list(theirs.state_dict())
+        ours.load_state_dict({k: v.numpy() * 2 for k, v in theirs.state_dict().items()})
+        ours.float()
+        assert all(b.dtype == minigrad.float32 for b in ours.buffers())
+    x = minigrad.tensor(RNG.standard_normal((4, 3)).astype(np.float32))
+    assert pairs[0][0](x, np.array([0, 1, 2, 0])).dtype == minigrad.float32
+    array_weight = nn.CrossEntropyLoss(weight=w)  # an array is converted at each call
+    assert array_weight(x, np.array([0, 1, 2, 0])).dtype == minigrad.float32

@@ -146,6 +146,27 @@ def test_module_list_operations():
         ml[10]
 
 
+@pytest.mark.parametrize("container", ["ModuleList", "Sequential"])
+def test_containers_delete_slices_and_add_like_pytorch(container):
+    """``del ml[1:3]`` and ``a + b`` as PyTorch does them: the rest renumbered, a new container."""
+    def build(lib, sizes):
+        layers = [lib.Linear(n, n) for n in sizes]
+        return lib.ModuleList(layers) if container == "ModuleList" else lib.Sequential(*layers)
+
+    def names(m):
+        return [name for name, _ in m.named_parameters()]
+
+    ours, theirs = build(nn, [1, 2, 3, 4]), build(torch.nn, [1, 2, 3, 4])
+    del ours[1:3]
+    del theirs[1:3]
+    assert names(ours) == names(theirs) == ["0.weight", "0.bias", "1.weight", "1.bias"]
+    assert [m.in_features for m in ours] == [m.in_features for m in theirs] == [1, 4]
+    joined, tjoined = ours + build(nn, [5]), theirs + build(torch.nn, [5])
+    assert type(joined).__name__ == type(tjoined).__name__ == container
+    assert names(joined) == names(tjoined)
+    assert [m.in_features for m in joined] == [1, 4, 5] and len(ours) == 2
+
+
 def test_module_dict_operations():
     md = nn.ModuleDict([("enc", nn.Linear(2, 3)), ("dec", nn.Linear(3, 2))])
     assert list(md) == ["enc", "dec"] and "enc" in md and len(md) == 2
@@ -166,6 +187,17 @@ def test_train_eval_propagate_to_every_submodule():
     assert net.heads[0].training and not net.block.drop.training
     net.train()
     assert all(m.training for m in net.modules())
+
+
+@pytest.mark.parametrize("mode", ["eval", 0, None])
+def test_train_refuses_a_mode_that_is_not_a_bool_like_pytorch(mode):
+    with pytest.raises(ValueError, match="training mode is expected to be boolean"):
+        torch.nn.Linear(2, 2).train(mode)
+    net = Net().eval()
+    with pytest.raises(ValueError, match=f"Net.train: training mode is expected to be boolean, "
+                                         f"got {type(mode).__name__}"):
+        net.train(mode)
+    assert not any(m.training for m in net.modules())
 
 
 def test_dropout_off_in_eval():
@@ -290,7 +322,8 @@ def test_non_strict_load_reports_skipped_keys():
 def test_load_state_dict_refuses_non_numbers_before_changing_anything():
     lin = nn.Linear(2, 2)
     before = _snapshot(lin)
-    bad = {"weight": np.zeros((2, 2)), "bias": minigrad.tensor(np.array(["a", "b"]))}
+    # (minigrad.tensor refuses a string array; one made without its checks must still be refused)
+    bad = {"weight": np.zeros((2, 2)), "bias": minigrad.Tensor._make(np.array(["a", "b"]))}
     message = r"'bias' is not an array of real numbers \(got dtype <U1\)"
     with pytest.raises(RuntimeError, match=message):
         lin.load_state_dict(bad)
@@ -419,3 +452,36 @@ def test_parameter_wraps_without_copy_and_requires_grad():
 def test_parameter_of_integers_is_refused():
     with pytest.raises(TypeError, match="floating"):
         nn.Parameter(np.arange(3))
+
+
+def test_keyword_arguments_have_pytorchs_names():
+    """Calls written for PyTorch with keywords work unchanged."""
+    lin = nn.Linear(3, 2)
+    assert lin.requires_grad_(requires_grad=False) is lin and not lin.weight.requires_grad
+    lin.load_state_dict(state_dict=lin.state_dict(), strict=True)
+    opt = nn.optim.SGD([lin.weight], lr=0.1)
+    opt.add_param_group(param_group={"params": [lin.bias], "lr": 0.5})
+    assert opt.param_groups[1]["lr"] == 0.5
+    w = nn.Parameter(np.zeros((4, 3)))
+    for name, options in [("uniform_", {}), ("normal_", {}), ("constant_", {"val": 0.5}),
+                          ("zeros_", {}), ("ones_", {}), ("xavier_uniform_", {}),
+                          ("xavier_normal_", {}), ("kaiming_uniform_", {}), ("orthogonal_", {})]:
+        assert getattr(nn.init, name)(tensor=w, **options) is w
+        getattr(torch.nn.init, name)(tensor=torch.zeros(4, 3), **options)
+
+
+def test_a_sub_module_held_twice_is_one_child_and_applied_once_like_pytorch():
+    def twice(lib):
+        module = lib.Sequential()
+        module.a = lib.Linear(2, 2)
+        module.b = module.a
+        module.c = lib.Linear(2, 1)
+        return module
+
+    ours, theirs = twice(nn), twice(torch.nn)
+    assert [n for n, _ in ours.named_children()] == [n for n, _ in theirs.named_children()]
+    assert len(list(ours.children())) == len(list(theirs.children())) == 2
+    seen, tseen = [], []
+    ours.apply(lambda m: seen.append(type(m).__name__))
+    theirs.apply(lambda m: tseen.append(type(m).__name__))
+    assert seen == tseen == ["Linear", "Linear", "Sequential"]

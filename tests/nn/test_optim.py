@@ -10,7 +10,7 @@ import minigrad
 import nn
 from nn import optim
 
-SHAPES = [(3, 4), (4,), (2, 2, 3)]
+SHAPES = [(3, 4), (4,), (2, 2, 3), ()]  # (): a 0-d parameter, whose state entries are 0-d arrays
 STEPS = 8
 RESUME_AT = 3
 
@@ -68,6 +68,21 @@ def test_steps_match_torch(config):
     opt, topt = getattr(optim, name)(ours, **kwargs), getattr(torch.optim, name)(theirs, **kwargs)
     for step, g in enumerate(grads):
         _set_grads(ours, theirs, g)
+        opt.step()
+        topt.step()
+        _assert_params_match(ours, theirs, step)
+
+
+@pytest.mark.parametrize("config", CONFIGS, ids=_ids)
+def test_a_0d_parameter_steps_like_torch(config):
+    """NumPy arithmetic on 0-d arrays gives scalars: state kept as one is never updated in place
+    (SGD's momentum buffer was, with weight_decay or maximize)."""
+    name, kwargs = config
+    ours, theirs = [nn.Parameter(np.array(1.5))], [torch.tensor(1.5, requires_grad=True,
+                                                                 dtype=torch.float64)]
+    opt, topt = getattr(optim, name)(ours, **kwargs), getattr(torch.optim, name)(theirs, **kwargs)
+    for step, g in enumerate([0.5, -1.0, 2.0, 0.25]):
+        _set_grads(ours, theirs, [np.array(g)])
         opt.step()
         topt.step()
         _assert_params_match(ours, theirs, step)
@@ -220,6 +235,11 @@ def test_constructor_errors():
         optim.SGD([{"params": [p]}, {"params": [p]}], lr=0.1)
     with pytest.raises(TypeError, match="unknown hyperparameters"):
         optim.SGD([{"params": [p], "beta": 0.1}], lr=0.1)
+    with pytest.raises(TypeError, match="ordered collections"):  # as PyTorch refuses it
+        torch.optim.SGD([{"params": {torch.ones(2, requires_grad=True)}}], lr=0.1)
+    with pytest.raises(TypeError, match="SGD: a parameter group's params must be an ordered "
+                                        "collection \\(a list\\), not a set"):
+        optim.SGD([{"params": {p}}], lr=0.1)
 
 
 def test_load_state_dict_errors_change_nothing():

@@ -256,6 +256,26 @@ def test_in_a_bidirectional_stack_no_line_runs_into_an_earlier_step(kind, detail
     assert all(frame(b)[2] >= frame(a)[0] for a, b in between)
 
 
+@needs_dot
+@pytest.mark.parametrize("kind,layers,detail", [("lstm", 2, "gate"), ("rnn", 1, "gate"),
+                                                ("gru", 2, "op")])
+def test_in_a_bidirectional_stack_step_t_of_every_row_is_one_column(kind, layers, detail):
+    """Step t of every row starts and ends about where the others' do (an input in the first
+    or last rank of a step widens its frame a little), and before step t + 1 of any row. Lined
+    up by one node of each step, the reverse rows stood shifted right by up to a whole step:
+    their inputs enter from the right."""
+    out, params, _ = vg.model(kind, T=3, layers=layers, bidirectional=True)
+    steps = cluster_boxes(layout(draw(out, params=params, detail=detail)), "cluster_step")
+    columns = [[box for name, box in steps.items() if name.endswith(f"_{t}")] for t in range(3)]
+    assert [len(frames) for frames in columns] == [2 * layers] * 3
+    for frames in columns:
+        width = min(right - left for left, _, right, _ in frames)
+        for side in (0, 2):  # left, right
+            assert max(f[side] for f in frames) - min(f[side] for f in frames) < width / 5, frames
+    for column, following in zip(columns, columns[1:]):
+        assert max(f[2] for f in column) < min(f[0] for f in following)
+
+
 def test_gradient_level_and_colour_are_monotone():
     rng = np.random.default_rng(0)
     norms = np.sort(10 ** rng.uniform(-9, 2, 200))

@@ -216,6 +216,16 @@ def test_layer_and_cells_share_parameters_even_after_replacement():
     assert out.dtype == mg.float32
 
 
+@pytest.mark.parametrize("kind", ["RNN", "LSTM", "GRU"])
+def test_flatten_parameters_is_there_for_pytorch_code_and_changes_nothing(kind):
+    layer = getattr(nn, kind)(I, H, num_layers=2)
+    before = {name: p.numpy().copy() for name, p in layer.named_parameters()}
+    params = list(layer.parameters())
+    assert layer.flatten_parameters() is None
+    assert all(a is b for a, b in zip(params, layer.parameters()))
+    assert all(np.array_equal(before[name], p.numpy()) for name, p in layer.named_parameters())
+
+
 def test_train_and_eval_reach_the_cells():
     lstm = nn.LSTM(I, H, num_layers=2, bidirectional=True)
     assert lstm.eval() is lstm and not any(cell.training for cell in lstm.cells())
@@ -244,3 +254,14 @@ def test_reset_parameters_draws_within_pytorchs_bound():
     gru.reset_parameters()
     for name, p in gru.named_parameters():
         assert np.abs(p.numpy()).max() <= 1 / 3, name
+
+
+@pytest.mark.parametrize("kind, options", [
+    ("LSTM", dict(proj_size=2, num_layers=3)),
+    ("GRU", dict(num_layers=2, bias=False, batch_first=True, dropout=0.5, bidirectional=True)),
+    ("RNN", dict(nonlinearity="relu", num_layers=2)),
+    ("RNNCell", dict(nonlinearity="relu")),
+    ("GRUCell", dict(bias=False)),
+])
+def test_repr_matches_pytorch(kind, options):
+    assert repr(getattr(nn, kind)(3, 4, **options)) == repr(getattr(torch.nn, kind)(3, 4, **options))
