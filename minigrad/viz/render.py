@@ -245,7 +245,7 @@ class _Writer:
             return
         attrs = style.STEP_CLUSTER_CELL if self.graph.detail == "cell" else style.STEP_CLUSTER
         with g.subgraph(name=name) as c:
-            c.attr(label=f"t = {key.step}", **attrs)
+            c.attr(label=f"t = {key.step}" if key in self.lay.titled else "", **attrs)
             for node in nodes:
                 self.node(c, node)
             self.posts(c, key, place)
