@@ -134,6 +134,18 @@ def test_cell_detail_names_each_cell_properly(arch):
     assert set(re.findall(r"<b>([^<]*)</b>", source)) == CELL_LABELS[arch]
 
 
+@needs_dot
+@pytest.mark.parametrize("steps,layers", [(1, 2), (1, 3), (2, 3)])
+def test_a_bidirectional_depth_gated_cell_picture_with_its_parameters_once_draws(steps, layers):
+    """dot 2.43 aborted on these (an assertion in merge_chain) on the params-cuts branch
+    (6a1c3c3), where both directions' h_t still ran to every cell above on lines of their own;
+    merged with main, where they meet at one junction first, they draw. A guard: a sweep of
+    every architecture, detail, stack and parameter mode found no failure now."""
+    output, params = run_model("depth-gated", steps, layers, bidirectional=True)
+    graph = draw(output, params=params, detail="cell", param_mode="once")
+    assert graph.pipe(format="svg", encoding="utf-8").lstrip().startswith("<?xml")
+
+
 @pytest.mark.parametrize("bidirectional", [False, True])
 def test_a_depth_gated_cell_reads_each_state_of_the_cell_below_once(bidirectional):
     """Layer 1 projects h of layer 0 twice (its gates and its depth gate): at cell detail
