@@ -113,7 +113,7 @@ def _band(graph: Graph) -> list:
     consumers = defaultdict(list)
     for e in graph.edges:
         consumers[e.src].append(e.dst)
-    band = {nid for nid, node in graph.nodes.items() if node.kind == "tap"}
+    band = {nid for nid, node in graph.nodes.items() if node.kind == "tap" and node.step is None}
     for nid in reversed(list(graph.nodes)):  # a derived parameter (W^T) before its leaves
         node = graph.nodes[nid]
         if node.kind in LEARNED and consumers[nid] and all(c in band for c in consumers[nid]):
