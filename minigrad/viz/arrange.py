@@ -254,20 +254,26 @@ def _origin(graph: Graph, nid: str) -> dict:
 
 
 def _fork_crossings(graph: Graph) -> None:
-    """One edge per state per step boundary; it forks inside the step that reads it."""
+    """One edge per state per step boundary; it forks inside the step that reads it. So does a
+    parameter drawn once in its cluster (a stack's), at a tap: with a line to every op that
+    reads it, dot 2.43 failed on a bidirectional 3-layer depth-gated stack at gate detail
+    ("trouble in init_rank")."""
     nodes = graph.nodes
     groups = defaultdict(list)
     for i, e in enumerate(graph.edges):
         src, dst = nodes[e.src], nodes[e.dst]
-        if (dst.step is not None and src.step != dst.step and e.kind in ("data", "detach")
-                and src.kind not in LEARNED + ("ghost", "stub") and dst.kind != "stub"):
+        state = (e.kind in ("data", "detach") and src.kind not in LEARNED + ("ghost", "stub")
+                 and dst.kind != "stub")
+        param = e.kind == "param" and graph.params == "once" and src.kind in LEARNED
+        if dst.step is not None and src.step != dst.step and (state or param):
             groups[e.src, e.tensor, dst.step, e.kind].append(i)
     drop = set()
     for n, ((src, _, step, _), indices) in enumerate(groups.items()):
         if len(indices) < 2:
             continue
         first = graph.edges[indices[0]]
-        fork = graph.add(Node(id=f"{src}f{n}@{_key_id(step)}", kind="junction", op="copy",
+        kind = "tap" if first.kind == "param" else "junction"
+        fork = graph.add(Node(id=f"{src}f{n}@{_key_id(step)}", kind=kind, op="copy",
                               step=step, role=first.role, shape=first.shape))
         graph.edges.append(replace(first, dst=fork.id))
         for i in indices:

@@ -57,6 +57,7 @@ class Layout:
     layers: dict = field(default_factory=dict)      # group -> number of layers
     loose: list = field(default_factory=list)       # nodes outside every step
     band: list = field(default_factory=list)        # parameters drawn under the one row, taps
+    titled: set = field(default_factory=set)        # step keys whose frame says "t = k"
 
 
 def edge_order(edge) -> int:
@@ -95,6 +96,7 @@ def plan(graph: Graph) -> Layout:
     lay.stacked = _stacked(graph, lay)
     lay.aligned, lay.row_heads = _aligned(graph, lay)
     lay.starts = _starts(graph, lay)
+    lay.titled = _titled(graph, lay)
     if lay.mirrored and graph.detail != "cell" and len(lay.rows) > 1:
         lay.columns, lay.aligned = _body_ends(graph, lay), []
     else:
@@ -111,12 +113,25 @@ def _band(graph: Graph) -> list:
     consumers = defaultdict(list)
     for e in graph.edges:
         consumers[e.src].append(e.dst)
-    band = {nid for nid, node in graph.nodes.items() if node.kind == "tap"}
+    band = {nid for nid, node in graph.nodes.items() if node.kind == "tap" and node.step is None}
     for nid in reversed(list(graph.nodes)):  # a derived parameter (W^T) before its leaves
         node = graph.nodes[nid]
         if node.kind in LEARNED and consumers[nid] and all(c in band for c in consumers[nid]):
             band.add(nid)
     return [nid for nid in graph.nodes if nid in band]
+
+
+def _titled(graph: Graph, lay: Layout) -> set:
+    """The steps that say "t = k": at cell detail, where step t of every row stands in one
+    column, only the top one of each stack's column (in the rows below, the line from the cell
+    up to the next row rose through the label, centred over the cell); below it, every step."""
+    if graph.detail != "cell":
+        return set(lay.members)
+    top = {}
+    for row in lay.rows:  # bottom to top: the last row of a stack to have step t is its top
+        for key in lay.steps[row]:
+            top[key.group, key.step] = key
+    return set(top.values())
 
 
 def _starts(graph: Graph, lay: Layout) -> list:

@@ -166,11 +166,15 @@ class _Writer:
         return {}
 
     def places(self, e: Edge) -> bool:
-        """Whether a line from the band places its ends (dot's ``constraint``): a parameter
-        comes before its first tap, a tap right before the ops that read it. The line from tap
-        to tap places nothing: with it, dot 2.43 fails on some graphs ("trouble in init_rank")."""
-        kinds = (self.graph.nodes[e.src].kind, self.graph.nodes[e.dst].kind)
-        return e.src in self.band and kinds != ("tap", "tap")
+        """Whether a parameter's line places its ends (dot's ``constraint``): from the band, a
+        parameter comes before its first tap, a tap right before the ops that read it; in a
+        step of a stack, its tap comes before them (unplaced, dot 2.43 failed on the
+        bidirectional 3-layer depth-gated stack: "trouble in init_rank"). The line from tap to
+        tap places nothing: with it, dot 2.43 fails on some graphs the same way."""
+        src, dst = self.graph.nodes[e.src], self.graph.nodes[e.dst]
+        if src.kind == "tap" and src.step is not None:
+            return True
+        return e.src in self.band and (src.kind, dst.kind) != ("tap", "tap")
 
     def edge_text(self, e: Edge, crossing: bool, upward: bool = False) -> str | None:
         if e.kind == "param" or not e.role:
@@ -245,7 +249,7 @@ class _Writer:
             return
         attrs = style.STEP_CLUSTER_CELL if self.graph.detail == "cell" else style.STEP_CLUSTER
         with g.subgraph(name=name) as c:
-            c.attr(label=f"t = {key.step}", **attrs)
+            c.attr(label=f"t = {key.step}" if key in self.lay.titled else "", **attrs)
             for node in nodes:
                 self.node(c, node)
             self.posts(c, key, place)

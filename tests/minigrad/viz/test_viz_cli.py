@@ -134,6 +134,40 @@ def test_cell_detail_names_each_cell_properly(arch):
     assert set(re.findall(r"<b>([^<]*)</b>", source)) == CELL_LABELS[arch]
 
 
+@needs_dot
+@pytest.mark.parametrize("steps,layers", [(1, 2), (1, 3), (2, 3)])
+def test_a_bidirectional_depth_gated_cell_picture_with_its_parameters_once_draws(steps, layers):
+    """dot 2.43 aborted on these (an assertion in merge_chain) on the params-cuts branch
+    (6a1c3c3), where both directions' h_t still ran to every cell above on lines of their own;
+    merged with main, where they meet at one junction first, they draw. A guard: a sweep of
+    every architecture, detail, stack and parameter mode found no failure now."""
+    output, params = run_model("depth-gated", steps, layers, bidirectional=True)
+    graph = draw(output, params=params, detail="cell", param_mode="once")
+    assert graph.pipe(format="svg", encoding="utf-8").lstrip().startswith("<?xml")
+
+
+def test_in_a_stack_a_parameter_drawn_once_enters_each_step_once():
+    """It forks at a tap inside the step to the ops that read it. With a line from the
+    parameters' cluster to every op, dot 2.43 failed on the bidirectional 3-layer depth-gated
+    stack at gate detail (2, 3 and 5 steps; see the next test)."""
+    output, params = run_model("depth-gated", 2, 3, bidirectional=True)
+    g = build(capture(output, params=params), "gate", "once")
+    lines = defaultdict(int)
+    for e in g.edges:
+        if e.kind == "param" and g.nodes[e.dst].step is not None and g.nodes[e.src].step is None:
+            lines[e.src, g.nodes[e.dst].step] += 1
+    assert lines and max(lines.values()) == 1
+    assert all(n.step is not None for n in g.nodes.values() if n.kind == "tap")
+
+
+@needs_dot
+@pytest.mark.slow
+def test_a_bidirectional_depth_gated_stack_with_parameters_drawn_once_draws_at_gate_detail():
+    output, params = run_model("depth-gated", 2, 3, bidirectional=True)
+    graph = draw(output, params=params, detail="gate", param_mode="once")
+    assert graph.pipe(format="svg", encoding="utf-8").lstrip().startswith("<?xml")
+
+
 @pytest.mark.parametrize("bidirectional", [False, True])
 def test_a_depth_gated_cell_reads_each_state_of_the_cell_below_once(bidirectional):
     """Layer 1 projects h of layer 0 twice (its gates and its depth gate): at cell detail

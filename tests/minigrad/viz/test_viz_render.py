@@ -38,7 +38,8 @@ def test_dot_has_one_cluster_per_step_and_the_essays_colours(detail):
     assert OLAH["cell"] in g.source and OLAH["border"] in g.source
     if detail != "cell":
         assert OLAH["layer"] in g.source
-    assert len(re.findall(r"label=\"t = \d\"", g.source)) == 6
+    labels = 3 if detail == "cell" else 6  # at cell detail, one per column of steps
+    assert len(re.findall(r"label=\"t = \d\"", g.source)) == labels
 
 
 @needs_dot
@@ -47,7 +48,7 @@ def test_dot_renders_svg_that_parses_and_shows_the_steps(detail):
     root = svg_root(lstm_graph(detail=detail))
     texts = svg_texts(root)
     for t in range(3):
-        assert texts.count(f"t = {t}") == 2  # both layers
+        assert texts.count(f"t = {t}") == (1 if detail == "cell" else 2)  # per layer below cell
     assert "lstm · layer 0" in texts and "lstm · layer 1" in texts
     clusters = [el for el in root.iter() if el.get("class") == "cluster"]
     assert len(clusters) >= 2 + 6
@@ -186,6 +187,31 @@ def test_no_line_crosses_a_rows_label(kind, layers, T, detail, bidirectional):
                     if left <= x <= right and bottom <= y <= top], (left, bottom, right, top)
         assert not [s for s in steps if left < s[2] and s[0] < right
                     and bottom < s[3] and s[1] < top], (left, bottom, right, top)
+
+
+@needs_dot
+@pytest.mark.parametrize("bidirectional", [False, True])
+@pytest.mark.parametrize("kind,layers", [("lstm", 2), ("gru", 3)])
+def test_at_cell_detail_no_line_rises_through_a_steps_label(kind, layers, bidirectional):
+    """Steps line up in columns there, and each column says "t = k" once, at the top. In every
+    row each step said it, centred over a cell as narrow as "LSTM", and the line from the cell
+    up to the next row rose through it (in 56 of 192 pictures of every architecture)."""
+    out, params, _ = vg.model(kind, T=3, layers=layers, bidirectional=bidirectional)
+    drawn = layout(draw(out, params=params, detail="cell"))
+    labels = text_boxes(drawn, "t = ")
+    assert len(labels) == 3
+    points = line_points(drawn)
+    for left, bottom, right, top in labels:
+        assert not [(x, y) for x, y in points
+                    if left <= x <= right and bottom <= y <= top], (left, bottom, right, top)
+
+
+def test_at_cell_detail_each_model_drawn_says_its_steps():
+    """Two models drawn together are two stacks: each labels its own columns, at its top."""
+    rnn, _, _ = vg.model("rnn", T=3, layers=2)
+    lstm, _, _ = vg.model("lstm", T=3)
+    source = draw(rnn, lstm, detail="cell").source
+    assert len(re.findall(r"label=\"t = \d\"", source)) == 2 * 3
 
 
 @needs_dot
