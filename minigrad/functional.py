@@ -7,16 +7,14 @@ never x - logsumexp(x), whose two large terms would cancel.
 """
 from __future__ import annotations
 
-from numbers import Integral
-
-from .ops.axes import normalize_axes
+from .ops.axes import is_integer, normalize_axes
 from .ops.elementwise import where
 from .tensor import Tensor
 
 
 def _one_axis(axis, ndim: int, op: str) -> tuple:
     """One axis, as a tuple (empty for a 0-d tensor, whose axis 0 or -1 names no axis)."""
-    if not isinstance(axis, Integral):
+    if not is_integer(axis):
         raise TypeError(f"{op}: axis must be one int, got {axis!r}")
     return normalize_axes(axis, ndim, op)
 

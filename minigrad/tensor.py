@@ -7,7 +7,6 @@ op's node, ``grad_fn``; a tensor made by the user is a leaf (``grad_fn is None``
 from __future__ import annotations
 
 import weakref
-from numbers import Integral
 
 from . import backend
 
@@ -370,7 +369,7 @@ class Tensor:
     def transpose(self, *axes):
         """Two axes: swap them, as PyTorch's ``transpose(dim0, dim1)`` does (``x.transpose(0, 1)``
         of a matrix is its transpose); otherwise :meth:`permute` (no axes reverses them)."""
-        if len(axes) == 2 and all(isinstance(a, Integral) for a in axes):
+        if len(axes) == 2 and all(ops.is_integer(a) for a in axes):
             return ops.Transpose.apply(self, axes=_swapped(self.ndim, *axes, op="transpose"))
         return self.permute(*axes)
 
@@ -399,7 +398,7 @@ class Tensor:
     def broadcast_to(self, shape):
         """Repeated along new leading axes and axes of size 1 to ``shape``; -1 keeps an axis's
         size, as in PyTorch."""
-        shape = (shape,) if isinstance(shape, Integral) else tuple(shape)
+        shape = (shape,) if ops.is_integer(shape) else tuple(shape)
         if -1 in shape:
             lead = len(shape) - self.ndim
             if lead < 0 or -1 in shape[:lead]:

@@ -4,6 +4,11 @@ from __future__ import annotations
 from numbers import Integral
 
 
+def is_integer(value) -> bool:
+    """A Python or a NumPy integer (``numbers.Integral``; ``int`` checked first, as it is fast)."""
+    return type(value) is int or isinstance(value, Integral)
+
+
 def normalize_axes(axis, ndim: int, op: str) -> tuple:
     """``axis`` (None, int or tuple) as a sorted tuple of non-negative axes; checks the range.
 
@@ -15,7 +20,7 @@ def normalize_axes(axis, ndim: int, op: str) -> tuple:
     axes = axis if isinstance(axis, (tuple, list)) else (axis,)
     out = []
     for a in axes:
-        if not isinstance(a, Integral):  # (NumPy integers are fine)
+        if not is_integer(a):
             raise TypeError(f"{op}: an axis must be an integer, got {a!r} in axis={axis!r}")
         if not -max(ndim, 1) <= a < max(ndim, 1):
             raise ValueError(f"{op}: axis {a} is out of range for a tensor with {ndim} dimensions")

@@ -2,13 +2,11 @@
 concatenation and splitting. Each backward is the inverse move."""
 from __future__ import annotations
 
-from numbers import Integral
-
 from .. import backend
 from ..function import Function
 from ..tensor import Tensor, unwrap
 from .elementwise import sum_to_shape
-from .axes import one_axis
+from .axes import is_integer, one_axis
 
 
 class _Move(Function):
@@ -114,10 +112,13 @@ def _join(op: str, arrays, axis: int) -> tuple:
     mix dtypes (NumPy would promote silently). Returns (the axis made non-negative, the result)."""
     if not arrays:
         raise ValueError(f"{op}: needs at least one tensor")
-    for i, a in enumerate(arrays):
-        if not hasattr(a, "ndim"):  # (a NumPy scalar, from arithmetic on 0-d arrays, is fine)
-            raise TypeError(f"{op}: element {i} is a {type(a).__name__}, not a Tensor "
-                            f"(make one with minigrad.tensor)")
+    try:
+        dtype = arrays[0].dtype
+        for i, a in enumerate(arrays):
+            if a.dtype != dtype:
+                raise TypeError(f"{op}: tensor {i} has dtype {a.dtype} but tensor 0 has {dtype}")
+    except AttributeError:
+        _refuse_non_arrays(op, arrays)
     ndim = arrays[0].ndim + (1 if op == "stack" else 0)
     if not -ndim <= axis < ndim:
         raise ValueError(f"{op}: axis {axis} is out of range for {ndim} dimensions")
@@ -128,11 +129,16 @@ def _join(op: str, arrays, axis: int) -> tuple:
     except ValueError:
         _check_joinable(op, arrays, axis)  # NumPy's message names no shapes: raise ours
         raise
-    dtype = arrays[0].dtype
-    for i, a in enumerate(arrays):
-        if a.dtype != dtype:
-            raise TypeError(f"{op}: tensor {i} has dtype {a.dtype} but tensor 0 has {dtype}")
     return axis, out
+
+
+def _refuse_non_arrays(op: str, arrays) -> None:
+    """Raise the TypeError that names the first element that is not an array (a NumPy scalar,
+    from arithmetic on 0-d arrays, is one)."""
+    for i, a in enumerate(arrays):
+        if not hasattr(a, "dtype"):
+            raise TypeError(f"{op}: element {i} is a {type(a).__name__}, not a Tensor "
+                            f"(make one with minigrad.tensor)")
 
 
 def _check_joinable(op: str, arrays, axis: int) -> None:
@@ -238,7 +244,7 @@ def _sequence(tensors, op: str):
 
 def split_sizes(length: int, split_size_or_sections, op: str) -> list:
     """PyTorch's rule: an int is the size of each piece (the last may be smaller), a list the sizes."""
-    if isinstance(split_size_or_sections, Integral):
+    if is_integer(split_size_or_sections):
         size = int(split_size_or_sections)
         if size <= 0:
             raise ValueError(f"{op}: piece size must be positive, got {size}")
@@ -248,7 +254,7 @@ def split_sizes(length: int, split_size_or_sections, op: str) -> list:
 
 def chunk_sizes(length: int, chunks: int) -> list:
     """PyTorch's chunk: ``chunks`` pieces of ceil(length / chunks) (fewer if it runs out)."""
-    if not isinstance(chunks, Integral) or chunks <= 0:
+    if not is_integer(chunks) or chunks <= 0:
         raise ValueError(f"chunk: the number of chunks must be a positive int, got {chunks!r}")
     chunks = int(chunks)
     if length % chunks == 0:
