@@ -156,6 +156,9 @@ def run_group(workloads: list[Workload], repeats: int, warmup: int = 1,
               memory: bool = True) -> list[Result]:
     """Time several workloads in turns: round r times call r of each, so that a change in the
     machine's load (other processes) hits every implementation alike, not the last one alone.
+    Round r starts with workload r mod n, so that each runs after each other equally often:
+    on a machine where page faults are dear, a step that follows one which gave memory back to
+    the system pays for taking it again (docs/performance.md, "Caveats").
 
     Python's cyclic garbage collector stays on, but the objects that exist before the timing
     (the imported libraries: PyTorch alone brings some 150,000) are frozen out of it
@@ -170,9 +173,10 @@ def run_group(workloads: list[Workload], repeats: int, warmup: int = 1,
     gc.collect()
     gc.freeze()
     try:
-        for _ in range(repeats):
-            for k, (step, sync) in enumerate(zip(steps, syncs)):
-                times[k] += time_step(step, 1, 0, sync)
+        n = len(steps)
+        for r in range(repeats):
+            for k in [(r + i) % n for i in range(n)]:
+                times[k] += time_step(steps[k], 1, 0, syncs[k])
     finally:
         gc.unfreeze()
     results = []
