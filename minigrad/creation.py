@@ -5,9 +5,8 @@ are drawn on the CPU and then moved, so a seed gives the same numbers on every d
 """
 from __future__ import annotations
 
-from numbers import Integral
-
 from . import backend
+from .ops.axes import is_integer
 from .tensor import Tensor
 
 
@@ -39,7 +38,7 @@ def full(shape, value, dtype=None, device=None, requires_grad=False) -> Tensor:
     a bool, int64 for an int, float32 (the default float) otherwise."""
     if dtype is None and isinstance(value, (bool, backend.numpy.bool_)):
         dtype = backend.bool_
-    elif dtype is None and isinstance(value, Integral):
+    elif dtype is None and is_integer(value):
         dtype = backend.int64
     xp = backend.array_module(backend.check_device(device))
     return _leaf(xp.full(_shape((shape,)), value, dtype=_dtype(dtype)), requires_grad)

@@ -428,13 +428,13 @@ class Tensor:
 
     def split(self, split_size_or_sections, axis: int = 0):
         """Pieces along ``axis``: an int is each piece's size (PyTorch's rule), a list the sizes."""
-        length = self.shape[ops.one_axis(axis, self.ndim, "split")]
+        length = self.shape[ops.split_axis(axis, self.ndim, "split")]
         sizes = ops.split_sizes(length, split_size_or_sections, "split")
         return ops.Split.apply(self, sizes=sizes, axis=axis)
 
     def chunk(self, chunks: int, axis: int = 0):
         """``chunks`` nearly equal pieces along ``axis`` (the last may be smaller)."""
-        length = self.shape[ops.one_axis(axis, self.ndim, "chunk")]
+        length = self.shape[ops.split_axis(axis, self.ndim, "chunk")]
         return ops.Split.apply(self, sizes=ops.chunk_sizes(length, chunks), axis=axis)
 
     def unbind(self, axis: int = 0):

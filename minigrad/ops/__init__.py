@@ -1,5 +1,5 @@
 """The primitive ops: each one a small Function with its forward and backward side by side."""
-from .axes import is_integer, normalize_axes, one_axis
+from .axes import is_integer, normalize_axes, split_axis
 from .convert import Cast, ToDevice
 from .elementwise import (Abs, Add, Clip, Div, Exp, Log, Maximum, Minimum, Mul, Neg, Pow, Relu,
                           Sigmoid, Sqrt, Sub, Tanh, Where, sum_to_shape, where)
@@ -13,5 +13,5 @@ __all__ = [
     "MatMul", "Max", "Maximum", "Mean", "Min", "Minimum", "Mul", "Neg", "Pow", "Relu", "Reshape",
     "ScatterAdd", "Sigmoid", "Split", "Sqrt", "Stack", "Sub", "Sum", "Tanh", "ToDevice",
     "Transpose", "Unbind", "Where", "chunk_sizes", "concat", "is_integer", "normalize_axes",
-    "one_axis", "split_sizes", "stack", "sum_to_shape", "where",
+    "split_axis", "split_sizes", "stack", "sum_to_shape", "where",
 ]

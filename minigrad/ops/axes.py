@@ -30,7 +30,7 @@ def normalize_axes(axis, ndim: int, op: str) -> tuple:
     return tuple(sorted(out)) if ndim else ()
 
 
-def one_axis(axis, ndim: int, op: str) -> int:
+def split_axis(axis, ndim: int, op: str) -> int:
     """The one axis that split, chunk and unbind cut along (a 0-d tensor has none to cut)."""
     if ndim == 0:
         raise ValueError(f"{op}: needs a tensor with at least 1 dimension, got a 0-d tensor")

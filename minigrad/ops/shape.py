@@ -6,7 +6,7 @@ from .. import backend
 from ..function import Function
 from ..tensor import Tensor, unwrap
 from .elementwise import sum_to_shape
-from .axes import is_integer, one_axis
+from .axes import is_integer, split_axis
 
 
 class _Move(Function):
@@ -196,7 +196,7 @@ class Split(_Move):
     """(z_1, z_2, ...) = consecutive pieces of x along ``axis`` with the given sizes (views)"""
 
     def forward(self, x, sizes, axis=0):
-        axis = one_axis(axis, x.ndim, "split")
+        axis = split_axis(axis, x.ndim, "split")
         if sum(sizes) != x.shape[axis] or min(sizes) < 0:
             raise ValueError(f"split: sizes {list(sizes)} do not add up to {x.shape[axis]}, "
                              f"the length of axis {axis} of shape {x.shape}")
@@ -216,7 +216,7 @@ class Unbind(_Move):
     """(z_0, z_1, ...) = x[0], x[1], ... along ``axis`` (views)"""
 
     def forward(self, x, axis=0):
-        axis = one_axis(axis, x.ndim, "unbind")
+        axis = split_axis(axis, x.ndim, "unbind")
         self.axis = axis
         moved = backend.get_array_module(x).moveaxis(x, axis, 0)
         return tuple(moved[i] for i in range(moved.shape[0]))

@@ -45,9 +45,8 @@ class Node:
     without one), ``cell`` (a whole step), ``block`` (a whole non-step scope), ``stub`` (a
     per-step copy of a tensor made outside the steps), ``ghost`` (a per-step faint copy of a
     parameter), ``junction`` (where lines merge or fork), ``tap`` (where a step reads a
-    parameter drawn once), ``cut`` (the far end of a detach),
-    ``ellipsis`` (elided steps). ``layer`` overrides the layer shown with the role (a stub of
-    layer 1 carries h of layer 0).
+    parameter drawn once), ``cut`` (the far end of a detach), ``ellipsis`` (elided steps).
+    ``layer`` overrides the layer shown with the role (a stub of layer 1 carries h of layer 0).
     """
 
     id: str

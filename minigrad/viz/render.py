@@ -207,7 +207,7 @@ class _Writer:
                     rg.node(f"header{r}", self.row_label(row), **style.ROW_HEADER)
                     self.header_edge(rg, r)
                 for s, key in enumerate(lay.steps[row]):
-                    self.step(rg, key, f"cluster_step{r}_{s}", f"{r}_{s}")
+                    self.step(rg, key, r, s)
                 if lay.band:  # declared after the steps: drawn under them (above at cell detail)
                     with rg.subgraph(name=f"cluster_parameters{r}") as pg:
                         pg.attr(**style.PARAM_CLUSTER)
@@ -237,7 +237,9 @@ class _Writer:
             text += f" · call {call + 1}"
         return text
 
-    def step(self, g, key, name: str, place: str) -> None:
+    def step(self, g, key, r: int, s: int) -> None:
+        """Step ``s`` of row ``r``: its frame, nodes and the ranks inside it."""
+        name = f"cluster_step{r}_{s}"
         ids = self.lay.members[key]
         nodes = [self.graph.nodes[i] for i in ids]
         if any(n.kind == "ellipsis" for n in nodes):
@@ -245,14 +247,14 @@ class _Writer:
                 c.attr(**style.ELLIPSIS_CLUSTER)
                 for node in nodes:
                     self.node(c, node)
-                self.posts(c, key, place)
+                self.posts(c, key, r, s)
             return
         attrs = style.STEP_CLUSTER_CELL if self.graph.detail == "cell" else style.STEP_CLUSTER
         with g.subgraph(name=name) as c:
             c.attr(label=f"t = {key.step}" if key in self.lay.titled else "", **attrs)
             for node in nodes:
                 self.node(c, node)
-            self.posts(c, key, place)
+            self.posts(c, key, r, s)
             for pair in self.lay.beside.get(key, ()):
                 c.body.append("{rank=same; %s}" % "; ".join(self.ids[i] for i in pair))
             for stack in self.lay.stacked:
@@ -262,18 +264,19 @@ class _Writer:
                     for lower, upper in zip(ids, ids[1:]):
                         c.edge(lower, upper, style="invis")
 
-    def posts(self, g, key, place: str) -> None:
+    def posts(self, g, key, r: int, s: int) -> None:
         """Where steps span columns (see _columns): an invisible post a rank before the first
         nodes of the step's body (its inputs share that rank) and one a rank after its last."""
         if key not in self.lay.columns:
             return
         first, last = self.lay.columns[key]
-        g.node(f"in{place}", **style.HIDDEN)
-        g.node(f"out{place}", **style.HIDDEN)
+        before, after = _post("in", r, s), _post("out", r, s)
+        g.node(before, **style.HIDDEN)
+        g.node(after, **style.HIDDEN)
         for i in first:
-            g.edge(f"in{place}", self.ids[i], style="invis")
+            g.edge(before, self.ids[i], style="invis")
         for i in last:
-            g.edge(self.ids[i], f"out{place}", style="invis")
+            g.edge(self.ids[i], after, style="invis")
 
 
 def render(graph: Graph, title: str | None = None) -> graphviz.Digraph:
@@ -341,7 +344,7 @@ def _row_order(g, w: _Writer, lay: Layout) -> None:
         if lay.staircase:
             _spine(g, f"row{t}_", [[w.ids[lay.members[keys[t]][0]]] for keys in steps])
         elif lay.columns:
-            _spine(g, f"row{t}_", [[f"in{r}_{t}"] for r in range(len(steps))])
+            _spine(g, f"row{t}_", [[_post("in", r, t)] for r in range(len(steps))])
 
 
 def _columns(g, lay: Layout) -> None:
@@ -357,10 +360,15 @@ def _columns(g, lay: Layout) -> None:
             with g.subgraph() as same:
                 same.attr(rank="same")
                 for r in range(len(lay.rows)):
-                    same.node(f"{side}{r}_{s}")
+                    same.node(_post(side, r, s))
         if s + 1 < count:
             for r in range(len(lay.rows)):
-                g.edge(f"out{r}_{s}", f"in{r}_{s + 1}", style="invis")
+                g.edge(_post("out", r, s), _post("in", r, s + 1), style="invis")
+
+
+def _post(side: str, r: int, s: int) -> str:
+    """The invisible post ``"in"`` (before) or ``"out"`` (after) step s of row r."""
+    return f"{side}{r}_{s}"
 
 
 def _spine(g, prefix: str, ties: list) -> None:
