@@ -11,6 +11,7 @@ models and never at import time (``minigrad`` itself must not depend on ``nn``).
 from __future__ import annotations
 
 import argparse
+import subprocess
 import sys
 import warnings
 from pathlib import Path
@@ -54,6 +55,8 @@ def _picture(text: str) -> str:
     if Path(text).suffix.lower() not in known:
         raise argparse.ArgumentTypeError(
             f"cannot tell the format of {text!r}; use one of {', '.join(known)}")
+    if Path(text).is_dir():
+        raise argparse.ArgumentTypeError(f"{text!r} is a directory; name a file in it")
     return text
 
 
@@ -197,7 +200,11 @@ def _draw_command(args) -> int:
         graph = draw(output, params=params, detail=args.detail, param_mode=args.param_mode,
                      grads=args.grads, max_nodes=args.max_nodes or MAX_NODES,
                      title=_title(args))
-        written = save(graph, args.out) if args.out else None
+        try:
+            written = save(graph, args.out) if args.out else None
+        except WRITE_ERRORS as err:
+            print(f"minigrad draw: error: cannot write {args.out}: {_reason(err)}", file=sys.stderr)
+            return 1
     for w in caught:
         print(f"minigrad draw: {w.message}", file=sys.stderr)
     if written is None:
@@ -205,6 +212,20 @@ def _draw_command(args) -> int:
         return 0
     print(written)
     return 0 if Path(written).suffix == Path(args.out).suffix else 1
+
+
+WRITE_ERRORS = (OSError, subprocess.CalledProcessError)  # graphviz's dot failing is the latter
+
+
+def _reason(err: Exception) -> str:
+    """What went wrong writing a picture, in one line (the stderr of a failed ``dot``)."""
+    if isinstance(err, FileExistsError):  # from making the folder: a file has its name
+        return f"{err.filename} is a file, not a folder"
+    if isinstance(err, OSError):
+        return err.strerror or str(err)
+    stderr = getattr(err, "stderr", None) or b""
+    text = stderr.decode(errors="replace") if isinstance(stderr, bytes) else str(stderr)
+    return f"Graphviz's dot failed ({' '.join(text.split()) or f'exit status {err.returncode}'})"
 
 
 def _title(args) -> str:
@@ -316,6 +337,12 @@ def make_gallery(folder, fmt: str = "svg") -> list:
 
 
 def _gallery_command(args) -> int:
-    for path in make_gallery(args.folder, args.format):
+    try:
+        written = make_gallery(args.folder, args.format)
+    except WRITE_ERRORS as err:
+        print(f"minigrad gallery: error: cannot write into {args.folder}: {_reason(err)}",
+              file=sys.stderr)
+        return 1
+    for path in written:
         print(path)
     return 0

@@ -49,6 +49,28 @@ def test_an_unknown_picture_format_is_refused_before_any_work(monkeypatch, tmp_p
     assert ".svg" in capsys.readouterr().err
 
 
+def test_an_out_that_is_a_folder_is_refused_before_any_work(monkeypatch, tmp_path, capsys):
+    monkeypatch.setattr("minigrad.cli.run_model", lambda *a, **k: pytest.fail("model was run"))
+    (tmp_path / "lstm.svg").mkdir()
+    with pytest.raises(SystemExit) as exit_:
+        main(["draw", "lstm", "--out", str(tmp_path / "lstm.svg")])
+    assert exit_.value.code == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and "is a directory" in err
+
+
+@pytest.mark.parametrize("command", ["draw", "gallery"])
+def test_a_picture_that_cannot_be_written_is_one_line_and_no_file(command, tmp_path, capsys):
+    blocker = tmp_path / "notes.txt"
+    blocker.write_text("a file where a folder should be")
+    argv = (["draw", "lstm", "--steps", "1", "--out", str(blocker / "lstm.dot")]
+            if command == "draw" else ["gallery", str(blocker / "gallery"), "--format", "dot"])
+    assert main(argv) == 1
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and f"minigrad {command}: error: cannot write" in err
+    assert "Traceback" not in err and sorted(tmp_path.iterdir()) == [blocker]
+
+
 def test_forget_bias_on_a_cell_without_forget_gate_is_an_error(capsys):
     assert main(["draw", "gru", "--forget-bias", "1"]) == 2
     err = capsys.readouterr().err
