@@ -37,8 +37,11 @@ class ProgressBar:
             self.bar.update(1)
 
     def show_metrics(self, metrics: dict) -> None:
-        """Show the latest value of each ``{name: [[step, value], ...]}`` after the loss."""
+        """Show the latest value of each ``{name: [[step, value], ...]}`` after the loss, now:
+        the values of the last evaluation are the ones the finished bar must show."""
         self.metrics = "".join(f", {k} {v[-1][1]:.4g}" for k, v in metrics.items())
+        if self.bar is not None and self.running is not None:
+            self.bar.set_postfix_str(f"loss {self.running:.4g}{self.metrics}")
 
     def close(self) -> None:
         if self.bar is not None:

@@ -83,3 +83,12 @@ def test_progress_bar_shows_the_running_loss(tmp_path):
                          "--steps", "3", out=tmp_path / "out", progress=True)
     assert result.returncode == 0, result.stderr
     assert "T5-lstm" in result.stderr and "3/3" in result.stderr and "loss" in result.stderr
+
+
+def test_the_finished_progress_bar_shows_the_last_evaluation(tmp_path):
+    result = run_example("sine_wave", "--quick", "--signals", "sine", "--steps", "2",
+                         out=tmp_path / "out", progress=True)
+    assert result.returncode == 0, result.stderr
+    final_mse = result.summary()["signals"]["sine"]["one_step_mse"]
+    last_bar = result.stderr.replace("\r", "\n").strip().splitlines()[-1]
+    assert "2/2" in last_bar and f"test_mse {final_mse:.4g}" in last_bar, last_bar
