@@ -35,7 +35,7 @@ import numpy as np
 import minigrad
 import nn
 from common import cli, plotting
-from common.summary import finish
+from common.summary import finish, write_text
 from common.training import History, Trainer, derived_seed, update
 
 BASELINE = 2.0 / 12.0
@@ -257,7 +257,7 @@ def main(argv: list[str] | None = None) -> dict:
     if (T_focus, "lstm") in results:
         plot_lstm_gates(results[(T_focus, "lstm")], out)
     table = results_table(results, cfg["models"], cfg["lengths"])
-    (out / "results.md").write_text("# Adding problem: final test MSE\n\n" + table)
+    write_text(out / "results.md", "# Adding problem: final test MSE\n\n" + table)
     print("\n" + table)
 
     summary = {"baseline": BASELINE, "lengths": cfg["lengths"], "models": cfg["models"],

@@ -32,7 +32,7 @@ import numpy as np
 import minigrad
 import nn
 from common import cli, corpus, plotting
-from common.summary import finish
+from common.summary import finish, write_text
 from common.training import Trainer, derived_seed, update
 
 FULL = dict(embed=64, hidden=256, layers=2, seq=64, batch=32, lr=3e-3, steps=2500,
@@ -219,7 +219,7 @@ def main(argv: list[str] | None = None) -> dict:
     plot_losses(history, baselines, out)
     final = sample(model, vocab, prime, 4 * cfg["sample_chars"], args.temperature,
                    np.random.default_rng(derived_seed(args.seed, "final sample")))
-    (out / "sample.txt").write_text(final)
+    write_text(out / "sample.txt", final)
     val = history.last("val_loss")
     summary = {"corpus": description, "characters": len(ids), "vocabulary": len(vocab),
                "val_loss": val, "bits_per_char": val / math.log(2), "steps": cfg["steps"],

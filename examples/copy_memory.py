@@ -29,7 +29,7 @@ import numpy as np
 import minigrad
 import nn
 from common import cli, plotting
-from common.summary import finish
+from common.summary import finish, write_text
 from common.training import Trainer, derived_seed, update
 
 SYMBOLS, BLANK, GO = 8, 0, 9      # inputs and targets are ids: 0 blank, 1..8 symbols, 9 go
@@ -146,7 +146,7 @@ def main(argv: list[str] | None = None) -> dict:
     plot_results(results, cfg["gaps"], args.out)
 
     table = results_table(results, cfg["models"], cfg["gaps"])
-    (args.out / "results.md").write_text("# Copy task: test cross-entropy and recall\n\n" + table)
+    write_text(args.out / "results.md", "# Copy task: test cross-entropy and recall\n\n" + table)
     print("\n" + table)
     summary = {"steps": cfg["steps"], "seed": args.seed, "gaps": cfg["gaps"],
                "models": cfg["models"],

@@ -8,6 +8,8 @@ from pathlib import Path
 
 import numpy as np
 
+from minigrad.files import write_atomic
+
 COLORS = {"rnn": "tab:gray", "lstm": "tab:blue", "gru": "tab:orange",
           "peephole": "tab:green", "coupled": "tab:purple"}
 
@@ -51,8 +53,10 @@ def baseline(ax, value: float, label: str) -> None:
 
 
 def save(fig, path: Path) -> Path:
-    """Write ``fig`` as a PNG and close it."""
+    """Write ``fig`` as a PNG (atomically, see summary.py) and close it."""
     path = Path(path)
-    fig.savefig(path, dpi=110)
-    pyplot().close(fig)
+    try:
+        write_atomic(path, lambda f: fig.savefig(f, format="png", dpi=110))
+    finally:
+        pyplot().close(fig)
     return path

@@ -3,6 +3,8 @@ from __future__ import annotations
 
 import sys
 from argparse import Namespace
+from contextlib import nullcontext
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -12,7 +14,7 @@ import nn
 from example_runner import EXAMPLES
 
 sys.path.insert(0, str(EXAMPLES))
-from common import cli  # noqa: E402
+from common import cli, plotting  # noqa: E402
 from common.cli import Stopped, UsageError  # noqa: E402
 from common.training import Trainer, derived_seed  # noqa: E402
 
@@ -111,3 +113,21 @@ def test_derived_seeds_depend_on_every_part():
              derived_seed(0, "data", 100)}
     assert len(seeds) == 5
     assert derived_seed(0, "init", "lstm", 100) == derived_seed(0, "init", "lstm", 100)
+
+
+def test_a_picture_interrupted_while_being_written_leaves_the_old_one(tmp_path):
+    """Ctrl-C while matplotlib writes a PNG: the previous picture stays whole, no stray file."""
+    path = tmp_path / "loss.png"
+    path.write_bytes(b"the previous picture")
+    fig, _ = plotting.figure()
+
+    def interrupted(target, **options):
+        with open(target, "wb") if isinstance(target, (str, Path)) else nullcontext(target) as f:
+            f.write(b"\x89PNG half a picture")
+        raise KeyboardInterrupt
+
+    fig.savefig = interrupted
+    with pytest.raises(KeyboardInterrupt):
+        plotting.save(fig, path)
+    assert path.read_bytes() == b"the previous picture"
+    assert list(tmp_path.iterdir()) == [path]
