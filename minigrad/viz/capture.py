@@ -32,7 +32,7 @@ def capture(*outputs: Tensor, params: dict | None = None) -> Graph:
         if not isinstance(out, Tensor):
             raise TypeError(f"draw: output {k} is a {type(out).__name__}, not a minigrad Tensor")
     order, call_of = _walk(outputs)
-    b = _Builder(step_keys(order, call_of), {id(t): n for n, t in (params or {}).items()})
+    b = _Builder(step_keys(order, call_of), _names_of(params))
     for item in order:
         if isinstance(item, Function):
             b.add_function(item)
@@ -48,6 +48,19 @@ def capture(*outputs: Tensor, params: dict | None = None) -> Graph:
     _mark_derived(graph, b.products_with_data)
     graph.grads = any(n.grad_norm is not None for n in graph.nodes.values())
     return graph
+
+
+def _names_of(params) -> dict:
+    """{id(tensor): name} from a dict of named tensors, or from ``model.named_parameters()``
+    itself (name, tensor pairs), the one-word-short spelling of the same thing."""
+    try:
+        pairs = list(dict(params or {}).items())
+    except (TypeError, ValueError):
+        pairs = None
+    if pairs is None or not all(isinstance(t, Tensor) for _, t in pairs):
+        raise TypeError(f"draw: params must map names to tensors, like "
+                        f"dict(model.named_parameters()); got a {type(params).__name__}")
+    return {id(t): str(name) for name, t in pairs}
 
 
 def with_step(role: str | None, step: int | None) -> str | None:

@@ -28,7 +28,8 @@ def draw(*outputs: Tensor, params: dict | None = None, detail: str = "auto",
         essay's figures), ``"cell"`` (one box per step), or ``"auto"``: the finest that fits
         in ``max_nodes`` nodes. Past ``max_nodes`` the middle steps are elided ("t = 3 …
         t = 396"); both are said in the picture's label and in a warning.
-    params: names for leaf tensors, e.g. ``dict(model.named_parameters())``.
+    params: names for leaf tensors, e.g. ``dict(model.named_parameters())`` (or the
+        ``(name, tensor)`` pairs ``model.named_parameters()`` yields).
     param_mode: ``"once"`` (one parameters cluster; in a picture of one row, a band under the
         steps whose lines every step taps), ``"repeat"`` (a faint copy in every step that uses
         them) or ``"hide"``; ``"auto"``: repeat at op detail, hide otherwise.

@@ -360,3 +360,14 @@ def test_capture_rejects_what_is_not_a_tensor():
         build(capture(out), "gates")
     with pytest.raises(ValueError, match="param_mode"):
         build(capture(out), "op", "twice")
+
+
+def test_params_are_named_from_a_dict_or_from_named_parameters_itself():
+    out, params, _ = vg.model("rnn", T=2)
+    def names(given):
+        return {n.name for n in capture(out, params=given).nodes.values() if n.kind == "param"}
+
+    assert names(params) == set(params) == names(iter(params.items()))
+    for wrong in (list(params.values()), [("weight", 1.0)], 3):
+        with pytest.raises(TypeError, match=r"params must map names to tensors.*named_parameters"):
+            capture(out, params=wrong)
