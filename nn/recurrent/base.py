@@ -16,6 +16,7 @@ unbatched ``(I,)`` inputs. States are tuples inside (``(h,)``, ``(h, c)``); ``fo
 from __future__ import annotations
 
 import math
+import numbers
 from types import SimpleNamespace
 
 import minigrad
@@ -90,6 +91,10 @@ class RecurrentCell(Module):
         """
         if value is None:
             return
+        finite = isinstance(value, numbers.Real) and not isinstance(value, bool) and math.isfinite(value)
+        if not finite:
+            raise ValueError(f"{type(self).__name__}: forget_bias must be a finite number or None, "
+                             f"got {value!r}")
         if not self.bias:
             raise ValueError(f"{type(self).__name__}: forget_bias={value} needs bias=True")
         rows = self.gate_rows("f")

@@ -77,6 +77,12 @@ def test_forget_bias_on_a_cell_without_forget_gate_is_an_error(capsys):
     assert err.count("\n") == 1 and "no forget gate" in err
 
 
+def test_a_forget_bias_that_is_not_finite_is_an_error(capsys):
+    assert main(["draw", "lstm", "--forget-bias", "nan"]) == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and "forget_bias must be a finite number" in err
+
+
 def test_help_explains_every_option(capsys):
     with pytest.raises(SystemExit) as exit_:
         main(["draw", "--help"])

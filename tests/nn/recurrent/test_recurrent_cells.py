@@ -117,6 +117,9 @@ def test_forget_bias_in_a_layer_and_its_effect():
         np.testing.assert_array_equal(getattr(lstm, name).numpy()[H:2 * H], 2.0)
     with pytest.raises(ValueError, match="bias=True"):
         nn.LSTMCell(I, H, bias=False, forget_bias=1.0)
+    for bad in (float("nan"), float("inf"), "1", True):
+        with pytest.raises(ValueError, match="forget_bias must be a finite number"):
+            nn.LSTM(I, H, forget_bias=bad)
 
 
 def test_cell_errors_name_the_problem():
