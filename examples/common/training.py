@@ -94,6 +94,8 @@ class Trainer:
             self._load(name, history, model, optimizer, data_rng, carry)
         if history.step >= steps:
             return history
+        if self.stop_after is not None and self.steps_taken >= self.stop_after:
+            raise self._stopped()                  # the models before this one used them all
         bar = ProgressBar(name, total=steps, initial=history.step, enabled=self.show_progress,
                           losses=history.losses)
         try:
@@ -115,11 +117,14 @@ class Trainer:
                 if history.step % self.every == 0 or history.step == steps or stopping:
                     self._save(name, history, model, optimizer, data_rng, carry)
                 if stopping and history.step < steps:
-                    raise Stopped(f"stopped after {self.steps_taken} steps (--stop-after); "
-                                  f"continue with --resume")
+                    raise self._stopped()
         finally:
             bar.close()
         return history
+
+    def _stopped(self) -> Stopped:
+        return Stopped(f"stopped after {self.steps_taken} steps (--stop-after); "
+                       f"continue with --resume")
 
     def write(self, text: str) -> None:
         """Print a line without breaking the progress bars."""

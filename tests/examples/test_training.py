@@ -131,3 +131,17 @@ def test_a_picture_interrupted_while_being_written_leaves_the_old_one(tmp_path):
         plotting.save(fig, path)
     assert path.read_bytes() == b"the previous picture"
     assert list(tmp_path.iterdir()) == [path]
+
+
+def test_stop_after_the_last_step_of_one_model_takes_no_step_of_the_next(tmp_path):
+    """An example trains several models in one run: --stop-after N, with N the first model's
+    steps, stops after exactly N steps, before the second model starts."""
+    model = nn.Linear(1, 1)
+    optimizer = nn.optim.Adam(model.parameters())
+    trainer = Trainer(flags(tmp_path, stop_after=4), {})
+    taken = []
+    trainer.fit("first", lambda i: taken.append(("first", i)) or 1.0, 4, model, optimizer)
+    with pytest.raises(Stopped, match="stopped after 4 steps"):
+        trainer.fit("second", lambda i: taken.append(("second", i)) or 1.0, 4, model, optimizer)
+    assert taken == [("first", i) for i in range(4)]
+    assert not (tmp_path / "checkpoints" / "second.ckpt").exists()
