@@ -1,4 +1,5 @@
-"""Every ```python block in README.md and docs/*.md runs, and every relative link resolves.
+"""Every ```python block in README.md and docs/*.md runs, so does every ``minigrad draw`` command
+they show, and every relative link resolves.
 
 Each block runs on its own (a fresh namespace) in a temporary working directory, so a snippet
 that writes a file leaves nothing behind. A block that needs something this machine may lack
@@ -10,6 +11,7 @@ says so in an HTML comment right above it, and is skipped when it is missing:
 from __future__ import annotations
 
 import re
+import shlex
 import shutil
 import textwrap
 from pathlib import Path
@@ -67,6 +69,55 @@ def test_snippet_runs(name, code, needs, sandbox):
         if not AVAILABLE[need]():
             pytest.skip(f"needs {need}")
     exec(compile(code, name, "exec"), {"__name__": "__docs__"})
+
+
+DRAW = re.compile(r"^(?:\S*python3? -m )?minigrad (draw\b.*)$")
+SHELL_FENCE = re.compile(r"^```(?:bash|sh|console)[ \t]*\n(?P<body>.*?)^```", re.MULTILINE | re.DOTALL)
+
+
+ANY_FENCE = re.compile(r"^[ \t]*```.*?^[ \t]*```", re.MULTILINE | re.DOTALL)
+
+
+def draw_commands(text: str) -> list[str]:
+    """The arguments of every ``minigrad draw ...`` command in ``text``: each line of a shell
+    block (its comment dropped), and each inline code span (which may wrap a line); not a
+    pattern such as ``minigrad draw ARCH ...``."""
+    lines = [line.split("  #")[0].strip() for block in SHELL_FENCE.finditer(text)
+             for line in block.group("body").splitlines()]
+    spans = [" ".join(span.split()) for span in re.findall(r"`([^`]+)`", ANY_FENCE.sub("", text))]
+    return [m.group(1) for m in map(DRAW.match, lines + spans) if m and "..." not in m.group(1)]
+
+
+def collect_draw_commands():
+    for path in DOCUMENTS:
+        if path.exists():
+            for command in dict.fromkeys(draw_commands(path.read_text(encoding="utf-8"))):
+                yield pytest.param(command, id=f"{path.relative_to(ROOT)}: {command}")
+
+
+@pytest.mark.parametrize("command", list(collect_draw_commands()))
+def test_documented_draw_command_runs(command, sandbox, capsys):
+    """Every ``minigrad draw`` command the pages show runs as shown and writes what it names."""
+    from minigrad.cli import main
+
+    args = shlex.split(command)
+    out = args[args.index("--out") + 1] if "--out" in args else None
+    if out and not out.endswith((".dot", ".gv")) and not AVAILABLE["dot"]():
+        pytest.skip("needs dot")
+    try:
+        status = main(args)
+    except SystemExit as exit_:                        # --help
+        status = exit_.code
+    assert status == 0, capsys.readouterr().err
+    if out:
+        assert (sandbox / out).stat().st_size > 0
+
+
+def test_draw_commands_are_found_in_blocks_and_spans():
+    text = ("```bash\nminigrad draw lstm --out a.svg   # a comment\npython -m minigrad gallery x\n"
+            "```\nsee `python -m minigrad draw gru\n--steps 2` and `.venv/bin/python -m minigrad "
+            "draw --help`, not `minigrad draw ARCH ...`\n```\nplain fence\n```\n")
+    assert draw_commands(text) == ["draw lstm --out a.svg", "draw gru --steps 2", "draw --help"]
 
 
 def test_extract_blocks_reads_fences_and_requirements():
