@@ -77,8 +77,12 @@ def positive_float(text: str) -> float:
 
 
 def parse(p: OneLineParser, argv: list[str] | None = None) -> argparse.Namespace:
-    """Parse, select the device and create the output directory."""
+    """Parse, select the device and create the output directory. A value given twice to a
+    list flag (``--lengths 100 100``) counts once: training the same model twice shows nothing."""
     args = p.parse_args(argv)
+    for name, value in vars(args).items():
+        if isinstance(value, list):
+            setattr(args, name, list(dict.fromkeys(value)))
     try:
         minigrad.set_default_device(args.device or minigrad.get_default_device())
     except (ValueError, RuntimeError) as err:

@@ -40,6 +40,8 @@ def load(name: str | None, text_file: Path | None, max_chars: int | None = None)
 
 def read_text_file(path: Path) -> str:
     path = Path(path)
+    if path.is_dir():
+        raise UsageError(f"--text: {str(path)!r} is a folder; name a text file")
     if not path.is_file():
         raise UsageError(f"--text: no such file: {str(path)!r}")
     try:

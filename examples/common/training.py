@@ -92,6 +92,8 @@ class Trainer:
         history = history or History()
         if self.resume and self.path(name).exists():
             self._load(name, history, model, optimizer, data_rng, carry)
+        elif self.resume:
+            self.write(f"--resume: no checkpoint {self.path(name)}; training {name} from step 0")
         if history.step >= steps:
             return history
         if self.stop_after is not None and self.steps_taken >= self.stop_after:

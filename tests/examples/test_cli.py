@@ -54,6 +54,7 @@ def test_bad_common_arguments(args, words, tmp_path):
     ("copy_memory", ["--models", "rnn"], ["--models", "rnn"]),
     ("sine_wave", ["--signals", "square"], ["square"]),
     ("char_lstm", ["--text", "no/such/file.txt"], ["--text", "no/such/file.txt"]),
+    ("char_lstm", ["--text", "."], ["--text", "is a folder"]),
     ("char_lstm", ["--corpus", "klingon"], ["--corpus", "klingon"]),
     ("char_lstm", ["--temperature", "0"], ["--temperature"]),
     ("draw_lstm", ["--model", "transformer"], ["--model", "transformer"]),

@@ -94,6 +94,19 @@ def test_other_settings_are_refused(tmp_path):
         train(tmp_path, resume=True, config={"lr": 0.1})
 
 
+def test_resume_without_a_checkpoint_says_it_starts_over(tmp_path, capsys):
+    history, _ = train(tmp_path, steps=4, resume=True)
+    assert history.step == 4
+    assert "--resume: no checkpoint" in capsys.readouterr().out
+
+
+def test_a_value_given_twice_to_a_list_flag_counts_once(tmp_path):
+    p = cli.parser("example", None)
+    p.add_argument("--lengths", nargs="+", type=int)
+    args = cli.parse(p, ["--lengths", "100", "50", "100", "--out", str(tmp_path)])
+    assert args.lengths == [100, 50]
+
+
 def test_a_diverging_loss_is_a_one_line_error(tmp_path, capsys):
     model = nn.Linear(1, 1)
     optimizer = nn.optim.Adam(model.parameters())
