@@ -101,6 +101,8 @@ class Function:
                     continue
                 if x._detached_from is not None:
                     cut = True
+            elif type(x) is list or type(x) is tuple:  # NumPy would make a float64 array of it
+                raise _sequence_error(cls.__name__, x, inputs)
             else:
                 arrays.append(x)
             if constants is None:
@@ -264,6 +266,16 @@ def _reconcile_dtypes(op: str, inputs, arrays) -> None:
         arrays[1] = b.astype(dtype_a)
     elif float_b and (not float_a or not tensor_a):
         arrays[0] = a.astype(dtype_b)
+
+
+def _sequence_error(op: str, sequence, inputs) -> TypeError:
+    """A list or tuple operand (``x + [1.0, 2.0]``) is refused, as in PyTorch: NumPy would turn
+    it into a float64 array and compute a float32 model's op in float64."""
+    dtype = next((x.dtype for x in inputs if isinstance(x, Tensor)), backend.DEFAULT_FLOAT)
+    position = next(i for i, x in enumerate(inputs) if x is sequence)
+    return TypeError(f"{_snake(op)}: operands must be tensors, arrays or numbers, got a "
+                     f"{type(sequence).__name__} ({repr(sequence)[:40]}) as input {position}; "
+                     f"make it a tensor first: minigrad.tensor(..., dtype=minigrad.{dtype})")
 
 
 def _check_same_device(op: str, inputs) -> None:

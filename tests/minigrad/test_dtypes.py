@@ -153,3 +153,18 @@ def test_asking_for_the_gradient_of_an_integer_tensor_is_refused():
     loss = (x * n).sum()
     with pytest.raises(ValueError, match=r"^grad: input 1 .*int64.*not require grad"):
         mg.grad(loss, [x, n])
+
+
+SYMBOLS = {"+": "add", "-": "sub", "*": "mul", "/": "div", "**": "pow"}
+
+
+@pytest.mark.parametrize("form", sorted(SCALAR_FORMS))
+@pytest.mark.parametrize("sequence", [[1.5, 0.5], (1.5, 0.5)], ids=["list", "tuple"])
+def test_a_list_operand_is_a_type_error_naming_the_op_and_the_type(form, sequence):
+    # PyTorch refuses it too; NumPy would quietly make it a float64 array
+    words = form.split()
+    op = SYMBOLS[words[1]] if len(words) == 3 else form.split("(")[0]
+    x = mg.tensor([0.5, 2.0], requires_grad=True)
+    kind = type(sequence).__name__
+    with pytest.raises(TypeError, match=rf"^{op}: .*got a {kind} .*float32"):
+        SCALAR_FORMS[form](x, sequence)
