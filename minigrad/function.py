@@ -95,7 +95,7 @@ class Function:
             if isinstance(x, Tensor):
                 any_tensor = True
                 arrays.append(x.data)
-                if x.requires_grad:
+                if x._requires_grad:
                     needs_grad = True
                     edges.append(x if x.grad_fn is None else (x.grad_fn, x._output_index))
                     continue

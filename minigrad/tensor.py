@@ -18,7 +18,10 @@ class Tensor:
     ``t.grad`` the accumulated gradient (a Tensor) after ``backward``.
     """
 
-    __slots__ = ("data", "grad", "requires_grad", "grad_fn", "_output_index", "__dict__",
+    # ``requires_grad`` is a property, so that setting it checks the dtype as requires_grad_()
+    # does; the engine reads and writes its slot ``_requires_grad`` directly, because a property
+    # on every op's result and input would cost time on the hot path.
+    __slots__ = ("data", "grad", "_requires_grad", "grad_fn", "_output_index", "__dict__",
                  "__weakref__")
     name = None            # set by whoever wants this tensor named in a drawing
     _detached_from = None  # (weakref to node, output index, role) for a tensor made by detach()
@@ -28,7 +31,7 @@ class Tensor:
     def __init__(self, data, dtype=None, device=None, requires_grad: bool = False):
         self.data = backend.asarray(data, backend.as_dtype(dtype), device)
         self.grad = self.grad_fn = None
-        self.requires_grad = False
+        self._requires_grad = False
         self._output_index = 0
         if requires_grad:
             self.requires_grad_(True)
@@ -39,7 +42,7 @@ class Tensor:
         t = cls.__new__(cls)
         t.data = data
         t.grad = None
-        t.requires_grad = grad_fn is not None
+        t._requires_grad = grad_fn is not None
         t.grad_fn = grad_fn
         t._output_index = output_index
         return t
@@ -115,15 +118,26 @@ class Tensor:
         return (self[i] for i in range(len(self)))
 
     # --- autograd ------------------------------------------------------------------------
+    @property
+    def requires_grad(self) -> bool:
+        """Whether gradients flow to this tensor. Setting it is ``requires_grad_(flag)``."""
+        return self._requires_grad
+
+    @requires_grad.setter
+    def requires_grad(self, flag: bool) -> None:
+        self.requires_grad_(flag)
+
     def requires_grad_(self, flag: bool = True) -> "Tensor":
+        """Make this leaf require gradients (or not); only floating-point tensors can."""
         if flag and not backend.is_floating(self.dtype):
             raise TypeError(
                 f"only floating-point tensors can require gradients, got dtype {self.dtype} "
                 f"(shape {self.shape}); convert with .to(dtype=minigrad.float32)"
             )
         if self.grad_fn is not None and not flag:
-            raise RuntimeError("requires_grad_(False) on a non-leaf tensor: use .detach() instead")
-        self.requires_grad = flag
+            raise RuntimeError(f"a non-leaf tensor (made by {self.grad_fn.name}, shape "
+                               f"{self.shape}) cannot stop requiring grad: use .detach() instead")
+        self._requires_grad = bool(flag)
         return self
 
     def backward(self, grad=None, retain_graph: bool = False, create_graph: bool = False) -> None:

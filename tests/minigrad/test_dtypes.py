@@ -138,6 +138,26 @@ def test_only_floating_point_tensors_can_require_grad(dtype):
         mg.tensor(np.array([1, 0]).astype(dtype)).requires_grad_()
 
 
+@pytest.mark.parametrize("dtype", ["int64", "int32", "bool"])
+def test_setting_the_requires_grad_attribute_of_an_integer_tensor_is_refused_too(dtype):
+    n = mg.tensor(np.array([1, 0]).astype(dtype))
+    with pytest.raises(TypeError, match=rf"floating-point.*{dtype}.*\(2,\)"):
+        n.requires_grad = True
+    assert n.requires_grad is False
+
+
+def test_the_requires_grad_attribute_follows_the_rules_of_requires_grad_():
+    x = mg.tensor([1.0, 2.0])
+    x.requires_grad = True
+    assert x.requires_grad is True and (x * x).grad_fn is not None
+    x.requires_grad = False
+    assert x.requires_grad is False and (x * x).grad_fn is None
+    y = mg.tensor([1.0], requires_grad=True) * 2.0
+    with pytest.raises(RuntimeError, match="non-leaf.*detach"):
+        y.requires_grad = False  # PyTorch refuses too: it would cut the graph silently
+    assert y.requires_grad is True
+
+
 def test_comparisons_return_tensors_without_gradient():
     x = mg.tensor([1.0, 2.0, 3.0], requires_grad=True)
     for result in (x < 2.0, x <= 2.0, x > x * 0.5, x >= 2.0, x == 2.0, x != 2.0):
