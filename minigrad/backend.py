@@ -110,6 +110,14 @@ def is_array(obj) -> bool:
     return isinstance(obj, numpy.ndarray) or (cupy is not None and isinstance(obj, cupy.ndarray))
 
 
+_NUMBERS = (int, float, complex, numpy.number, numpy.bool_)
+
+
+def is_array_or_number(obj) -> bool:
+    """Whether ``obj`` is an array or a Python or NumPy number (bools included)."""
+    return isinstance(obj, _NUMBERS) or is_array(obj)
+
+
 def to_device(array, device: str):
     """Copy ``array`` to ``device`` (no copy when it is already there)."""
     device = check_device(device)

@@ -6,6 +6,7 @@ op's node, ``grad_fn``; a tensor made by the user is a leaf (``grad_fn is None``
 """
 from __future__ import annotations
 
+import operator
 import weakref
 
 from . import backend
@@ -264,22 +265,22 @@ class Tensor:
 
     # Comparisons give tensors that carry no gradient.
     def __lt__(self, other):
-        return Tensor._make(self.data < unwrap(other))
+        return _compare(operator.lt, self, other)
 
     def __le__(self, other):
-        return Tensor._make(self.data <= unwrap(other))
+        return _compare(operator.le, self, other)
 
     def __gt__(self, other):
-        return Tensor._make(self.data > unwrap(other))
+        return _compare(operator.gt, self, other)
 
     def __ge__(self, other):
-        return Tensor._make(self.data >= unwrap(other))
+        return _compare(operator.ge, self, other)
 
     def __eq__(self, other):
-        return Tensor._make(self.data == unwrap(other))
+        return _compare(operator.eq, self, other)
 
     def __ne__(self, other):
-        return Tensor._make(self.data != unwrap(other))
+        return _compare(operator.ne, self, other)
 
     # --- elementwise functions -----------------------------------------------------------
     def exp(self):
@@ -453,6 +454,17 @@ class Tensor:
 
     def unbind(self, axis: int = 0):
         return ops.Unbind.apply(self, axis=axis)
+
+
+def _compare(op, tensor: Tensor, other):
+    """``op(tensor, other)`` elementwise, a bool tensor. With ``other`` neither a tensor, an
+    array nor a number (None, a string, a list) NotImplemented, so that Python falls back as
+    for PyTorch tensors: ``x == None`` is False, ``x != "a"`` True, ``x < None`` a TypeError."""
+    if isinstance(other, Tensor):
+        return Tensor._make(op(tensor.data, other.data))
+    if backend.is_array_or_number(other):
+        return Tensor._make(op(tensor.data, other))
+    return NotImplemented
 
 
 def unwrap(x):

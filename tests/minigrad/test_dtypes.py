@@ -4,6 +4,7 @@ import operator
 
 import numpy as np
 import pytest
+import torch
 
 import minigrad as mg
 
@@ -165,6 +166,32 @@ def test_comparisons_return_tensors_without_gradient():
         assert result.dtype == mg.bool_ and not result.requires_grad and result.grad_fn is None
     np.testing.assert_array_equal((x > 1.5).numpy(), [False, True, True])
     np.testing.assert_array_equal((x == mg.tensor([1.0, 0.0, 3.0])).numpy(), [True, False, True])
+
+
+NOT_ARRAYS = {"None": None, "str": "a", "list": [1.0, 2.0], "tuple": (1.0, 2.0), "object": object()}
+
+
+@pytest.mark.parametrize("other", sorted(NOT_ARRAYS))
+def test_eq_and_ne_with_what_is_not_an_array_or_number_are_python_bools_as_in_pytorch(other):
+    other = NOT_ARRAYS[other]
+    x = mg.tensor([1.0, 2.0])
+    t = torch.tensor([1.0, 2.0])
+    for a, b in ((x, other), (other, x)):
+        assert (a == b) is (t == other) is False  # Python's fallback: the same object?
+        assert (a != b) is (t != other) is True
+    assert (x == x).tolist() == [True, True]
+
+
+ORDERINGS = {"<": operator.lt, "<=": operator.le, ">": operator.gt, ">=": operator.ge}
+
+
+@pytest.mark.parametrize("other", sorted(NOT_ARRAYS))
+@pytest.mark.parametrize("compare", sorted(ORDERINGS))
+def test_ordering_with_what_is_not_an_array_or_number_is_pythons_type_error(other, compare):
+    kind = type(NOT_ARRAYS[other]).__name__
+    with pytest.raises(TypeError, match=rf"'{compare}' not supported between instances of "
+                                        rf"'Tensor' and '{kind}'"):  # PyTorch's message too
+        ORDERINGS[compare](mg.tensor([1.0, 2.0]), NOT_ARRAYS[other])
 
 
 def test_asking_for_the_gradient_of_an_integer_tensor_is_refused():
