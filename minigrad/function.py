@@ -101,8 +101,8 @@ class Function:
                     continue
                 if x._detached_from is not None:
                     cut = True
-            elif type(x) is list or type(x) is tuple:  # NumPy would make a float64 array of it
-                raise _sequence_error(cls.__name__, x, inputs)
+            elif type(x) in _NOT_OPERANDS:  # NumPy would make a float64 or complex array of it
+                raise _operand_error(cls.__name__, x, inputs)
             else:
                 arrays.append(x)
             if constants is None:
@@ -210,6 +210,7 @@ class Function:
 
 
 _CHECK_DEVICES = backend.cupy is not None
+_NOT_OPERANDS = frozenset({list, tuple, complex})
 
 
 def _only(arrays: list, positions: tuple) -> list:
@@ -257,6 +258,9 @@ def _reconcile_dtypes(op: str, inputs, arrays) -> None:
     dtype_b = getattr(b, "dtype", None)
     if dtype_a is None or dtype_b is None or dtype_a == dtype_b:
         return
+    if "c" in (dtype_a.kind, dtype_b.kind):  # (the cast below would drop the imaginary part)
+        raise TypeError(f"{_snake(op)}: minigrad computes with real numbers, got dtypes "
+                        f"{dtype_a} {a.shape} and {dtype_b} {b.shape}")
     tensor_a, tensor_b = isinstance(inputs[0], Tensor), isinstance(inputs[1], Tensor)
     float_a, float_b = backend.is_floating(dtype_a), backend.is_floating(dtype_b)
     if tensor_a and tensor_b and float_a and float_b:
@@ -268,13 +272,17 @@ def _reconcile_dtypes(op: str, inputs, arrays) -> None:
         arrays[0] = a.astype(dtype_b)
 
 
-def _sequence_error(op: str, sequence, inputs) -> TypeError:
+def _operand_error(op: str, operand, inputs) -> TypeError:
     """A list or tuple operand (``x + [1.0, 2.0]``) is refused, as in PyTorch: NumPy would turn
-    it into a float64 array and compute a float32 model's op in float64."""
+    it into a float64 array and compute a float32 model's op in float64. So is a complex number:
+    minigrad has no complex dtypes."""
+    position = next(i for i, x in enumerate(inputs) if x is operand)
+    if type(operand) is complex:
+        return TypeError(f"{_snake(op)}: minigrad computes with real numbers, got the complex "
+                         f"number {operand!r} as input {position}")
     dtype = next((x.dtype for x in inputs if isinstance(x, Tensor)), backend.DEFAULT_FLOAT)
-    position = next(i for i, x in enumerate(inputs) if x is sequence)
     return TypeError(f"{_snake(op)}: operands must be tensors, arrays or numbers, got a "
-                     f"{type(sequence).__name__} ({repr(sequence)[:40]}) as input {position}; "
+                     f"{type(operand).__name__} ({repr(operand)[:40]}) as input {position}; "
                      f"make it a tensor first: minigrad.tensor(..., dtype=minigrad.{dtype})")
 
 

@@ -205,13 +205,32 @@ def test_asking_for_the_gradient_of_an_integer_tensor_is_refused():
 SYMBOLS = {"+": "add", "-": "sub", "*": "mul", "/": "div", "**": "pow"}
 
 
+def op_of(form: str) -> str:
+    """The op a form of SCALAR_FORMS calls, as error messages name it: "x + c" -> "add"."""
+    words = form.split()
+    return SYMBOLS[words[1]] if len(words) == 3 else form.split("(")[0]
+
+
 @pytest.mark.parametrize("form", sorted(SCALAR_FORMS))
 @pytest.mark.parametrize("sequence", [[1.5, 0.5], (1.5, 0.5)], ids=["list", "tuple"])
 def test_a_list_operand_is_a_type_error_naming_the_op_and_the_type(form, sequence):
     # PyTorch refuses it too; NumPy would quietly make it a float64 array
-    words = form.split()
-    op = SYMBOLS[words[1]] if len(words) == 3 else form.split("(")[0]
     x = mg.tensor([0.5, 2.0], requires_grad=True)
     kind = type(sequence).__name__
-    with pytest.raises(TypeError, match=rf"^{op}: .*got a {kind} .*float32"):
+    with pytest.raises(TypeError, match=rf"^{op_of(form)}: .*got a {kind} .*float32"):
         SCALAR_FORMS[form](x, sequence)
+
+
+COMPLEX = {"python complex": 1j, "numpy complex64": np.complex64(1j),
+           "complex128 array": np.array([1j, 2.0])}
+
+
+@pytest.mark.parametrize("form", sorted(SCALAR_FORMS))
+@pytest.mark.parametrize("constant", sorted(COMPLEX))
+def test_a_complex_operand_is_a_type_error_naming_the_op(form, constant):
+    # a Python complex made a complex tensor (with a complex gradient for a float leaf), a NumPy
+    # one lost its imaginary part in the cast to the tensor's dtype; minigrad has no complex
+    # dtypes (minigrad.tensor refuses them), so both are refused where they enter
+    x = mg.tensor([0.5, 2.0], requires_grad=True)
+    with pytest.raises(TypeError, match=rf"^{op_of(form)}: .*complex"):
+        SCALAR_FORMS[form](x, COMPLEX[constant])
