@@ -118,6 +118,11 @@ def is_array_or_number(obj) -> bool:
     return isinstance(obj, _NUMBERS) or is_array(obj)
 
 
+def is_complex(obj) -> bool:
+    """Whether ``obj`` is a complex number, or an array or NumPy scalar of a complex dtype."""
+    return isinstance(obj, complex) or getattr(getattr(obj, "dtype", None), "kind", None) == "c"
+
+
 def to_device(array, device: str):
     """Copy ``array`` to ``device`` (no copy when it is already there)."""
     device = check_device(device)

@@ -497,7 +497,11 @@ def _swapped(ndim: int, axis1: int, axis2: int, op: str) -> tuple:
 
 
 def _bound(value, name: str):
-    """A clip bound as the op takes it: a Tensor gives its array, if it needs no gradient."""
+    """A clip bound as the op takes it: a Tensor gives its array, if it needs no gradient. A list
+    (NumPy would compute in float64) or a complex bound is refused, as the binary ops refuse them."""
+    if isinstance(value, (list, tuple)) or backend.is_complex(value):
+        raise TypeError(f"clip: the {name} bound is a {type(value).__name__} "
+                        f"({repr(value)[:40]}): give a real number, an array or a Tensor")
     if not isinstance(value, Tensor):
         return value
     if value.requires_grad:

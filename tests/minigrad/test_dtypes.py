@@ -72,6 +72,16 @@ def test_clip_bounds_take_the_tensors_dtype(bounds, dtype):
     assert x.grad.dtype == np.dtype(dtype)
 
 
+@pytest.mark.parametrize("bound", [[0.0, 1.0], (0.0, 1.0), 1j, np.array([1j, 0.0])],
+                         ids=["list", "tuple", "python complex", "complex array"])
+@pytest.mark.parametrize("side", ["min", "max"])
+def test_a_list_or_complex_clip_bound_is_a_type_error_naming_it(bound, side):
+    # a list made the result float64, a complex bound a complex result or a lost imaginary part
+    x = mg.tensor([0.5, 2.0], requires_grad=True)
+    with pytest.raises(TypeError, match=rf"^clip: the {side} bound .*{type(bound).__name__}"):
+        x.clip(**{side: bound})
+
+
 NUMPY_BINARY = {"add": np.add, "sub": np.subtract, "mul": np.multiply, "div": np.divide,
                 "maximum": np.maximum, "minimum": np.minimum,
                 "where": lambda a, b: np.where(np.array([True, False]), a, b)}
