@@ -110,12 +110,9 @@ def is_array(obj) -> bool:
     return isinstance(obj, numpy.ndarray) or (cupy is not None and isinstance(obj, cupy.ndarray))
 
 
-_NUMBERS = (int, float, complex, numpy.number, numpy.bool_)
-
-
-def is_array_or_number(obj) -> bool:
-    """Whether ``obj`` is an array or a Python or NumPy number (bools included)."""
-    return isinstance(obj, _NUMBERS) or is_array(obj)
+ARRAYS_AND_NUMBERS = (float, int, complex, numpy.ndarray, numpy.number, numpy.bool_) + (
+    (cupy.ndarray,) if cupy is not None else ())
+"""What can meet a tensor in a comparison: arrays and Python or NumPy numbers (bools included)."""
 
 
 def is_complex(obj) -> bool:

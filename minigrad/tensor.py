@@ -461,10 +461,10 @@ def _compare(op, tensor: Tensor, other):
     array nor a number (None, a string, a list) NotImplemented, so that Python falls back as
     for PyTorch tensors: ``x == None`` is False, ``x != "a"`` True, ``x < None`` a TypeError."""
     if isinstance(other, Tensor):
-        return Tensor._make(op(tensor.data, other.data))
-    if backend.is_array_or_number(other):
-        return Tensor._make(op(tensor.data, other))
-    return NotImplemented
+        other = other.data
+    elif not isinstance(other, backend.ARRAYS_AND_NUMBERS):
+        return NotImplemented
+    return Tensor._make(op(tensor.data, other))
 
 
 def unwrap(x):
