@@ -110,6 +110,16 @@ def is_array(obj) -> bool:
     return isinstance(obj, numpy.ndarray) or (cupy is not None and isinstance(obj, cupy.ndarray))
 
 
+ARRAYS_AND_NUMBERS = (float, int, complex, numpy.ndarray, numpy.number, numpy.bool_) + (
+    (cupy.ndarray,) if cupy is not None else ())
+"""What can meet a tensor in a comparison: arrays and Python or NumPy numbers (bools included)."""
+
+
+def is_complex(obj) -> bool:
+    """Whether ``obj`` is a complex number, or an array or NumPy scalar of a complex dtype."""
+    return isinstance(obj, complex) or getattr(getattr(obj, "dtype", None), "kind", None) == "c"
+
+
 def to_device(array, device: str):
     """Copy ``array`` to ``device`` (no copy when it is already there)."""
     device = check_device(device)

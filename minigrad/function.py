@@ -95,12 +95,14 @@ class Function:
             if isinstance(x, Tensor):
                 any_tensor = True
                 arrays.append(x.data)
-                if x.requires_grad:
+                if x._requires_grad:
                     needs_grad = True
                     edges.append(x if x.grad_fn is None else (x.grad_fn, x._output_index))
                     continue
                 if x._detached_from is not None:
                     cut = True
+            elif type(x) in _NOT_OPERANDS:  # NumPy would make a float64 or complex array of it
+                raise _operand_error(cls.__name__, x, inputs)
             else:
                 arrays.append(x)
             if constants is None:
@@ -208,6 +210,7 @@ class Function:
 
 
 _CHECK_DEVICES = backend.cupy is not None
+_NOT_OPERANDS = frozenset({list, tuple, complex})
 
 
 def _only(arrays: list, positions: tuple) -> list:
@@ -255,6 +258,9 @@ def _reconcile_dtypes(op: str, inputs, arrays) -> None:
     dtype_b = getattr(b, "dtype", None)
     if dtype_a is None or dtype_b is None or dtype_a == dtype_b:
         return
+    if "c" in (dtype_a.kind, dtype_b.kind):  # (the cast below would drop the imaginary part)
+        raise TypeError(f"{_snake(op)}: minigrad computes with real numbers, got dtypes "
+                        f"{dtype_a} {a.shape} and {dtype_b} {b.shape}")
     tensor_a, tensor_b = isinstance(inputs[0], Tensor), isinstance(inputs[1], Tensor)
     float_a, float_b = backend.is_floating(dtype_a), backend.is_floating(dtype_b)
     if tensor_a and tensor_b and float_a and float_b:
@@ -264,6 +270,20 @@ def _reconcile_dtypes(op: str, inputs, arrays) -> None:
         arrays[1] = b.astype(dtype_a)
     elif float_b and (not float_a or not tensor_a):
         arrays[0] = a.astype(dtype_b)
+
+
+def _operand_error(op: str, operand, inputs) -> TypeError:
+    """A list or tuple operand (``x + [1.0, 2.0]``) is refused, as in PyTorch: NumPy would turn
+    it into a float64 array and compute a float32 model's op in float64. So is a complex number:
+    minigrad has no complex dtypes."""
+    position = next(i for i, x in enumerate(inputs) if x is operand)
+    if type(operand) is complex:
+        return TypeError(f"{_snake(op)}: minigrad computes with real numbers, got the complex "
+                         f"number {operand!r} as input {position}")
+    dtype = next((x.dtype for x in inputs if isinstance(x, Tensor)), backend.DEFAULT_FLOAT)
+    return TypeError(f"{_snake(op)}: operands must be tensors, arrays or numbers, got a "
+                     f"{type(operand).__name__} ({repr(operand)[:40]}) as input {position}; "
+                     f"make it a tensor first: minigrad.tensor(..., dtype=minigrad.{dtype})")
 
 
 def _check_same_device(op: str, inputs) -> None:

@@ -6,6 +6,7 @@ op's node, ``grad_fn``; a tensor made by the user is a leaf (``grad_fn is None``
 """
 from __future__ import annotations
 
+import operator
 import weakref
 
 from . import backend
@@ -18,7 +19,10 @@ class Tensor:
     ``t.grad`` the accumulated gradient (a Tensor) after ``backward``.
     """
 
-    __slots__ = ("data", "grad", "requires_grad", "grad_fn", "_output_index", "__dict__",
+    # ``requires_grad`` is a property, so that setting it checks the dtype as requires_grad_()
+    # does; the engine reads and writes its slot ``_requires_grad`` directly, because a property
+    # on every op's result and input would cost time on the hot path.
+    __slots__ = ("data", "grad", "_requires_grad", "grad_fn", "_output_index", "__dict__",
                  "__weakref__")
     name = None            # set by whoever wants this tensor named in a drawing
     _detached_from = None  # (weakref to node, output index, role) for a tensor made by detach()
@@ -28,7 +32,7 @@ class Tensor:
     def __init__(self, data, dtype=None, device=None, requires_grad: bool = False):
         self.data = backend.asarray(data, backend.as_dtype(dtype), device)
         self.grad = self.grad_fn = None
-        self.requires_grad = False
+        self._requires_grad = False
         self._output_index = 0
         if requires_grad:
             self.requires_grad_(True)
@@ -39,7 +43,7 @@ class Tensor:
         t = cls.__new__(cls)
         t.data = data
         t.grad = None
-        t.requires_grad = grad_fn is not None
+        t._requires_grad = grad_fn is not None
         t.grad_fn = grad_fn
         t._output_index = output_index
         return t
@@ -115,15 +119,26 @@ class Tensor:
         return (self[i] for i in range(len(self)))
 
     # --- autograd ------------------------------------------------------------------------
+    @property
+    def requires_grad(self) -> bool:
+        """Whether gradients flow to this tensor. Setting it is ``requires_grad_(flag)``."""
+        return self._requires_grad
+
+    @requires_grad.setter
+    def requires_grad(self, flag: bool) -> None:
+        self.requires_grad_(flag)
+
     def requires_grad_(self, flag: bool = True) -> "Tensor":
+        """Make this leaf require gradients (or not); only floating-point tensors can."""
         if flag and not backend.is_floating(self.dtype):
             raise TypeError(
                 f"only floating-point tensors can require gradients, got dtype {self.dtype} "
                 f"(shape {self.shape}); convert with .to(dtype=minigrad.float32)"
             )
         if self.grad_fn is not None and not flag:
-            raise RuntimeError("requires_grad_(False) on a non-leaf tensor: use .detach() instead")
-        self.requires_grad = flag
+            raise RuntimeError(f"a non-leaf tensor (made by {self.grad_fn.name}, shape "
+                               f"{self.shape}) cannot stop requiring grad: use .detach() instead")
+        self._requires_grad = bool(flag)
         return self
 
     def backward(self, grad=None, retain_graph: bool = False, create_graph: bool = False) -> None:
@@ -250,22 +265,22 @@ class Tensor:
 
     # Comparisons give tensors that carry no gradient.
     def __lt__(self, other):
-        return Tensor._make(self.data < unwrap(other))
+        return _compare(operator.lt, self, other)
 
     def __le__(self, other):
-        return Tensor._make(self.data <= unwrap(other))
+        return _compare(operator.le, self, other)
 
     def __gt__(self, other):
-        return Tensor._make(self.data > unwrap(other))
+        return _compare(operator.gt, self, other)
 
     def __ge__(self, other):
-        return Tensor._make(self.data >= unwrap(other))
+        return _compare(operator.ge, self, other)
 
     def __eq__(self, other):
-        return Tensor._make(self.data == unwrap(other))
+        return _compare(operator.eq, self, other)
 
     def __ne__(self, other):
-        return Tensor._make(self.data != unwrap(other))
+        return _compare(operator.ne, self, other)
 
     # --- elementwise functions -----------------------------------------------------------
     def exp(self):
@@ -441,6 +456,17 @@ class Tensor:
         return ops.Unbind.apply(self, axis=axis)
 
 
+def _compare(op, tensor: Tensor, other):
+    """``op(tensor, other)`` elementwise, a bool tensor. With ``other`` neither a tensor, an
+    array nor a number (None, a string, a list) NotImplemented, so that Python falls back as
+    for PyTorch tensors: ``x == None`` is False, ``x != "a"`` True, ``x < None`` a TypeError."""
+    if isinstance(other, Tensor):
+        other = other.data
+    elif not isinstance(other, backend.ARRAYS_AND_NUMBERS):
+        return NotImplemented
+    return Tensor._make(op(tensor.data, other))
+
+
 def unwrap(x):
     """The array inside a Tensor; anything else (an array, a number) as it is."""
     return x.data if isinstance(x, Tensor) else x
@@ -471,7 +497,11 @@ def _swapped(ndim: int, axis1: int, axis2: int, op: str) -> tuple:
 
 
 def _bound(value, name: str):
-    """A clip bound as the op takes it: a Tensor gives its array, if it needs no gradient."""
+    """A clip bound as the op takes it: a Tensor gives its array, if it needs no gradient. A list
+    (NumPy would compute in float64) or a complex bound is refused, as the binary ops refuse them."""
+    if isinstance(value, (list, tuple)) or backend.is_complex(value):
+        raise TypeError(f"clip: the {name} bound is a {type(value).__name__} "
+                        f"({repr(value)[:40]}): give a real number, an array or a Tensor")
     if not isinstance(value, Tensor):
         return value
     if value.requires_grad:

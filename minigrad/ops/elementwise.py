@@ -209,7 +209,7 @@ class Sigmoid(Function):
 
 
 class Relu(Function):
-    """z = max(x, 0);  dz/dx = 1 where x > 0, else 0"""
+    """z = max(x, 0);  dz/dx = 1 where x > 0, else 0 (and 1 at NaN, as PyTorch)"""
 
     saves_output = True
 
@@ -217,7 +217,8 @@ class Relu(Function):
         return backend.get_array_module(x).maximum(x, 0)
 
     def backward(self, grad):
-        return grad * (self.out > 0).astype(self.out.dtype)
+        # z != 0 is z > 0, but true at NaN too, where z > 0 is false; one comparison either way
+        return grad * (self.out != 0).astype(self.out.dtype)
 
 
 class Clip(Function):

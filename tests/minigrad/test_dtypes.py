@@ -4,6 +4,7 @@ import operator
 
 import numpy as np
 import pytest
+import torch
 
 import minigrad as mg
 
@@ -69,6 +70,16 @@ def test_clip_bounds_take_the_tensors_dtype(bounds, dtype):
     np.testing.assert_array_equal(y.numpy(), np.clip(x.numpy(), low, high).astype(dtype))
     y.sum().backward()
     assert x.grad.dtype == np.dtype(dtype)
+
+
+@pytest.mark.parametrize("bound", [[0.0, 1.0], (0.0, 1.0), 1j, np.array([1j, 0.0])],
+                         ids=["list", "tuple", "python complex", "complex array"])
+@pytest.mark.parametrize("side", ["min", "max"])
+def test_a_list_or_complex_clip_bound_is_a_type_error_naming_it(bound, side):
+    # a list made the result float64, a complex bound a complex result or a lost imaginary part
+    x = mg.tensor([0.5, 2.0], requires_grad=True)
+    with pytest.raises(TypeError, match=rf"^clip: the {side} bound .*{type(bound).__name__}"):
+        x.clip(**{side: bound})
 
 
 NUMPY_BINARY = {"add": np.add, "sub": np.subtract, "mul": np.multiply, "div": np.divide,
@@ -138,6 +149,26 @@ def test_only_floating_point_tensors_can_require_grad(dtype):
         mg.tensor(np.array([1, 0]).astype(dtype)).requires_grad_()
 
 
+@pytest.mark.parametrize("dtype", ["int64", "int32", "bool"])
+def test_setting_the_requires_grad_attribute_of_an_integer_tensor_is_refused_too(dtype):
+    n = mg.tensor(np.array([1, 0]).astype(dtype))
+    with pytest.raises(TypeError, match=rf"floating-point.*{dtype}.*\(2,\)"):
+        n.requires_grad = True
+    assert n.requires_grad is False
+
+
+def test_the_requires_grad_attribute_follows_the_rules_of_requires_grad_():
+    x = mg.tensor([1.0, 2.0])
+    x.requires_grad = True
+    assert x.requires_grad is True and (x * x).grad_fn is not None
+    x.requires_grad = False
+    assert x.requires_grad is False and (x * x).grad_fn is None
+    y = mg.tensor([1.0], requires_grad=True) * 2.0
+    with pytest.raises(RuntimeError, match="non-leaf.*detach"):
+        y.requires_grad = False  # PyTorch refuses too: it would cut the graph silently
+    assert y.requires_grad is True
+
+
 def test_comparisons_return_tensors_without_gradient():
     x = mg.tensor([1.0, 2.0, 3.0], requires_grad=True)
     for result in (x < 2.0, x <= 2.0, x > x * 0.5, x >= 2.0, x == 2.0, x != 2.0):
@@ -147,9 +178,69 @@ def test_comparisons_return_tensors_without_gradient():
     np.testing.assert_array_equal((x == mg.tensor([1.0, 0.0, 3.0])).numpy(), [True, False, True])
 
 
+NOT_ARRAYS = {"None": None, "str": "a", "list": [1.0, 2.0], "tuple": (1.0, 2.0), "object": object()}
+
+
+@pytest.mark.parametrize("other", sorted(NOT_ARRAYS))
+def test_eq_and_ne_with_what_is_not_an_array_or_number_are_python_bools_as_in_pytorch(other):
+    other = NOT_ARRAYS[other]
+    x = mg.tensor([1.0, 2.0])
+    t = torch.tensor([1.0, 2.0])
+    for a, b in ((x, other), (other, x)):
+        assert (a == b) is (t == other) is False  # Python's fallback: the same object?
+        assert (a != b) is (t != other) is True
+    assert (x == x).tolist() == [True, True]
+
+
+ORDERINGS = {"<": operator.lt, "<=": operator.le, ">": operator.gt, ">=": operator.ge}
+
+
+@pytest.mark.parametrize("other", sorted(NOT_ARRAYS))
+@pytest.mark.parametrize("compare", sorted(ORDERINGS))
+def test_ordering_with_what_is_not_an_array_or_number_is_pythons_type_error(other, compare):
+    kind = type(NOT_ARRAYS[other]).__name__
+    with pytest.raises(TypeError, match=rf"'{compare}' not supported between instances of "
+                                        rf"'Tensor' and '{kind}'"):  # PyTorch's message too
+        ORDERINGS[compare](mg.tensor([1.0, 2.0]), NOT_ARRAYS[other])
+
+
 def test_asking_for_the_gradient_of_an_integer_tensor_is_refused():
     x = mg.tensor([1.0, 2.0], requires_grad=True)
     n = mg.tensor(np.array([1, 2]))
     loss = (x * n).sum()
     with pytest.raises(ValueError, match=r"^grad: input 1 .*int64.*not require grad"):
         mg.grad(loss, [x, n])
+
+
+SYMBOLS = {"+": "add", "-": "sub", "*": "mul", "/": "div", "**": "pow"}
+
+
+def op_of(form: str) -> str:
+    """The op a form of SCALAR_FORMS calls, as error messages name it: "x + c" -> "add"."""
+    words = form.split()
+    return SYMBOLS[words[1]] if len(words) == 3 else form.split("(")[0]
+
+
+@pytest.mark.parametrize("form", sorted(SCALAR_FORMS))
+@pytest.mark.parametrize("sequence", [[1.5, 0.5], (1.5, 0.5)], ids=["list", "tuple"])
+def test_a_list_operand_is_a_type_error_naming_the_op_and_the_type(form, sequence):
+    # PyTorch refuses it too; NumPy would quietly make it a float64 array
+    x = mg.tensor([0.5, 2.0], requires_grad=True)
+    kind = type(sequence).__name__
+    with pytest.raises(TypeError, match=rf"^{op_of(form)}: .*got a {kind} .*float32"):
+        SCALAR_FORMS[form](x, sequence)
+
+
+COMPLEX = {"python complex": 1j, "numpy complex64": np.complex64(1j),
+           "complex128 array": np.array([1j, 2.0])}
+
+
+@pytest.mark.parametrize("form", sorted(SCALAR_FORMS))
+@pytest.mark.parametrize("constant", sorted(COMPLEX))
+def test_a_complex_operand_is_a_type_error_naming_the_op(form, constant):
+    # a Python complex made a complex tensor (with a complex gradient for a float leaf), a NumPy
+    # one lost its imaginary part in the cast to the tensor's dtype; minigrad has no complex
+    # dtypes (minigrad.tensor refuses them), so both are refused where they enter
+    x = mg.tensor([0.5, 2.0], requires_grad=True)
+    with pytest.raises(TypeError, match=rf"^{op_of(form)}: .*complex"):
+        SCALAR_FORMS[form](x, COMPLEX[constant])

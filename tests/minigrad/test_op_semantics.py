@@ -56,6 +56,41 @@ def test_elementwise_maximum_minimum_split_ties_in_half(name, torch_fn):
     np.testing.assert_array_equal(y.grad.numpy(), tb.grad.numpy())
 
 
+# --- NaN inputs: forward values as PyTorch; gradients as PyTorch except where documented ----
+NAN = np.array([np.nan, -1.0, -0.0, 0.0, 2.0])
+
+
+def test_relu_passes_the_gradient_at_nan_as_pytorch_does(device):
+    x = leaf(NAN, device)
+    y = x.relu()
+    y.sum().backward()
+    t = torch.tensor(NAN, requires_grad=True)
+    z = torch.relu(t)
+    z.sum().backward()
+    np.testing.assert_array_equal(y.numpy(), z.detach().numpy())
+    np.testing.assert_array_equal(x.grad.numpy(), t.grad.numpy())  # 1 at NaN (mask was 0)
+
+
+def test_abs_maximum_minimum_at_nan_give_the_documented_gradients():
+    # documented differences (a PyTorch-like backward needs more array passes per call):
+    # abs gives NaN at NaN (PyTorch 0); maximum(a, b) and minimum(a, b) send the whole
+    # gradient to b where a or b is NaN (PyTorch sends it to both)
+    x = leaf(NAN)
+    y = x.abs()
+    y.sum().backward()
+    np.testing.assert_array_equal(y.numpy(), torch.tensor(NAN).abs().numpy())
+    np.testing.assert_array_equal(x.grad.numpy(), [np.nan, -1.0, 0.0, 0.0, 1.0])
+    a, b = np.array([np.nan, 1.0, np.nan, 2.0]), np.array([1.0, np.nan, np.nan, 0.0])
+    for name in ("maximum", "minimum"):
+        x, w = leaf(a), leaf(b)
+        z = getattr(x, name)(w)
+        z.sum().backward()
+        np.testing.assert_array_equal(z.numpy(), getattr(torch, name)(*map(torch.tensor, (a, b))))
+        picked_a = 1.0 if name == "maximum" else 0.0  # where neither is NaN
+        np.testing.assert_array_equal(x.grad.numpy(), [0.0, 0.0, 0.0, picked_a])
+        np.testing.assert_array_equal(w.grad.numpy(), [1.0, 1.0, 1.0, 1.0 - picked_a])
+
+
 # --- where sends nothing to the side it did not choose --------------------------------------------
 WHERE_INF = [
     ("where(x > 0, x, 0).sqrt()", lambda x, w: w(x > 0, x, 0.0).sqrt()),
