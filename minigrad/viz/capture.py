@@ -167,7 +167,8 @@ class _Builder:
     def add_cut(self, trace, shape, dst: str, key=None) -> None:
         """Dashed edges from where an input was cut (``trace``: ``Tensor._detached_from``). When
         that node is not drawn (the state was stacked into h_n, not among the outputs) the
-        nearest drawn nodes above it stand for it; failing those (that graph is gone), a small
+        nearest drawn nodes above it stand for it (above the part of h_n the input took back:
+        layer k's initial state was layer k's last, not every layer's); failing those (that graph is gone), a small
         "cut" box named after the state that was cut (``h_t`` is h), one per state and step
         (``key``) however many ops of the step read it."""
         found = cuts.resolve(trace)
@@ -175,7 +176,8 @@ class _Builder:
         if self.drawn(src):
             edges = [self.edge_from(src, index, dst)]
         else:
-            edges = [self.edge_from(fn, i, dst) for fn, i in cuts.drawn_above(src, self.drawn)]
+            edges = [self.edge_from(fn, i, dst)
+                     for fn, i in cuts.drawn_above(src, self.drawn, part=cuts.part(trace))]
         if not edges:
             box = self.cut_boxes.get((id(trace), key))
             if box is None:

@@ -285,6 +285,30 @@ def test_a_detach_whose_source_is_gone_still_shows_the_cut():
     assert len(cuts) == 1 and g.nodes[cuts[0].src].kind == "cut"
 
 
+@pytest.mark.parametrize("detail", ["op", "gate", "cell"])
+@pytest.mark.parametrize("kind,bidirectional", [("lstm", False), ("gru", True)])
+def test_each_layers_cut_state_comes_from_that_layers_last_step(kind, bidirectional, detail):
+    """h_n stacks every layer's (and direction's) last state; each layer of the next chunk
+    starts from its own slice. With h_n not drawn, the dashed line came from the last step of
+    every layer, into every layer."""
+    layers, directions = 2, 2 if bidirectional else 1
+    params = vg.make_params(kind, 3, 4, layers=layers, directions=directions)
+    x = mg.tensor(np.ones((2, 1, 3)))
+    first, finals = vg.run(kind, x, params, 4, layers=layers, bidirectional=bidirectional)
+    h_n = [mg.stack(list(states)) for states in zip(*finals)]  # (and c_n), kept but not drawn
+    last = [s.detach() for s in h_n]
+    rows = [[tuple(s[layer * directions + d] for s in last) for d in range(directions)]
+            for layer in range(layers)]
+    second, _ = vg.run(kind, x, params, 4, layers=layers, bidirectional=bidirectional,
+                       state0=rows)
+    g = build(capture(first, second), detail)
+    cuts = [e for e in g.edges if e.kind == "detach"]
+    assert cuts
+    for e in cuts:
+        src, dst = g.nodes[e.src], g.nodes[e.dst]
+        assert src.step.row == dst.step.row, (src.step, dst.step)
+
+
 def cut_earlier(kind, layers=2, T=2):
     """Truncated BPTT as nn hands the state over: h_n (and c_n) stack every layer's last state,
     detached, and the graph they were cut from is gone. Returns the second chunk's output."""
