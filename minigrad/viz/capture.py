@@ -193,17 +193,29 @@ class _Builder:
 
 def _mark_derived(graph: Graph, with_data: set) -> None:
     """Ops outside the steps computed from parameters only (W^T, b_ih + b_hh, the essay's
-    concatenated W_f, a masked W) are ``derived``: drawn with the parameters, not as part of
-    the flow. A product with an operand that needs no gradient (x W^T) is flow."""
-    sources = defaultdict(list)
+    concatenated W_f, a masked W) that the flow reads are ``derived``: drawn with the parameters,
+    not as part of the flow. A product with an operand that needs no gradient (x W^T) is flow,
+    and so is what reaches the outputs through such ops alone: tanh(w * x + b) with x data is
+    the computation itself, which param_mode="hide" would otherwise have hidden whole."""
+    sources, consumers = defaultdict(list), defaultdict(list)
     for e in graph.edges:
         sources[e.dst].append(e.src)
+        consumers[e.src].append(e.dst)
+    candidates = []
     for node in graph.nodes.values():  # inputs come first, so one pass suffices
         kinds = [graph.nodes[s].kind for s in sources[node.id]]
         learned = any(k in LEARNED for k in kinds)
         if (node.kind == "op" and node.step is None and learned and node.id not in with_data
                 and all(k in LEARNED + ("const",) for k in kinds)):
             node.kind = "derived"
+            candidates.append(node)
+    read = set()  # candidates whose value the flow reads, directly or through other candidates
+    for node in reversed(candidates):  # consumers first
+        if any(graph.nodes[c].kind != "derived" or c in read for c in consumers[node.id]):
+            read.add(node.id)
+    for node in candidates:
+        if node.id not in read:
+            node.kind = "op"
 
 
 def _small(array):

@@ -189,6 +189,24 @@ def test_an_unscoped_graph_is_captured_flat_with_values_and_gradients():
     assert tanh.grad_norm == pytest.approx(1.0)
 
 
+@pytest.mark.parametrize("param_mode", ["once", "repeat", "hide"])
+def test_a_computation_on_data_is_flow_even_when_only_parameters_need_gradients(param_mode):
+    """A neuron written by hand, tanh(w * x + b) with x data (no gradient): every op is computed
+    from parameters and constants, yet it is the computation, not a parameter. It was drawn as
+    parameters, the output too, and with param_mode="hide" nothing at all was drawn. A
+    transposed weight that a product with data reads stays with the parameters."""
+    rng = np.random.default_rng(0)
+    w, b, W = vg.param(rng, 3), vg.param(rng, 3), vg.param(rng, 2, 3)
+    x = mg.tensor(rng.normal(size=3))
+    g = build(capture((w * x + b).tanh().sum()), "op", param_mode)
+    assert sorted(n.op for n in g.nodes.values() if n.kind == "op") == ["Add", "Mul", "Sum", "Tanh"]
+    assert not [n for n in g.nodes.values() if n.kind == "derived"]
+    g = build(capture((x @ W.T).sum()), "op", param_mode)
+    assert sorted(n.op for n in g.nodes.values() if n.kind == "op") == ["MatMul", "Sum"]
+    derived = [n.op for n in g.nodes.values() if n.kind == "derived"]
+    assert derived == ([] if param_mode == "hide" else ["Transpose"])
+
+
 @pytest.mark.parametrize("kind", ["rnn", "lstm"])
 def test_recorded_gradient_norms_reach_the_records(kind):
     """The norm drawn on the edge h_t -> step t+1 is |dL/dh_t| (and C_t's for the LSTM)."""
