@@ -36,9 +36,11 @@ def elide(graph: Graph, keep: int) -> Graph:
     seen = set()
     for e in graph.edges:
         src, dst = home[e.src], home[e.dst]
-        if src == dst:
+        if e.kind == "detach":  # a cut among the elided steps is still drawn (a loop if inside)
+            pass
+        elif src == dst:
             continue
-        if out.nodes[dst].kind == "ellipsis" and out.nodes[src].step is None \
+        elif out.nodes[dst].kind == "ellipsis" and out.nodes[src].step is None \
                 and out.nodes[src].kind != "ellipsis":
             continue  # per-step inputs of elided steps: the ellipsis stands for them
         key = (src, dst, role_base(e.role)) if dst != e.dst or src != e.src else None

@@ -279,6 +279,23 @@ def test_a_slice_of_a_detached_drawn_state_is_traced_to_it_whatever_the_output_o
         assert {k.call for k in g.steps()} == {0}
 
 
+@pytest.mark.parametrize("detail", ["op", "gate", "cell"])
+def test_a_cut_among_elided_steps_is_still_drawn(detail):
+    """Two chunks of 8 steps, the middle ones elided: the cut between them lies inside the
+    ellipsis. Its dashed lines were dropped with the ellipsis' other inputs, and the row read as
+    one unbroken graph."""
+    params = vg.make_params("lstm", 3, 4)
+    x = mg.tensor(np.ones((8, 1, 3)))
+    first, finals = vg.run("lstm", x, params, 4)
+    h, c = finals[0]
+    second, _ = vg.run("lstm", x, params, 4, state0=[[(h.detach(), c.detach())]])
+    g = build(capture(first, second), detail, "hide", max_nodes=40)
+    ellipsis, = [n.id for n in g.nodes.values() if n.kind == "ellipsis"]
+    kept = {n.step.step for n in g.nodes.values() if n.step and n.kind != "ellipsis"}
+    assert not {7, 8} & kept and {0, 15} <= kept  # the cut is among the elided steps
+    assert {e.dst for e in g.edges if e.kind == "detach"} == {ellipsis}
+
+
 def test_the_cut_is_drawn_after_a_plain_backward_too():
     """backward without retain_graph drops the inputs the ops saved; the cut survives it."""
     params = vg.make_params("lstm", 3, 4)
