@@ -4,7 +4,7 @@ The graphs are built by hand (viz_graphs.py) with nn's conventions: scopes per s
 labels, hoisted projections, one unbind, one stack.
 """
 import re
-from collections import Counter
+from collections import Counter, defaultdict
 
 import numpy as np
 import pytest
@@ -133,6 +133,32 @@ def test_inputs_enter_each_step_from_a_stub_and_stacked_layers_connect_per_step(
         assert stubs[0, t].role == f"x_{t}"
         feeding = [g.nodes[e.src] for e in g.edges if e.dst == stubs[1, t].id]
         assert [(n.step.layer, n.step.step, n.role) for n in feeding] == [(0, t, f"h_{t}")]
+
+
+@pytest.mark.parametrize("detail", ["op", "gate", "cell"])
+def test_a_state_handed_to_another_model_comes_from_its_own_layer(detail):
+    """A 2-layer encoder hands its final states (h_n, c_n, sliced per layer) to a 2-layer
+    decoder, as nn does. The slices were drawn as the decoder's inputs, "x_0", fed by nothing
+    (and the encoder, no longer reaching the outputs, not at all): each comes from the encoder's
+    last step of its own layer, and says so."""
+    x = mg.tensor(np.ones((3, 2, 3)))
+    _, finals = vg.run("lstm", x, vg.make_params("lstm", 3, 4, layers=2), 4, layers=2,
+                       name="encoder")
+    per_layer = [part.unbind(0) for part in (mg.stack(list(s)) for s in zip(*finals))]
+    state0 = [[tuple(p[layer] for p in per_layer)] for layer in range(2)]
+    y, _ = vg.run("lstm", x[:2], vg.make_params("lstm", 3, 4, layers=2, seed=1), 4, layers=2,
+                  name="decoder", state0=state0)
+    g = build(capture(y), detail, "hide")
+    handed = defaultdict(set)  # decoder layer -> (encoder layer, step, state) feeding it
+    for e in g.edges:
+        src, dst = g.nodes[e.src], g.nodes[e.dst]
+        if src.step and src.step.group == "encoder" and dst.step.group == "decoder":
+            handed[dst.step.layer].add((src.step.layer, src.step.step, base(e.role)))
+            if dst.kind == "stub":
+                assert dst.role == e.role and dst.layer == src.step.layer
+    assert handed == {k: {(k, 2, "h"), (k, 2, "C")} for k in range(2)}
+    assert not [n for n in g.nodes.values() if n.kind == "stub" and n.role.startswith("x")
+                and n.op != "·Wᵀ + b"]
 
 
 @pytest.mark.parametrize("projection, text", [
