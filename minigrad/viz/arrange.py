@@ -138,7 +138,9 @@ def _key_id(key) -> str:
 
 def _stubs(graph: Graph) -> None:
     """Per-step entries for tensors made outside the steps and used by several steps (or by
-    the only step of a row: one step is drawn like many)."""
+    the only step of a row: one step is drawn like many): a sequence sliced into the steps of
+    one row, or a state made in steps and handed over per layer (h_n). A leaf sliced per layer
+    (a learned initial state) is neither: it stays drawn as the ops that slice it."""
     nodes = graph.nodes
     fan = defaultdict(set)
     for e in graph.edges:
@@ -152,9 +154,11 @@ def _stubs(graph: Graph) -> None:
             row_steps[node.step.row].add(node.step.step)
     stubbed = {nid for nid, steps in fan.items()
                if len(steps) >= 2 or all(len(row_steps[k.row]) == 1 for k in steps)}
+    origins = {nid: _origin(graph, nid) for nid in stubbed}
+    stubbed = {nid for nid in stubbed
+               if origins[nid]["sources"] or len({k.row for k in fan[nid]}) == 1}
     if not stubbed:
         return
-    origins = {nid: _origin(graph, nid) for nid in stubbed}
     ins = defaultdict(list)
     for e in graph.edges:
         ins[e.dst].append(e)

@@ -161,6 +161,21 @@ def test_a_state_handed_to_another_model_comes_from_its_own_layer(detail):
                 and n.op != "·Wᵀ + b"]
 
 
+@pytest.mark.parametrize("detail", ["op", "gate", "cell"])
+def test_an_initial_state_of_every_layer_is_not_called_x(detail):
+    """A learned initial state (a leaf, unnamed), sliced per layer: its slices were drawn as
+    stubs named like the input, "x_0", in both layers."""
+    h0 = mg.tensor(np.zeros((2, 2, 4)), requires_grad=True)
+    x = mg.tensor(np.ones((3, 2, 3)))
+    out, _ = vg.run("gru", x, vg.make_params("gru", 3, 4, layers=2), 4, layers=2,
+                    state0=[[(h,)] for h in h0.unbind(0)])
+    g = build(capture(out), detail, "hide")
+    assert not [n for n in g.nodes.values() if n.kind == "stub" and n.op != "·Wᵀ + b"]
+    leaf, = [n.id for n in g.nodes.values() if n.kind == "input"]
+    fed = {e.dst for e in g.edges if e.src in {leaf} | {d.dst for d in g.edges if d.src == leaf}}
+    assert {g.nodes[d].step.layer for d in fed if g.nodes[d].step} == {0, 1}
+
+
 @pytest.mark.parametrize("projection, text", [
     (lambda flat, W, b: mg.addmm(b, flat, W.T), "·Wᵀ + b"),   # as nn computes it
     (lambda flat, W, b: flat @ W.T + b, "·Wᵀ + b"),
