@@ -126,7 +126,7 @@ class Function:
         if not (needs_grad and STATE.grad_enabled):
             outs = tuple([Tensor._make(o) for o in out]) if type(out) is tuple else Tensor._make(out)
             if cut and STATE.grad_enabled:
-                _carry_cut(inputs, outs)
+                _carry_cut(fn, inputs, outs)
             return outs
 
         fn.next = tuple(edges)
@@ -181,6 +181,11 @@ class Function:
                 seen.add(id(fn))
                 todo += [e for e in fn.next if type(e) is tuple]
         return roles.pop() if len(roles) == 1 else None
+
+    def part_taken(self, index: int, source: "Function") -> int | None:
+        """Which input of ``source`` (the node a cut input was detached from) output ``index``
+        takes back whole, when this op unbinds or indexes a stack; None otherwise."""
+        return None
 
     def needs_grad(self, i: int) -> bool:
         """Whether input ``i`` wants a gradient (skip computing the others)."""
@@ -240,12 +245,17 @@ def _note_cuts(fn: Function, inputs) -> None:
             fn.cuts[i] = (x._detached_from, x.shape)
 
 
-def _carry_cut(inputs, outs) -> None:
-    """A slice or reshape of a detached state (``h_0 = hx[k]``) is still the cut state."""
+def _carry_cut(fn: Function, inputs, outs) -> None:
+    """A slice or reshape of a detached state (``h_0 = hx[k]``) is still the cut state. A slice
+    that takes one part of a cut stack back whole (layer k's h from h_n) also notes which part:
+    a drawing joins layer k's initial state to layer k's last one, not to every layer's."""
     for x in inputs:
-        if isinstance(x, Tensor) and x._detached_from is not None:
-            for out in (outs if type(outs) is tuple else (outs,)):
-                out._detached_from = x._detached_from
+        trace = x._detached_from if isinstance(x, Tensor) else None
+        if trace is not None:
+            source = trace[0]() if trace[3] is None else None
+            for k, out in enumerate(outs if type(outs) is tuple else (outs,)):
+                part = fn.part_taken(k, source) if source is not None else None
+                out._detached_from = trace if part is None else trace[:3] + (part,)
             return
 
 

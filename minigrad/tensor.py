@@ -25,7 +25,8 @@ class Tensor:
     __slots__ = ("data", "grad", "_requires_grad", "grad_fn", "_output_index", "__dict__",
                  "__weakref__")
     name = None            # set by whoever wants this tensor named in a drawing
-    _detached_from = None  # (weakref to node, output index, role) for a tensor made by detach()
+    _detached_from = None  # (weakref to node, output index, role, part) for a tensor made by
+                           # detach(); part: which stacked input a slice of it took (or None)
     __array_priority__ = 1000  # numpy_array * tensor calls Tensor.__rmul__
     __hash__ = object.__hash__  # == is elementwise, identity stays the hash
 
@@ -151,7 +152,7 @@ class Tensor:
         t = Tensor._make(self.data)
         fn, index = self.grad_fn, self._output_index
         if fn is not None:
-            t._detached_from = (weakref.ref(fn), index, fn.cut_role(index))
+            t._detached_from = (weakref.ref(fn), index, fn.cut_role(index), None)
         return t
 
     def label(self, role: str) -> "Tensor":

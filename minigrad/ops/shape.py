@@ -89,6 +89,12 @@ class GetItem(_Move):
     def backward(self, grad):
         return ScatterAdd.apply(grad, index=self.index, shape=self.in_shape)
 
+    def part_taken(self, index: int, source: Function) -> int | None:
+        """``h_n[k]`` takes back input k of the stack h_n (along axis 0)."""
+        if isinstance(source, Stack) and source.axis == 0 and is_integer(self.index):
+            return self.index % len(source.next)
+        return None
+
 
 class ScatterAdd(_Move):
     """z = zeros(shape); z[index] += g  (the backward of GetItem; its own backward is GetItem)"""
@@ -223,6 +229,10 @@ class Unbind(_Move):
 
     def backward(self, *grads):
         return stack(_fill_missing(grads, self.shapes), axis=self.axis)
+
+    def part_taken(self, index: int, source: Function) -> int | None:
+        """Unbinding a stack along its axis gives its inputs back: output k is input k."""
+        return index if isinstance(source, Stack) and source.axis == self.axis else None
 
 
 def concat(tensors, axis: int = 0) -> Tensor:

@@ -7,7 +7,9 @@
 * A tensor made outside the steps and sliced into them (the runner projects the whole input
   sequence at once, x W_ih^T + b, and unbinds it) enters each step as a small ``stub`` from
   below, ``x_3``. When it was made from the layer below's outputs, that layer's h_t feeds the
-  stub of step t (at cell detail, the cell itself): the vertical edge of a stacked RNN. At cell
+  stub of step t (at cell detail, the cell itself): the vertical edge of a stacked RNN. A state
+  handed over from another model or call (layer k's slice of an encoder's h_n) is fed by layer
+  k's last step there. At cell
   detail in a bidirectional stack, h_t of both directions meets at one dot below the layer
   above, which forks to its cells: Olah's merging lines, then his copy.
 * A state that several ops of the next step read (h_{t-1} in four matmuls) crosses the step
@@ -136,7 +138,9 @@ def _key_id(key) -> str:
 
 def _stubs(graph: Graph) -> None:
     """Per-step entries for tensors made outside the steps and used by several steps (or by
-    the only step of a row: one step is drawn like many)."""
+    the only step of a row: one step is drawn like many): a sequence sliced into the steps of
+    one row, or a state made in steps and handed over per layer (h_n). A leaf sliced per layer
+    (a learned initial state) is neither: it stays drawn as the ops that slice it."""
     nodes = graph.nodes
     fan = defaultdict(set)
     for e in graph.edges:
@@ -150,9 +154,14 @@ def _stubs(graph: Graph) -> None:
             row_steps[node.step.row].add(node.step.step)
     stubbed = {nid for nid, steps in fan.items()
                if len(steps) >= 2 or all(len(row_steps[k.row]) == 1 for k in steps)}
+    origins = {nid: _origin(graph, nid) for nid in stubbed}
+    stubbed = {nid for nid in stubbed
+               if origins[nid]["sources"] or len({k.row for k in fan[nid]}) == 1}
     if not stubbed:
         return
-    origins = {nid: _origin(graph, nid) for nid in stubbed}
+    ins = defaultdict(list)
+    for e in graph.edges:
+        ins[e.dst].append(e)
     kept, made, linked = [], {}, set()
     for e in graph.edges:
         dst = nodes[e.dst]
@@ -160,16 +169,17 @@ def _stubs(graph: Graph) -> None:
             kept.append(e)
             continue
         origin = origins[e.src]
+        sources = _feeding(graph, origin, e, dst.step, ins)
         if graph.detail == "cell" and origin["sources"]:
             # the cell below feeds this cell once, however many projections of it it reads
-            for s in origin["sources"]:
-                if nodes[s.src].step.step == dst.step.step and (s.tensor, e.dst) not in linked:
+            for s in sources:
+                if (s.tensor, e.dst) not in linked:
                     linked.add((s.tensor, e.dst))
                     kept.append(replace(s, dst=e.dst))
             continue
         stub_id = f"{e.src}s{e.src_output}@{_key_id(dst.step)}"
         if stub_id not in made:
-            made[stub_id] = _stub(graph, stub_id, e, dst.step, origins[e.src], kept)
+            made[stub_id] = _stub(graph, stub_id, e, dst.step, origin, sources, kept)
         kept.append(replace(e, src=stub_id, role=made[stub_id].role, src_output=0))
     graph.edges[:] = kept
 
@@ -204,13 +214,32 @@ def _merge_directions(graph: Graph) -> None:
     graph.edges[:] = [e for e in graph.edges if id(e) not in merged]
 
 
-def _stub(graph: Graph, stub_id: str, e: Edge, step, origin: dict, edges: list) -> Node:
-    sources = [s for s in origin["sources"] if graph.nodes[s.src].step.step == step.step]
-    base, layer = origin["name"], None
+def _feeding(graph: Graph, origin: dict, e: Edge, step, ins: dict) -> list:
+    """The edges from steps that slice ``e``, read at ``step``, was made from: layer k's last
+    state when it is layer k's slice of a stacked state handed over from another model or call
+    (h_n); otherwise those of the layer below at the same step (x_t of layer l is h_t of l - 1)."""
+    return (_stacked_part(graph, e, ins)
+            or [s for s in origin["sources"] if graph.nodes[s.src].step.step == step.step])
+
+
+def _stacked_part(graph: Graph, e: Edge, ins: dict) -> list:
+    """Output k of an unbind of a stack is the stack's input k, from a step (same shape)."""
+    into = ins[e.src]
+    if graph.nodes[e.src].op != "Unbind" or len(into) != 1 \
+            or graph.nodes[into[0].src].op != "Stack":
+        return []
+    return [s for s in ins[into[0].src] if s.dst_input == e.src_output and s.shape == e.shape
+            and graph.nodes[s.src].step is not None]
+
+
+def _stub(graph: Graph, stub_id: str, e: Edge, step, origin: dict, sources: list,
+          edges: list) -> Node:
+    """The stub of slice ``e`` in ``step``, named after what feeds it (h_3 of the layer below,
+    h_2 of an encoder's last step) or, fed by nothing drawn, the input (x_3)."""
+    role, layer = f"{origin['name']}_{step.step}", None
     if sources and sources[0].role:
-        base = role_base(sources[0].role)
-        layer = graph.nodes[sources[0].src].step.layer
-    stub = graph.add(Node(id=stub_id, kind="stub", op=origin["text"], role=f"{base}_{step.step}",
+        role, layer = sources[0].role, graph.nodes[sources[0].src].step.layer
+    stub = graph.add(Node(id=stub_id, kind="stub", op=origin["text"], role=role,
                           shape=e.shape, step=step, grad_norm=e.grad_norm, layer=layer))
     for s in sources:
         edges.append(replace(s, dst=stub_id))

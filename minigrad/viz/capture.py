@@ -180,7 +180,8 @@ class _Builder:
     def add_cut(self, trace, shape, dst: str, key=None) -> None:
         """Dashed edges from where an input was cut (``trace``: ``Tensor._detached_from``). When
         that node is not drawn (the state was stacked into h_n, not among the outputs) the
-        nearest drawn nodes above it stand for it; failing those (that graph is gone), a small
+        nearest drawn nodes above it stand for it (above the part of h_n the input took back:
+        layer k's initial state was layer k's last, not every layer's); failing those (that graph is gone), a small
         "cut" box named after the state that was cut (``h_t`` is h), one per state and step
         (``key``) however many ops of the step read it."""
         found = cuts.resolve(trace)
@@ -188,7 +189,8 @@ class _Builder:
         if self.drawn(src):
             edges = [self.edge_from(src, index, dst)]
         else:
-            edges = [self.edge_from(fn, i, dst) for fn, i in cuts.drawn_above(src, self.drawn)]
+            edges = [self.edge_from(fn, i, dst)
+                     for fn, i in cuts.drawn_above(src, self.drawn, part=cuts.part(trace))]
         if not edges:
             box = self.cut_boxes.get((id(trace), key))
             if box is None:
@@ -204,17 +206,29 @@ class _Builder:
 
 def _mark_derived(graph: Graph, with_data: set) -> None:
     """Ops outside the steps computed from parameters only (W^T, b_ih + b_hh, the essay's
-    concatenated W_f, a masked W) are ``derived``: drawn with the parameters, not as part of
-    the flow. A product with an operand that needs no gradient (x W^T) is flow."""
-    sources = defaultdict(list)
+    concatenated W_f, a masked W) that the flow reads are ``derived``: drawn with the parameters,
+    not as part of the flow. A product with an operand that needs no gradient (x W^T) is flow,
+    and so is what reaches the outputs through such ops alone: tanh(w * x + b) with x data is
+    the computation itself, which param_mode="hide" would otherwise have hidden whole."""
+    sources, consumers = defaultdict(list), defaultdict(list)
     for e in graph.edges:
         sources[e.dst].append(e.src)
+        consumers[e.src].append(e.dst)
+    candidates = []
     for node in graph.nodes.values():  # inputs come first, so one pass suffices
         kinds = [graph.nodes[s].kind for s in sources[node.id]]
         learned = any(k in LEARNED for k in kinds)
         if (node.kind == "op" and node.step is None and learned and node.id not in with_data
                 and all(k in LEARNED + ("const",) for k in kinds)):
             node.kind = "derived"
+            candidates.append(node)
+    read = set()  # candidates whose value the flow reads, directly or through other candidates
+    for node in reversed(candidates):  # consumers first
+        if any(graph.nodes[c].kind != "derived" or c in read for c in consumers[node.id]):
+            read.add(node.id)
+    for node in candidates:
+        if node.id not in read:
+            node.kind = "op"
 
 
 def _small(array):

@@ -3,7 +3,7 @@ the dashed "detach" edges of truncated BPTT.
 
 The engine keeps the trace: a detached tensor remembers, weakly, the node it was cut from, and
 the role label of what it cut (``Tensor._detached_from``); so do slices of it (``h_0 = hx[k]``),
-and a node records which of its inputs were such tensors, with their shapes (``Function.cuts``),
+noting which part of a stack they took back (layer k's h from h_n), and a node records which of its inputs were such tensors, with their shapes (``Function.cuts``),
 which survives ``backward``. The weak reference is dead once nothing holds the earlier graph;
 the renderer then draws a small "cut" box in its place, named by the role (h, C).
 """
@@ -27,6 +27,11 @@ def role(trace) -> str | None:
     return trace[2] if trace is not None else None
 
 
+def part(trace) -> int | None:
+    """Which input of the stack a trace points at its tensor took back (``h_n[k]``), or None."""
+    return trace[3] if trace is not None else None
+
+
 def source(x) -> tuple | None:
     """Where tensor ``x`` was cut from, when it was and that node still exists."""
     return resolve(x._detached_from) if isinstance(x, Tensor) else None
@@ -46,14 +51,16 @@ def was_detached(x) -> bool:
     return isinstance(x, Tensor) and x._detached_from is not None
 
 
-def drawn_above(fn, drawn, depth: int = 3) -> list:
+def drawn_above(fn, drawn, depth: int = 3, part: int | None = None) -> list:
     """(node, output) pairs that ``drawn`` accepts, found walking back from ``fn`` at most
-    ``depth`` nodes (through the stack that made h_n, a slice, a reshape)."""
+    ``depth`` nodes (through the stack that made h_n, a slice, a reshape); from input ``part``
+    of ``fn`` only, when the cut tensor is that part of it (layer k's h from h_n)."""
     found, frontier = [], [fn] if fn is not None else []
-    for _ in range(depth):
+    for level in range(depth):
         further = []
         for node in frontier:
-            for e in node.next:
+            edges = node.next if level or part is None else node.next[part:part + 1]
+            for e in edges:
                 if type(e) is not tuple:
                     continue
                 if drawn(e[0]):

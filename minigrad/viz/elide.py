@@ -1,41 +1,46 @@
-"""Elide the middle steps of a long unrolled graph: keep the first and last few steps and draw
-one "t = 3 ... t = 396" node per row in their place, with the edges that enter and leave it."""
+"""Elide the middle steps of a long unrolled graph: keep the first and last few steps of each row
+and draw one "t = 3 ... t = 396" node per row in their place, with the edges that enter and leave
+it."""
 from __future__ import annotations
 
+from collections import defaultdict
 from dataclasses import replace
 
 from .records import Graph, Node, StepKey, role_base
 
 
 def elide(graph: Graph, keep: int) -> Graph:
-    """Keep the first ``keep`` and the last ``keep`` distinct steps (at least one of each)."""
+    """Keep the first ``keep`` and the last ``keep`` steps of every row (at least one of each).
+    Each row leaves out only its own middle steps: drawn together, a 5-step model keeps its
+    last steps beside a 400-step one, and no ellipsis claims steps a row never ran."""
     keep = max(1, keep)
-    steps = sorted({n.step.step for n in graph.nodes.values() if n.step is not None})
-    if len(steps) <= 2 * keep + 1:
+    gone = _middle_steps(graph, keep)
+    if not gone:
         return graph
-    gone = set(steps[keep:-keep])
-    first, last = steps[keep], steps[-keep - 1]
     out = Graph(detail=graph.detail, params=graph.params, notes=list(graph.notes),
                 grads=graph.grads, outputs=list(graph.outputs))
     home = {}
     for nid, node in graph.nodes.items():
-        if node.step is None or node.step.step not in gone:
+        k = node.step
+        if k is None or k.step not in gone.get(k.row, ()):
             out.add(node)
             home[nid] = nid
             continue
-        k = node.step
-        row_key = StepKey(k.group, k.call, k.layer, k.direction, first)
+        first, last = min(gone[k.row]), max(gone[k.row])
         ellipsis = f"elided:{k.group}:{k.call}:{k.layer}:{k.direction}"
         if ellipsis not in out.nodes:
-            out.add(Node(id=ellipsis, kind="ellipsis", step=row_key, cell=node.cell,
+            out.add(Node(id=ellipsis, kind="ellipsis", cell=node.cell,
+                         step=StepKey(k.group, k.call, k.layer, k.direction, first),
                          text=f"t = {first} … t = {last}"))
         home[nid] = ellipsis
     seen = set()
     for e in graph.edges:
         src, dst = home[e.src], home[e.dst]
-        if src == dst:
+        if e.kind == "detach":  # a cut among the elided steps is still drawn (a loop if inside)
+            pass
+        elif src == dst:
             continue
-        if out.nodes[dst].kind == "ellipsis" and out.nodes[src].step is None \
+        elif out.nodes[dst].kind == "ellipsis" and out.nodes[src].step is None \
                 and out.nodes[src].kind != "ellipsis":
             continue  # per-step inputs of elided steps: the ellipsis stands for them
         key = (src, dst, role_base(e.role)) if dst != e.dst or src != e.src else None
@@ -44,7 +49,30 @@ def elide(graph: Graph, keep: int) -> Graph:
                 continue
             seen.add(key)
         out.edges.append(replace(e, src=src, dst=dst))
-    n = len(gone)
-    out.notes.append(f"{n} middle steps elided (t = {first} … t = {last})")
+    out.notes += _notes(gone, len({n.step.row for n in graph.nodes.values() if n.step}))
     out.outputs = [home[o] for o in graph.outputs]
     return out
+
+
+def _middle_steps(graph: Graph, keep: int) -> dict:
+    """{row: the steps it leaves out}, for the rows longer than ``2 * keep + 1`` steps."""
+    steps = defaultdict(set)
+    for node in graph.nodes.values():
+        if node.step is not None:
+            steps[node.step.row].add(node.step.step)
+    return {row: set(sorted(s)[keep:-keep]) for row, s in steps.items() if len(s) > 2 * keep + 1}
+
+
+def _notes(gone: dict, rows: int) -> list:
+    """One line per range of elided steps; it names the models (scope groups) it applies to
+    unless every row left out the same steps."""
+    ranges = defaultdict(list)
+    for row, steps in gone.items():
+        ranges[min(steps), max(steps), len(steps)].append(row[0])
+    notes = []
+    for (first, last, count), groups in sorted(ranges.items()):
+        note = f"{count} middle steps elided (t = {first} … t = {last})"
+        if len(ranges) > 1 or len(gone) < rows:
+            note += " in " + ", ".join(dict.fromkeys(groups))
+        notes.append(note)
+    return notes

@@ -4,7 +4,7 @@ The graphs are built by hand (viz_graphs.py) with nn's conventions: scopes per s
 labels, hoisted projections, one unbind, one stack.
 """
 import re
-from collections import Counter
+from collections import Counter, defaultdict
 
 import numpy as np
 import pytest
@@ -135,6 +135,47 @@ def test_inputs_enter_each_step_from_a_stub_and_stacked_layers_connect_per_step(
         assert [(n.step.layer, n.step.step, n.role) for n in feeding] == [(0, t, f"h_{t}")]
 
 
+@pytest.mark.parametrize("detail", ["op", "gate", "cell"])
+def test_a_state_handed_to_another_model_comes_from_its_own_layer(detail):
+    """A 2-layer encoder hands its final states (h_n, c_n, sliced per layer) to a 2-layer
+    decoder, as nn does. The slices were drawn as the decoder's inputs, "x_0", fed by nothing
+    (and the encoder, no longer reaching the outputs, not at all): each comes from the encoder's
+    last step of its own layer, and says so."""
+    x = mg.tensor(np.ones((3, 2, 3)))
+    _, finals = vg.run("lstm", x, vg.make_params("lstm", 3, 4, layers=2), 4, layers=2,
+                       name="encoder")
+    per_layer = [part.unbind(0) for part in (mg.stack(list(s)) for s in zip(*finals))]
+    state0 = [[tuple(p[layer] for p in per_layer)] for layer in range(2)]
+    y, _ = vg.run("lstm", x[:2], vg.make_params("lstm", 3, 4, layers=2, seed=1), 4, layers=2,
+                  name="decoder", state0=state0)
+    g = build(capture(y), detail, "hide")
+    handed = defaultdict(set)  # decoder layer -> (encoder layer, step, state) feeding it
+    for e in g.edges:
+        src, dst = g.nodes[e.src], g.nodes[e.dst]
+        if src.step and src.step.group == "encoder" and dst.step.group == "decoder":
+            handed[dst.step.layer].add((src.step.layer, src.step.step, base(e.role)))
+            if dst.kind == "stub":
+                assert dst.role == e.role and dst.layer == src.step.layer
+    assert handed == {k: {(k, 2, "h"), (k, 2, "C")} for k in range(2)}
+    assert not [n for n in g.nodes.values() if n.kind == "stub" and n.role.startswith("x")
+                and n.op != "·Wᵀ + b"]
+
+
+@pytest.mark.parametrize("detail", ["op", "gate", "cell"])
+def test_an_initial_state_of_every_layer_is_not_called_x(detail):
+    """A learned initial state (a leaf, unnamed), sliced per layer: its slices were drawn as
+    stubs named like the input, "x_0", in both layers."""
+    h0 = mg.tensor(np.zeros((2, 2, 4)), requires_grad=True)
+    x = mg.tensor(np.ones((3, 2, 3)))
+    out, _ = vg.run("gru", x, vg.make_params("gru", 3, 4, layers=2), 4, layers=2,
+                    state0=[[(h,)] for h in h0.unbind(0)])
+    g = build(capture(out), detail, "hide")
+    assert not [n for n in g.nodes.values() if n.kind == "stub" and n.op != "·Wᵀ + b"]
+    leaf, = [n.id for n in g.nodes.values() if n.kind == "input"]
+    fed = {e.dst for e in g.edges if e.src in {leaf} | {d.dst for d in g.edges if d.src == leaf}}
+    assert {g.nodes[d].step.layer for d in fed if g.nodes[d].step} == {0, 1}
+
+
 @pytest.mark.parametrize("projection, text", [
     (lambda flat, W, b: mg.addmm(b, flat, W.T), "·Wᵀ + b"),   # as nn computes it
     (lambda flat, W, b: flat @ W.T + b, "·Wᵀ + b"),
@@ -187,6 +228,24 @@ def test_an_unscoped_graph_is_captured_flat_with_values_and_gradients():
     tanh = next(n for n in g.nodes.values() if n.op == "Tanh")
     assert float(tanh.value) == pytest.approx(np.tanh(4.0))
     assert tanh.grad_norm == pytest.approx(1.0)
+
+
+@pytest.mark.parametrize("param_mode", ["once", "repeat", "hide"])
+def test_a_computation_on_data_is_flow_even_when_only_parameters_need_gradients(param_mode):
+    """A neuron written by hand, tanh(w * x + b) with x data (no gradient): every op is computed
+    from parameters and constants, yet it is the computation, not a parameter. It was drawn as
+    parameters, the output too, and with param_mode="hide" nothing at all was drawn. A
+    transposed weight that a product with data reads stays with the parameters."""
+    rng = np.random.default_rng(0)
+    w, b, W = vg.param(rng, 3), vg.param(rng, 3), vg.param(rng, 2, 3)
+    x = mg.tensor(rng.normal(size=3))
+    g = build(capture((w * x + b).tanh().sum()), "op", param_mode)
+    assert sorted(n.op for n in g.nodes.values() if n.kind == "op") == ["Add", "Mul", "Sum", "Tanh"]
+    assert not [n for n in g.nodes.values() if n.kind == "derived"]
+    g = build(capture((x @ W.T).sum()), "op", param_mode)
+    assert sorted(n.op for n in g.nodes.values() if n.kind == "op") == ["MatMul", "Sum"]
+    derived = [n.op for n in g.nodes.values() if n.kind == "derived"]
+    assert derived == ([] if param_mode == "hide" else ["Transpose"])
 
 
 @pytest.mark.parametrize("kind", ["rnn", "lstm"])
@@ -261,6 +320,23 @@ def test_a_slice_of_a_detached_drawn_state_is_traced_to_it_whatever_the_output_o
         assert {k.call for k in g.steps()} == {0}
 
 
+@pytest.mark.parametrize("detail", ["op", "gate", "cell"])
+def test_a_cut_among_elided_steps_is_still_drawn(detail):
+    """Two chunks of 8 steps, the middle ones elided: the cut between them lies inside the
+    ellipsis. Its dashed lines were dropped with the ellipsis' other inputs, and the row read as
+    one unbroken graph."""
+    params = vg.make_params("lstm", 3, 4)
+    x = mg.tensor(np.ones((8, 1, 3)))
+    first, finals = vg.run("lstm", x, params, 4)
+    h, c = finals[0]
+    second, _ = vg.run("lstm", x, params, 4, state0=[[(h.detach(), c.detach())]])
+    g = build(capture(first, second), detail, "hide", max_nodes=40)
+    ellipsis, = [n.id for n in g.nodes.values() if n.kind == "ellipsis"]
+    kept = {n.step.step for n in g.nodes.values() if n.step and n.kind != "ellipsis"}
+    assert not {7, 8} & kept and {0, 15} <= kept  # the cut is among the elided steps
+    assert {e.dst for e in g.edges if e.kind == "detach"} == {ellipsis}
+
+
 def test_the_cut_is_drawn_after_a_plain_backward_too():
     """backward without retain_graph drops the inputs the ops saved; the cut survives it."""
     params = vg.make_params("lstm", 3, 4)
@@ -283,6 +359,30 @@ def test_a_detach_whose_source_is_gone_still_shows_the_cut():
     g = build(capture(out), "op")
     cuts = [e for e in g.edges if e.kind == "detach"]
     assert len(cuts) == 1 and g.nodes[cuts[0].src].kind == "cut"
+
+
+@pytest.mark.parametrize("detail", ["op", "gate", "cell"])
+@pytest.mark.parametrize("kind,bidirectional", [("lstm", False), ("gru", True)])
+def test_each_layers_cut_state_comes_from_that_layers_last_step(kind, bidirectional, detail):
+    """h_n stacks every layer's (and direction's) last state; each layer of the next chunk
+    starts from its own slice. With h_n not drawn, the dashed line came from the last step of
+    every layer, into every layer."""
+    layers, directions = 2, 2 if bidirectional else 1
+    params = vg.make_params(kind, 3, 4, layers=layers, directions=directions)
+    x = mg.tensor(np.ones((2, 1, 3)))
+    first, finals = vg.run(kind, x, params, 4, layers=layers, bidirectional=bidirectional)
+    h_n = [mg.stack(list(states)) for states in zip(*finals)]  # (and c_n), kept but not drawn
+    last = [s.detach() for s in h_n]
+    rows = [[tuple(s[layer * directions + d] for s in last) for d in range(directions)]
+            for layer in range(layers)]
+    second, _ = vg.run(kind, x, params, 4, layers=layers, bidirectional=bidirectional,
+                       state0=rows)
+    g = build(capture(first, second), detail)
+    cuts = [e for e in g.edges if e.kind == "detach"]
+    assert cuts
+    for e in cuts:
+        src, dst = g.nodes[e.src], g.nodes[e.dst]
+        assert src.step.row == dst.step.row, (src.step, dst.step)
 
 
 def cut_earlier(kind, layers=2, T=2):

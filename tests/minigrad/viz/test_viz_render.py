@@ -366,6 +366,28 @@ def test_long_graphs_elide_middle_steps_keep_both_ends_and_say_so():
     assert len(g.records.nodes) <= 60
 
 
+def test_each_row_elides_and_names_only_its_own_steps():
+    """Two models of different lengths drawn together: each row leaves out only its own middle
+    steps. The 5-step LSTM kept neither its last steps nor the truth: its ellipsis said
+    "t = 2 … t = 27", the 30-step RNN's range."""
+    rnn, _, _ = vg.model("rnn", T=30)
+    lstm, _, _ = vg.model("lstm", T=5)
+    with pytest.warns(UserWarning, match="middle steps elided"):
+        g = draw(rnn, lstm, detail="cell", max_nodes=30).records
+    ellipses = {n.step.group: n for n in g.nodes.values() if n.kind == "ellipsis"}
+    notes = []
+    for group, T in (("rnn", 30), ("lstm", 5)):
+        kept = {n.step.step for n in g.nodes.values() if n.step is not None
+                and n.step.group == group and n.kind != "ellipsis"}
+        assert {0, T - 1} <= kept
+        gone = sorted(set(range(T)) - kept)
+        if gone:
+            assert ellipses[group].text == f"t = {gone[0]} … t = {gone[-1]}"
+            notes.append(f"{len(gone)} middle steps elided (t = {gone[0]} … t = {gone[-1]}) "
+                         f"in {group}")
+    assert "rnn" in ellipses and sorted(g.notes) == sorted(notes)
+
+
 def test_eliding_counts_the_taps_of_parameters_drawn_once_with_the_steps():
     """A parameter drawn once has a tap in every step of a one-row picture: counted as nodes
     outside the steps, 40 steps' taps left no room and only one step at each end was kept."""

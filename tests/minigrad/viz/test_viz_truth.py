@@ -1,0 +1,76 @@
+"""The drawings tell the truth: every architecture, detail and parameter mode, stacks, both
+directions, truncated BPTT, elision, hand-written graphs, checked against the engine's own
+graph by an independent checker (truth.py)."""
+import numpy as np
+import pytest
+import viz_graphs as vg
+from truth import falsehoods
+
+import minigrad as mg
+from minigrad.cli import ARCHITECTURES, run_model
+
+MODES = ["once", "repeat", "hide"]
+
+
+@pytest.mark.parametrize("detail", ["op", "gate", "cell"])
+@pytest.mark.parametrize("arch", list(ARCHITECTURES))
+def test_every_architecture_is_drawn_truly(arch, detail):
+    for layers, bidirectional, mode in ((1, False, MODES[0]), (2, True, MODES[1]),
+                                        (2, False, MODES[2])):
+        output, params = run_model(arch, 2, layers, bidirectional, grads=True)
+        assert falsehoods([output], params, detail, mode) == []
+
+
+def two_chunks(T=2, layers=2, draw_h_n=True):
+    """Truncated BPTT as nn hands the state over: h_n and c_n, detached, sliced per layer. The
+    outputs to draw: the first chunk, h_n and c_n (or not: alive, not drawn), the loss."""
+    params = vg.make_params("lstm", 3, 4, layers=layers)
+    x = mg.tensor(np.ones((T, 1, 3)))
+    first, finals = vg.run("lstm", x, params, 4, layers=layers)
+    h_n = [mg.stack(list(states)) for states in zip(*finals)]
+    per_layer = [part.detach().unbind(0) for part in h_n]
+    second, _ = vg.run("lstm", x, params, 4, layers=layers,
+                       state0=[[tuple(p[k] for p in per_layer)] for k in range(layers)])
+    loss = second[-1].sum()
+    with mg.record_grads():
+        loss.backward(retain_graph=True)
+    two_chunks.alive = h_n
+    return [first, *(h_n if draw_h_n else []), loss]
+
+
+def encoder_decoder():
+    x = mg.tensor(np.ones((3, 2, 3)))
+    _, finals = vg.run("gru", x, vg.make_params("gru", 3, 4, layers=2), 4, layers=2,
+                       name="encoder")
+    per_layer = [mg.stack(list(s)).unbind(0) for s in zip(*finals)]
+    y, _ = vg.run("gru", x[:2], vg.make_params("gru", 3, 4, layers=2, seed=1), 4, layers=2,
+                  name="decoder", state0=[[tuple(p[k] for p in per_layer)] for k in range(2)])
+    return [y]
+
+
+def neuron():
+    w, b = (vg.param(np.random.default_rng(0), 3) for _ in range(2))
+    with mg.record_grads():
+        y = (w * mg.tensor(np.ones(3)) + b).tanh().sum()
+        y.backward()
+    return [y]
+
+
+def two_lengths():
+    return [vg.model("rnn", T=12)[0], vg.model("lstm", T=3)[0]]
+
+
+@pytest.mark.parametrize("detail", ["op", "gate", "cell"])
+@pytest.mark.parametrize("graph, max_nodes", [
+    (lambda: [vg.model("lstm", form="concat", layers=2)[0]], 100_000),
+    (two_chunks, 100_000),
+    (lambda: two_chunks(draw_h_n=False), 100_000),
+    (lambda: two_chunks(T=8, layers=1), 40),
+    (encoder_decoder, 100_000),
+    (neuron, 100_000),
+    (two_lengths, 40),
+], ids=["concat", "tbptt-h_n", "tbptt", "tbptt-elided", "encoder-decoder", "neuron", "lengths"])
+def test_hand_built_graphs_are_drawn_truly(graph, max_nodes, detail):
+    outputs = graph()
+    for mode in MODES:
+        assert falsehoods(outputs, None, detail, mode, max_nodes) == []

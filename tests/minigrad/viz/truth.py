@@ -1,0 +1,388 @@
+"""An independent check that a drawing tells the truth about the graph the engine recorded.
+
+``falsehoods(outputs, params, detail, param_mode)`` draws the outputs and compares the records
+with the engine's own graph (``Function.next``, ``shapes``, roles, scopes, gradient norms):
+
+* capture: every engine node is drawn once with its op, role and step; every input is an edge
+  with the real shape, role and gradient norm;
+* the quotient: a drawn node stands for a set of engine nodes (an op for itself, a gate or cell
+  for its members, a parameter copy for its parameter, a stub for its slice of a sequence, an
+  ellipsis for the steps it elides); following lines through points (junctions, taps, exits),
+  every line joins two nodes that the engine joins through nodes not drawn, and every such
+  dependency is drawn; slice t of a stacked sequence depends on part t only;
+* labels: what a line says it carries (role, shape, gradient norm) is the tensor it carries;
+* elision: each ellipsis names the steps its row left out, and so does the note;
+* cuts: a dashed line into a step comes from its own row's state (or h_n, or a "cut" box).
+
+It returns the falsehoods found, as lines of text (none for a true picture).
+"""
+from __future__ import annotations
+
+import math
+import re
+import warnings
+from collections import defaultdict
+
+import numpy as np
+
+from minigrad.function import Function
+from minigrad.viz import capture, draw
+from minigrad.viz.records import StepKey
+
+POINTS = ("junction", "tap", "exit")  # lines pass through them
+
+
+def falsehoods(outputs, params=None, detail="gate", param_mode="auto", max_nodes=100_000):
+    found = []
+    cap = capture(*outputs, params=params)
+    of = _match(outputs, cap, found)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        drawn = draw(*outputs, params=params, detail=detail, param_mode=param_mode,
+                     max_nodes=max_nodes).records
+    if not drawn.nodes or any(o not in drawn.nodes for o in drawn.outputs):
+        found.append("an output is not drawn")
+    stands, leaves = _stands_for(drawn, cap)
+    _grouping(drawn, cap, stands, found)
+    _dependencies(drawn, cap, stands, leaves, found)
+    _labels(drawn, cap, of, found)
+    _elision(drawn, cap, found)
+    _cuts(drawn, cap, stands, found)
+    return found
+
+
+# --- capture against the engine ------------------------------------------------------------
+def _stepped(role, key):
+    return re.sub(r"_t$", f"_{key.step}", role) if role and key else role
+
+
+def _norm(fn_or_leaf, index=0):
+    if isinstance(fn_or_leaf, Function):
+        norms = fn_or_leaf.grad_norms
+        return norms[index] if norms else None
+    grad = fn_or_leaf.grad
+    return None if grad is None else float(np.linalg.norm(grad.numpy().astype(np.float64)))
+
+
+def _close(a, b):
+    return a is b if a is None or b is None else math.isclose(a, b, rel_tol=1e-9)
+
+
+def _match(outputs, cap, found) -> dict:
+    """{capture id: engine node or leaf}, walking both graphs from the outputs in step."""
+    ins = defaultdict(list)
+    for e in cap.edges:
+        if e.dst_input is not None and e.kind != "detach":
+            ins[e.dst, e.dst_input].append(e)
+    of, todo = {}, []
+    for k, out in enumerate(outputs):
+        of[cap.outputs[k]] = out.grad_fn if out.grad_fn is not None else out
+        todo.append(cap.outputs[k])
+    seen, engine_edges = set(), 0
+    while todo:
+        cid = todo.pop()
+        if cid in seen:
+            continue
+        seen.add(cid)
+        obj, node = of[cid], cap.nodes[cid]
+        if not isinstance(obj, Function):
+            if node.kind not in ("param", "input") or node.shape != tuple(obj.shape):
+                found.append(f"capture: leaf {cid} drawn as {node.kind} {node.shape}")
+            continue
+        if node.op != obj.name or (obj.n_outputs == 1 and node.shape != tuple(obj.shapes[0])):
+            found.append(f"capture: {cid} is {obj.name} {obj.shapes}, drawn {node.op} {node.shape}")
+        if obj.n_outputs == 1 and node.role != _stepped(obj.role(0), node.step):
+            found.append(f"capture: {cid} role {node.role}, really {obj.role(0)}")
+        tags = obj.scope.tags() if obj.scope is not None else {}
+        if (node.step is None) != ("step" not in tags) or node.step and (
+                node.step.layer, node.step.direction) != (tags.get("layer", 0),
+                                                          tags.get("direction", "forward")):
+            found.append(f"capture: {cid} {obj.name} in scope {tags}, drawn at {node.step}")
+        for i, e in enumerate(obj.next):
+            if e is None:
+                continue
+            engine_edges += 1
+            src, index = e if type(e) is tuple else (e, 0)
+            edges = ins[cid, i]
+            if len(edges) != 1:
+                found.append(f"capture: input {i} of {cid} {obj.name} drawn {len(edges)} times")
+                continue
+            edge = edges[0]
+            if of.setdefault(edge.src, src) is not src:
+                found.append(f"capture: {edge.src} stands for two engine nodes")
+            todo.append(edge.src)
+            shape = tuple(src.shapes[index] if isinstance(src, Function) else src.shape)
+            role = _stepped(src.role(index), cap.nodes[edge.src].step) \
+                if isinstance(src, Function) else None
+            if (edge.shape, edge.src_output, edge.role) != (shape, index, role):
+                found.append(f"capture: input {i} of {cid} is {shape} {role}, drawn "
+                             f"{edge.shape} {edge.role}")
+            if not _close(edge.grad_norm, _norm(src, index)):
+                found.append(f"capture: input {i} of {cid} grad {edge.grad_norm}")
+    drawn = {c for c, n in cap.nodes.items() if n.kind in ("op", "derived", "param", "input")}
+    if drawn != set(of) or len(ins) != engine_edges:
+        found.append(f"capture: {len(drawn)} nodes, {len(of)} in the engine; "
+                     f"{len(ins)} edges, {engine_edges} in the engine")
+    return of
+
+
+# --- the quotient ----------------------------------------------------------------------------
+def _stands_for(drawn, cap) -> tuple:
+    """({drawn id: capture ids it stands for}, {drawn id: tensors that leave it})."""
+    kept = {n.step for n in drawn.nodes.values() if n.step and n.kind != "ellipsis"}
+    outputs = defaultdict(set)
+    for e in cap.edges:
+        outputs[e.src].add((e.src, e.src_output))
+    stands, leaves = {}, {}
+    for nid, n in drawn.nodes.items():
+        if n.kind in POINTS:
+            continue
+        if n.kind in ("gate", "linear", "cell", "block") or n.members:
+            stands[nid] = set(n.members)
+        elif n.kind == "ghost":
+            stands[nid] = {nid.split("@")[0]}
+        elif n.kind == "ellipsis":
+            stands[nid] = {c for c, m in cap.nodes.items() if m.step and m.step.row == n.step.row
+                           and m.step not in kept}
+        else:
+            stands[nid] = {nid} & set(cap.nodes)
+        if n.kind == "gate":
+            leaves[nid] = {(m, 0) for m in n.members if cap.nodes[m].role == n.role}
+        elif n.kind == "linear" or (n.kind == "op" and n.members):
+            member, output = re.fullmatch(r"(.*)o(\d+)", nid).groups()
+            leaves[nid] = {(member, int(output))}
+        elif n.kind == "stub":
+            leaves[nid] = {e.tensor for e in drawn.edges if e.src == nid}
+        else:
+            leaves[nid] = {t for c in stands[nid] for t in outputs[c]}
+    return stands, leaves
+
+
+def _grouping(drawn, cap, stands, found):
+    """A cell stands for exactly its step's nodes, and every node of a step is drawn."""
+    by_step = defaultdict(set)
+    for c, n in cap.nodes.items():
+        if n.step is not None:
+            by_step[n.step].add(c)
+    for nid, n in drawn.nodes.items():
+        if n.kind == "cell" and stands[nid] != by_step[n.step]:
+            found.append(f"the cell of {n.step} stands for {len(stands[nid])} of its "
+                         f"{len(by_step[n.step])} nodes")
+    shown = set().union(*stands.values()) if stands else set()
+    for key, members in by_step.items():
+        if members - shown:
+            found.append(f"{len(members - shown)} nodes of {key} are not drawn")
+
+
+def _drawn_lines(drawn) -> dict:
+    """{(drawn node, drawn node): kinds of the lines between them through points}; an exit
+    leads to its collector."""
+    out = defaultdict(list)
+    for e in drawn.edges:
+        if e.kind != "invisible":
+            out[e.src].append(e)
+    lines = defaultdict(set)
+    for nid, n in drawn.nodes.items():
+        if n.kind in POINTS:
+            continue
+        todo, seen = [(e, e.kind) for e in out[nid]], set()
+        while todo:
+            e, kind = todo.pop()
+            end = drawn.nodes[e.dst]
+            if end.kind not in POINTS:
+                lines[_alias(drawn, nid), _alias(drawn, e.dst)].add(kind)
+            elif (e.dst, kind) not in seen:
+                seen.add((e.dst, kind))
+                if end.kind == "exit":
+                    lines[_alias(drawn, nid), re.fullmatch(r"(.*)x\d+", e.dst).group(1)].add(kind)
+                todo += [(f, "detach" if "detach" in (kind, f.kind) else f.kind)
+                         for f in out[e.dst]]
+    return lines
+
+
+def _carried(drawn) -> set:
+    """(tensor, drawn node) for each tensor a line carries to a node, through points (an exit
+    leads to its collector)."""
+    out = defaultdict(list)
+    for e in drawn.edges:
+        if e.kind != "invisible":
+            out[e.src].append(e.dst)
+    for nid, n in drawn.nodes.items():
+        if n.kind == "exit":
+            out[nid].append(re.fullmatch(r"(.*)x\d+", nid).group(1))
+    carried = set()
+    for e in drawn.edges:
+        todo, seen = [e.dst], set()
+        while todo:
+            nid = todo.pop()
+            if drawn.nodes[nid].kind not in POINTS:
+                carried.add((e.tensor, _alias(drawn, nid)))
+            elif nid not in seen:
+                seen.add(nid)
+                todo += out[nid]
+    return carried
+
+
+def _alias(drawn, nid):
+    """A parameter's faint copy stands for the parameter."""
+    return nid.split("@")[0] if drawn.nodes[nid].kind == "ghost" else nid
+
+
+def _reached(cap, tensors, visible) -> set:
+    """(capture node, last unbind output passed, stack part on arrival) for the visible nodes
+    that ``tensors`` reach through nodes not drawn. Input k of a stack comes back out of an
+    unbind of it only as output k."""
+    out, outputs = defaultdict(list), defaultdict(set)
+    for e in cap.edges:
+        if e.kind != "detach":
+            out[e.src, e.src_output].append(e)
+            outputs[e.src].add(e.src_output)
+    found, seen, todo = set(), set(), [(t, t, None) for t in tensors]
+    while todo:
+        tensor, via, part = todo.pop()
+        for e in out[tensor]:
+            op = cap.nodes[e.dst].op
+            if e.dst in visible:
+                found.add((e.dst, via, part))
+                continue
+            part_next = e.dst_input if op == "Stack" else part
+            if (e.dst, part_next, via) in seen:
+                continue
+            seen.add((e.dst, part_next, via))
+            for o in outputs[e.dst]:
+                if op != "Unbind":
+                    todo.append(((e.dst, o), via, part_next))
+                elif part_next in (None, o):
+                    todo.append(((e.dst, o), (e.dst, o), None))
+    return found
+
+
+def _dependencies(drawn, cap, stands, leaves, found):
+    lines = _drawn_lines(drawn)
+    home = defaultdict(set)
+    for nid, members in stands.items():
+        for m in members:
+            home[m].add(_alias(drawn, nid))
+    visible = set(home)
+    stubs = {(t, n.step): nid for nid, n in drawn.nodes.items() if n.kind == "stub"
+             for t in leaves[nid]}
+    required = set()
+    for nid, tensors in leaves.items():
+        a = _alias(drawn, nid)
+        if drawn.nodes[nid].kind == "stub":
+            for c, _, _ in _reached(cap, tensors, visible):
+                required |= {(a, b) for b in home[c] if drawn.nodes[b].step == drawn.nodes[nid].step}
+            continue
+        for c, via, _ in _reached(cap, tensors, visible):
+            for b in home[c] - {a}:
+                if a not in home[c]:
+                    step = drawn.nodes[b].step if b in drawn.nodes else None
+                    required.add((a, stubs.get((via, step), b)))
+    elided = any(n.kind == "ellipsis" for n in drawn.nodes.values())
+    carried = _carried(drawn)
+    for e in cap.edges:  # between two drawn nodes, each tensor is drawn (h and C both)
+        if e.kind == "detach" or elided or not home[e.src] or home[e.src] & home[e.dst]:
+            continue
+        for b in home[e.dst]:
+            if ((e.src, e.src_output), b) not in carried:
+                found.append(f"{e.role or 'a tensor'} from {_name(drawn, min(home[e.src]))} "
+                             f"to {_name(drawn, b)} is not drawn")
+    for a, b in required - set(lines):
+        na, nb = drawn.nodes.get(a), drawn.nodes.get(b)
+        if na is None or nb is None or elided and nb.kind == "ellipsis":
+            continue
+        if drawn.params == "repeat" and nb.kind == "stub":
+            continue  # the stub's text names the weights of its projection
+        found.append(f"missing line {_name(drawn, a)} -> {_name(drawn, b)}")
+    for (a, b), kinds in lines.items():
+        if (a, b) in required or "detach" in kinds:
+            continue
+        nb = drawn.nodes.get(b)
+        if nb is not None and nb.kind == "stub" and _made_from(cap, leaves.get(a, {(a, 0)}),
+                                                                leaves[b], visible):
+            continue
+        found.append(f"invented line {_name(drawn, a)} -> {_name(drawn, b)}")
+
+
+def _made_from(cap, starts, slices, visible) -> bool:
+    """Whether one of ``slices`` (unbind outputs, what a stub stands for) is computed from
+    ``starts`` through nodes not drawn."""
+    unbinds = {u for u, _ in slices}
+    return any(u in unbinds and (part is None or (u, part) in slices)
+               for u, _, part in _reached(cap, starts, visible | unbinds))
+
+
+def _name(drawn, nid):
+    n = drawn.nodes.get(nid)
+    if n is None:
+        return nid
+    where = f" {n.step.group}/{n.step.layer}{n.step.direction[0]}/t={n.step.step}" if n.step else ""
+    return f"{n.kind} {n.op or n.name or ''} {n.role or ''}{where}"
+
+
+# --- what the lines and boxes say -------------------------------------------------------------
+def _labels(drawn, cap, of, found):
+    for e in drawn.edges:
+        if e.kind == "invisible" or not e.tensor or e.tensor[0] not in of:
+            continue
+        obj, index = of[e.tensor[0]], e.tensor[1]
+        real = tuple(obj.shapes[index] if isinstance(obj, Function) else obj.shape)
+        roles = {_stepped(obj.role(index), cap.nodes[e.tensor[0]].step)} \
+            if isinstance(obj, Function) else {None, cap.nodes[e.tensor[0]].name}
+        src = drawn.nodes[e.src]
+        where = f"{_name(drawn, e.src)} -> {_name(drawn, e.dst)}"
+        if e.shape is not None and e.shape != real:
+            found.append(f"{where} says shape {e.shape}, carries {real}")
+        if src.kind not in ("stub", "junction") and e.role not in roles:
+            found.append(f"{where} says {e.role}, carries {roles}")
+        if src.kind != "junction" and not _close(e.grad_norm, _norm(obj, index)):
+            found.append(f"{where} says |grad| {e.grad_norm}, really {_norm(obj, index)}")
+    for nid, n in drawn.nodes.items():
+        if n.kind == "gate":
+            anchor = [of[m] for m in n.members if cap.nodes[m].role == n.role]
+            if len(anchor) != 1 or n.shape != tuple(anchor[0].shapes[0]):
+                found.append(f"gate {n.role} stands for {anchor}")
+        elif n.kind == "stub":
+            fed = [e.role for e in drawn.edges if e.dst == nid and e.kind == "data" and e.role]
+            if n.role != (fed[0] if fed else n.role.rsplit("_", 1)[0] + f"_{n.step.step}"):
+                found.append(f"stub {n.role} in step {n.step.step}, fed by {fed}")
+
+
+def _elision(drawn, cap, found):
+    kept = {n.step for n in drawn.nodes.values() if n.step and n.kind != "ellipsis"}
+    steps = defaultdict(set)
+    for n in cap.nodes.values():
+        if n.step is not None:
+            steps[n.step.row].add(n.step.step)
+    gone = {row: sorted(t for t in ts if StepKey(*row, t) not in kept) for row, ts in steps.items()}
+    said = {n.step.row: n.text for n in drawn.nodes.values() if n.kind == "ellipsis"}
+    for row, left_out in gone.items():
+        text = f"t = {left_out[0]} … t = {left_out[-1]}" if left_out else None
+        if said.get(row) != text or left_out and left_out[-1] - left_out[0] + 1 != len(left_out):
+            found.append(f"row {row} left out {left_out}, its ellipsis says {said.get(row)}")
+    claimed = set()  # (group or None for every row, first, last, count) the notes state
+    for note in drawn.notes:
+        m = re.fullmatch(r"(\d+) middle steps elided \(t = (\d+) … t = (\d+)\)(?: in (.*))?", note)
+        if m:
+            count, first, last = map(int, m.groups()[:3])
+            claimed |= {(g, first, last, count) for g in (m.group(4) or "").split(", ") or [""]}
+    actual = {(row[0], ts[0], ts[-1], len(ts)) for row, ts in gone.items() if ts}
+    every = {("", *rest) for _, *rest in actual} if len({r[1:] for r in actual}) == 1 \
+        and all(gone.values()) else set()
+    if claimed != actual and claimed != every:
+        found.append(f"the notes say {sorted(claimed)}, the rows left out {sorted(actual)}")
+
+
+def _cuts(drawn, cap, stands, found):
+    """Every cut input is drawn: a dashed line into what stands for the op that reads it. It
+    starts at a state of the same row, outside the steps (h_n drawn) or at a "cut" box."""
+    lines = _drawn_lines(drawn)
+    dashed_into = {b for (_, b), kinds in lines.items() if "detach" in kinds}
+    for e in cap.edges:
+        if e.kind == "detach" and not {d for d, cs in stands.items() if e.dst in cs} & dashed_into:
+            found.append(f"the cut into {cap.nodes[e.dst].op} {cap.nodes[e.dst].step} is not drawn")
+    for (a, b), kinds in lines.items():
+        src, dst = drawn.nodes.get(a), drawn.nodes.get(b)
+        if "detach" in kinds and src is not None and dst is not None and src.step and dst.step \
+                and src.step.row != dst.step.row:
+            found.append(f"cut from {_name(drawn, a)} into {_name(drawn, b)}")
