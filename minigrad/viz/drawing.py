@@ -42,7 +42,12 @@ def draw(*outputs: Tensor, params: dict | None = None, detail: str = "auto",
     if not outputs:
         raise TypeError("draw: give at least one output tensor")
     _check(detail, param_mode, max_nodes)
-    records = build(capture(*outputs, params=params), detail, param_mode, max_nodes)
+    captured = capture(*outputs, params=params)
+    if grads and not any(n.kind == "op" and n.grad_norm is not None
+                         for n in captured.nodes.values()):  # (leaves keep .grad anyway)
+        warnings.warn("minigrad.viz.draw: grads=True, but the ops' gradients were not recorded: "
+                      "run backward inside `with minigrad.record_grads():`", stacklevel=2)
+    records = build(captured, detail, param_mode, max_nodes)
     if grads is not None:
         records.grads = bool(grads) and records.grads
     for note in records.notes:

@@ -2,6 +2,7 @@
 :mod:`layout`; this module only writes them out as DOT statements."""
 from __future__ import annotations
 
+import math
 from collections import Counter
 
 import graphviz
@@ -21,6 +22,7 @@ class _Writer:
         self.flat = not lay.members
         norms = [n.grad_norm for n in graph.nodes.values()] + [e.grad_norm for e in graph.edges]
         self.scale = style.grad_range(norms) if graph.grads else None
+        self.any_nan = any(n is not None and math.isnan(n) for n in norms)
         self.labelled = set()
         self.headers = []  # the rows' header nodes, where rows() draws them
         self.flat_pairs = {pair for pairs in lay.beside.values() for pair in pairs}
@@ -290,7 +292,7 @@ def render(graph: Graph, title: str | None = None) -> graphviz.Digraph:
     if title or graph.notes:  # every line left-justified (\l), like the title itself
         g.attr(label="".join(f"{line}\\l" for line in ([title] if title else []) + graph.notes))
     if w.scale is not None:
-        g.node("legend", style.legend_html(w.scale), shape="plaintext")
+        g.node("legend", style.legend_html(w.scale, nan=w.any_nan), shape="plaintext")
     loose = [graph.nodes[i] for i in lay.loose]
     learned = [n for n in loose if n.kind in ("param", "derived")]
     has_input = {e.dst for e in graph.edges}

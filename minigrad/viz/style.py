@@ -52,6 +52,7 @@ ROLE_NAMES = {"C~": "C̃", "h~": "h̃"}
 # Gradient palette: grey (vanishing, still a visible line on white) to dark red (large);
 # lightness falls monotonically. Lighter still: no gradient recorded.
 NO_GRAD = "#c8c8c8"
+NAN_GRAD = "#2a62c9"   # a NaN gradient: off the scale, in a colour the palette does not have
 PALETTE = ["#a8a8a8", "#d98052", "#d64a2a", "#a51d12", "#6b0000"]
 
 
@@ -206,11 +207,14 @@ def grad_range(norms) -> tuple | None:
 
 
 def grad_level(norm: float | None, scale: tuple | None) -> float | None:
-    """Where ``norm`` sits between lo (0.0) and hi (1.0) on a log scale."""
+    """Where ``norm`` sits between lo (0.0) and hi (1.0) on a log scale (0 and anything under lo
+    at 0.0, inf at 1.0); NaN stays NaN: it is on no scale."""
     if norm is None or scale is None:
         return None
     lo, hi = scale
-    if math.isnan(norm) or norm >= hi:
+    if math.isnan(norm):
+        return math.nan
+    if norm >= hi:
         return 1.0
     if norm <= lo:
         return 0.0
@@ -234,6 +238,8 @@ def grad_attrs(level: float | None) -> dict:
     """Colour and line width for a gradient at ``level``; grey where none was recorded."""
     if level is None:
         return {"color": NO_GRAD}
+    if math.isnan(level):
+        return {"color": NAN_GRAD, "penwidth": grad_width(1.0)}
     return {"color": grad_colour(level), "penwidth": grad_width(level)}
 
 
@@ -256,8 +262,9 @@ def text_colour(background: str) -> str:
     return "black" if luminance(background) > 0.18 else "white"
 
 
-def legend_html(scale: tuple) -> str:
-    """A colour bar labelled with norms at five points of the log scale."""
+def legend_html(scale: tuple, nan: bool = False) -> str:
+    """A colour bar labelled with norms at five points of the log scale, and a "NaN" cell in its
+    own colour when some gradient is NaN."""
     lo, hi = scale
     cells = []
     for k in range(5):
@@ -266,6 +273,9 @@ def legend_html(scale: tuple) -> str:
         colour = grad_colour(level)
         cells.append(f'<td bgcolor="{colour}" width="34"><font point-size="7" '
                      f'color="{text_colour(colour)}">{value:.0e}</font></td>')
+    if nan:
+        cells.append(f'<td bgcolor="{NAN_GRAD}" width="34"><font point-size="7" '
+                     f'color="{text_colour(NAN_GRAD)}">NaN</font></td>')
     return ('<<table border="0" cellborder="0" cellspacing="1" cellpadding="2">'
-            '<tr><td colspan="5"><font point-size="9">gradient norm (log scale)'
+            f'<tr><td colspan="{len(cells)}"><font point-size="9">gradient norm (log scale)'
             '</font></td></tr><tr>' + "".join(cells) + "</tr></table>>")

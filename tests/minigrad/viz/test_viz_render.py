@@ -352,6 +352,30 @@ def test_edges_darken_with_the_gradient_and_a_legend_explains_it():
     assert "log scale" not in draw(out, detail="cell", grads=False).source
 
 
+def test_a_nan_gradient_is_drawn_off_the_scale_and_the_legend_says_so():
+    """NaN is not the largest gradient: it gets a colour of its own and a cell in the legend."""
+    a = mg.tensor([1.0, 2.0], requires_grad=True)
+    with mg.record_grads():
+        loss = (a * float("nan") + a * a).sum()
+        loss.backward()
+    source = draw(loss).source
+    assert f'color="{style.NAN_GRAD}"' in source and ">NaN<" in source
+    assert style.NAN_GRAD not in style.PALETTE
+    b = mg.tensor([1.0, 2.0], requires_grad=True)
+    with mg.record_grads():
+        finite = (b * b).sum()
+        finite.backward()
+    assert "log scale" in draw(finite).source and ">NaN<" not in draw(finite).source
+
+
+def test_asking_for_gradients_that_were_not_recorded_warns():
+    a = mg.tensor([1.0, 2.0], requires_grad=True)
+    loss = (a * a).sum()
+    loss.backward()
+    with pytest.warns(UserWarning, match="record_grads"):
+        draw(loss, grads=True)
+
+
 def test_long_graphs_elide_middle_steps_keep_both_ends_and_say_so():
     out, params, _ = vg.model("lstm", T=40, layers=2)
     with pytest.warns(UserWarning, match="middle steps elided"):
