@@ -9,9 +9,8 @@
   below, ``x_3``. When it was made from the layer below's outputs, that layer's h_t feeds the
   stub of step t (at cell detail, the cell itself): the vertical edge of a stacked RNN. A state
   handed over from another model or call (layer k's slice of an encoder's h_n) is fed by layer
-  k's last step there. At cell
-  detail in a bidirectional stack, h_t of both directions meets at one dot below the layer
-  above, which forks to its cells: Olah's merging lines, then his copy.
+  k's last step there. At cell detail in a bidirectional stack, h_t of both directions meets at
+  one dot below the layer above, which forks to its cells: Olah's merging lines, then his copy.
 * A state that several ops of the next step read (h_{t-1} in four matmuls) crosses the step
   boundary once and forks inside: Olah's copy.
 * A tensor collected from many steps (the stacked output sequence) leaves each step through

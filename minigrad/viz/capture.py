@@ -181,8 +181,8 @@ class _Builder:
         """Dashed edges from where an input was cut (``trace``: ``Tensor._detached_from``). When
         that node is not drawn (the state was stacked into h_n, not among the outputs) the
         nearest drawn nodes above it stand for it (above the part of h_n the input took back:
-        layer k's initial state was layer k's last, not every layer's); failing those (that graph is gone), a small
-        "cut" box named after the state that was cut (``h_t`` is h), one per state and step
+        layer k's initial state was layer k's last, not every layer's); failing those (that
+        graph is gone), a small "cut" box named after the state that was cut (``h_t`` is h), one per state and step
         (``key``) however many ops of the step read it."""
         found = cuts.resolve(trace)
         src, index = found if found else (None, 0)

@@ -3,8 +3,8 @@ the dashed "detach" edges of truncated BPTT.
 
 The engine keeps the trace: a detached tensor remembers, weakly, the node it was cut from, and
 the role label of what it cut (``Tensor._detached_from``); so do slices of it (``h_0 = hx[k]``),
-noting which part of a stack they took back (layer k's h from h_n), and a node records which of its inputs were such tensors, with their shapes (``Function.cuts``),
-which survives ``backward``. The weak reference is dead once nothing holds the earlier graph;
+noting which part of a stack they took back (layer k's h from h_n), and a node records which of
+its inputs were such tensors, with their shapes (``Function.cuts``), which survives ``backward``. The weak reference is dead once nothing holds the earlier graph;
 the renderer then draws a small "cut" box in its place, named by the role (h, C).
 """
 from __future__ import annotations
