@@ -58,6 +58,22 @@ def test_exactly_the_states_cross_step_boundaries(kind, form, detail):
     assert crossing == expected
 
 
+@pytest.mark.parametrize("detail", ["op", "gate", "cell"])
+@pytest.mark.parametrize("bidirectional", [False, True])
+def test_in_a_padded_batch_the_kept_states_are_named_too(detail, bidirectional):
+    """Past a sequence's end nn's runner keeps its state with ``where``: what crosses to the next
+    step is still h_t and C_t, and is named so."""
+    import nn
+
+    mg.manual_seed(0)
+    lstm = nn.LSTM(3, 4, bidirectional=bidirectional)
+    out, _ = lstm(mg.randn(4, 2, 3), lengths=[4, 2])
+    g = build(capture(out), detail)
+    roles = [e.role for e in g.crossing_edges()]
+    assert len(roles) == 2 * 3 * (2 if bidirectional else 1)
+    assert {base(r) for r in roles if r is not None} == {"h", "C"} and None not in roles
+
+
 @pytest.mark.parametrize("kind", ["rnn", "lstm", "gru"])
 def test_gate_detail_draws_one_box_per_gate_labelled_with_its_step(kind):
     T = 3
