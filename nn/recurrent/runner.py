@@ -7,8 +7,9 @@ Per call: ``cell.prepare()`` once, ``cell.project_inputs`` once for all steps (o
 ``stack`` per collected sequence at the end.
 
 Padded batches (``lengths``): a sequence that has ended keeps its state (``where(valid, new,
-old)``: the graph shows the copy, labelled h_t or C_t like the state it carries on), so the final state is the one at its own last step; its
-outputs past the end are zeros, as PyTorch's ``pad_packed_sequence`` gives. Run in reverse, the
+old)``: the graph shows the copy, labelled h_t or C_t like the state it carries on), so the
+final state is the one at its own last step; its outputs past the end are zeros, as PyTorch's
+``pad_packed_sequence`` gives. Run in reverse, the
 state stays at its initial value until t reaches the sequence's own last step: each sequence
 starts there.
 """
