@@ -168,6 +168,11 @@ class Tensor:
             fn.roles = tuple(roles)
         return self
 
+    @property
+    def role(self) -> str | None:
+        """The role label :meth:`label` gave this tensor (``"h_t"``), or None."""
+        return self.grad_fn.role(self._output_index) if self.grad_fn is not None else None
+
     def to(self, device: str | None = None, dtype=None) -> "Tensor":
         """A copy on ``device`` and/or with ``dtype`` (differentiable, unless to an integer or bool
         dtype); self when nothing changes."""

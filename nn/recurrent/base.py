@@ -91,8 +91,8 @@ class RecurrentCell(Module):
         """
         if value is None:
             return
-        finite = isinstance(value, numbers.Real) and not isinstance(value, bool) and math.isfinite(value)
-        if not finite:
+        if (not isinstance(value, numbers.Real) or isinstance(value, bool)
+                or not math.isfinite(value)):
             raise ValueError(f"{type(self).__name__}: forget_bias must be a finite number or None, "
                              f"got {value!r}")
         if not self.bias:

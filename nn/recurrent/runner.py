@@ -9,9 +9,8 @@ Per call: ``cell.prepare()`` once, ``cell.project_inputs`` once for all steps (o
 Padded batches (``lengths``): a sequence that has ended keeps its state (``where(valid, new,
 old)``: the graph shows the copy, labelled h_t or C_t like the state it carries on), so the
 final state is the one at its own last step; its outputs past the end are zeros, as PyTorch's
-``pad_packed_sequence`` gives. Run in reverse, the
-state stays at its initial value until t reaches the sequence's own last step: each sequence
-starts there.
+``pad_packed_sequence`` gives. Run in reverse, the state stays at its initial value until t
+reaches the sequence's own last step: each sequence starts there.
 """
 from __future__ import annotations
 
@@ -69,7 +68,7 @@ def run(cell: RecurrentCell, inputs: Tensor | tuple, state: tuple, *, reverse: b
             new = cell.step(steps[t], state, w, clock)
             if lengths is not None and not lengths.all_valid(t):
                 valid = lengths.mask[t]
-                new = tuple(_same_role(where(valid, n, s), n) for n, s in zip(new, state))
+                new = tuple(where(valid, n, s).label(n.role) for n, s in zip(new, state))
         state = new
         for seq, part in zip(collected, collect):
             seq[t] = state[part]
@@ -77,13 +76,6 @@ def run(cell: RecurrentCell, inputs: Tensor | tuple, state: tuple, *, reverse: b
     if lengths is not None and lengths.shortest < n_steps:
         sequences = tuple(where(lengths.mask, seq, 0.0) for seq in sequences)
     return sequences, state
-
-
-def _same_role(kept: Tensor, new: Tensor) -> Tensor:
-    """The state a padded batch keeps is still h_t (or C_t): label it so, for the renderer."""
-    fn = new.grad_fn
-    role = fn.role(new._output_index) if fn is not None else None
-    return kept.label(role) if role is not None else kept
 
 
 def _unbind_steps(projected) -> list:
