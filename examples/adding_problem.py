@@ -116,8 +116,8 @@ def lstm_gates(lstm, x) -> dict[str, np.ndarray]:
         h_prev = minigrad.concat([minigrad.zeros_like(outputs[:1]), outputs[:-1]], axis=0)
         pre = (x @ lstm.weight_ih_l0.T + lstm.bias_ih_l0 + h_prev @ lstm.weight_hh_l0.T
                + lstm.bias_hh_l0)
-        i, f, g, _ = (gate.numpy() for gate in pre.chunk(4, axis=-1))
-    i, f, g = 1 / (1 + np.exp(-i)), 1 / (1 + np.exp(-f)), np.tanh(g)
+        a_i, a_f, a_g, _ = pre.chunk(4, axis=-1)
+        i, f, g = a_i.sigmoid().numpy(), a_f.sigmoid().numpy(), a_g.tanh().numpy()
     cell = np.zeros_like(i)
     for t in range(len(i)):
         cell[t] = f[t] * (cell[t - 1] if t else 0.0) + i[t] * g[t]
@@ -185,8 +185,9 @@ def plot_lstm_gates(r: dict, out: Path) -> Path:
     units that do the remembering."""
     gates = lstm_gates(r["model"].rnn, r["x_test"])
     final_cells, targets = gates["cell"][-1], r["y_test"].numpy()
-    relevance = np.nan_to_num([abs(np.corrcoef(final_cells[:, j], targets)[0, 1])
-                               for j in range(final_cells.shape[1])])
+    with np.errstate(divide="ignore", invalid="ignore"):  # a saturated unit is constant: NaN -> 0
+        relevance = np.nan_to_num([abs(np.corrcoef(final_cells[:, j], targets)[0, 1])
+                                   for j in range(final_cells.shape[1])])
     order = np.argsort(-relevance)
     best = order[0]
     x = r["x_test"].numpy()[:, 0]

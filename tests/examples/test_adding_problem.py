@@ -36,3 +36,13 @@ def test_resume_with_other_settings_is_refused(tmp_path):
     assert result.returncode == 2
     assert len(result.stderr.strip().splitlines()) == 1
     assert "different settings (hidden)" in result.stderr
+
+
+def test_diverging_run_draws_its_gates_without_warnings(tmp_path):
+    """A learning rate far too large saturates every gate: the gate picture is still drawn, with
+    no NumPy overflow or divide-by-zero warnings (the gates are recomputed overflow-free, and a
+    constant unit correlates with nothing)."""
+    args = ["--quick", "--models", "lstm", "--lengths", "8", "--steps", "5", "--lr", "1e6"]
+    result = ok(run_example("adding_problem", *args, out=tmp_path / "out"))
+    assert "Warning" not in result.stderr, result.stderr
+    assert_png(result.out / "lstm_gates.png")
