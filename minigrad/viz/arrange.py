@@ -136,10 +136,8 @@ def _key_id(key) -> str:
 
 
 def _stubs(graph: Graph) -> None:
-    """Per-step entries for tensors made outside the steps and used by several steps (or by
-    the only step of a row: one step is drawn like many): a sequence sliced into the steps of
-    one row, or a state made in steps and handed over per layer (h_n). A leaf sliced per layer
-    (a learned initial state) is neither: it stays drawn as the ops that slice it."""
+    """Per-step entries for the tensors made outside the steps that enter them as a sequence
+    (see :func:`_enters_per_step`): each step reads its slice from a stub."""
     nodes = graph.nodes
     fan = defaultdict(set)
     for e in graph.edges:
@@ -151,11 +149,9 @@ def _stubs(graph: Graph) -> None:
     for node in nodes.values():
         if node.step is not None:
             row_steps[node.step.row].add(node.step.step)
+    origins = {nid: _origin(graph, nid) for nid in fan}
     stubbed = {nid for nid, steps in fan.items()
-               if len(steps) >= 2 or all(len(row_steps[k.row]) == 1 for k in steps)}
-    origins = {nid: _origin(graph, nid) for nid in stubbed}
-    stubbed = {nid for nid in stubbed
-               if origins[nid]["sources"] or len({k.row for k in fan[nid]}) == 1}
+               if _enters_per_step(steps, origins[nid], row_steps)}
     if not stubbed:
         return
     ins = defaultdict(list)
@@ -181,6 +177,22 @@ def _stubs(graph: Graph) -> None:
             made[stub_id] = _stub(graph, stub_id, e, dst.step, origin, sources, kept)
         kept.append(replace(e, src=stub_id, role=made[stub_id].role, src_output=0))
     graph.edges[:] = kept
+
+
+def _enters_per_step(steps: set, origin: dict, row_steps: dict) -> bool:
+    """Whether a tensor made outside the steps and read by ``steps`` is a sequence sliced into
+    them: a state made in steps and handed over (the layer below's h_t, an encoder's h_n), or
+    the input sliced into the steps of one row. One step is drawn like many, but a single step
+    gives no sign of a sequence: there the input is known by the weights that projected it
+    (x W_ih^T + b). A leaf sliced straight into the first steps (a learned initial state, one
+    slice per layer) is no sequence: it stays drawn as the leaf and the ops that slice it."""
+    rows = {k.row for k in steps}
+    if not origin["sources"] and len(rows) > 1:
+        return False
+    if len(steps) >= 2:
+        return True
+    only_step = all(len(row_steps[row]) == 1 for row in rows)
+    return only_step and bool(origin["sources"] or origin["learned"])
 
 
 def _merge_directions(graph: Graph) -> None:

@@ -191,6 +191,28 @@ def test_an_initial_state_of_every_layer_is_not_called_x(detail):
     fed = {e.dst for e in g.edges if e.src in {leaf} | {d.dst for d in g.edges if d.src == leaf}}
     assert {g.nodes[d].step.layer for d in fed if g.nodes[d].step} == {0, 1}
 
+@pytest.mark.parametrize("detail", ["op", "gate", "cell"])
+@pytest.mark.parametrize("kind", ["rnn", "lstm", "gru"])
+def test_a_learned_initial_state_of_a_one_step_run_is_not_the_input(kind, detail):
+    """One step, one layer, a learned initial state (leaves, unnamed, unbound per layer as nn
+    does): its slices were drawn as the step's inputs, stubs named "x_0" beside the real x_0,
+    and the leaves not at all. They are drawn as over two steps: each leaf, then its unbind
+    into step 0; x_0 alone is a stub, the input projected by the layer's weights."""
+    params = vg.make_params(kind, 3, 4)
+    starts = [mg.tensor(np.zeros((1, 2, 4)), requires_grad=True) for _ in vg.STATE[kind]]
+    state0 = [[tuple(s.unbind(0)[0] for s in starts)]]
+    for T in (1, 2):
+        out, _ = vg.run(kind, mg.tensor(np.ones((T, 2, 3))), params, 4, state0=state0)
+        g = build(capture(out, params=params), detail, "hide")
+        assert sorted((n.role, n.op) for n in g.nodes.values() if n.kind == "stub") == [
+            (f"x_{t}", "·Wᵀ + b") for t in range(T)]
+        leaves = [n.id for n in g.nodes.values() if n.kind == "input"]
+        assert len(leaves) == len(starts)
+        unbinds = {e.dst for e in g.edges if e.src in leaves}
+        assert {g.nodes[u].op for u in unbinds} == {"Unbind"}
+        assert {g.nodes[e.dst].step.step for e in g.edges if e.src in unbinds} == {0}
+
+
 
 @pytest.mark.parametrize("projection, text", [
     (lambda flat, W, b: mg.addmm(b, flat, W.T), "·Wᵀ + b"),   # as nn computes it
