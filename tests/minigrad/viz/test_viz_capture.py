@@ -286,6 +286,35 @@ def test_a_computation_on_data_is_flow_even_when_only_parameters_need_gradients(
     assert derived == ([] if param_mode == "hide" else ["Transpose"])
 
 
+@pytest.mark.parametrize("prepare, ops, on_data", [
+    (lambda x, W, tokens: (W * 2.0).T, ["Mul", "Transpose"], False),          # scaled
+    (lambda x, W, tokens: (W * mg.tensor(np.triu(np.ones((4, 4))))).T, ["Mul", "Transpose"],
+     False),                                                                   # masked
+    (lambda x, W, tokens: W[np.arange(4)[::-1]].T, ["GetItem", "Transpose"], False),
+    (lambda x, W, tokens: (W * x[:, None]).T, ["Mul", "Transpose"], True),    # x (N, 4) data
+    (lambda x, W, tokens: W[tokens].sum(axis=0).T, ["GetItem", "Sum", "Transpose"], True),
+], ids=["scaled", "masked", "permuted", "times-data", "looked-up"])
+def test_a_parameter_computation_never_computes_on_data(prepare, ops, on_data):
+    """What the steps read, computed outside them from a parameter W (4, 4) and constants: a
+    parameter computation when the constants scale, mask or permute W (the clockwork RNN's
+    M * W_hh), drawn with the parameters; flow when they give it axes or lengths of their own,
+    as data does (w * x, an embedding's rows picked by tokens of shape (3, 4)). Those were
+    drawn as parameters, and param_mode="hide" hid them."""
+    rng = np.random.default_rng(0)
+    W = vg.param(rng, 4, 4)
+    x = mg.tensor(rng.normal(size=(4, 4)))
+    read = prepare(x, W, mg.tensor(rng.integers(0, 4, size=(3, 4))))
+    h = mg.zeros((4, 4), dtype=mg.float64)
+    for t in range(2):
+        with mg.scope("rnn", layer=0, direction="forward", step=t, cell="rnn"):
+            h = (h @ read).tanh().label("h_t")
+    g = capture(h, params={"W": W})
+    assert sorted(n.op for n in g.nodes.values() if n.kind == "derived") == ([] if on_data else ops)
+    hidden = build(g, "op", "hide")
+    assert sorted(n.op for n in hidden.nodes.values() if n.kind == "op" and n.step is None) == (
+        ops if on_data else [])
+
+
 @pytest.mark.parametrize("kind", ["rnn", "lstm"])
 def test_recorded_gradient_norms_reach_the_records(kind):
     """The norm drawn on the edge h_t -> step t+1 is |dL/dh_t| (and C_t's for the LSTM)."""
