@@ -57,6 +57,23 @@ def neuron():
     return [y]
 
 
+def shared_output():
+    """An LSTM step's pre-activation (one addmm, split into the four gates) drawn as an output
+    beside the last h, and a GRU beside them: the pre-activation is inside four gate boxes."""
+    rng = np.random.default_rng(0)
+    U = vg.param(rng, 4, 16)
+    x = mg.tensor(rng.normal(size=(2, 2, 16)))
+    h = c = mg.zeros((2, 4), dtype=mg.float64)
+    for t in range(2):
+        with mg.scope("lstm", layer=0, direction="forward", step=t, cell="lstm"):
+            pre = mg.addmm(x[t], h, U)
+            i, f, g, o = pre.chunk(4, axis=1)
+            c = (f.sigmoid().label("f_t") * c
+                 + i.sigmoid().label("i_t") * g.tanh().label("C~_t")).label("C_t")
+            h = (o.sigmoid().label("o_t") * c.tanh()).label("h_t")
+    return [h, pre, vg.model("gru", T=3)[0]]
+
+
 def two_lengths():
     return [vg.model("rnn", T=12)[0], vg.model("lstm", T=3)[0]]
 
@@ -70,7 +87,9 @@ def two_lengths():
     (encoder_decoder, 100_000),
     (neuron, 100_000),
     (two_lengths, 40),
-], ids=["concat", "tbptt-h_n", "tbptt", "tbptt-elided", "encoder-decoder", "neuron", "lengths"])
+    (shared_output, 100_000),
+], ids=["concat", "tbptt-h_n", "tbptt", "tbptt-elided", "encoder-decoder", "neuron", "lengths",
+        "shared-output"])
 def test_hand_built_graphs_are_drawn_truly(graph, max_nodes, detail):
     outputs = graph()
     for mode in MODES:

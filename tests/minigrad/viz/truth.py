@@ -6,6 +6,7 @@ gradient norms):
 
 * capture: every engine node is drawn once with its op, role and step; every input is an edge
   with the real shape, role and gradient norm;
+* outputs: each is drawn, and every node that stands for it is marked as an output;
 * the quotient: a drawn node stands for a set of engine nodes (an op for itself, a gate or cell
   for its members, a parameter copy for its parameter, a stub for its step's slice of a
   sequence, which no other step reads, an ellipsis for the steps it elides); following lines
@@ -49,6 +50,7 @@ def falsehoods(outputs, params=None, detail="gate", param_mode="auto", max_nodes
     if not drawn.nodes or any(o not in drawn.nodes for o in drawn.outputs):
         found.append("an output is not drawn")
     stands, leaves = _stands_for(drawn, cap)
+    _outputs(drawn, cap, stands, found)
     _grouping(drawn, cap, stands, found)
     _slices(drawn, cap, leaves, found)
     _dependencies(drawn, cap, stands, leaves, found)
@@ -188,6 +190,15 @@ def _stands_for(drawn, cap) -> tuple:
         else:
             leaves[nid] = {t for c in stands[nid] for t in outputs[c]}
     return stands, leaves
+
+
+def _outputs(drawn, cap, stands, found):
+    """Every output is drawn, and every drawn node that stands for it is marked as an output."""
+    for cid in cap.outputs:
+        homes = {nid for nid, members in stands.items() if cid in members}
+        if not homes or homes - set(drawn.outputs):
+            found.append(f"output {cap.nodes[cid].op} {cap.nodes[cid].role or ''} is drawn in "
+                         f"{len(homes)} nodes, {len(homes - set(drawn.outputs))} not marked")
 
 
 def _grouping(drawn, cap, stands, found):
