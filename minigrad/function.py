@@ -187,6 +187,12 @@ class Function:
         takes back whole, when this op unbinds or indexes a stack; None otherwise."""
         return None
 
+    def option_arrays(self) -> tuple:
+        """The arrays this op was given as options rather than inputs (an index array, the
+        condition of a ``where``): like its constants they carry no gradient, and they may be
+        data. For the renderer, which draws no parameter computed from data."""
+        return ()
+
     def needs_grad(self, i: int) -> bool:
         """Whether input ``i`` wants a gradient (skip computing the others)."""
         return self.next[i] is not None

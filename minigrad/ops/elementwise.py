@@ -300,6 +300,9 @@ class Where(Function):
         grad_b = sum_to_shape(where(self.cond, zero, grad), self.shape_b) if self.needs_grad(1) else None
         return grad_a, grad_b
 
+    def option_arrays(self) -> tuple:
+        return (self.cond,)
+
 
 def where(cond, a, b):
     """Elementwise ``a if cond else b`` (``cond`` carries no gradient). A Tensor, unless no

@@ -67,9 +67,10 @@ def _raw_index(index, device: str):
     return backend.to_device(index, device) if backend.is_array(index) else index
 
 
-def _is_advanced(index) -> bool:
+def _index_arrays(index) -> tuple:
+    """The arrays in an index: advanced indexing, which picks elements by them."""
     parts = index if isinstance(index, tuple) else (index,)
-    return any(backend.is_array(p) for p in parts)
+    return tuple(p for p in parts if backend.is_array(p))
 
 
 class GetItem(_Move):
@@ -89,6 +90,9 @@ class GetItem(_Move):
     def backward(self, grad):
         return ScatterAdd.apply(grad, index=self.index, shape=self.in_shape)
 
+    def option_arrays(self) -> tuple:
+        return _index_arrays(self.index)  # an embedding's tokens, or a fixed selection
+
     def part_taken(self, index: int, source: Function) -> int | None:
         """``h_n[k]`` takes back input k of the stack h_n (along axis 0)."""
         if isinstance(source, Stack) and source.axis == 0 and is_integer(self.index):
@@ -103,7 +107,7 @@ class ScatterAdd(_Move):
         self.index = index
         xp = backend.get_array_module(g)
         out = xp.zeros(shape, dtype=g.dtype)
-        if _is_advanced(index):
+        if _index_arrays(index):
             xp.add.at(out, index, g)  # repeated indices accumulate
         else:
             out[index] = g  # basic indexing never repeats an element

@@ -136,26 +136,22 @@ def _key_id(key) -> str:
 
 
 def _stubs(graph: Graph) -> None:
-    """Per-step entries for tensors made outside the steps and used by several steps (or by
-    the only step of a row: one step is drawn like many): a sequence sliced into the steps of
-    one row, or a state made in steps and handed over per layer (h_n). A leaf sliced per layer
-    (a learned initial state) is neither: it stays drawn as the ops that slice it."""
+    """Per-step entries for the tensors made outside the steps that enter them as a sequence
+    (see :func:`_enters_per_step`): each step reads its slice from a stub."""
     nodes = graph.nodes
-    fan = defaultdict(set)
+    reads = defaultdict(lambda: defaultdict(set))  # made outside -> output -> steps reading it
     for e in graph.edges:
         src, dst = nodes[e.src], nodes[e.dst]
         if (src.step is None and src.kind in ("op", "input") and dst.step is not None
                 and dst.kind not in ("ellipsis",) and e.kind == "data"):
-            fan[e.src].add(dst.step)
+            reads[e.src][e.src_output].add(dst.step)
     row_steps = defaultdict(set)
     for node in nodes.values():
         if node.step is not None:
             row_steps[node.step.row].add(node.step.step)
-    stubbed = {nid for nid, steps in fan.items()
-               if len(steps) >= 2 or all(len(row_steps[k.row]) == 1 for k in steps)}
-    origins = {nid: _origin(graph, nid) for nid in stubbed}
-    stubbed = {nid for nid in stubbed
-               if origins[nid]["sources"] or len({k.row for k in fan[nid]}) == 1}
+    origins = {nid: _origin(graph, nid) for nid in reads}
+    stubbed = {nid for nid, per_output in reads.items()
+               if _enters_per_step(per_output, origins[nid], row_steps)}
     if not stubbed:
         return
     ins = defaultdict(list)
@@ -181,6 +177,27 @@ def _stubs(graph: Graph) -> None:
             made[stub_id] = _stub(graph, stub_id, e, dst.step, origin, sources, kept)
         kept.append(replace(e, src=stub_id, role=made[stub_id].role, src_output=0))
     graph.edges[:] = kept
+
+
+def _enters_per_step(per_output: dict, origin: dict, row_steps: dict) -> bool:
+    """Whether a tensor made outside the steps, whose outputs ``per_output`` steps read, is a
+    sequence sliced into them, each step reading its own slice: a state made in steps and
+    handed over (the layer below's h_t, an encoder's h_n), or the input sliced into the steps
+    of one row. A tensor that several steps read whole (a context computed once) is none, nor
+    is a leaf sliced straight into the first steps of several rows (a learned initial state,
+    one slice per layer): they stay drawn as the ops that make them. One step is drawn like
+    many, but a single step gives no sign of a sequence: there the input is known by the
+    weights that projected it (x W_ih^T + b)."""
+    if any(len(steps) > 1 for steps in per_output.values()):
+        return False
+    steps = set().union(*per_output.values())
+    rows = {k.row for k in steps}
+    if not origin["sources"] and len(rows) > 1:
+        return False
+    if len(steps) >= 2:
+        return True
+    only_step = all(len(row_steps[row]) == 1 for row in rows)
+    return only_step and bool(origin["sources"] or origin["learned"])
 
 
 def _merge_directions(graph: Graph) -> None:

@@ -45,7 +45,7 @@ def capture(*outputs: Tensor, params: dict | None = None) -> Graph:
             b.add_cut(item._detached_from, tuple(item.shape), b.node_id(item))
     graph = b.graph
     graph.outputs = [b.node_id(o.grad_fn if o.grad_fn is not None else o) for o in outputs]
-    _mark_derived(graph, b.products_with_data)
+    _mark_derived(graph, b.with_data)
     graph.grads = any(n.grad_norm is not None for n in graph.nodes.values())
     return graph
 
@@ -107,7 +107,7 @@ class _Builder:
         self.ids = {}
         self.consts = {}
         self.cut_boxes = {}  # (id of a detach trace, step key) -> its "cut" node
-        self.products_with_data = set()  # matmuls with an operand that needs no gradient
+        self.with_data = set()  # ops that compute on data (see _reads_data)
 
     def node_id(self, item) -> str:
         return self.ids[id(item)]
@@ -128,8 +128,8 @@ class _Builder:
             grad_norm=_total(fn.grad_norms),
             grad_value=_small_array(values[0]) if values and single else None,
             cell=fn.scope.tags().get("cell") if key is not None else None))
-        if fn.name in PRODUCTS and any(e is None for e in fn.next):
-            self.products_with_data.add(self.node_id(fn))
+        if _reads_data(fn):
+            self.with_data.add(self.node_id(fn))
 
     def add_leaf(self, t: Tensor) -> None:
         is_param = id(t) in self.names or any(c.__name__ == "Parameter" for c in type(t).__mro__)
@@ -204,12 +204,29 @@ class _Builder:
             self.graph.edges.append(edge)
 
 
+def _reads_data(fn: Function) -> bool:
+    """Whether ``fn`` computes on data, whatever else it reads: a product with an operand that
+    needs no gradient (x W^T), or an op whose constants (operands, an index array, a condition)
+    give its result a shape that none of its inputs that need a gradient has: they brought axes
+    or lengths of their own, as data does (w * x with x of shape (T, N, I); an embedding's rows
+    picked by (T, N) tokens). A constant that keeps such an input's shape masks or scales it
+    (the clockwork RNN's M * W_hh): a parameter computation may do that."""
+    if fn.constants is None and not fn.option_arrays():
+        return False
+    if fn.name in PRODUCTS:
+        return fn.constants is not None
+    needing_grad = {e[0].shapes[e[1]] if type(e) is tuple else e.shape
+                    for e in fn.next if e is not None}
+    return any(shape not in needing_grad for shape in fn.shapes)
+
+
 def _mark_derived(graph: Graph, with_data: set) -> None:
-    """Ops outside the steps computed from parameters only (W^T, b_ih + b_hh, the essay's
-    concatenated W_f, a masked W) that the flow reads are ``derived``: drawn with the parameters,
-    not as part of the flow. A product with an operand that needs no gradient (x W^T) is flow,
-    and so is what reaches the outputs through such ops alone: tanh(w * x + b) with x data is
-    the computation itself, which param_mode="hide" would otherwise have hidden whole."""
+    """Ops outside the steps computed from parameters and constants (W^T, b_ih + b_hh, the
+    essay's concatenated W_f, a masked W) that the flow reads are ``derived``: drawn with the
+    parameters, not as part of the flow. An op that computes on data (``with_data``, see
+    :func:`_reads_data`) is flow, and so is what reaches the outputs through such candidates
+    alone: a neuron written by hand, tanh(w * x + b) with x data of w's shape, is the
+    computation itself, which param_mode="hide" would otherwise have hidden whole."""
     sources, consumers = defaultdict(list), defaultdict(list)
     for e in graph.edges:
         sources[e.dst].append(e.src)

@@ -135,7 +135,7 @@ def _gates(graph: Graph) -> Graph:
             out.edges.append(replace(e, src=src, dst=dst,
                                      src_output=0 if src != e.src else e.src_output))
     _merge_shared_inputs(out)
-    out.outputs = [h for o in graph.outputs for h in homes(o)][:len(graph.outputs)]
+    out.outputs = [h for o in graph.outputs for h in homes(o)]  # each box an output is inside
     return out
 
 

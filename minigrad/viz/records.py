@@ -40,12 +40,12 @@ class Node:
     """One drawn box, circle or point.
 
     kind: ``op`` (a primitive op), ``param`` (a learned leaf), ``derived`` (computed from
-    parameters only, e.g. W^T), ``input`` (any other leaf), ``const`` (an input that needs no
-    gradient), ``gate`` (a learned layer and its nonlinearity), ``linear`` (a learned layer
-    without one), ``cell`` (a whole step), ``block`` (a whole non-step scope), ``stub`` (a
-    per-step copy of a tensor made outside the steps), ``ghost`` (a per-step faint copy of a
-    parameter), ``junction`` (where lines merge or fork), ``tap`` (where a step reads a
-    parameter drawn once), ``cut`` (the far end of a detach), ``ellipsis`` (elided steps).
+    parameters and constants, never data, e.g. W^T), ``input`` (any other leaf), ``const`` (an
+    input that needs no gradient), ``gate`` (a learned layer and its nonlinearity), ``linear``
+    (a learned layer without one), ``cell`` (a whole step), ``block`` (a whole non-step scope),
+    ``stub`` (a step's slice of a sequence made outside the steps), ``ghost`` (a per-step faint
+    copy of a parameter), ``junction`` (where lines merge or fork), ``tap`` (where a step reads
+    a parameter drawn once), ``cut`` (the far end of a detach), ``ellipsis`` (elided steps).
     ``layer`` overrides the layer shown with the role (a stub of layer 1 carries h of layer 0).
     """
 

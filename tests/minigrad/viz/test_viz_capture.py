@@ -191,6 +191,28 @@ def test_an_initial_state_of_every_layer_is_not_called_x(detail):
     fed = {e.dst for e in g.edges if e.src in {leaf} | {d.dst for d in g.edges if d.src == leaf}}
     assert {g.nodes[d].step.layer for d in fed if g.nodes[d].step} == {0, 1}
 
+@pytest.mark.parametrize("detail", ["op", "gate", "cell"])
+@pytest.mark.parametrize("kind", ["rnn", "lstm", "gru"])
+def test_a_learned_initial_state_of_a_one_step_run_is_not_the_input(kind, detail):
+    """One step, one layer, a learned initial state (leaves, unnamed, unbound per layer as nn
+    does): its slices were drawn as the step's inputs, stubs named "x_0" beside the real x_0,
+    and the leaves not at all. They are drawn as over two steps: each leaf, then its unbind
+    into step 0; x_0 alone is a stub, the input projected by the layer's weights."""
+    params = vg.make_params(kind, 3, 4)
+    starts = [mg.tensor(np.zeros((1, 2, 4)), requires_grad=True) for _ in vg.STATE[kind]]
+    state0 = [[tuple(s.unbind(0)[0] for s in starts)]]
+    for T in (1, 2):
+        out, _ = vg.run(kind, mg.tensor(np.ones((T, 2, 3))), params, 4, state0=state0)
+        g = build(capture(out, params=params), detail, "hide")
+        assert sorted((n.role, n.op) for n in g.nodes.values() if n.kind == "stub") == [
+            (f"x_{t}", "·Wᵀ + b") for t in range(T)]
+        leaves = [n.id for n in g.nodes.values() if n.kind == "input"]
+        assert len(leaves) == len(starts)
+        unbinds = {e.dst for e in g.edges if e.src in leaves}
+        assert {g.nodes[u].op for u in unbinds} == {"Unbind"}
+        assert {g.nodes[e.dst].step.step for e in g.edges if e.src in unbinds} == {0}
+
+
 
 @pytest.mark.parametrize("projection, text", [
     (lambda flat, W, b: mg.addmm(b, flat, W.T), "·Wᵀ + b"),   # as nn computes it
@@ -262,6 +284,35 @@ def test_a_computation_on_data_is_flow_even_when_only_parameters_need_gradients(
     assert sorted(n.op for n in g.nodes.values() if n.kind == "op") == ["MatMul", "Sum"]
     derived = [n.op for n in g.nodes.values() if n.kind == "derived"]
     assert derived == ([] if param_mode == "hide" else ["Transpose"])
+
+
+@pytest.mark.parametrize("prepare, ops, on_data", [
+    (lambda x, W, tokens: (W * 2.0).T, ["Mul", "Transpose"], False),          # scaled
+    (lambda x, W, tokens: (W * mg.tensor(np.triu(np.ones((4, 4))))).T, ["Mul", "Transpose"],
+     False),                                                                   # masked
+    (lambda x, W, tokens: W[np.arange(4)[::-1]].T, ["GetItem", "Transpose"], False),
+    (lambda x, W, tokens: (W * x[:, None]).T, ["Mul", "Transpose"], True),    # x (N, 4) data
+    (lambda x, W, tokens: W[tokens].sum(axis=0).T, ["GetItem", "Sum", "Transpose"], True),
+], ids=["scaled", "masked", "permuted", "times-data", "looked-up"])
+def test_a_parameter_computation_never_computes_on_data(prepare, ops, on_data):
+    """What the steps read, computed outside them from a parameter W (4, 4) and constants: a
+    parameter computation when the constants scale, mask or permute W (the clockwork RNN's
+    M * W_hh), drawn with the parameters; flow when they give it axes or lengths of their own,
+    as data does (w * x, an embedding's rows picked by tokens of shape (3, 4)). Those were
+    drawn as parameters, and param_mode="hide" hid them."""
+    rng = np.random.default_rng(0)
+    W = vg.param(rng, 4, 4)
+    x = mg.tensor(rng.normal(size=(4, 4)))
+    read = prepare(x, W, mg.tensor(rng.integers(0, 4, size=(3, 4))))
+    h = mg.zeros((4, 4), dtype=mg.float64)
+    for t in range(2):
+        with mg.scope("rnn", layer=0, direction="forward", step=t, cell="rnn"):
+            h = (h @ read).tanh().label("h_t")
+    g = capture(h, params={"W": W})
+    assert sorted(n.op for n in g.nodes.values() if n.kind == "derived") == ([] if on_data else ops)
+    hidden = build(g, "op", "hide")
+    assert sorted(n.op for n in hidden.nodes.values() if n.kind == "op" and n.step is None) == (
+        ops if on_data else [])
 
 
 @pytest.mark.parametrize("kind", ["rnn", "lstm"])

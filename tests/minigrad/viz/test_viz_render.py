@@ -64,6 +64,39 @@ def test_gate_detail_shows_the_gates_with_their_steps():
         assert re.search(rf"tanh\s+C̃\s*{t}", texts)
 
 
+
+def test_an_output_inside_shared_gate_boxes_borders_every_box_and_every_other_output():
+    """The pre-activation of an LSTM step, x W^T + h U (one addmm, split into the four gates),
+    drawn as an output: at gate detail it is inside all four boxes of its step, and each is
+    drawn as an output (doubly bordered). Only one was, and the outputs after it lost their
+    border (C_0), or vanished: a GRU drawn beside it, nothing but an output leading to it."""
+    rng = np.random.default_rng(0)
+    U = vg.param(rng, 4, 16)
+    x = mg.tensor(rng.normal(size=(2, 2, 16)))
+    h = c = mg.zeros((2, 4), dtype=mg.float64)
+    states = []
+    for t in range(2):
+        with mg.scope("lstm", layer=0, direction="forward", step=t, cell="lstm"):
+            pre = mg.addmm(x[t], h, U)
+            i, f, g, o = pre.chunk(4, axis=1)
+            c = (f.sigmoid().label("f_t") * c
+                 + i.sigmoid().label("i_t") * g.tanh().label("C~_t")).label("C_t")
+            h = (o.sigmoid().label("o_t") * c.tanh()).label("h_t")
+        states.append((c, h))
+    (c0, _), (_, h1) = states
+
+    def bordered(*outputs) -> set:
+        source = draw(*outputs, params={"U": U}, detail="gate").source
+        return set(re.findall(r'peripheries=2 .*tooltip="(\w+ \w+ \S+)', source))
+
+    boxes = {f"gate {op} {role}_1" for op, role in
+             (("Sigmoid", "f"), ("Sigmoid", "i"), ("Tanh", "C~"), ("Sigmoid", "o"))}
+    assert bordered(h1, pre) == boxes | {"op Mul h_1"}
+    assert bordered(h1, pre, c0) == boxes | {"op Mul h_1", "op Add C_0"}
+    gru, _, _ = vg.model("gru", T=3)
+    drawn = draw(h1, pre, gru, detail="gate").records
+    assert {k.group for k in drawn.steps()} == {"lstm", "gru"}
+
 def rank_groups(source: str) -> list:
     """The node names of every ``rank=same`` group in the DOT source."""
     return [re.findall(r"^\s*(\w+)", body, re.MULTILINE)

@@ -7,6 +7,7 @@ import viz_graphs as vg
 from truth import falsehoods
 
 import minigrad as mg
+import nn
 from minigrad.cli import ARCHITECTURES, run_model
 
 MODES = ["once", "repeat", "hide"]
@@ -56,6 +57,23 @@ def neuron():
     return [y]
 
 
+def shared_output():
+    """An LSTM step's pre-activation (one addmm, split into the four gates) drawn as an output
+    beside the last h, and a GRU beside them: the pre-activation is inside four gate boxes."""
+    rng = np.random.default_rng(0)
+    U = vg.param(rng, 4, 16)
+    x = mg.tensor(rng.normal(size=(2, 2, 16)))
+    h = c = mg.zeros((2, 4), dtype=mg.float64)
+    for t in range(2):
+        with mg.scope("lstm", layer=0, direction="forward", step=t, cell="lstm"):
+            pre = mg.addmm(x[t], h, U)
+            i, f, g, o = pre.chunk(4, axis=1)
+            c = (f.sigmoid().label("f_t") * c
+                 + i.sigmoid().label("i_t") * g.tanh().label("C~_t")).label("C_t")
+            h = (o.sigmoid().label("o_t") * c.tanh()).label("h_t")
+    return [h, pre, vg.model("gru", T=3)[0]]
+
+
 def two_lengths():
     return [vg.model("rnn", T=12)[0], vg.model("lstm", T=3)[0]]
 
@@ -69,8 +87,59 @@ def two_lengths():
     (encoder_decoder, 100_000),
     (neuron, 100_000),
     (two_lengths, 40),
-], ids=["concat", "tbptt-h_n", "tbptt", "tbptt-elided", "encoder-decoder", "neuron", "lengths"])
+    (shared_output, 100_000),
+], ids=["concat", "tbptt-h_n", "tbptt", "tbptt-elided", "encoder-decoder", "neuron", "lengths",
+        "shared-output"])
 def test_hand_built_graphs_are_drawn_truly(graph, max_nodes, detail):
     outputs = graph()
     for mode in MODES:
         assert falsehoods(outputs, None, detail, mode, max_nodes) == []
+
+
+def preprocessed():
+    """An RNN over tanh(w * x + b), x the data (no gradient): the preprocessing was drawn as
+    parameters, and the RNN's whole input with it (hidden, with param_mode="hide")."""
+    mg.manual_seed(0)
+    w, b = nn.Parameter(mg.randn(3).data), nn.Parameter(mg.randn(3).data)
+    x = mg.randn(3, 2, 3)
+    output, _ = nn.RNN(3, 4)((w * x + b).tanh())
+    return [output], (x,)
+
+
+def embedded():
+    """An LSTM over an embedding of tokens, as the char-LSTM example runs: the lookup, the
+    projection and the unbind into steps were drawn as parameters."""
+    mg.manual_seed(0)
+    tokens = mg.tensor(np.array([[1, 2], [3, 4], [5, 1]]))
+    output, _ = nn.LSTM(3, 4)(nn.Embedding(10, 3)(tokens))
+    return [output], (tokens,)
+
+
+def with_context():
+    """A context c = tanh(w * ctx + b) of the data ctx, computed once and read whole by every
+    step: drawn as parameters (and, read by several steps, it is no sequence: no x_t stubs)."""
+    rng = np.random.default_rng(0)
+    W, w, b = vg.param(rng, 4, 4), vg.param(rng, 4), vg.param(rng, 4)
+    ctx = mg.tensor(rng.normal(size=(2, 4)))
+    c = (w * ctx + b).tanh()
+    h = mg.zeros((2, 4), dtype=mg.float64)
+    for t in range(3):
+        with mg.scope("rnn", layer=0, direction="forward", step=t, cell="rnn"):
+            h = (h @ W + c).tanh().label("h_t")
+    return [h], (ctx,)
+
+
+def clockwork():
+    """The clockwork RNN's masked weight M * W_hh is a parameter computation: M is no data."""
+    mg.manual_seed(0)
+    x = mg.randn(3, 2, 3)
+    output, _ = nn.ClockworkRNN(3, 4, periods=(1, 2))(x)
+    return [output], (x,)
+
+
+@pytest.mark.parametrize("detail", ["op", "gate", "cell"])
+@pytest.mark.parametrize("graph", [preprocessed, embedded, with_context, clockwork])
+def test_nothing_computed_from_data_is_drawn_as_a_parameter(graph, detail):
+    outputs, data = graph()
+    for mode in MODES:
+        assert falsehoods(outputs, None, detail, mode, data=data) == []

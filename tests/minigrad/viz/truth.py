@@ -1,18 +1,23 @@
 """An independent check that a drawing tells the truth about the graph the engine recorded.
 
-``falsehoods(outputs, params, detail, param_mode)`` draws the outputs and compares the records
-with the engine's own graph (``Function.next``, ``shapes``, roles, scopes, gradient norms):
+``falsehoods(outputs, params, detail, param_mode, max_nodes, data)`` draws the outputs and
+compares the records with the engine's own graph (``Function.next``, ``shapes``, roles, scopes,
+gradient norms):
 
 * capture: every engine node is drawn once with its op, role and step; every input is an edge
   with the real shape, role and gradient norm;
+* outputs: each is drawn, and every node that stands for it is marked as an output;
 * the quotient: a drawn node stands for a set of engine nodes (an op for itself, a gate or cell
-  for its members, a parameter copy for its parameter, a stub for its slice of a sequence, an
-  ellipsis for the steps it elides); following lines through points (junctions, taps, exits),
-  every line joins two nodes that the engine joins through nodes not drawn, and every such
-  dependency is drawn; slice t of a stacked sequence depends on part t only;
+  for its members, a parameter copy for its parameter, a stub for its step's slice of a
+  sequence, which no other step reads, an ellipsis for the steps it elides); following lines
+  through points (junctions, taps, exits), every line joins two nodes that the engine joins
+  through nodes not drawn, and every such dependency is drawn; slice t of a stacked sequence
+  depends on part t only;
 * labels: what a line says it carries (role, shape, gradient norm) is the tensor it carries;
 * elision: each ellipsis names the steps its row left out, and so does the note;
-* cuts: a dashed line into a step comes from its own row's state (or h_n, or a "cut" box).
+* cuts: a dashed line into a step comes from its own row's state (or h_n, or a "cut" box);
+* parameters: nothing classed as computed from parameters (drawn with them, or hidden with
+  them) is computed from ``data``, the tensors fed to the model that need no gradient.
 
 It returns the falsehoods found, as lines of text (none for a true picture).
 """
@@ -32,10 +37,12 @@ from minigrad.viz.records import StepKey
 POINTS = ("junction", "tap", "exit")  # lines pass through them
 
 
-def falsehoods(outputs, params=None, detail="gate", param_mode="auto", max_nodes=100_000):
+def falsehoods(outputs, params=None, detail="gate", param_mode="auto", max_nodes=100_000,
+               data=()):
     found = []
     cap = capture(*outputs, params=params)
     of = _match(outputs, cap, found)
+    _parameters(cap, of, data, found)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         drawn = draw(*outputs, params=params, detail=detail, param_mode=param_mode,
@@ -43,7 +50,9 @@ def falsehoods(outputs, params=None, detail="gate", param_mode="auto", max_nodes
     if not drawn.nodes or any(o not in drawn.nodes for o in drawn.outputs):
         found.append("an output is not drawn")
     stands, leaves = _stands_for(drawn, cap)
+    _outputs(drawn, cap, stands, found)
     _grouping(drawn, cap, stands, found)
+    _slices(drawn, cap, leaves, found)
     _dependencies(drawn, cap, stands, leaves, found)
     _labels(drawn, cap, of, found)
     _elision(drawn, cap, found)
@@ -126,6 +135,31 @@ def _match(outputs, cap, found) -> dict:
     return of
 
 
+def _parameters(cap, of, data, found):
+    """No node classed ``derived`` (drawn once or repeated with the parameters, or hidden with
+    them) is computed from ``data``: no engine node on its way back to the leaves holds one of
+    their arrays, as a constant input or as an array of its own (an index, a condition)."""
+    arrays = [d.data for d in data]
+    for cid, node in cap.nodes.items():
+        if node.kind == "derived" and _from_data(of.get(cid), arrays):
+            found.append(f"{node.op} {cid} is classed with the parameters, but computed from data")
+
+
+def _from_data(fn, arrays) -> bool:
+    todo, seen = [fn], set()
+    while todo:
+        fn = todo.pop()
+        if not isinstance(fn, Function) or id(fn) in seen:
+            continue
+        seen.add(id(fn))
+        held = [*(fn.constants or {}).values(), *vars(fn).values()]
+        held += [part for h in held if isinstance(h, tuple) for part in h]  # an index tuple
+        if any(isinstance(h, np.ndarray) and np.shares_memory(h, a) for h in held for a in arrays):
+            return True
+        todo += [e[0] for e in fn.next if type(e) is tuple]
+    return False
+
+
 # --- the quotient ----------------------------------------------------------------------------
 def _stands_for(drawn, cap) -> tuple:
     """({drawn id: capture ids it stands for}, {drawn id: tensors that leave it})."""
@@ -158,6 +192,15 @@ def _stands_for(drawn, cap) -> tuple:
     return stands, leaves
 
 
+def _outputs(drawn, cap, stands, found):
+    """Every output is drawn, and every drawn node that stands for it is marked as an output."""
+    for cid in cap.outputs:
+        homes = {nid for nid, members in stands.items() if cid in members}
+        if not homes or homes - set(drawn.outputs):
+            found.append(f"output {cap.nodes[cid].op} {cap.nodes[cid].role or ''} is drawn in "
+                         f"{len(homes)} nodes, {len(homes - set(drawn.outputs))} not marked")
+
+
 def _grouping(drawn, cap, stands, found):
     """A cell stands for exactly its step's nodes, and every node of a step is drawn."""
     by_step = defaultdict(set)
@@ -172,6 +215,17 @@ def _grouping(drawn, cap, stands, found):
     for key, members in by_step.items():
         if members - shown:
             found.append(f"{len(members - shown)} nodes of {key} are not drawn")
+
+
+def _slices(drawn, cap, leaves, found):
+    """A stub is its step's own slice of a sequence: no other step reads what it carries."""
+    for nid, n in drawn.nodes.items():
+        if n.kind == "stub":
+            readers = {cap.nodes[e.dst].step for e in cap.edges if (e.src, e.src_output)
+                       in leaves[nid]} - {None}
+            if readers != {n.step}:
+                found.append(f"stub {n.role} of step {n.step.step} carries what "
+                             f"{len(readers)} steps read")
 
 
 def _drawn_lines(drawn) -> dict:
