@@ -3,22 +3,30 @@
 ``with minigrad.scope("lstm.l0", layer=0, direction="forward", step=3):`` tags every node
 recorded inside with that scope (one attribute store per node: free when nobody draws).
 Scopes nest; ``Scope.path()`` lists the names from the outside in, ``Scope.tags()`` merges the
-tags, inner ones winning. Role labels (``f_t``, ``C_t``) are set with ``Tensor.label``.
+tags, inner ones winning; ``Scope.serial`` says which of two scopes was entered first. Role
+labels (``f_t``, ``C_t``) are set with ``Tensor.label``.
 """
 from __future__ import annotations
 
+from itertools import count
+
 from .function import STATE
+
+_serials = count()
 
 
 class Scope:
-    """One entered scope: a name, its tags and the scope around it."""
+    """One entered scope: a name, its tags, the scope around it, and a serial number that
+    grows with every scope made. A loop that enters ``scope("lstm", step=t)`` twice over makes
+    two scopes with the same tags; the serials tell the renderer which ran first."""
 
-    __slots__ = ("name", "own_tags", "parent")
+    __slots__ = ("name", "own_tags", "parent", "serial")
 
     def __init__(self, name: str, tags: dict, parent: "Scope | None"):
         self.name = name
         self.own_tags = tags
         self.parent = parent
+        self.serial = next(_serials)
 
     def chain(self) -> list:
         """This scope and its parents, outermost first."""

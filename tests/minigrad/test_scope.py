@@ -85,3 +85,15 @@ def test_scopes_and_labels_do_not_change_values_or_gradients():
     ya.sum().backward()
     yb.sum().backward()
     assert ya.tolist() == yb.tolist() and a.grad.tolist() == b.grad.tolist()
+
+
+def test_a_scope_entered_later_has_a_larger_serial():
+    """Two runs of one loop make scopes with the same tags; the serials say which ran first."""
+    scopes = []
+    for _ in range(2):
+        for t in range(2):
+            with mg.scope("rnn", step=t) as s:
+                scopes.append(s)
+    serials = [s.serial for s in scopes]
+    assert serials == sorted(serials) and len(set(serials)) == 4
+    assert scopes[0].tags() == scopes[2].tags()
