@@ -31,8 +31,8 @@ def capture(*outputs: Tensor, params: dict | None = None) -> Graph:
     for k, out in enumerate(outputs):
         if not isinstance(out, Tensor):
             raise TypeError(f"draw: output {k} is a {type(out).__name__}, not a minigrad Tensor")
-    order, call_of = _walk(outputs)
-    b = _Builder(step_keys(order, call_of), _names_of(params))
+    order = _walk(outputs)
+    b = _Builder(step_keys(order), _names_of(params))
     for item in order:
         if isinstance(item, Function):
             b.add_function(item)
@@ -70,27 +70,26 @@ def with_step(role: str | None, step: int | None) -> str | None:
     return _STEP_SUFFIX.sub(f"_{step}", role)
 
 
-def _walk(outputs) -> tuple:
-    """All nodes and leaves reachable from the outputs, inputs before consumers (post-order),
-    and for each the index of the first output that reaches it."""
-    order, call_of = [], {}
-    for k, out in enumerate(outputs):
+def _walk(outputs) -> list:
+    """All nodes and leaves reachable from the outputs, inputs before consumers (post-order)."""
+    order, seen = [], set()
+    for out in outputs:
         root = out.grad_fn if out.grad_fn is not None else out
-        if id(root) in call_of:
+        if id(root) in seen:  # reached from an output walked before it
             continue
-        call_of[id(root)] = k
+        seen.add(id(root))
         stack = [(root, iter(_parents(root)))]
         while stack:
             item, parents = stack[-1]
             for parent in parents:
-                if id(parent) not in call_of:
-                    call_of[id(parent)] = k
+                if id(parent) not in seen:
+                    seen.add(id(parent))
                     stack.append((parent, iter(_parents(parent))))
                     break
             else:
                 stack.pop()
                 order.append(item)
-    return order, call_of
+    return order
 
 
 def _parents(item) -> list:

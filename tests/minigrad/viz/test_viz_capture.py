@@ -387,6 +387,18 @@ def test_a_slice_of_a_detached_drawn_state_is_traced_to_it_whatever_the_output_o
         assert {k.call for k in g.steps()} == {0}
 
 
+def test_the_steps_of_one_run_do_not_depend_on_the_order_of_the_outputs():
+    """Drawn with c_n before the output, the nodes of the last step that only the output
+    reaches (o_2, h_2) were taken for a second call of the layer, and numbered on: t = 5."""
+    x = mg.tensor(np.ones((3, 2, 3)))
+    output, finals = vg.run("lstm", x, vg.make_params("lstm", 3, 4), 4)
+    c_n = mg.stack([finals[0][1]])
+    for outputs in ((output, c_n), (c_n, output)):
+        g = capture(*outputs)
+        assert [(k.call, k.step) for k in g.steps()] == [(0, 0), (0, 1), (0, 2)]
+        assert {n.role for n in g.nodes.values() if n.step} >= {"o_2", "h_2", "C_2"}
+
+
 @pytest.mark.parametrize("detail", ["op", "gate", "cell"])
 def test_a_cut_among_elided_steps_is_still_drawn(detail):
     """Two chunks of 8 steps, the middle ones elided: the cut between them lies inside the
