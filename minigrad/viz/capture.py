@@ -1,7 +1,8 @@
 """Capture: walk the graph the engine recorded into plain :mod:`records` (no Graphviz needed).
 
 From each output the walk follows ``node.next`` back to the leaves (iteratively: an unrolled
-400-step graph is deep). Every ``Function`` becomes an ``op`` node, every leaf a ``param`` or
+400-step graph is deep), taking the outputs in an order of its own (:func:`_walk_order`): the
+order they are passed in changes nothing. Every ``Function`` becomes an ``op`` node, every leaf a ``param`` or
 ``input`` node; scopes give the step key (:mod:`steps`); role labels get their step (``f_t`` at
 step 3 is ``f_3``); recorded gradient norms come along. An input that an op saved but that
 needs no gradient becomes a ``const`` node; an input cut from the graph by ``detach()``
@@ -71,10 +72,10 @@ def with_step(role: str | None, step: int | None) -> str | None:
 
 
 def _walk(outputs) -> list:
-    """All nodes and leaves reachable from the outputs, inputs before consumers (post-order)."""
+    """All nodes and leaves reachable from the outputs, inputs before consumers (post-order),
+    walked from the outputs in :func:`_walk_order`: the same list whatever their order."""
     order, seen = [], set()
-    for out in outputs:
-        root = out.grad_fn if out.grad_fn is not None else out
+    for root in _walk_order(outputs):
         if id(root) in seen:  # reached from an output walked before it
             continue
         seen.add(id(root))
@@ -90,6 +91,46 @@ def _walk(outputs) -> list:
                 stack.pop()
                 order.append(item)
     return order
+
+
+def _walk_order(outputs) -> list:
+    """The outputs' distinct nodes, in an order that does not depend on the order they were
+    passed (which would decide which nodes come first, and with them the picture): by the
+    latest scope their graph was recorded in (``Scope.serial``: what a model run earlier
+    computed comes first), then the larger graph first (a layer's output sequence before its
+    final state), then by what they are and what they read."""
+    roots = {id(r): r for r in (o.grad_fn if o.grad_fn is not None else o for o in outputs)}
+    if len(roots) == 1:
+        return list(roots.values())
+    return sorted(roots.values(), key=_walk_key)
+
+
+def _walk_key(root) -> tuple:
+    """(the serial of the latest scope ``root``'s graph was recorded in, minus the number of
+    its lines, what it and its inputs are): see :func:`_walk_order`."""
+    seen, todo, lines, latest = {id(root)}, [root], 0, -1
+    while todo:
+        item = todo.pop()
+        parents = _parents(item)
+        lines += len(parents)
+        latest = max(latest, _serial(item))
+        for parent in parents:
+            if id(parent) not in seen:
+                seen.add(id(parent))
+                todo.append(parent)
+    return latest, -lines, [_describe(item) for item in [root, *_parents(root)]]
+
+
+def _serial(item) -> int:
+    """The serial of the scope ``item`` was recorded in, -1 outside every scope."""
+    return item.scope.serial if isinstance(item, Function) and item.scope is not None else -1
+
+
+def _describe(item) -> str:
+    """An op by its name, output shapes, roles and scope; a leaf by its shape and name."""
+    if isinstance(item, Function):
+        return f"{item.name} {item.shapes} {item.roles} {_serial(item)}"
+    return f"leaf {item.shape} {item.name}"
 
 
 def _parents(item) -> list:
