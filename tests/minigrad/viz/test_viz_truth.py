@@ -1,6 +1,8 @@
 """The drawings tell the truth: every architecture, detail and parameter mode, stacks, both
 directions, truncated BPTT, elision, hand-written graphs, checked against the engine's own
-graph by an independent checker (truth.py)."""
+graph by an independent checker (truth.py), whatever the order of the outputs."""
+from itertools import permutations
+
 import numpy as np
 import pytest
 import viz_graphs as vg
@@ -49,6 +51,29 @@ def encoder_decoder():
     return [y]
 
 
+def called_twice():
+    """One model run twice on different inputs, neither run reading the other's state: two
+    rows. Drawn in the reverse order, the second run took the first row."""
+    params = vg.make_params("lstm", 3, 4)
+    x = mg.tensor(np.ones((2, 1, 3)))
+    return [vg.run("lstm", x * scale, params, 4)[0] for scale in (1.0, 2.0)]
+
+
+def step_by_step():
+    """A decoder's loop: a model run one step at a time, each call from the last one's state
+    (not detached), so the calls continue one time axis. Drawn with the last output first (it
+    reaches all three calls), the three were taken for one call, and their steps, each tagged
+    t = 0, were drawn as one."""
+    params = vg.make_params("gru", 3, 4)
+    x = mg.tensor(np.ones((1, 1, 3)))
+    outputs, state = [], None
+    for _ in range(3):
+        y, finals = vg.run("gru", x, params, 4, state0=state)
+        outputs.append(y)
+        state = [[finals[0]]]
+    return outputs
+
+
 def neuron():
     w, b = (vg.param(np.random.default_rng(0), 3) for _ in range(2))
     with mg.record_grads():
@@ -85,15 +110,34 @@ def two_lengths():
     (lambda: two_chunks(draw_h_n=False), 100_000),
     (lambda: two_chunks(T=8, layers=1), 40),
     (encoder_decoder, 100_000),
+    (called_twice, 100_000),
+    (step_by_step, 100_000),
     (neuron, 100_000),
     (two_lengths, 40),
     (shared_output, 100_000),
-], ids=["concat", "tbptt-h_n", "tbptt", "tbptt-elided", "encoder-decoder", "neuron", "lengths",
-        "shared-output"])
+], ids=["concat", "tbptt-h_n", "tbptt", "tbptt-elided", "encoder-decoder", "called-twice",
+        "step-by-step", "neuron", "lengths", "shared-output"])
 def test_hand_built_graphs_are_drawn_truly(graph, max_nodes, detail):
     outputs = graph()
     for mode in MODES:
         assert falsehoods(outputs, None, detail, mode, max_nodes) == []
+
+
+@pytest.mark.parametrize("detail", ["op", "gate", "cell"])
+@pytest.mark.parametrize("layer, layers, bidirectional", [
+    (nn.LSTM, 1, False), (nn.LSTM, 2, True), (nn.GRU, 2, False), (nn.GRU, 1, True),
+], ids=["lstm", "lstm-2-bidirectional", "gru-2", "gru-bidirectional"])
+def test_the_order_of_the_outputs_changes_nothing(layer, layers, bidirectional, detail):
+    """The outputs of one run (output, h_n, c_n, a loss) drawn in every order: the same steps,
+    the same DOT. Drawn with c_n before the output, the nodes of the last step that only the
+    output reaches (o_2, h_2) were taken for a second call of the layer and numbered on from
+    the first: t = 0, 1, 2 and 5."""
+    mg.manual_seed(0)
+    model = layer(3, 4, num_layers=layers, bidirectional=bidirectional)
+    output, state = model(mg.randn(3, 2, 3, requires_grad=True))
+    outputs = [output, *(state if isinstance(state, tuple) else (state,)), output[-1].sum()]
+    orders = list(permutations(range(len(outputs))))[1:]
+    assert falsehoods(outputs, dict(model.named_parameters()), detail, orders=orders) == []
 
 
 def preprocessed():

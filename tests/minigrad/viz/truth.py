@@ -6,6 +6,8 @@ gradient norms):
 
 * capture: every engine node is drawn once with its op, role and step; every input is an edge
   with the real shape, role and gradient norm;
+* steps: each drawn step is one step that ran: the nodes recorded in one step scope (one
+  ``with minigrad.scope(..., step=t)``) are drawn in one step, and no other scope's with them;
 * outputs: each is drawn, and every node that stands for it is marked as an output;
 * the quotient: a drawn node stands for a set of engine nodes (an op for itself, a gate or cell
   for its members, a parameter copy for its parameter, a stub for its step's slice of a
@@ -17,7 +19,9 @@ gradient norms):
 * elision: each ellipsis names the steps its row left out, and so does the note;
 * cuts: a dashed line into a step comes from its own row's state (or h_n, or a "cut" box);
 * parameters: nothing classed as computed from parameters (drawn with them, or hidden with
-  them) is computed from ``data``, the tensors fed to the model that need no gradient.
+  them) is computed from ``data``, the tensors fed to the model that need no gradient;
+* the order of the outputs: drawn with them in other ``orders`` (by default, reversed), each
+  engine node is drawn at the same step, and the DOT is the same up to the order of its lines.
 
 It returns the falsehoods found, as lines of text (none for a true picture).
 """
@@ -26,7 +30,7 @@ from __future__ import annotations
 import math
 import re
 import warnings
-from collections import defaultdict
+from collections import Counter, defaultdict
 
 import numpy as np
 
@@ -38,15 +42,16 @@ POINTS = ("junction", "tap", "exit")  # lines pass through them
 
 
 def falsehoods(outputs, params=None, detail="gate", param_mode="auto", max_nodes=100_000,
-               data=()):
+               data=(), orders=None):
+    """``orders``: other orders to draw the outputs in, as tuples of their indices."""
     found = []
     cap = capture(*outputs, params=params)
     of = _match(outputs, cap, found)
+    _steps(cap, of, found)
     _parameters(cap, of, data, found)
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")
-        drawn = draw(*outputs, params=params, detail=detail, param_mode=param_mode,
-                     max_nodes=max_nodes).records
+    options = dict(params=params, detail=detail, param_mode=param_mode, max_nodes=max_nodes)
+    picture = _draw(outputs, options)
+    drawn = picture.records
     if not drawn.nodes or any(o not in drawn.nodes for o in drawn.outputs):
         found.append("an output is not drawn")
     stands, leaves = _stands_for(drawn, cap)
@@ -57,7 +62,16 @@ def falsehoods(outputs, params=None, detail="gate", param_mode="auto", max_nodes
     _labels(drawn, cap, of, found)
     _elision(drawn, cap, found)
     _cuts(drawn, cap, stands, found)
+    if orders is None:
+        orders = [tuple(reversed(range(len(outputs))))] if len(outputs) > 1 else []
+    _order(outputs, orders, cap, of, picture, options, found)
     return found
+
+
+def _draw(outputs, options):
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        return draw(*outputs, **options)
 
 
 # --- capture against the engine ------------------------------------------------------------
@@ -135,6 +149,32 @@ def _match(outputs, cap, found) -> dict:
     return of
 
 
+def _steps(cap, of, found):
+    """Each drawn step is one step scope: what one ``with minigrad.scope(..., step=t)`` recorded
+    is drawn in one step, and nothing any other scope recorded is drawn there."""
+    drawn_at, ran_in = defaultdict(set), defaultdict(set)
+    for cid, obj in of.items():
+        step, key = _step_scope(obj), cap.nodes[cid].step
+        if step is not None and key is not None:
+            drawn_at[step].add(key)
+            ran_in[key].add(step)
+    for step, keys in drawn_at.items():
+        if len(keys) > 1:
+            found.append(f"steps: what step {step.own_tags['step']} of {step.name} recorded is "
+                         f"drawn in {len(keys)} steps: {sorted(keys)}")
+    for key, steps in ran_in.items():
+        if len(steps) > 1:
+            found.append(f"steps: {len(steps)} step scopes are drawn as one, {key}")
+
+
+def _step_scope(obj):
+    """The innermost scope around an engine node that has a ``step`` tag, or None."""
+    scope = obj.scope if isinstance(obj, Function) else None
+    while scope is not None and "step" not in scope.own_tags:
+        scope = scope.parent
+    return scope
+
+
 def _parameters(cap, of, data, found):
     """No node classed ``derived`` (drawn once or repeated with the parameters, or hidden with
     them) is computed from ``data``: no engine node on its way back to the leaves holds one of
@@ -158,6 +198,38 @@ def _from_data(fn, arrays) -> bool:
             return True
         todo += [e[0] for e in fn.next if type(e) is tuple]
     return False
+
+
+# --- the order of the outputs ------------------------------------------------------------------
+def _order(outputs, orders, cap, of, picture, options, found):
+    """Drawn with the outputs in each of ``orders``, every engine node is at the same step and
+    the DOT has the same statements."""
+    steps = _engine_steps(cap, of)
+    for order in orders:
+        reordered = [outputs[i] for i in order]
+        other = capture(*reordered, params=options["params"])
+        moved = {obj: (steps.get(obj), key)
+                 for obj, key in _engine_steps(other, _match(reordered, other, [])).items()
+                 if steps.get(obj) != key}
+        if moved:
+            obj, (before, after) = next(iter(moved.items()))
+            found.append(f"order {order}: {len(moved)} nodes change step, {obj.name} "
+                         f"{obj.role(0) or ''} from {before} to {after}")
+        changed = dot_changes(picture.source, _draw(reordered, options).source)
+        if changed:
+            found.append(f"order {order}: {len(changed)} DOT statements differ, {changed[0]}")
+
+
+def _engine_steps(cap, of) -> dict:
+    """{engine node: the step it is captured at}."""
+    return {obj: cap.nodes[cid].step for cid, obj in of.items() if isinstance(obj, Function)}
+
+
+def dot_changes(source: str, other: str) -> list:
+    """The lines of one DOT source that the other lacks, in either direction: none when the two
+    differ only in the order of their statements."""
+    a, b = Counter(source.splitlines()), Counter(other.splitlines())
+    return sorted((a - b) + (b - a))
 
 
 # --- the quotient ----------------------------------------------------------------------------
