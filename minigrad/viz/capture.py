@@ -2,9 +2,9 @@
 
 From each output the walk follows ``node.next`` back to the leaves (iteratively: an unrolled
 400-step graph is deep), taking the outputs in an order of its own (:func:`_walk_order`): the
-order they are passed in changes nothing. Every ``Function`` becomes an ``op`` node, every leaf a ``param`` or
-``input`` node; scopes give the step key (:mod:`steps`); role labels get their step (``f_t`` at
-step 3 is ``f_3``); recorded gradient norms come along. An input that an op saved but that
+order they are passed in changes nothing. Every ``Function`` becomes an ``op`` node, every
+leaf a ``param`` or ``input`` node; scopes give the step key (:mod:`steps`); role labels get
+their step (``f_t`` at step 3 is ``f_3``); recorded gradient norms come along. An input that an op saved but that
 needs no gradient becomes a ``const`` node; an input cut from the graph by ``detach()``
 (:mod:`cuts`) becomes a dashed ``detach`` edge back to where it was cut.
 """
