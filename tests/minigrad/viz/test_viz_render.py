@@ -70,20 +70,8 @@ def test_an_output_inside_shared_gate_boxes_borders_every_box_and_every_other_ou
     drawn as an output: at gate detail it is inside all four boxes of its step, and each is
     drawn as an output (doubly bordered). Only one was, and the outputs after it lost their
     border (C_0), or vanished: a GRU drawn beside it, nothing but an output leading to it."""
-    rng = np.random.default_rng(0)
-    U = vg.param(rng, 4, 16)
-    x = mg.tensor(rng.normal(size=(2, 2, 16)))
-    h = c = mg.zeros((2, 4), dtype=mg.float64)
-    states = []
-    for t in range(2):
-        with mg.scope("lstm", layer=0, direction="forward", step=t, cell="lstm"):
-            pre = mg.addmm(x[t], h, U)
-            i, f, g, o = pre.chunk(4, axis=1)
-            c = (f.sigmoid().label("f_t") * c
-                 + i.sigmoid().label("i_t") * g.tanh().label("C~_t")).label("C_t")
-            h = (o.sigmoid().label("o_t") * c.tanh()).label("h_t")
-        states.append((c, h))
-    (c0, _), (_, h1) = states
+    U, steps = vg.lstm_with_preactivations(T=2)
+    (_, c0, _), (pre, _, h1) = steps
 
     def bordered(*outputs) -> set:
         source = draw(*outputs, params={"U": U}, detail="gate").source

@@ -85,17 +85,8 @@ def neuron():
 def shared_output():
     """An LSTM step's pre-activation (one addmm, split into the four gates) drawn as an output
     beside the last h, and a GRU beside them: the pre-activation is inside four gate boxes."""
-    rng = np.random.default_rng(0)
-    U = vg.param(rng, 4, 16)
-    x = mg.tensor(rng.normal(size=(2, 2, 16)))
-    h = c = mg.zeros((2, 4), dtype=mg.float64)
-    for t in range(2):
-        with mg.scope("lstm", layer=0, direction="forward", step=t, cell="lstm"):
-            pre = mg.addmm(x[t], h, U)
-            i, f, g, o = pre.chunk(4, axis=1)
-            c = (f.sigmoid().label("f_t") * c
-                 + i.sigmoid().label("i_t") * g.tanh().label("C~_t")).label("C_t")
-            h = (o.sigmoid().label("o_t") * c.tanh()).label("h_t")
+    _, steps = vg.lstm_with_preactivations(T=2)
+    pre, _, h = steps[-1]
     return [h, pre, vg.model("gru", T=3)[0]]
 
 

@@ -123,3 +123,22 @@ def model(kind="lstm", T=3, layers=1, bidirectional=False, form="fused", hidden=
     x = mg.tensor(rng.normal(size=(T, batch, inputs)), requires_grad=x_grad)
     out, _ = run(kind, x, params, hidden, layers, bidirectional, form)
     return out, params, x
+
+
+def lstm_with_preactivations(T=2):
+    """An LSTM step by step that keeps each step's pre-activation (one addmm, split into the
+    four gates), for drawing it as an output. Returns (U, [(pre, C_t, h_t) for each step])."""
+    rng = np.random.default_rng(0)
+    U = param(rng, 4, 16)
+    x = mg.tensor(rng.normal(size=(T, 2, 16)))
+    h = c = mg.zeros((2, 4), dtype=mg.float64)
+    steps = []
+    for t in range(T):
+        with mg.scope("lstm", layer=0, direction="forward", step=t, cell="lstm"):
+            pre = mg.addmm(x[t], h, U)
+            i, f, g, o = pre.chunk(4, axis=1)
+            c = (f.sigmoid().label("f_t") * c
+                 + i.sigmoid().label("i_t") * g.tanh().label("C~_t")).label("C_t")
+            h = (o.sigmoid().label("o_t") * c.tanh()).label("h_t")
+        steps.append((pre, c, h))
+    return U, steps
