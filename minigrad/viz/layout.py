@@ -58,6 +58,7 @@ class Layout:
     loose: list = field(default_factory=list)       # nodes outside every step
     band: list = field(default_factory=list)        # parameters drawn under the one row, taps
     titled: set = field(default_factory=set)        # step keys whose frame says "t = k"
+    detours: dict = field(default_factory=dict)     # (src, dst) -> side of the column it climbs
 
 
 def edge_order(edge) -> int:
@@ -97,6 +98,7 @@ def plan(graph: Graph) -> Layout:
     lay.aligned, lay.row_heads = _aligned(graph, lay)
     lay.starts = _starts(graph, lay)
     lay.titled = _titled(graph, lay)
+    lay.detours = _detours(graph, lay)
     if lay.mirrored and graph.detail != "cell" and len(lay.rows) > 1:
         lay.columns, lay.aligned = _body_ends(graph, lay), []
     else:
@@ -132,6 +134,29 @@ def _titled(graph: Graph, lay: Layout) -> set:
         for key in lay.steps[row]:
             top[key.group, key.step] = key
     return set(top.values())
+
+
+def _detours(graph: Graph, lay: Layout) -> dict:
+    """At cell detail, the lines up a column that pass another node of it on their way (in a
+    bidirectional stack, h_t from the forward row up to where both directions meet passes the
+    reverse row; the depth-gated cell's C_t passes a row), and the side each climbs on: "right"
+    into a forward row, "left" into a reverse one. In every column the lines into the forward
+    row above start below those into its reverse row and end below them: on one side, as dot
+    drew them all, each crossed the others (50 times in a 5-step, 3-layer bidirectional
+    depth-gated picture) and their labels lay on the crossings."""
+    if graph.detail != "cell":
+        return {}
+    place = {nid: (lay.rows.index(key.row), k)  # bottom to top: row, then place in the step
+             for key, ids in lay.members.items() for k, nid in enumerate(ids)}
+    sides = {}
+    for e in graph.edges:
+        a, b = graph.nodes[e.src].step, graph.nodes[e.dst].step
+        if a is None or b is None or a.row == b.row or a.step != b.step:
+            continue
+        (row_a, k_a), (row_b, k_b) = place[e.src], place[e.dst]
+        if row_b - row_a > 1 or k_a < len(lay.members[a]) - 1 or k_b > 0:
+            sides[e.src, e.dst] = "left" if b.row in lay.mirrored else "right"
+    return sides
 
 
 def _starts(graph: Graph, lay: Layout) -> list:

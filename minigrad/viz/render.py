@@ -133,13 +133,17 @@ class _Writer:
             upward = self.graph.detail == "cell" and a.step == b.step
             if upward:
                 attrs.update(tailport="n", headport="s")
+                if self.lay.detours.get((e.src, e.dst)) == "right":
+                    # dot takes a line between two nodes of one rank round their left unless
+                    # an end is on the right: it leaves where the row's state leaves its cell
+                    attrs["tailport"] = "e"
         text = None if e.dst in self.collectors else self.edge_text(e, crossing, upward)
         if text and e.kind == "detach":
             text = style.first_line("detach", text)
         elif text and (e.src, e.dst) in self.parallel and not edge_order(e):
             text = style.first_line("", text)  # below the belt's label, off the belt's line
         if text:
-            attrs["xlabel" if upward else "label"] = text
+            attrs.update(self.label_attrs(e, text, upward))
         if self.scale is not None and e.kind == "data" and e.dst not in self.collectors:
             attrs.update(style.grad_attrs(style.grad_level(e.grad_norm, self.scale)))
         src, dst = self.ids[e.src], self.ids[e.dst]
@@ -148,6 +152,14 @@ class _Writer:
             src, dst = dst, src
             attrs["dir"] = "back"
         g.edge(src, dst, **attrs)
+
+    def label_attrs(self, e: Edge, text: str, upward: bool) -> dict:
+        """Where an edge's label goes: on the line, beside it (between the cells of one column,
+        where dot leaves no room on the line), or, on a line that climbs past another row, under
+        the cell it enters (its middle, where dot puts an ``xlabel``, lies on that row's lines)."""
+        if (e.src, e.dst) in self.lay.detours:
+            return {"headlabel": text, **style.DETOUR_LABEL}
+        return {"xlabel" if upward else "label": text}
 
     def edge_style(self, e: Edge, crossing: bool) -> dict:
         """The look of an edge by what it carries: a parameter, a cut, a state, a stacked output."""

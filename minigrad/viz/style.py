@@ -191,6 +191,7 @@ HIDDEN = {"style": "invis", "shape": "point", "width": "0"}  # placement aids
 STATE_EDGE = {"minlen": "2", "penwidth": "2.4", "color": "#000000", "fontsize": "9",
               "fontcolor": "#000000"}
 PARAM_EDGE = {"color": "#b8c8dc", "arrowsize": "0.4", "constraint": "false"}
+DETOUR_LABEL = {"labelangle": "60", "labeldistance": "2"}  # a headlabel: beside the arrowhead
 COLLECT_EDGE = {"color": "#a0a0a0", "arrowsize": "0.4"}
 DETACH_EDGE = {"style": "dashed", "color": "#c03030", "fontcolor": "#c03030", "label": "detach",
                "penwidth": "1.6"}
