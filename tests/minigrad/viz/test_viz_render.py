@@ -3,7 +3,7 @@ colours, elision of long graphs, and saving. Only the tests that run Graphviz's 
 """
 import os
 import re
-from collections import Counter
+from collections import Counter, defaultdict
 from itertools import combinations
 import shutil
 import warnings
@@ -270,6 +270,59 @@ def test_in_a_bidirectional_depth_gated_cell_picture_the_lines_up_a_column_keep_
                if not {a["tail"], a["head"]} & {b["tail"], b["head"]} and cross(p, q)]
     assert crossed == []
     assert blocked_labels(drawn) == []
+
+
+@pytest.mark.parametrize("detail", ["op", "gate", "cell"])
+@pytest.mark.parametrize("kind,layers", [("lstm", 2), ("gru", 3)])
+def test_a_decoder_goes_on_after_its_encoder(kind, layers, detail):
+    """An encoder hands its final states to a decoder. Drawn in the same columns, the line from
+    the encoder's last step ran back to the decoder's first, and dot put each decoder layer
+    next to the encoder layer that hands it its state (at cell detail: encoder 0, decoder 0,
+    encoder 1, decoder 1). The decoder goes on after the encoder's last step: no rank holds
+    steps of both, the lines that hand the state over place their ends (they run forward),
+    and the decoder's rows have a spine of their own."""
+    g = draw(vg.encoder_decoder(kind, layers), detail=detail)
+    lay, nodes = plan(g.records), g.records.nodes
+    names = {f"n{i}": nid for i, nid in enumerate(nodes)}
+    assert [row[0] for row in lay.rows] == ["encoder"] * layers + ["decoder"] * layers
+    encoder_end = max(lay.time(key) for key in lay.members if key.group == "encoder")
+    assert min(lay.time(key) for key in lay.members if key.group == "decoder") > encoder_end
+    for names_in_rank in rank_groups(g.source):
+        models = {nodes[names[n]].step.group for n in names_in_rank if n in names}
+        assert len(models) <= 1, models
+    handed = [(e.src, e.dst) for e in g.records.edges if nodes[e.src].step and nodes[e.dst].step
+              and nodes[e.src].step.group != nodes[e.dst].step.group]
+    assert len(handed) >= layers
+    for src, dst in handed:
+        line = re.search(rf"^\s*{lay_id(g, src)} -> {lay_id(g, dst)}( \[.*\])?$", g.source,
+                         re.MULTILINE)
+        assert "constraint" not in (line.group(1) or "")
+    assert re.search(r"stage1row1 -> stage1row0 \[style=invis\]", g.source)
+
+
+@needs_dot
+@pytest.mark.parametrize("detail", ["op", "gate", "cell"])
+def test_an_encoder_and_its_decoder_each_keep_their_layers_in_order(detail):
+    """Each model's rows bottom to top in layer order, and every step of a decoder layer
+    starts right of where the last step of the encoder layer that hands it its state starts
+    (the state is computed before that step ends, as in a staircase)."""
+    layers = 3
+    g = draw(vg.encoder_decoder("lstm", layers), detail=detail)
+    lay, bottoms = plan(g.records), row_bottoms(g)
+    for model in ("encoder", "decoder"):
+        assert in_order([b for b, row in zip(bottoms, lay.rows) if row[0] == model]), model
+    steps = defaultdict(list)  # (model, layer) -> frames of its steps
+    for name, box in frames(g, "cluster_step").items():
+        model, _, layer, _ = lay.rows[int(name.split("_")[0])]
+        steps[model, layer].append(box)
+    for layer in range(layers):
+        last_start = max(left for left, _, _, _ in steps["encoder", layer])
+        assert min(left for left, _, _, _ in steps["decoder", layer]) > last_start, layer
+
+
+def lay_id(g, nid: str) -> str:
+    """The DOT name of record node ``nid``."""
+    return f"n{list(g.records.nodes).index(nid)}"
 
 
 @needs_dot

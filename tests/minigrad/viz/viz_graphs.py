@@ -123,3 +123,15 @@ def model(kind="lstm", T=3, layers=1, bidirectional=False, form="fused", hidden=
     x = mg.tensor(rng.normal(size=(T, batch, inputs)), requires_grad=x_grad)
     out, _ = run(kind, x, params, hidden, layers, bidirectional, form)
     return out, params, x
+
+
+def encoder_decoder(kind="lstm", layers=2, T=3, decoder_steps=2):
+    """An encoder hands its final states (h_n, and c_n, sliced per layer, as nn does) to a
+    decoder of as many layers; returns the decoder's output."""
+    x = mg.tensor(np.ones((T, 2, 3)))
+    _, finals = run(kind, x, make_params(kind, 3, 4, layers), 4, layers, name="encoder")
+    per_layer = [mg.stack(list(states)).unbind(0) for states in zip(*finals)]
+    state0 = [[tuple(part[k] for part in per_layer)] for k in range(layers)]
+    output, _ = run(kind, x[:decoder_steps], make_params(kind, 3, 4, layers, seed=1), 4, layers,
+                    name="decoder", state0=state0)
+    return output
