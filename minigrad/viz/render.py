@@ -318,6 +318,7 @@ def render(graph: Graph, title: str | None = None) -> graphviz.Digraph:
     sources = [n for n in loose if n not in learned and n.id not in has_input]
     rest = [n for n in loose if n not in learned and n.id in has_input]
     if learned and graph.params == "once" and lay.members:
+        g.attr(**style.FAN_OUT_GRAPH)
         with g.subgraph(name="cluster_parameters") as pg:
             pg.attr(**style.PARAM_CLUSTER)
             for n in learned:

@@ -186,6 +186,12 @@ ELLIPSIS_CLUSTER = {"style": "dashed,rounded", "color": CELL_BORDER, "fontcolor"
 SCOPE_CLUSTER = {"style": "rounded", "color": "#b0b0b0", "fontcolor": "#707070",
                  "fontsize": "9"}
 
+# With the parameters in their cluster at the top left (a stack, drawn "once"), a line runs from
+# each parameter to every step that reads it, through every rank in between, and placing those
+# lines (dot's network simplex over their virtual nodes) took dot up to 15 s. nslimit=1 stops
+# that search after as many rounds as the graph has nodes.
+FAN_OUT_GRAPH = {"nslimit": "1"}
+
 HIDDEN = {"style": "invis", "shape": "point", "width": "0"}  # placement aids
 
 STATE_EDGE = {"minlen": "2", "penwidth": "2.4", "color": "#000000", "fontsize": "9",

@@ -348,6 +348,19 @@ def test_parameters_drawn_once_reach_the_steps_from_under_the_row(kind, detail):
         assert not [s for s in steps if s not in ends and any(inside(p, s, -1.0) for p in line)]
 
 
+def test_a_stack_with_its_parameters_drawn_once_bounds_dots_placement_search():
+    """Drawn once in their cluster, a stack's parameters send a line through every rank to each
+    step that reads them, and placing those lines took dot up to 15 s (depth-gated LSTM, 3
+    layers, gate detail, 5 steps): nslimit bounds that search. Pictures without that cluster
+    keep dot's own limit."""
+    out, params, _ = vg.model("lstm", T=3, layers=2)
+    assert re.search(r"^\s*nslimit=1$", draw(out, params=params, param_mode="once").source,
+                     re.MULTILINE)
+    assert "nslimit" not in draw(out, params=params, param_mode="repeat").source
+    one_row, one_rows_params, _ = vg.model("lstm", T=3)
+    assert "nslimit" not in draw(one_row, params=one_rows_params, param_mode="once").source
+
+
 @needs_dot
 def test_in_a_staircase_every_line_between_layers_runs_forward_in_time():
     at = positions(lstm_graph(detail="gate"))
