@@ -58,6 +58,13 @@ class Layout:
     loose: list = field(default_factory=list)       # nodes outside every step
     band: list = field(default_factory=list)        # parameters drawn under the one row, taps
     titled: set = field(default_factory=set)        # step keys whose frame says "t = k"
+    detours: dict = field(default_factory=dict)     # (src, dst) -> side of the column it climbs
+    offsets: dict = field(default_factory=dict)     # group -> steps drawn before its step 0
+    stages: list = field(default_factory=list)      # row indices by the time they start
+
+    def time(self, key) -> int:
+        """Where step ``key`` stands on the picture's time axis (see _offsets)."""
+        return key.step + self.offsets.get(key.group, 0)
 
 
 def edge_order(edge) -> int:
@@ -78,11 +85,14 @@ def plan(graph: Graph) -> Layout:
         if key.group not in group_order:
             group_order.append(key.group)
         lay.members.setdefault(key, []).append(node.id)
-    rows = {k.row for k in lay.members}
-    lay.rows = sorted(rows, key=lambda r: (group_order.index(r[0]), r[1], r[2], r[3] != "forward"))
     for key in sorted(lay.members):
         lay.steps.setdefault(key.row, []).append(key)
-    lay.mirrored = {r for r in lay.rows if r[3] == "reverse"}
+    lay.mirrored = {r for r in lay.steps if r[3] == "reverse"}
+    lay.offsets = _offsets(graph, lay)
+    models = _model_order(graph, group_order)
+    lay.rows = sorted(lay.steps, key=lambda r: (models.index(r[0]), r[1], r[2],
+                                                r[3] != "forward"))
+    lay.stages = _stages(lay)
     lay.staircase = (graph.detail != "cell" and not lay.mirrored
                      and all(len(keys) > 1 for keys in lay.steps.values()))
     for group, _, layer, _ in lay.rows:
@@ -97,11 +107,76 @@ def plan(graph: Graph) -> Layout:
     lay.aligned, lay.row_heads = _aligned(graph, lay)
     lay.starts = _starts(graph, lay)
     lay.titled = _titled(graph, lay)
+    lay.detours = _detours(graph, lay)
     if lay.mirrored and graph.detail != "cell" and len(lay.rows) > 1:
         lay.columns, lay.aligned = _body_ends(graph, lay), []
     else:
         lay.separators = _separators(graph, lay)
     return lay
+
+
+def _offsets(graph: Graph, lay: Layout) -> dict:
+    """Per model (group of rows), how many steps are drawn before its step 0: a model that
+    starts from the state another one ended with (a decoder from an encoder's h_n) goes on after
+    that one's last step, as a later call of one layer goes on along its row. Drawn in the same
+    columns, the decoder's layer l stood next to the encoder's layer l, whose last step hands
+    it its state, between the encoder's rows: dot orders the rows of a rank by their lines, and
+    this one ran back across the whole picture. A reverse row's time runs the other way: models
+    with one keep their columns."""
+    last = defaultdict(int)
+    for key in lay.members:
+        last[key.group] = max(last[key.group], key.step)
+    handed = defaultdict(set)  # (earlier model, later model) -> whether each line hands a state
+    for e in graph.edges:
+        a, b = graph.nodes[e.src].step, graph.nodes[e.dst].step
+        if a is not None and b is not None and a.group != b.group:
+            forward = a.direction == b.direction == "forward"
+            handed[a.group, b.group].add(forward and a.step == last[a.group] and b.step == 0)
+    after = defaultdict(list)
+    for (earlier, later), kinds in handed.items():
+        if kinds == {True}:
+            after[later].append(earlier)
+    offsets = {}
+
+    def offset(group: str, visiting: tuple = ()) -> int:
+        if group not in offsets:
+            earlier = [g for g in after[group] if g not in visiting]
+            offsets[group] = max((offset(g, visiting + (group,)) + last[g] + 1 for g in earlier),
+                                 default=0)
+        return offsets[group]
+    for group in last:
+        offset(group)
+    return offsets
+
+
+def _model_order(graph: Graph, groups: list) -> list:
+    """The models (groups of rows), each after the models whose steps feed its steps (an
+    encoder before its decoder), otherwise in the order they were recorded."""
+    feeders = defaultdict(set)
+    for e in graph.edges:
+        a, b = graph.nodes[e.src].step, graph.nodes[e.dst].step
+        if a is not None and b is not None and a.group != b.group:
+            feeders[b.group].add(a.group)
+    ordered = []
+
+    def place(group: str, visiting: tuple = ()) -> None:
+        if group in ordered or group in visiting:
+            return
+        for feeder in sorted(feeders[group], key=groups.index):
+            place(feeder, visiting + (group,))
+        ordered.append(group)
+    for group in groups:
+        place(group)
+    return ordered
+
+
+def _stages(lay: Layout) -> list:
+    """The rows (their indices) grouped by the time their model starts, earliest first: render
+    orders each stage's rows on its own."""
+    stages = defaultdict(list)
+    for r, row in enumerate(lay.rows):
+        stages[lay.offsets[row[0]]].append(r)
+    return [stages[t] for t in sorted(stages)]
 
 
 def _band(graph: Graph) -> list:
@@ -132,6 +207,29 @@ def _titled(graph: Graph, lay: Layout) -> set:
         for key in lay.steps[row]:
             top[key.group, key.step] = key
     return set(top.values())
+
+
+def _detours(graph: Graph, lay: Layout) -> dict:
+    """At cell detail, the lines up a column that pass another node of it on their way (in a
+    bidirectional stack, h_t from the forward row up to where both directions meet passes the
+    reverse row; the depth-gated cell's C_t passes a row), and the side each climbs on: "right"
+    into a forward row, "left" into a reverse one. In every column the lines into the forward
+    row above start below those into its reverse row and end below them: on one side, as dot
+    drew them all, each crossed the others (50 times in a 5-step, 3-layer bidirectional
+    depth-gated picture) and their labels lay on the crossings."""
+    if graph.detail != "cell":
+        return {}
+    place = {nid: (lay.rows.index(key.row), k)  # bottom to top: row, then place in the step
+             for key, ids in lay.members.items() for k, nid in enumerate(ids)}
+    sides = {}
+    for e in graph.edges:
+        a, b = graph.nodes[e.src].step, graph.nodes[e.dst].step
+        if a is None or b is None or a.row == b.row or a.step != b.step:
+            continue
+        (row_a, k_a), (row_b, k_b) = place[e.src], place[e.dst]
+        if row_b - row_a > 1 or k_a < len(lay.members[a]) - 1 or k_b > 0:
+            sides[e.src, e.dst] = "left" if b.row in lay.mirrored else "right"
+    return sides
 
 
 def _starts(graph: Graph, lay: Layout) -> list:
@@ -338,7 +436,8 @@ def _aligned(graph: Graph, lay: Layout) -> tuple:
         mirrored = key.row in lay.mirrored
         ends = [i for i in ids if graph.nodes[i].kind not in ENTRY_KINDS
                 and (outside[i] if mirrored else inside[i]) == 0] or ids
-        by_step[(key.step, key.layer) if lay.staircase else key.step].append(ends[0])
+        time = lay.time(key)
+        by_step[(time, key.layer) if lay.staircase else time].append(ends[0])
         heads.setdefault(key.row, ends[0])
     groups = [ids for _, ids in sorted(by_step.items()) if len(ids) > 1]
     return groups, [heads[r] for r in lay.rows]

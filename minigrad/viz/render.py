@@ -126,20 +126,24 @@ class _Writer:
         attrs = self.edge_style(e, crossing)
         upward = False
         if a is not None and b is not None and a.row != b.row:
-            if not (self.lay.staircase and a.step == b.step):  # these place a staircase's layers
+            if not self.places_rows(a, b):
                 attrs["constraint"] = "false"
             # cells of one step share a rank: dot draws such an edge as a detour unless it
             # leaves from the top and enters at the bottom
             upward = self.graph.detail == "cell" and a.step == b.step
             if upward:
                 attrs.update(tailport="n", headport="s")
+                if self.lay.detours.get((e.src, e.dst)) == "right":
+                    # dot takes a line between two nodes of one rank round their left unless
+                    # an end is on the right: it leaves where the row's state leaves its cell
+                    attrs["tailport"] = "e"
         text = None if e.dst in self.collectors else self.edge_text(e, crossing, upward)
         if text and e.kind == "detach":
             text = style.first_line("detach", text)
         elif text and (e.src, e.dst) in self.parallel and not edge_order(e):
             text = style.first_line("", text)  # below the belt's label, off the belt's line
         if text:
-            attrs["xlabel" if upward else "label"] = text
+            attrs.update(self.label_attrs(e, text, upward))
         if self.scale is not None and e.kind == "data" and e.dst not in self.collectors:
             attrs.update(style.grad_attrs(style.grad_level(e.grad_norm, self.scale)))
         src, dst = self.ids[e.src], self.ids[e.dst]
@@ -148,6 +152,21 @@ class _Writer:
             src, dst = dst, src
             attrs["dir"] = "back"
         g.edge(src, dst, **attrs)
+
+    def places_rows(self, a, b) -> bool:
+        """Whether a line from step ``a`` to step ``b`` of another row places its ends (dot's
+        ``constraint``): between a staircase's layers, and where a model hands its state on to
+        one drawn after it."""
+        offsets = self.lay.offsets
+        return self.lay.staircase and a.step == b.step or offsets[b.group] > offsets[a.group]
+
+    def label_attrs(self, e: Edge, text: str, upward: bool) -> dict:
+        """Where an edge's label goes: on the line, beside it (between the cells of one column,
+        where dot leaves no room on the line), or, on a line that climbs past another row, under
+        the cell it enters (its middle, where dot puts an ``xlabel``, lies on that row's lines)."""
+        if (e.src, e.dst) in self.lay.detours:
+            return {"headlabel": text, **style.DETOUR_LABEL}
+        return {"xlabel" if upward else "label": text}
 
     def edge_style(self, e: Edge, crossing: bool) -> dict:
         """The look of an edge by what it carries: a parameter, a cut, a state, a stacked output."""
@@ -299,6 +318,7 @@ def render(graph: Graph, title: str | None = None) -> graphviz.Digraph:
     sources = [n for n in loose if n not in learned and n.id not in has_input]
     rest = [n for n in loose if n not in learned and n.id in has_input]
     if learned and graph.params == "once" and lay.members:
+        g.attr(**style.FAN_OUT_GRAPH)
         with g.subgraph(name="cluster_parameters") as pg:
             pg.attr(**style.PARAM_CLUSTER)
             for n in learned:
@@ -326,46 +346,57 @@ def render(graph: Graph, title: str | None = None) -> graphviz.Digraph:
 
 def _row_order(g, w: _Writer, lay: Layout) -> None:
     """Rows stack bottom to top. dot orders the rows (clusters) in each rank by where their
-    neighbours are (edges with constraint=false do not count), and a row keeps along its length
-    the place it got in its first rank. So a spine (_spine) ties every row's first nodes (or,
-    below cell detail, the header that stands before them): there it is a row's only neighbour.
-    In a staircase, whose layers start in different ranks, and in a bidirectional stack's
-    columns (_columns), a spine at every later step holds them too. The invisible anchor, the
-    first node declared, is tied to the top row, and the rows are declared top row first: that
-    is the order dot starts from. Found by drawing every architecture, stacked and
-    bidirectional, over one to six steps; tests/minigrad/viz checks the drawn order."""
+    neighbours are (lines that do not place their ends, constraint=false, count too), and a row
+    keeps along its length the place it got in its first rank. So a spine (_spine) ties every
+    row's first nodes (or, below cell detail, the header that stands before them): there it is
+    a row's only neighbour. In a staircase, whose layers start in different ranks, and in a
+    bidirectional stack's columns (_columns), a spine at every later step holds them too. The
+    invisible anchor, the first node declared, is tied to the top row, and the rows are
+    declared top row first: that is the order dot starts from. A model drawn after another
+    (layout._offsets) starts in later ranks: its rows have spines of their own. Found by
+    drawing every architecture, stacked and bidirectional, over one to six steps;
+    tests/minigrad/viz checks the drawn order."""
     if len(lay.row_heads) < 2:
         return
     g.edge(ANCHOR, w.ids[lay.row_heads[-1]], style="invis")
-    firsts = [[w.ids[i] for i in ids] for ids in lay.starts]
+    for k, rows in enumerate(lay.stages):
+        if len(rows) > 1:
+            _stage_order(g, w, lay, rows, "row" if k == 0 else f"stage{k}row")
+
+
+def _stage_order(g, w: _Writer, lay: Layout, rows: list, prefix: str) -> None:
+    """The spines that keep ``rows`` (the indices of rows that start together) in order."""
+    firsts = [[w.ids[i] for i in lay.starts[r]] for r in rows]
     if w.headers and w.graph.detail != "cell":
-        firsts = [[header] for header in w.headers]
-    _spine(g, "row", firsts)
-    steps = [lay.steps[row] for row in lay.rows]
+        firsts = [[w.headers[r]] for r in rows]
+    _spine(g, prefix, firsts)
+    steps = [lay.steps[lay.rows[r]] for r in rows]
     for t in range(1, min(len(keys) for keys in steps)):
         if lay.staircase:
-            _spine(g, f"row{t}_", [[w.ids[lay.members[keys[t]][0]]] for keys in steps])
+            _spine(g, f"{prefix}{t}_", [[w.ids[lay.members[keys[t]][0]]] for keys in steps])
         elif lay.columns:
-            _spine(g, f"row{t}_", [[_post("in", r, t)] for r in range(len(steps))])
+            _spine(g, f"{prefix}{t}_", [[_post("in", r, t)] for r in rows])
 
 
 def _columns(g, lay: Layout) -> None:
-    """In a bidirectional stack below cell detail, step t of every row spans one column: the
-    posts before step t of every row share a rank, and so do those after it; each row's post
-    after step t comes before its post before step t + 1. Lined up by one node of each step
-    instead, the reverse rows stood shifted right: their inputs enter from the right."""
+    """In a bidirectional stack below cell detail, step t of every row (of a stage: rows that
+    start together) spans one column: the posts before step t of every row share a rank, and
+    so do those after it; each row's post after step t comes before its post before step t + 1.
+    Lined up by one node of each step instead, the reverse rows stood shifted right: their
+    inputs enter from the right."""
     if not lay.columns:
         return
-    count = min(len(keys) for keys in lay.steps.values())
-    for s in range(count):
-        for side in ("in", "out"):
-            with g.subgraph() as same:
-                same.attr(rank="same")
-                for r in range(len(lay.rows)):
-                    same.node(_post(side, r, s))
-        if s + 1 < count:
-            for r in range(len(lay.rows)):
-                g.edge(_post("out", r, s), _post("in", r, s + 1), style="invis")
+    for rows in lay.stages:
+        count = min(len(lay.steps[lay.rows[r]]) for r in rows)
+        for s in range(count):
+            for side in ("in", "out"):
+                with g.subgraph() as same:
+                    same.attr(rank="same")
+                    for r in rows:
+                        same.node(_post(side, r, s))
+            if s + 1 < count:
+                for r in rows:
+                    g.edge(_post("out", r, s), _post("in", r, s + 1), style="invis")
 
 
 def _post(side: str, r: int, s: int) -> str:

@@ -186,11 +186,18 @@ ELLIPSIS_CLUSTER = {"style": "dashed,rounded", "color": CELL_BORDER, "fontcolor"
 SCOPE_CLUSTER = {"style": "rounded", "color": "#b0b0b0", "fontcolor": "#707070",
                  "fontsize": "9"}
 
+# With the parameters in their cluster at the top left (a stack, drawn "once"), a line runs from
+# each parameter to every step that reads it, through every rank in between, and placing those
+# lines (dot's network simplex over their virtual nodes) took dot up to 15 s. nslimit=1 stops
+# that search after as many rounds as the graph has nodes.
+FAN_OUT_GRAPH = {"nslimit": "1"}
+
 HIDDEN = {"style": "invis", "shape": "point", "width": "0"}  # placement aids
 
 STATE_EDGE = {"minlen": "2", "penwidth": "2.4", "color": "#000000", "fontsize": "9",
               "fontcolor": "#000000"}
 PARAM_EDGE = {"color": "#b8c8dc", "arrowsize": "0.4", "constraint": "false"}
+DETOUR_LABEL = {"labelangle": "60", "labeldistance": "2"}  # a headlabel: beside the arrowhead
 COLLECT_EDGE = {"color": "#a0a0a0", "arrowsize": "0.4"}
 DETACH_EDGE = {"style": "dashed", "color": "#c03030", "fontcolor": "#c03030", "label": "detach",
                "penwidth": "1.6"}

@@ -158,3 +158,31 @@ def line_paths(drawn: dict, samples: int = 20, colour: str | None = None) -> lis
                                         for axis in (0, 1)))
         paths.append(points)
     return paths
+
+
+def blocked_labels(drawn: dict) -> list:
+    """The boxes of the labels of lines (see line_labels) that a line other than their own
+    runs through, or that overlap another text."""
+    labels, paths = line_labels(drawn), line_paths(drawn)
+    texts = text_boxes(drawn, "")
+    blocked = []
+    for k, (box, own) in enumerate(labels):
+        left, bottom, right, top = box
+        crossed = any(i not in own and any(left <= x <= right and bottom <= y <= top for x, y in path)
+                      for i, path in enumerate(paths))
+        others = [b for j, (b, _) in enumerate(labels) if j != k] + texts
+        if crossed or any(overlap(box, b) for b in others):
+            blocked.append(box)
+    return blocked
+
+
+def cross(path: list, other: list) -> bool:
+    """Whether two lines (lists of points) cross."""
+    return any(_segments_cross(p, q, r, s)
+               for p, q in zip(path, path[1:]) for r, s in zip(other, other[1:]))
+
+
+def _segments_cross(p, q, r, s) -> bool:
+    def side(a, b, c):
+        return (b[0] - a[0]) * (c[1] - a[1]) - (b[1] - a[1]) * (c[0] - a[0])
+    return side(p, q, r) * side(p, q, s) < 0 and side(r, s, p) * side(r, s, q) < 0

@@ -3,6 +3,8 @@ colours, elision of long graphs, and saving. Only the tests that run Graphviz's 
 """
 import os
 import re
+from collections import Counter, defaultdict
+from itertools import combinations
 import shutil
 import warnings
 import xml.etree.ElementTree as ET
@@ -10,10 +12,12 @@ import xml.etree.ElementTree as ET
 import numpy as np
 import pytest
 import viz_graphs as vg
-from drawn import (cluster_boxes, frames, in_order, layout, line_labels, line_paths, line_points,
-                   needs_dot, overlap, positions, row_bottoms, svg_root, svg_texts, text_boxes)
+from drawn import (blocked_labels, cluster_boxes, cross, frames, in_order, layout, line_labels,
+                   line_paths, line_points, needs_dot, positions, row_bottoms, svg_root, svg_texts,
+                   text_boxes)
 
 import minigrad as mg
+from minigrad.cli import run_model
 from minigrad.viz import GraphvizMissingWarning, draw, save, style
 from minigrad.viz.layout import plan
 from minigrad.files import write_atomic
@@ -242,15 +246,104 @@ def test_in_a_bidirectional_cell_picture_no_label_is_crossed_or_covered(kind, la
     labelled h_t: the labels piled up on each other and on the lines."""
     out, params, _ = vg.model(kind, T=3, layers=layers, bidirectional=True)
     drawn = layout(draw(out, params=params, detail="cell"))
-    labels, paths = line_labels(drawn), line_paths(drawn)
-    assert len(labels) >= 2 * 3 * layers
-    for k, (box, own) in enumerate(labels):
-        left, bottom, right, top = box
-        crossing = [i for i, path in enumerate(paths) if i not in own
-                    and any(left <= x <= right and bottom <= y <= top for x, y in path)]
-        assert not crossing, (box, crossing)
-        others = [b for j, (b, _) in enumerate(labels) if j != k] + text_boxes(drawn, "")
-        assert not [b for b in others if overlap(box, b)], box
+    assert len(line_labels(drawn)) >= 2 * 3 * layers
+    assert blocked_labels(drawn) == []
+
+
+def test_a_line_that_climbs_past_a_row_takes_the_side_of_the_row_it_enters():
+    """Up a column of a bidirectional cell picture, a line into a forward row that passes
+    another row leaves its cell on the right (tailport e), one into a reverse row from the top;
+    both are labelled under the cell they enter (headlabel). A line to the next node up stays
+    straight, top to bottom, labelled beside it."""
+    output, params = run_model("depth-gated", 3, 2, bidirectional=True)
+    g = draw(output, params=params, detail="cell")
+    nodes, rows = g.records.nodes, plan(g.records).rows
+    names = {f"n{i}": nid for i, nid in enumerate(nodes)}
+    sides = Counter()
+    for tail, head, attrs in re.findall(r"^\s*(n\d+) -> (n\d+) \[(.*headport.*)\]$", g.source,
+                                         re.MULTILINE):
+        a, b = nodes[names[tail]].step, nodes[names[head]].step
+        ports = dict(re.findall(r"(\w+)=(\w+)", attrs))
+        passes = rows.index(b.row) - rows.index(a.row) > 1 or nodes[names[tail]].kind == "junction"
+        sides[b.direction, passes, ports["tailport"], ports["headport"]] += 1
+        assert ("xlabel=" not in attrs) if passes else ("headlabel=" not in attrs)
+    assert sides == {("forward", True, "e", "s"): 2 * 3,    # h into the dot, C: layer 0 on
+                     ("reverse", True, "n", "s"): 2 * 3,    # the dot's h, C: on to layer 1
+                     ("forward", False, "n", "s"): 3}       # h of the reverse row into the dot
+
+
+@needs_dot
+@pytest.mark.parametrize("layers,steps", [(2, 3), (3, 2), (3, 5)])
+def test_in_a_bidirectional_depth_gated_cell_picture_the_lines_up_a_column_keep_apart(layers,
+                                                                                      steps):
+    """In each column the forward row above reads h_t where both directions meet and C_t of
+    the forward row below; the reverse row above reads that h_t and C_t of the reverse row
+    below: four lines that pass another row on their way up. dot took them all round the left
+    of the column, where they crossed each other (50 times at 3 layers and 5 steps) and the
+    labels C_t lay on the crossings (20 of 78 labels crossed). Lines into a forward row now
+    climb on the right, and are labelled under the cell they enter."""
+    output, params = run_model("depth-gated", steps, layers, bidirectional=True)
+    drawn = layout(draw(output, params=params, detail="cell"))
+    climbing = [(e, path) for e, path in zip(drawn["edges"], line_paths(drawn))
+                if "headport" in e]
+    assert len(climbing) == 5 * (layers - 1) * steps  # h: 2 into the dot, 1 on; C: 2
+    crossed = [(a["_gvid"], b["_gvid"]) for (a, p), (b, q) in combinations(climbing, 2)
+               if not {a["tail"], a["head"]} & {b["tail"], b["head"]} and cross(p, q)]
+    assert crossed == []
+    assert blocked_labels(drawn) == []
+
+
+@pytest.mark.parametrize("detail", ["op", "gate", "cell"])
+@pytest.mark.parametrize("kind,layers", [("lstm", 2), ("gru", 3)])
+def test_a_decoder_goes_on_after_its_encoder(kind, layers, detail):
+    """An encoder hands its final states to a decoder. Drawn in the same columns, the line from
+    the encoder's last step ran back to the decoder's first, and dot put each decoder layer
+    next to the encoder layer that hands it its state (at cell detail: encoder 0, decoder 0,
+    encoder 1, decoder 1). The decoder goes on after the encoder's last step: no rank holds
+    steps of both, the lines that hand the state over place their ends (they run forward),
+    and the decoder's rows have a spine of their own."""
+    g = draw(vg.encoder_decoder(kind, layers), detail=detail)
+    lay, nodes = plan(g.records), g.records.nodes
+    names = {f"n{i}": nid for i, nid in enumerate(nodes)}
+    assert [row[0] for row in lay.rows] == ["encoder"] * layers + ["decoder"] * layers
+    encoder_end = max(lay.time(key) for key in lay.members if key.group == "encoder")
+    assert min(lay.time(key) for key in lay.members if key.group == "decoder") > encoder_end
+    for names_in_rank in rank_groups(g.source):
+        models = {nodes[names[n]].step.group for n in names_in_rank if n in names}
+        assert len(models) <= 1, models
+    handed = [(e.src, e.dst) for e in g.records.edges if nodes[e.src].step and nodes[e.dst].step
+              and nodes[e.src].step.group != nodes[e.dst].step.group]
+    assert len(handed) >= layers
+    for src, dst in handed:
+        line = re.search(rf"^\s*{lay_id(g, src)} -> {lay_id(g, dst)}( \[.*\])?$", g.source,
+                         re.MULTILINE)
+        assert "constraint" not in (line.group(1) or "")
+    assert re.search(r"stage1row1 -> stage1row0 \[style=invis\]", g.source)
+
+
+@needs_dot
+@pytest.mark.parametrize("detail", ["op", "gate", "cell"])
+def test_an_encoder_and_its_decoder_each_keep_their_layers_in_order(detail):
+    """Each model's rows bottom to top in layer order, and every step of a decoder layer
+    starts right of where the last step of the encoder layer that hands it its state starts
+    (the state is computed before that step ends, as in a staircase)."""
+    layers = 3
+    g = draw(vg.encoder_decoder("lstm", layers), detail=detail)
+    lay, bottoms = plan(g.records), row_bottoms(g)
+    for model in ("encoder", "decoder"):
+        assert in_order([b for b, row in zip(bottoms, lay.rows) if row[0] == model]), model
+    steps = defaultdict(list)  # (model, layer) -> frames of its steps
+    for name, box in frames(g, "cluster_step").items():
+        model, _, layer, _ = lay.rows[int(name.split("_")[0])]
+        steps[model, layer].append(box)
+    for layer in range(layers):
+        last_start = max(left for left, _, _, _ in steps["encoder", layer])
+        assert min(left for left, _, _, _ in steps["decoder", layer]) > last_start, layer
+
+
+def lay_id(g, nid: str) -> str:
+    """The DOT name of record node ``nid``."""
+    return f"n{list(g.records.nodes).index(nid)}"
 
 
 @needs_dot
@@ -274,6 +367,19 @@ def test_parameters_drawn_once_reach_the_steps_from_under_the_row(kind, detail):
         assert all(inside(p, (left, bottom, right, top)) for p in line)
         ends = [s for s in steps if inside(line[0], s, 0) or inside(line[-1], s, 0)]
         assert not [s for s in steps if s not in ends and any(inside(p, s, -1.0) for p in line)]
+
+
+def test_a_stack_with_its_parameters_drawn_once_bounds_dots_placement_search():
+    """Drawn once in their cluster, a stack's parameters send a line through every rank to each
+    step that reads them, and placing those lines took dot up to 15 s (depth-gated LSTM, 3
+    layers, gate detail, 5 steps): nslimit bounds that search. Pictures without that cluster
+    keep dot's own limit."""
+    out, params, _ = vg.model("lstm", T=3, layers=2)
+    assert re.search(r"^\s*nslimit=1$", draw(out, params=params, param_mode="once").source,
+                     re.MULTILINE)
+    assert "nslimit" not in draw(out, params=params, param_mode="repeat").source
+    one_row, one_rows_params, _ = vg.model("lstm", T=3)
+    assert "nslimit" not in draw(one_row, params=one_rows_params, param_mode="once").source
 
 
 @needs_dot

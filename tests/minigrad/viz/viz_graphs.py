@@ -142,3 +142,15 @@ def lstm_with_preactivations(T=2):
             h = (o.sigmoid().label("o_t") * c.tanh()).label("h_t")
         steps.append((pre, c, h))
     return U, steps
+
+
+def encoder_decoder(kind="lstm", layers=2, T=3, decoder_steps=2):
+    """An encoder hands its final states (h_n, and c_n, sliced per layer, as nn does) to a
+    decoder of as many layers; returns the decoder's output."""
+    x = mg.tensor(np.ones((T, 2, 3)))
+    _, finals = run(kind, x, make_params(kind, 3, 4, layers), 4, layers, name="encoder")
+    per_layer = [mg.stack(list(states)).unbind(0) for states in zip(*finals)]
+    state0 = [[tuple(part[k] for part in per_layer)] for k in range(layers)]
+    output, _ = run(kind, x[:decoder_steps], make_params(kind, 3, 4, layers, seed=1), 4, layers,
+                    name="decoder", state0=state0)
+    return output
