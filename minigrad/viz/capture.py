@@ -4,9 +4,9 @@ From each output the walk follows ``node.next`` back to the leaves (iteratively:
 400-step graph is deep), taking the outputs in an order of its own (:func:`_walk_order`): the
 order they are passed in changes nothing. Every ``Function`` becomes an ``op`` node, every
 leaf a ``param`` or ``input`` node; scopes give the step key (:mod:`steps`); role labels get
-their step (``f_t`` at step 3 is ``f_3``); recorded gradient norms come along. An input that an op saved but that
-needs no gradient becomes a ``const`` node; an input cut from the graph by ``detach()``
-(:mod:`cuts`) becomes a dashed ``detach`` edge back to where it was cut.
+their step (``f_t`` at step 3 is ``f_3``); recorded gradient norms come along. An input that an
+op saved but that needs no gradient becomes a ``const`` node; an input cut from the graph by
+``detach()`` (:mod:`cuts`) becomes a dashed ``detach`` edge back to where it was cut.
 """
 from __future__ import annotations
 
@@ -222,8 +222,8 @@ class _Builder:
         that node is not drawn (the state was stacked into h_n, not among the outputs) the
         nearest drawn nodes above it stand for it (above the part of h_n the input took back:
         layer k's initial state was layer k's last, not every layer's); failing those (that
-        graph is gone), a small "cut" box named after the state that was cut (``h_t`` is h), one per state and step
-        (``key``) however many ops of the step read it."""
+        graph is gone), a small "cut" box named after the state that was cut (``h_t`` is h),
+        one per state and step (``key``) however many ops of the step read it."""
         found = cuts.resolve(trace)
         src, index = found if found else (None, 0)
         if self.drawn(src):
