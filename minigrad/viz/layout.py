@@ -115,6 +115,15 @@ def plan(graph: Graph) -> Layout:
     return lay
 
 
+def _between_steps(graph: Graph):
+    """(edge, step key of its source, step key of its destination) for the edges whose two
+    ends are both inside steps."""
+    for e in graph.edges:
+        a, b = graph.nodes[e.src].step, graph.nodes[e.dst].step
+        if a is not None and b is not None:
+            yield e, a, b
+
+
 def _offsets(graph: Graph, lay: Layout) -> dict:
     """Per model (group of rows), how many steps are drawn before its step 0: a model that
     starts from the state another one ended with (a decoder from an encoder's h_n) goes on after
@@ -127,9 +136,8 @@ def _offsets(graph: Graph, lay: Layout) -> dict:
     for key in lay.members:
         last[key.group] = max(last[key.group], key.step)
     handed = defaultdict(set)  # (earlier model, later model) -> whether each line hands a state
-    for e in graph.edges:
-        a, b = graph.nodes[e.src].step, graph.nodes[e.dst].step
-        if a is not None and b is not None and a.group != b.group:
+    for _, a, b in _between_steps(graph):
+        if a.group != b.group:
             forward = a.direction == b.direction == "forward"
             handed[a.group, b.group].add(forward and a.step == last[a.group] and b.step == 0)
     after = defaultdict(list)
@@ -153,9 +161,8 @@ def _model_order(graph: Graph, groups: list) -> list:
     """The models (groups of rows), each after the models whose steps feed its steps (an
     encoder before its decoder), otherwise in the order they were recorded."""
     feeders = defaultdict(set)
-    for e in graph.edges:
-        a, b = graph.nodes[e.src].step, graph.nodes[e.dst].step
-        if a is not None and b is not None and a.group != b.group:
+    for _, a, b in _between_steps(graph):
+        if a.group != b.group:
             feeders[b.group].add(a.group)
     ordered = []
 
@@ -222,9 +229,8 @@ def _detours(graph: Graph, lay: Layout) -> dict:
     place = {nid: (lay.rows.index(key.row), k)  # bottom to top: row, then place in the step
              for key, ids in lay.members.items() for k, nid in enumerate(ids)}
     sides = {}
-    for e in graph.edges:
-        a, b = graph.nodes[e.src].step, graph.nodes[e.dst].step
-        if a is None or b is None or a.row == b.row or a.step != b.step:
+    for e, a, b in _between_steps(graph):
+        if a.row == b.row or a.step != b.step:
             continue
         (row_a, k_a), (row_b, k_b) = place[e.src], place[e.dst]
         if row_b - row_a > 1 or k_a < len(lay.members[a]) - 1 or k_b > 0:
@@ -240,9 +246,8 @@ def _starts(graph: Graph, lay: Layout) -> list:
     nothing else, would be drawn there."""
     beside = {pair for pairs in lay.beside.values() for pair in pairs}
     fed = set()
-    for e in graph.edges:
-        a, b = graph.nodes[e.src].step, graph.nodes[e.dst].step
-        if a is None or b is None or a.row != b.row or e.kind == "invisible":
+    for e, a, b in _between_steps(graph):
+        if a.row != b.row or e.kind == "invisible":
             continue
         turned = a.row in lay.mirrored and (e.src, e.dst) not in beside
         fed.add(e.src if turned else e.dst)
