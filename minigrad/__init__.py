@@ -13,6 +13,7 @@ from .backend import (bool_, cuda_available, float16, float32, float64, get_defa
 from .creation import (arange, full, ones, ones_like, rand, randn, uniform, zeros, zeros_like)
 from .function import Function
 from .functional import log_softmax, logsumexp, softmax
+from .hooks import listen
 from .gradcheck import GradcheckError, gradcheck, gradgradcheck
 from . import ops
 from .ops import concat, stack, where

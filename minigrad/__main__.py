@@ -1,6 +1,6 @@
-"""``python -m minigrad draw lstm --steps 3``: the same as the ``minigrad`` command."""
+"""``python -m minigrad``: the drawing command lives above the engine package now (it builds its
+models with ``nn``, which the engine never imports). Say where."""
 import sys
 
-from .cli import main
-
-sys.exit(main())
+sys.exit("the drawing command moved: run `minigrad draw ...` (installed with the package) "
+         "or `python -m zoo draw ...`")

@@ -14,7 +14,7 @@ sum is a new array; later ones add into that array, which only the engine holds.
 """
 from __future__ import annotations
 
-from . import backend
+from . import backend, hooks
 from .function import STATE, Function
 from .tensor import Tensor, unwrap
 
@@ -222,6 +222,8 @@ def _run(outputs, seeds, retain_graph: bool, create_graph: bool, targets):
                     raise _array_hint(node, err) from err
                 if type(grads) is not tuple:
                     grads = (grads,)
+            if STATE.listeners:
+                hooks.tell_backward(node, out_grads, grads)
             edges = node.next
             if not retain_graph:
                 node.release()

@@ -35,12 +35,13 @@ from .tensor import Tensor
 class _State:
     """Global switches read on every op: grad mode, the current scope, gradient recording."""
 
-    __slots__ = ("grad_enabled", "scope", "record_grads")
+    __slots__ = ("grad_enabled", "scope", "record_grads", "listeners")
 
     def __init__(self):
         self.grad_enabled = True
         self.scope = None
         self.record_grads = False
+        self.listeners = ()  # see minigrad/hooks.py
 
 
 STATE = _State()
@@ -148,10 +149,16 @@ class Function:
             fn.n_outputs = len(out)
             fn.shapes = tuple([o.shape for o in out])
             fn.small_value = None
-            return tuple([Tensor._make(o, fn, i) for i, o in enumerate(out)])
+            result = tuple([Tensor._make(o, fn, i) for i, o in enumerate(out)])
+            if STATE.listeners:
+                hooks.tell_node(fn, inputs, result)
+            return result
         fn.shapes = (out.shape,)
         fn.small_value = out if out.size <= 16 else None
-        return Tensor._make(out, fn, 0)
+        result = Tensor._make(out, fn, 0)
+        if STATE.listeners:
+            hooks.tell_node(fn, inputs, (result,))
+        return result
 
     def forward(self, *arrays):  # pragma: no cover - abstract
         raise NotImplementedError
@@ -326,3 +333,6 @@ def _snake(op: str) -> str:
 
 
 _SPELLED = {"MatMul": "matmul", "AddMM": "addmm", "GetItem": "getitem"}
+
+
+from . import hooks  # noqa: E402  (hooks reads STATE, defined above)

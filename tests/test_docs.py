@@ -71,7 +71,7 @@ def test_snippet_runs(name, code, needs, sandbox):
     exec(compile(code, name, "exec"), {"__name__": "__docs__"})
 
 
-DRAW = re.compile(r"^(?:\S*python3? -m )?minigrad (draw\b.*)$")
+DRAW = re.compile(r"^(?:\S*python3? -m zoo|\S*minigrad) (draw\b.*)$")
 SHELL_FENCE = re.compile(r"^```(?:bash|sh|console)[ \t]*\n(?P<body>.*?)^```", re.MULTILINE | re.DOTALL)
 
 
@@ -98,7 +98,7 @@ def collect_draw_commands():
 @pytest.mark.parametrize("command", list(collect_draw_commands()))
 def test_documented_draw_command_runs(command, sandbox, capsys):
     """Every ``minigrad draw`` command the pages show runs as shown and writes what it names."""
-    from minigrad.cli import main
+    from zoo.cli import main
 
     args = shlex.split(command)
     out = args[args.index("--out") + 1] if "--out" in args else None
@@ -114,8 +114,8 @@ def test_documented_draw_command_runs(command, sandbox, capsys):
 
 
 def test_draw_commands_are_found_in_blocks_and_spans():
-    text = ("```bash\nminigrad draw lstm --out a.svg   # a comment\npython -m minigrad gallery x\n"
-            "```\nsee `python -m minigrad draw gru\n--steps 2` and `.venv/bin/python -m minigrad "
+    text = ("```bash\nminigrad draw lstm --out a.svg   # a comment\npython -m zoo gallery x\n"
+            "```\nsee `python -m zoo draw gru\n--steps 2` and `.venv/bin/python -m zoo "
             "draw --help`, not `minigrad draw ARCH ...`\n```\nplain fence\n```\n")
     assert draw_commands(text) == ["draw lstm --out a.svg", "draw gru --steps 2", "draw --help"]
 

@@ -7,7 +7,8 @@ import sys
 import pytest
 from drawn import in_order, needs_dot, row_bottoms
 
-from minigrad.cli import ARCHITECTURES, gallery_entries, main, run_model
+from zoo.cli import main
+from zoo.models import ARCHITECTURES, gallery_entries, run_model
 from minigrad.viz import build, capture, draw, render
 
 
@@ -42,7 +43,7 @@ def test_bad_arguments_give_one_line_and_exit_2(argv, complaint, capsys):
 
 
 def test_an_unknown_picture_format_is_refused_before_any_work(monkeypatch, tmp_path, capsys):
-    monkeypatch.setattr("minigrad.cli.run_model", lambda *a, **k: pytest.fail("model was run"))
+    monkeypatch.setattr("zoo.cli.run_model", lambda *a, **k: pytest.fail("model was run"))
     with pytest.raises(SystemExit) as exit_:
         main(["draw", "lstm", "--out", str(tmp_path / "lstm.jpg")])
     assert exit_.value.code == 2 and list(tmp_path.iterdir()) == []
@@ -50,7 +51,7 @@ def test_an_unknown_picture_format_is_refused_before_any_work(monkeypatch, tmp_p
 
 
 def test_an_out_that_is_a_folder_is_refused_before_any_work(monkeypatch, tmp_path, capsys):
-    monkeypatch.setattr("minigrad.cli.run_model", lambda *a, **k: pytest.fail("model was run"))
+    monkeypatch.setattr("zoo.cli.run_model", lambda *a, **k: pytest.fail("model was run"))
     (tmp_path / "lstm.svg").mkdir()
     with pytest.raises(SystemExit) as exit_:
         main(["draw", "lstm", "--out", str(tmp_path / "lstm.svg")])
@@ -95,11 +96,17 @@ def test_help_explains_every_option(capsys):
         assert arch in text
 
 
-def test_python_dash_m_minigrad_runs_the_same_command():
-    done = subprocess.run([sys.executable, "-m", "minigrad", "draw", "gru", "--steps", "2",
+def test_python_dash_m_zoo_runs_the_same_command():
+    done = subprocess.run([sys.executable, "-m", "zoo", "draw", "gru", "--steps", "2",
                            "--detail", "cell"], capture_output=True, text=True, timeout=120)
     assert done.returncode == 0, done.stderr
     assert done.stdout.startswith("digraph") and "GRU" in done.stdout
+
+
+def test_python_dash_m_minigrad_says_where_the_command_went():
+    done = subprocess.run([sys.executable, "-m", "minigrad", "draw", "gru"],
+                          capture_output=True, text=True, timeout=120)
+    assert done.returncode == 1 and "minigrad draw" in done.stderr and "zoo" in done.stderr
 
 
 @pytest.mark.parametrize("arch", list(ARCHITECTURES))

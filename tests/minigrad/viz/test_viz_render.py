@@ -17,7 +17,7 @@ from drawn import (blocked_labels, cluster_boxes, cross, frames, in_order, layou
                    text_boxes)
 
 import minigrad as mg
-from minigrad.cli import run_model
+from zoo.models import run_model
 from minigrad.viz import GraphvizMissingWarning, draw, save, style
 from minigrad.viz.layout import plan
 from minigrad.files import write_atomic

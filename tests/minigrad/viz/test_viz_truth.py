@@ -10,7 +10,7 @@ from truth import falsehoods
 
 import minigrad as mg
 import nn
-from minigrad.cli import ARCHITECTURES, run_model
+from zoo.models import ARCHITECTURES, run_model
 
 MODES = ["once", "repeat", "hide"]
 
