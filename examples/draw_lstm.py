@@ -7,8 +7,9 @@ the cell state C_t the straight line along the top):
 
 1. train a small model on a short adding problem (see adding_problem.py), so that the
    gradients we colour by are those of a model that works;
-2. run one batch forward and backward inside ``minigrad.record_grads()``: backward notes the
-   gradient norm ||dL/dv|| at every node v;
+2. run one batch forward and backward inside ``minigrad.viz.recording()``: the forward pass
+   notes what a picture needs of every node (its step, shapes, values), backward the gradient
+   norm ||dL/dv|| at every node v;
 3. draw the graph three times, from coarse to fine:
    cells.svg  one box per step (the essay's unrolled-chain figure),
    gates.svg  one box per gate (the essay's step-by-step figures),
@@ -69,18 +70,19 @@ def train(cfg: dict, args, trainer: Trainer) -> tuple[Regressor, float]:
 
 
 def loss_with_gradients(model: Regressor, x, y, chunks: int = 1):
-    """Forward ``x`` (in ``chunks`` truncated-BPTT pieces), then backward while recording the
-    gradient norm at every node. Returns the loss and each earlier chunk's final state (the
-    loss's graph does not reach them: pass them to ``draw`` to see those chunks too)."""
+    """Forward ``x`` (in ``chunks`` truncated-BPTT pieces), then backward, recording what a
+    picture needs: every node, and the gradient norm at each. Returns the loss and each earlier
+    chunk's final state (the loss's graph does not reach them: pass them to ``draw`` to see
+    those chunks too)."""
     state, earlier = None, []
-    for piece in np.array_split(np.arange(x.shape[0]), chunks):
-        if state is not None:
-            earlier += list(state) if isinstance(state, tuple) else [state]
-        state = nn.utils.detach_state(state)        # the cut between chunks
-        outputs, state = model.rnn(x[int(piece[0]):int(piece[-1]) + 1], state)
-    loss = nn.functional.mse_loss(model.head(outputs[-1]).reshape(-1), y)
-    model.zero_grad()
-    with minigrad.record_grads():
+    with viz.recording():
+        for piece in np.array_split(np.arange(x.shape[0]), chunks):
+            if state is not None:
+                earlier += list(state) if isinstance(state, tuple) else [state]
+            state = nn.utils.detach_state(state)        # the cut between chunks
+            outputs, state = model.rnn(x[int(piece[0]):int(piece[-1]) + 1], state)
+        loss = nn.functional.mse_loss(model.head(outputs[-1]).reshape(-1), y)
+        model.zero_grad()
         loss.backward()
     return loss, earlier
 

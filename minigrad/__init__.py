@@ -6,12 +6,12 @@
     y.backward()          # x.grad == [2., 4.]
 """
 from . import backend
-from .tensor import Tensor, tensor  # first: the other modules build on it
-from .autograd import backward, enable_grad, grad, is_grad_enabled, no_grad, record_grads
+from .tensor import Cut, Tensor, tensor  # first: the other modules build on it
+from .autograd import backward, enable_grad, grad, is_grad_enabled, no_grad
 from .backend import (bool_, cuda_available, float16, float32, float64, get_default_device, int32,
                       int64, manual_seed, set_default_device)
 from .creation import (arange, full, ones, ones_like, rand, randn, uniform, zeros, zeros_like)
-from .function import Function
+from .function import Edge, Function
 from .functional import log_softmax, logsumexp, softmax
 from .hooks import listen
 from .gradcheck import GradcheckError, gradcheck, gradgradcheck

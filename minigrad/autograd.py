@@ -15,8 +15,8 @@ sum is a new array; later ones add into that array, which only the engine holds.
 from __future__ import annotations
 
 from . import backend, hooks
-from .function import STATE, Function
-from .tensor import Tensor, unwrap
+from .function import STATE, Edge, Function
+from .tensor import Tensor
 
 
 class no_grad:
@@ -54,19 +54,6 @@ class enable_grad(no_grad):
 
 def is_grad_enabled() -> bool:
     return STATE.grad_enabled
-
-
-class record_grads:
-    """Inside, ``backward`` notes each node's gradient norm (and small gradients' values)
-    on the node, for the renderer to colour the graph by."""
-
-    def __enter__(self):
-        self._previous = STATE.record_grads
-        STATE.record_grads = True
-        return self
-
-    def __exit__(self, *exc):
-        STATE.record_grads = self._previous
 
 
 def backward(tensor: Tensor, grad=None, retain_graph: bool = False, create_graph: bool = False):
@@ -123,115 +110,152 @@ def _seed(tensor: Tensor, grad, op: str) -> Tensor:
 
 
 def _run(outputs, seeds, retain_graph: bool, create_graph: bool, targets):
-    """The engine. With ``targets`` (minigrad.grad) return their gradients instead of
-    accumulating into leaves."""
-    wanted_leaf = {}
-    wanted_node = {}
-    if targets is not None:
-        for i, t in enumerate(targets):
-            if t.grad_fn is None:
-                wanted_leaf[id(t)] = i
-            else:
-                wanted_node[(id(t.grad_fn), t._output_index)] = i
-    found = [None] * (len(targets) if targets is not None else 0)
-
-    roots = [o.grad_fn for o in outputs if o.grad_fn is not None]
-    pending = _count_consumers(roots)
-    buffers: dict[Function, list] = {}  # node -> gradients of its outputs received so far
-    summed: dict[Function, list] = {}   # which buffered gradients are sums the engine made
-    ready = []
-    record = STATE.record_grads
-
-    def add_to_buffer(node, buf, index, g):
-        """A second (third...) gradient for the same output: the first sum is a new array,
-        later ones go into it in place (only the engine holds it; not with create_graph)."""
-        if create_graph:
-            buf[index] = buf[index] + g
-        elif node in summed and summed[node][index]:
-            buf[index] += g
-        else:
-            buf[index] = buf[index] + g
-            summed.setdefault(node, [False] * node.n_outputs)[index] = True
-
-    def reach_leaf(leaf, g):
-        if g is None:
-            return
-        if targets is None:
-            if not create_graph:
-                g = Tensor._make(g)
-            leaf.grad = g if leaf.grad is None else leaf.grad + g
-        elif id(leaf) in wanted_leaf:
-            i = wanted_leaf[id(leaf)]
-            found[i] = g if found[i] is None else found[i] + g
-
-    previous = STATE.grad_enabled
-    STATE.grad_enabled = create_graph
+    """The walk (Kahn's algorithm): a node runs once all of its consumers have sent their
+    gradient, so each node runs once, in reverse topological order. With ``targets``
+    (minigrad.grad) return their gradients instead of accumulating into leaves."""
+    sink = _Sink(targets, create_graph)
+    roots = _edges_to(outputs)
+    pending = _count_consumers(roots)  # node -> consumers that have not sent their gradient yet
+    buffers = _Buffers(create_graph)   # node -> the gradients of its outputs received so far
+    ready = []                         # nodes whose consumers have all sent theirs
+    previous, STATE.grad_enabled = STATE.grad_enabled, create_graph
     try:
-        # The seeds go first, along edges to the outputs (each seed counts as one more
-        # consumer of its output); then each node's input gradients go along its edges.
-        edges = [o if o.grad_fn is None else (o.grad_fn, o._output_index) for o in outputs]
-        for o in outputs:
-            if o.grad_fn is not None:
-                pending[o.grad_fn] += 1
-        grads = [s if create_graph else s.data for s in seeds]
-        while True:  # send ``grads`` along ``edges``, then take the next ready node (if any)
-            for edge, g in zip(edges, grads):  # to a leaf, or into a node's buffer
-                if type(edge) is not tuple:
-                    if edge is not None:
-                        reach_leaf(edge, g)
-                    continue
-                node, index = edge
-                if g is not None:  # (None: nothing flows here, but the edge is done)
-                    buf = buffers.get(node)
-                    if buf is None:
-                        buffers[node] = buf = [None] * node.n_outputs
-                        buf[index] = g
-                    elif buf[index] is None:
-                        buf[index] = g
-                    else:
-                        add_to_buffer(node, buf, index, g)
-                left = pending[node] - 1
-                pending[node] = left
-                if not left:  # all of its consumers have sent theirs
-                    ready.append(node)
-            if not ready:
-                break
-
+        seeds = [s if create_graph else s.data for s in seeds]
+        _send(roots, seeds, pending, buffers, ready, sink)
+        while ready:
             node = ready.pop()
-            out_grads = buffers.pop(node, None) or [None] * node.n_outputs
-            if summed:
-                summed.pop(node, None)
-            if wanted_node:
-                for index, g in enumerate(out_grads):
-                    i = wanted_node.get((id(node), index))
-                    if i is not None:
-                        found[i] = g
-            if node.freed:
-                raise RuntimeError(
-                    f"backward through {node.name} a second time: its saved values were freed by "
-                    "the first backward. Pass retain_graph=True to the first call if you need to."
-                )
-            if record:
-                _remember(node, out_grads)
-            if out_grads[0] is None and all(g is None for g in out_grads):
-                grads = (None,) * len(node.next)
-            else:
-                try:
-                    grads = node.backward(*out_grads)
-                except AttributeError as err:
-                    raise _array_hint(node, err) from err
-                if type(grads) is not tuple:
-                    grads = (grads,)
+            grads_out = buffers.pop(node)
+            sink.take_node(node, grads_out)
+            grads_in = _call_backward(node, grads_out)
             if STATE.listeners:
-                hooks.tell_backward(node, out_grads, grads)
-            edges = node.next
+                hooks.tell_backward(node, grads_out, grads_in)
             if not retain_graph:
                 node.release()
+            _send(node.next, grads_in, pending, buffers, ready, sink)
     finally:
         STATE.grad_enabled = previous
-    if create_graph:
-        return found
-    return [None if g is None else Tensor._make(g) for g in found]
+    return sink.found()
+
+
+def _count_consumers(roots) -> dict:
+    """For each node reachable from ``roots``, the number of edges that point at it, a root
+    counting once more for each seed it gets (an iterative depth-first walk: no recursion, so a
+    100,000-op chain is fine)."""
+    pending, stack = {}, []
+    for edge in roots:
+        _count_edge(edge, pending, stack)
+    while stack:
+        for edge in stack.pop().next:
+            _count_edge(edge, pending, stack)
+    return pending
+
+
+def _count_edge(edge, pending: dict, stack: list) -> None:
+    if isinstance(edge, Edge):
+        if edge.node not in pending:
+            pending[edge.node] = 0
+            stack.append(edge.node)
+        pending[edge.node] += 1
+
+
+def _edges_to(outputs) -> list:
+    """The edges along which the seeds go: each seed counts as one more consumer of its output."""
+    return [o if o.grad_fn is None else Edge(o.grad_fn, o._output_index) for o in outputs]
+
+
+def _send(edges, grads, pending, buffers, ready, sink) -> None:
+    """Send each gradient along its edge: into the buffer of the node that made that input
+    (which is ready once its last consumer has sent), or to a leaf."""
+    for edge, g in zip(edges, grads):
+        if isinstance(edge, Edge):
+            node = edge.node
+            if g is not None:  # (None: nothing flows here, but this consumer is done)
+                buffers.add(node, edge.index, g)
+            pending[node] -= 1
+            if not pending[node]:
+                ready.append(node)
+        elif edge is not None and g is not None:
+            sink.take_leaf(edge, g)
+
+
+def _call_backward(node: Function, grads_out: list) -> tuple:
+    """The node's input gradients (None for each where no output gradient arrived)."""
+    if node.freed:
+        raise RuntimeError(
+            f"backward through {node.name} a second time: its saved values were freed by the "
+            "first backward. Pass retain_graph=True to the first call if you need to.")
+    if grads_out[0] is None and all(g is None for g in grads_out):
+        return (None,) * len(node.next)
+    try:
+        grads_in = node.backward(*grads_out)
+    except AttributeError as err:
+        raise _array_hint(node, err) from err
+    return grads_in if type(grads_in) is tuple else (grads_in,)
+
+
+class _Buffers:
+    """The gradients each node's outputs have received, summed. A gradient that arrives is
+    never changed in place (it may be shared, or held by a higher-order graph): the first sum is
+    a new array, later ones add into it (only the engine holds it; not with create_graph)."""
+
+    def __init__(self, create_graph: bool):
+        self.grads = {}   # node -> [gradient of each output, or None]
+        self.owned = {}   # node -> [whether that gradient is a sum the engine made]
+        self.create_graph = create_graph
+
+    def add(self, node: Function, index: int, g) -> None:
+        grads = self.grads.get(node)
+        if grads is None:
+            self.grads[node] = grads = [None] * node.n_outputs
+        if grads[index] is None:
+            grads[index] = g
+        elif self.create_graph or not self._owned(node, index):
+            grads[index] = grads[index] + g
+        else:
+            grads[index] += g
+
+    def _owned(self, node: Function, index: int) -> bool:
+        """Whether the gradient buffered at ``index`` is a sum the engine made (and now will)."""
+        owned = self.owned.setdefault(node, [False] * node.n_outputs)
+        was, owned[index] = owned[index], True
+        return was
+
+    def pop(self, node: Function) -> list:
+        self.owned.pop(node, None)
+        return self.grads.pop(node, None) or [None] * node.n_outputs
+
+
+class _Sink:
+    """Where the gradients end: added into each leaf's ``.grad`` (backward), or, for
+    ``minigrad.grad``, kept for the tensors asked for (leaves, or outputs of nodes)."""
+
+    def __init__(self, targets, create_graph: bool):
+        self.create_graph = create_graph
+        self.targets = targets
+        self.grads = [None] * len(targets or ())
+        self.leaves = {id(t): i for i, t in enumerate(targets or ()) if t.grad_fn is None}
+        self.outputs = {(id(t.grad_fn), t._output_index): i
+                        for i, t in enumerate(targets or ()) if t.grad_fn is not None}
+
+    def take_leaf(self, leaf: Tensor, g) -> None:
+        if self.targets is None:
+            g = g if self.create_graph else Tensor._make(g)
+            leaf.grad = g if leaf.grad is None else leaf.grad + g
+        elif id(leaf) in self.leaves:
+            i = self.leaves[id(leaf)]
+            self.grads[i] = g if self.grads[i] is None else self.grads[i] + g
+
+    def take_node(self, node: Function, grads_out: list) -> None:
+        if self.outputs:
+            for index, g in enumerate(grads_out):
+                i = self.outputs.get((id(node), index))
+                if i is not None:
+                    self.grads[i] = g
+
+    def found(self) -> list:
+        if self.create_graph:
+            return self.grads
+        return [None if g is None else Tensor._make(g) for g in self.grads]
 
 
 def _array_hint(node: Function, err: AttributeError) -> AttributeError:
@@ -240,39 +264,3 @@ def _array_hint(node: Function, err: AttributeError) -> AttributeError:
         f"{node.name}.backward: {err}. Backward formulas get plain arrays unless "
         "create_graph=True; use operators and ops (minigrad.sigmoid(x), Op.apply(...)), not "
         "methods that only Tensors have (see docs/autograd.md, section 6)")
-
-
-def _count_consumers(roots) -> dict:
-    """For each reachable node, the number of edges that point at it."""
-    pending = {}
-    stack = []
-    for root in roots:
-        if root not in pending:
-            pending[root] = 0
-            stack.append(root)
-    while stack:
-        node = stack.pop()
-        for edge in node.next:
-            if type(edge) is tuple:
-                parent = edge[0]
-                if parent in pending:
-                    pending[parent] += 1
-                else:
-                    pending[parent] = 1
-                    stack.append(parent)
-    return pending
-
-
-def _remember(node: Function, grads) -> None:
-    norms, values = [], []
-    for g in grads:
-        if g is None:
-            norms.append(None)
-            values.append(None)
-            continue
-        g = unwrap(g)
-        xp = backend.get_array_module(g)
-        norms.append(float(xp.sqrt((g.astype(backend.float64) ** 2).sum())))
-        values.append(backend.to_numpy(g) if g.size <= 16 else None)
-    node.grad_norms = tuple(norms)
-    node.grad_values = tuple(values)

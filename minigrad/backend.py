@@ -207,6 +207,12 @@ def scalar(value: float, like):
     return found
 
 
+def mask(condition, like):
+    """A bool array as 0s and 1s of ``like``'s dtype: what a gradient is multiplied by where it
+    flows (1) or stops (0)."""
+    return condition.astype(like.dtype)
+
+
 def synchronize(device: str) -> None:
     """Wait for queued GPU work (for timing); a no-op on the CPU."""
     if device == "cuda":

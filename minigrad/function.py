@@ -15,66 +15,60 @@ runs its forward and returns the plain result, recording nothing. With ``create_
 they are Tensors linked to the graph, the same formula records a graph of its own, and it can be
 differentiated again. One formula, so second derivatives are never a second piece of code.
 
-A class sets ``saves_inputs = True`` to get its inputs back from ``self.inputs()`` during
-backward (or a tuple of input positions, to keep only those: the others come back as None),
-or ``saves_output = True`` to get its result back from ``self.output()``; both give
-arrays or Tensors as above. ``self.saved`` holds the input arrays themselves, for values that
-are constants of the derivative (a mask, a sign). Apart from the inputs no gradient flows to
-(``self.constants``, for the renderer), nothing else is kept: the graph links a node to the
-nodes that made its inputs (``self.next``), not to the intermediate tensors, so an intermediate
-array lives only as long as someone saved it.
+Saved values come back one way: a class sets ``saves_inputs = True`` (or a tuple of input
+positions, to keep only those: the others come back as None) and reads them in backward with
+``self.inputs()``, or sets ``saves_output = True`` and reads ``self.output()``; both give arrays
+or Tensors as above. A constant of the derivative (a mask, a sign) is computed from their data,
+``unwrap(x) > 0``: it takes no part in a second derivative. Nothing else is kept: the graph links
+a node to the nodes that made its inputs (``self.next``), not to the intermediate tensors, so an
+intermediate array lives only as long as someone saved it. Whatever else wants to know about a
+node (its scope, shapes, values: the renderer's recorder) hears of it through ``hooks.py``.
 """
 from __future__ import annotations
 
 import re
+
+from typing import NamedTuple
 
 from . import backend
 from .tensor import Tensor
 
 
 class _State:
-    """Global switches read on every op: grad mode, the current scope, gradient recording."""
+    """Global switches read on every op: grad mode, the current scope, who listens."""
 
-    __slots__ = ("grad_enabled", "scope", "record_grads", "listeners")
+    __slots__ = ("grad_enabled", "scope", "listeners")
 
     def __init__(self):
         self.grad_enabled = True
-        self.scope = None
-        self.record_grads = False
-        self.listeners = ()  # see minigrad/hooks.py
+        self.scope = None     # see minigrad/scope.py
+        self.listeners = ()   # see minigrad/hooks.py
 
 
 STATE = _State()
 
 
+class Edge(NamedTuple):
+    """Where an input came from: output ``index`` of ``node``. A node's ``next`` holds, per
+    input, an Edge, the leaf Tensor itself, or None (a constant: no gradient goes there)."""
+
+    node: "Function"
+    index: int
+
+
 class Function:
     """Base class of every primitive op. See the module docstring for how to write one."""
 
-    saves_inputs = False
+    saves_inputs = False  # True, or a tuple of the input positions to keep
     saves_output = False
-    broadcasts = False   # binary elementwise ops: operand dtypes are reconciled first
+    broadcasts = False    # binary elementwise ops: operand dtypes are reconciled first
 
-    # What a recorded node holds. The common fields are slots (a long unrolled graph has many
-    # nodes); the rare ones are class defaults that a node overrides only when it needs to.
-    __slots__ = (
-        "next",          # per input: None, a leaf Tensor, or (producing Function, output index)
-        "saved",         # the input arrays (constants as given), when the op saves them
-        "out",           # the output array(s), when the op saves them
-        "shapes",        # output shapes, for the renderer
-        "scope",         # the Scope active when the node was recorded
-        "small_value",   # output data when it has at most 16 elements (drawn micrograd-style)
-        "roles",         # per output, its role label such as "f_t" (or None): see Tensor.label
-        "constants",     # {input index: array or number} for inputs that carry no gradient
-        "freed",         # set once backward has dropped what forward saved
-        "__weakref__",
-    )
+    # A long unrolled graph has many nodes: the fields every node has are slots. Subclasses
+    # declare none, so they also get a __dict__ for the facts their forward keeps (an axis).
+    __slots__ = ("next", "_inputs", "_output", "freed", "__weakref__")
     n_outputs = 1        # multi-output ops (split, unbind) set their own count
     moves = False        # True for the ops that only move elements (ops/shape.py)
-    grad_norms = None    # filled by backward inside minigrad.record_grads()
-    grad_values = None
-    cuts = None          # {input index: (Tensor._detached_from, shape)}: inputs cut by detach()
-    # Subclasses declare no slots, so they also get a __dict__ for the facts their forward
-    # keeps (an axis, a shape); it is created only by the ops that keep such facts.
+    roles = None         # per output, its role label such as "f_t" (see Tensor.label)
 
     @property
     def name(self) -> str:
@@ -82,83 +76,29 @@ class Function:
 
     @classmethod
     def apply(cls, *inputs, **options):
-        """Run forward on the inputs' arrays and, if any input needs a gradient, record a node.
+        """Run forward on the inputs' arrays and, if an input needs a gradient, record a node.
 
         ``inputs`` are Tensors or constants (Python scalars, arrays); ``options`` go to forward.
         Returns a Tensor, or a tuple of Tensors for multi-output ops; with no Tensor among the
         inputs, the plain array(s) (how a backward formula computes when no graph is wanted).
         """
-        fn = cls.__new__(cls)
-        arrays, edges = [], []
-        any_tensor = needs_grad = cut = False
-        constants = None  # {input index: array or number} for inputs no gradient flows to
-        for x in inputs:  # one pass: the arrays, where gradients go, constants, detached inputs
-            if isinstance(x, Tensor):
-                any_tensor = True
-                arrays.append(x.data)
-                if x._requires_grad:
-                    needs_grad = True
-                    edges.append(x if x.grad_fn is None else (x.grad_fn, x._output_index))
-                    continue
-                if x._detached_from is not None:
-                    cut = True
-            elif type(x) in _NOT_OPERANDS:  # NumPy would make a float64 or complex array of it
-                raise _operand_error(cls.__name__, x, inputs)
-            else:
-                arrays.append(x)
-            if constants is None:
-                constants = {len(edges): arrays[-1]}
-            else:
-                constants[len(edges)] = arrays[-1]
-            edges.append(None)
-        if cls.broadcasts:
-            dtype_a = getattr(arrays[0], "dtype", None)
-            if dtype_a is not None and dtype_a is not getattr(arrays[1], "dtype", dtype_a):
-                _reconcile_dtypes(cls.__name__, inputs, arrays)
-        if _CHECK_DEVICES and any_tensor:
-            _check_same_device(cls.__name__, inputs)
-        try:  # (an empty **options still costs a dict on every call)
-            out = fn.forward(*arrays, **options) if options else fn.forward(*arrays)
-        except (ValueError, TypeError, IndexError) as err:
-            raise _input_error(cls.__name__, err, inputs) from err
-
-        if not any_tensor:
+        arrays, edges = operands(cls, inputs)
+        node = cls.__new__(cls)
+        out = run_forward(node, arrays, options, inputs)
+        if edges is None:                      # no Tensor in: plain arrays out
             return out
-        if not (needs_grad and STATE.grad_enabled):
-            outs = tuple([Tensor._make(o) for o in out]) if type(out) is tuple else Tensor._make(out)
-            if cut and STATE.grad_enabled:
-                _carry_cut(fn, inputs, outs)
-            return outs
-
-        fn.next = tuple(edges)
-        fn.constants = constants  # (the renderer draws them, even after backward)
-        if cut:
-            _note_cuts(fn, inputs)
-        saves = cls.saves_inputs
-        if saves is True:
-            fn.saved = arrays
-        elif saves:  # a tuple of input positions
-            fn.saved = _only(arrays, saves)
-        else:
-            fn.saved = None
-        fn.out = out if cls.saves_output else None
-        fn.scope = STATE.scope
-        fn.roles = None
-        fn.freed = False
+        if not (edges and STATE.grad_enabled):  # nothing needs a gradient: no node
+            return untracked(node, out, inputs)
+        node.next = edges
+        node.keep(arrays, out)
         if type(out) is tuple:
-            fn.n_outputs = len(out)
-            fn.shapes = tuple([o.shape for o in out])
-            fn.small_value = None
-            result = tuple([Tensor._make(o, fn, i) for i, o in enumerate(out)])
-            if STATE.listeners:
-                hooks.tell_node(fn, inputs, result)
-            return result
-        fn.shapes = (out.shape,)
-        fn.small_value = out if out.size <= 16 else None
-        result = Tensor._make(out, fn, 0)
+            node.n_outputs = len(out)
+            outputs = tuple([Tensor._make(o, node, i) for i, o in enumerate(out)])
+        else:
+            outputs = Tensor._make(out, node, 0)
         if STATE.listeners:
-            hooks.tell_node(fn, inputs, (result,))
-        return result
+            hooks.tell_node(node, inputs, outputs if type(outputs) is tuple else (outputs,))
+        return outputs
 
     def forward(self, *arrays):  # pragma: no cover - abstract
         raise NotImplementedError
@@ -166,6 +106,38 @@ class Function:
     def backward(self, *grads):  # pragma: no cover - abstract
         raise NotImplementedError
 
+    # --- what backward reads ------------------------------------------------------------
+    def needs_grad(self, i: int) -> bool:
+        """Whether input ``i`` wants a gradient (skip computing the others)."""
+        return self.next[i] is not None
+
+    def inputs(self):
+        """The saved inputs: arrays, or, while the backward pass is recorded
+        (``create_graph=True``), Tensors linked to the graph so that it reaches them. An input
+        the op did not save is None."""
+        if not STATE.grad_enabled:
+            return self._inputs
+        return tuple(_linked(edge, x) for edge, x in zip(self.next, self._inputs))
+
+    def output(self, index: int = 0):
+        """Saved output ``index``: the array, or, while the backward pass is recorded, a Tensor
+        of this node (so that higher-order gradients flow through it)."""
+        out = self._output if self.n_outputs == 1 else self._output[index]
+        return Tensor._make(out, self, index) if STATE.grad_enabled else out
+
+    def keep(self, arrays: list, out) -> None:
+        """Save what backward will read: the inputs the class asks for, and the output."""
+        saves = type(self).saves_inputs
+        self._inputs = arrays if saves is True else _only(arrays, saves) if saves else None
+        self._output = out if type(self).saves_output else None
+        self.freed = False
+
+    def release(self) -> None:
+        """Drop what forward saved; the graph's shape (``next``) stays."""
+        self._inputs = self._output = None
+        self.freed = True
+
+    # --- role labels and cuts (for whoever names or draws the graph) --------------------------
     def role(self, index: int = 0):
         """The role label of output ``index`` (``"f_t"``, ``"C_t"``...), or None."""
         return self.roles[index] if self.roles is not None else None
@@ -186,7 +158,7 @@ class Function:
                 roles.add(role)
             elif fn.moves and id(fn) not in seen:
                 seen.add(id(fn))
-                todo += [e for e in fn.next if type(e) is tuple]
+                todo += [e for e in fn.next if isinstance(e, Edge)]
         return roles.pop() if len(roles) == 1 else None
 
     def part_taken(self, index: int, source: "Function") -> int | None:
@@ -200,31 +172,57 @@ class Function:
         data. For the renderer, which draws no parameter computed from data."""
         return ()
 
-    def needs_grad(self, i: int) -> bool:
-        """Whether input ``i`` wants a gradient (skip computing the others)."""
-        return self.next[i] is not None
-
-    def inputs(self):
-        """The saved inputs, for backward: the arrays, or, while the backward pass is recorded
-        (``create_graph=True``), Tensors linked to the graph so that it reaches them."""
-        if not STATE.grad_enabled:
-            return self.saved
-        return tuple(_linked(edge, x) for edge, x in zip(self.next, self.saved))
-
-    def output(self, index: int = 0):
-        """The saved output, for backward: the array, or while the backward pass is recorded a
-        Tensor that belongs to this node (so that higher-order gradients flow through it)."""
-        out = self.out if self.n_outputs == 1 else self.out[index]
-        return Tensor._make(out, self, index) if STATE.grad_enabled else out
-
-    def release(self) -> None:
-        """Drop what forward saved; the graph's shape (``next``) stays for the renderer."""
-        self.saved = None
-        self.out = None
-        self.freed = True
-
     def __repr__(self) -> str:
         return f"<{self.name}>"
+
+
+# --- the helpers of apply --------------------------------------------------------------------
+def operands(cls, inputs) -> tuple:
+    """(the arrays forward computes on, per input where its gradient goes: an Edge, a leaf, or
+    None), after the checks: operand types, dtypes, devices. The edges are ``()`` when no input
+    needs a gradient, None when no input is a Tensor (a backward formula on plain arrays)."""
+    arrays, edges, tensors, needs_grad = [], [], 0, False
+    for x in inputs:
+        if isinstance(x, Tensor):
+            tensors += 1
+            arrays.append(x.data)
+            if x._requires_grad:
+                needs_grad = True
+                edges.append(x if x.grad_fn is None else Edge(x.grad_fn, x._output_index))
+            else:
+                edges.append(None)
+        elif type(x) in _NOT_OPERANDS:  # NumPy would make a float64 or complex array of it
+            raise _operand_error(cls.__name__, x, inputs)
+        else:
+            arrays.append(x)
+            edges.append(None)
+    if cls.broadcasts:
+        dtype_a = getattr(arrays[0], "dtype", None)
+        if dtype_a is not None and dtype_a is not getattr(arrays[1], "dtype", dtype_a):
+            _reconcile_dtypes(cls.__name__, inputs, arrays)
+    if _CHECK_DEVICES and tensors:
+        _check_same_device(cls.__name__, inputs)
+    return arrays, (tuple(edges) if needs_grad else ()) if tensors else None
+
+
+def run_forward(node: Function, arrays: list, options: dict, inputs):
+    """``node.forward``, with an error that names the op and its inputs' shapes."""
+    try:
+        return node.forward(*arrays, **options)
+    except (ValueError, TypeError, IndexError) as err:
+        raise _input_error(node.name, err, inputs) from err
+
+
+def untracked(node: Function, out, inputs):
+    """The outputs as Tensors outside any graph (nothing needed a gradient, or grad mode is
+    off). A move of a detached state (``h_0 = hx[k]``) stays what it was cut from."""
+    if type(out) is tuple:
+        outputs = tuple([Tensor._make(o) for o in out])
+        _carry_cut(node, inputs, outputs)
+    else:
+        outputs = Tensor._make(out)
+        _carry_cut(node, inputs, (outputs,))
+    return outputs
 
 
 _CHECK_DEVICES = backend.cupy is not None
@@ -245,30 +243,22 @@ def _linked(edge, array):
     input that was not saved stays None."""
     if edge is None or array is None:
         return array
-    return Tensor._make(array, *edge) if type(edge) is tuple else edge
+    return Tensor._make(array, *edge) if isinstance(edge, Edge) else edge
 
 
-def _note_cuts(fn: Function, inputs) -> None:
-    """Remember which inputs were cut from an earlier graph by ``detach()`` (truncated BPTT),
-    so the renderer can draw the cut as a dashed edge even after backward."""
-    for i, x in enumerate(inputs):
-        if isinstance(x, Tensor) and x._detached_from is not None and not x.requires_grad:
-            if fn.cuts is None:
-                fn.cuts = {}
-            fn.cuts[i] = (x._detached_from, x.shape)
-
-
-def _carry_cut(fn: Function, inputs, outs) -> None:
-    """A slice or reshape of a detached state (``h_0 = hx[k]``) is still the cut state. A slice
-    that takes one part of a cut stack back whole (layer k's h from h_n) also notes which part:
-    a drawing joins layer k's initial state to layer k's last one, not to every layer's."""
+def _carry_cut(node: Function, inputs, outputs: tuple) -> None:
+    """A slice or reshape of a detached state is still the cut state; one that takes one part
+    of a cut stack back whole (layer k's h from h_n) also notes which part, so that a drawing
+    joins layer k's initial state to layer k's last one, not to every layer's."""
+    if not STATE.grad_enabled:
+        return
     for x in inputs:
-        trace = x._detached_from if isinstance(x, Tensor) else None
-        if trace is not None:
-            source = trace[0]() if trace[3] is None else None
-            for k, out in enumerate(outs if type(outs) is tuple else (outs,)):
-                part = fn.part_taken(k, source) if source is not None else None
-                out._detached_from = trace if part is None else trace[:3] + (part,)
+        cut = x.cut_from if isinstance(x, Tensor) else None
+        if cut is not None:
+            source = cut.node if cut.part is None else None
+            for k, out in enumerate(outputs):
+                part = node.part_taken(k, source) if source is not None else None
+                out._cut = cut if part is None else cut._replace(part=part)
             return
 
 

@@ -8,8 +8,25 @@ from __future__ import annotations
 
 import operator
 import weakref
+from typing import NamedTuple
 
 from . import backend
+
+
+class Cut(NamedTuple):
+    """Where ``detach()`` cut a tensor from its graph (truncated BPTT), for whoever draws it:
+    output ``index`` of a node held weakly (``node`` is None once that graph is gone), the role
+    label of what was cut (``"h_t"``, kept when the graph is gone) and, for a slice that took one
+    input of a cut stack back whole (layer k's h from h_n), which input (``part``)."""
+
+    ref: weakref.ref
+    index: int
+    role: str | None
+    part: int | None = None
+
+    @property
+    def node(self):
+        return self.ref()
 
 
 class Tensor:
@@ -25,8 +42,8 @@ class Tensor:
     __slots__ = ("data", "grad", "_requires_grad", "grad_fn", "_output_index", "__dict__",
                  "__weakref__")
     name = None            # set by whoever wants this tensor named in a drawing
-    _detached_from = None  # (weakref to node, output index, role, part) for a tensor made by
-                           # detach(); part: which stacked input a slice of it took (or None)
+    is_parameter = False   # True for what a model learns (nn.Parameter): drawn as a parameter
+    _cut = None            # a Cut, for a tensor made by detach() (see cut_from)
     __array_priority__ = 1000  # numpy_array * tensor calls Tensor.__rmul__
     __hash__ = object.__hash__  # == is elementwise, identity stays the hash
 
@@ -147,13 +164,19 @@ class Tensor:
         autograd.backward(self, grad, retain_graph=retain_graph, create_graph=create_graph)
 
     def detach(self) -> "Tensor":
-        """The same data, cut from the graph (truncated BPTT). Remembers where it was cut, and
-        what it cut by role label (``h_t``), for the renderer."""
+        """The same data, cut from the graph (truncated BPTT). Remembers where it was cut
+        (:attr:`cut_from`)."""
         t = Tensor._make(self.data)
         fn, index = self.grad_fn, self._output_index
         if fn is not None:
-            t._detached_from = (weakref.ref(fn), index, fn.cut_role(index), None)
+            t._cut = Cut(weakref.ref(fn), index, fn.cut_role(index))
         return t
+
+    @property
+    def cut_from(self) -> Cut | None:
+        """Where :meth:`detach` cut this tensor (or the state it is a slice of) from a graph,
+        as a :class:`Cut`; None for any other tensor."""
+        return self._cut
 
     def label(self, role: str) -> "Tensor":
         """Name this tensor's role for the renderer (``"f_t"``, ``"C_t"``...). Returns self."""

@@ -12,6 +12,7 @@ class Parameter(Tensor):
     """
 
     __slots__ = ()
+    is_parameter = True  # (the renderer draws it as a learned parameter)
 
     def __init__(self, data, requires_grad: bool = True):
         data = data.data if isinstance(data, Tensor) else data

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import minigrad
 import nn
+from minigrad.viz import recording
 
 ARCHITECTURES = {
     "rnn": "Elman RNN: one tanh layer per step (nn.RNN)",
@@ -58,16 +59,17 @@ def _clock_periods(hidden: int) -> tuple:
 def run_model(arch: str, steps: int, layers: int | None = None, bidirectional: bool = False,
               grads: bool = False, input_size: int = 3, hidden: int = 4, batch: int = 2,
               forget_bias: float | None = None, seed: int = 0):
-    """Build the model, run it on random input; returns (output, params); with ``grads``, the
-    last step's output summed is backpropagated inside ``minigrad.record_grads()``."""
+    """Build the model, run it on random input inside ``minigrad.viz.recording()`` (so that it
+    can be drawn); returns (output, params); with ``grads``, the last step's output summed is
+    backpropagated there too (the picture is coloured by gradient norm)."""
     minigrad.manual_seed(seed)
     model = build_model(arch, input_size, hidden, layers_of(arch, layers), bidirectional,
                         forget_bias)
     x = minigrad.randn(steps, batch, input_size, requires_grad=True)
     x.name = "x"
-    output, _ = model(x)
-    if grads:
-        with minigrad.record_grads():
+    with recording():
+        output, _ = model(x)
+        if grads:
             output[steps - 1].sum().backward()
     return output, dict(model.named_parameters())
 
@@ -124,7 +126,7 @@ def _tbptt():
     requires grad, to show the gradient arriving at the cut)."""
     minigrad.manual_seed(0)
     model = nn.LSTM(3, 4)
-    with minigrad.record_grads():
+    with recording():
         first, final = model(minigrad.randn(4, 2, 3))
         first[-1].sum().backward()
         state = tuple(s.detach().requires_grad_() for s in final)
@@ -144,7 +146,7 @@ def _mlp():
     minigrad.manual_seed(0)
     model = nn.Sequential(nn.Linear(2, 3), nn.Linear(3, 1))
     x = minigrad.tensor([[0.5, -1.0]])
-    with minigrad.record_grads():
+    with recording():
         loss = (model(x).tanh() ** 2).sum()
         loss.backward()
     return (loss,), dict(params=dict(model.named_parameters()))

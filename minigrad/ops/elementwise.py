@@ -100,7 +100,7 @@ class Pow(Function):
         a, b = self.inputs()
         grad_a = grad_b = None
         if self.needs_grad(0):
-            exponent = self.saved[1]  # plain values, for the mask
+            exponent = unwrap(b)  # plain values, for the mask
             if isinstance(exponent, (int, float)) and exponent != 0:  # x ** 2: the common case
                 d_a = grad * b * a ** (b - 1)
             elif isinstance(exponent, (int, float)):  # x ** 0 = 1, a constant
@@ -111,7 +111,7 @@ class Pow(Function):
             grad_a = sum_to_shape(d_a, _shape(a))
         if self.needs_grad(1):
             # a^b log a, taken as 0 where a == 0 (the limit as b > 0), as PyTorch does
-            base = self.saved[0]  # plain values, for the mask
+            base = unwrap(a)  # plain values, for the mask
             if isinstance(base, (int, float)):  # a Python number: its log stays a weak scalar
                 safe_log = math.log(base) if base > 0 else 0.0 if base == 0 else math.nan
             else:
@@ -175,7 +175,7 @@ class Abs(Function):
         return backend.get_array_module(x).abs(x)
 
     def backward(self, grad):
-        x = self.saved[0]
+        x = unwrap(self.inputs()[0])
         return grad * backend.get_array_module(x).sign(x)
 
 
@@ -189,7 +189,7 @@ class Tanh(Function):
 
     def backward(self, grad):
         z = self.output()
-        return grad * (backend.scalar(1.0, self.out) - z * z)
+        return grad * (1 - z * z)
 
 
 class Sigmoid(Function):
@@ -205,7 +205,7 @@ class Sigmoid(Function):
 
     def backward(self, grad):
         z = self.output()
-        return grad * z * (backend.scalar(1.0, self.out) - z)
+        return grad * z * (backend.scalar(1.0, unwrap(z)) - z)
 
 
 class Relu(Function):
@@ -218,7 +218,8 @@ class Relu(Function):
 
     def backward(self, grad):
         # z != 0 is z > 0, but true at NaN too, where z > 0 is false; one comparison either way
-        return grad * (self.out != 0).astype(self.out.dtype)
+        z = unwrap(self.output())
+        return grad * (z != 0).astype(z.dtype)
 
 
 class Clip(Function):
@@ -235,7 +236,7 @@ class Clip(Function):
         return backend.get_array_module(x).clip(x, low, high)
 
     def backward(self, grad):
-        x = self.saved[0]
+        x = unwrap(self.inputs()[0])
         inside = backend.get_array_module(x).ones(x.shape, dtype=bool)
         if self.low is not None:
             inside &= x >= self.low
@@ -252,7 +253,7 @@ class _Select(Function):
     broadcasts = True
 
     def backward(self, grad):
-        a, b = self.saved
+        a, b = map(unwrap, self.inputs())
         xp = backend.get_array_module(unwrap(grad))
         weight_a = xp.where(a == b, 0.5, self.picks_first(a, b)).astype(grad.dtype)
         return (sum_to_shape(grad * weight_a, _shape(a)) if self.needs_grad(0) else None,

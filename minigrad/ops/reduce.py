@@ -1,7 +1,9 @@
 """Reductions over an axis (int or tuple) or over everything, with ``keepdims``."""
 from __future__ import annotations
 
+from .. import backend
 from ..function import Function
+from ..tensor import unwrap
 from .axes import normalize_axes
 from .shape import BroadcastTo
 
@@ -55,11 +57,10 @@ class _Extreme(Function):
         return self.reduce(x, axis=self.axes, keepdims=keepdims)
 
     def backward(self, grad):
-        x = self.saved[0]
+        x, z = unwrap(self.inputs()[0]), unwrap(self.output())
         kept = _kept_shape(x.shape, self.axes)
-        hit = x == self.out.reshape(kept)
-        share = hit / hit.sum(axis=self.axes, keepdims=True)
-        return grad.reshape(kept) * share.astype(x.dtype)
+        hit = backend.mask(x == z.reshape(kept), like=x)  # 1 at the extremes, 0 elsewhere
+        return grad.reshape(kept) * (hit / hit.sum(axis=self.axes, keepdims=True))
 
 
 class Max(_Extreme):

@@ -216,10 +216,11 @@ class Split(_Move):
         for size in sizes:
             pieces.append(x[before + (slice(start, start + size),)])
             start += size
+        self.piece_shapes = [p.shape for p in pieces]
         return tuple(pieces)
 
     def backward(self, *grads):
-        return concat(_fill_missing(grads, self.shapes), axis=self.axis)
+        return concat(_fill_missing(grads, self.piece_shapes), axis=self.axis)
 
 
 class Unbind(_Move):
@@ -229,10 +230,11 @@ class Unbind(_Move):
         axis = split_axis(axis, x.ndim, "unbind")
         self.axis = axis
         moved = backend.get_array_module(x).moveaxis(x, axis, 0)
+        self.piece_shape = moved.shape[1:]
         return tuple(moved[i] for i in range(moved.shape[0]))
 
     def backward(self, *grads):
-        return stack(_fill_missing(grads, self.shapes), axis=self.axis)
+        return stack(_fill_missing(grads, [self.piece_shape] * len(grads)), axis=self.axis)
 
     def part_taken(self, index: int, source: Function) -> int | None:
         """Unbinding a stack along its axis gives its inputs back: output k is input k."""

@@ -1,7 +1,10 @@
 """minigrad.viz: draw the graph the engine recorded, unrolled over time, in the visual language
 of Olah's "Understanding LSTM Networks".
 
-    from minigrad.viz import draw, save
+    from minigrad.viz import draw, recording, save
+    with recording():       # what a picture needs of each node (scopes, shapes, gradients)
+        loss = model(x)
+        loss.backward()     # optional: colours the picture by gradient norm
     g = draw(loss, params=dict(model.named_parameters()), detail="gate")
     g                       # shows inline in Jupyter
     save(g, "lstm.svg")     # or draw(..., out="lstm.svg")
@@ -9,6 +12,9 @@ of Olah's "Understanding LSTM Networks".
 Two steps: capture turns the recorded graph into plain records (testable without Graphviz),
 a few passes rewrite them, and render turns them into DOT. The files, in pipeline order:
 
+* ``recorder``: :func:`recording`, which listens to the engine while a model runs and keeps
+  what a picture needs of each node (its scope, shapes, small values, constants, cuts, gradient
+  norms), beside the graph;
 * ``records``: the plain records every pass reads and writes (Node, Edge, StepKey, Graph);
 * ``capture``: the recorded graph to op-level records, with ``steps`` (which layer, direction
   and step each op ran in, from its scope) and ``cuts`` (where ``detach`` cut the graph);
@@ -27,8 +33,9 @@ from .capture import capture
 from .detail import coarsen
 from .drawing import MAX_NODES, build, draw
 from .files import GraphvizMissingWarning, save
+from .recorder import Recorder, facts_of, recording
 from .records import DETAILS, PARAM_MODES, Edge, Graph, Node, StepKey
 from .render import render
 
-__all__ = ["draw", "save", "capture", "build", "render", "coarsen", "Graph", "Node", "Edge",
-           "StepKey", "DETAILS", "PARAM_MODES", "MAX_NODES", "GraphvizMissingWarning"]
+__all__ = ["draw", "save", "recording", "Recorder", "facts_of", "capture", "build", "render",
+           "coarsen", "Graph", "Node", "Edge", "StepKey", "DETAILS", "PARAM_MODES", "MAX_NODES", "GraphvizMissingWarning"]

@@ -14,13 +14,13 @@ import re
 from collections import defaultdict
 
 from .. import backend
+from ..function import Edge as EngineEdge
 from ..function import Function
 from ..tensor import Tensor, unwrap
 from . import cuts
+from .recorder import SMALL, facts_of, recorded
 from .records import LEARNED, PRODUCTS, Edge, Graph, Node, role_base
 from .steps import step_keys
-
-SMALL = 16  # tensors with at most this many elements show their values
 _STEP_SUFFIX = re.compile(r"_t$")
 
 
@@ -33,6 +33,9 @@ def capture(*outputs: Tensor, params: dict | None = None) -> Graph:
         if not isinstance(out, Tensor):
             raise TypeError(f"draw: output {k} is a {type(out).__name__}, not a minigrad Tensor")
     order = _walk(outputs)
+    for item in order:
+        if isinstance(item, Function):
+            facts_of(item)  # (an error that says what to write, if drawn unrecorded)
     b = _Builder(step_keys(order), _names_of(params))
     for item in order:
         if isinstance(item, Function):
@@ -42,8 +45,8 @@ def capture(*outputs: Tensor, params: dict | None = None) -> Graph:
     for item in order:
         if isinstance(item, Function):
             b.add_inputs(item)
-        elif cuts.was_detached(item):  # detached, then made to require grad again
-            b.add_cut(item._detached_from, tuple(item.shape), b.node_id(item))
+        elif item.cut_from is not None:  # detached, then made to require grad again
+            b.add_cut(item.cut_from, tuple(item.shape), b.node_id(item))
     graph = b.graph
     graph.outputs = [b.node_id(o.grad_fn if o.grad_fn is not None else o) for o in outputs]
     _mark_derived(graph, b.with_data)
@@ -123,20 +126,21 @@ def _walk_key(root) -> tuple:
 
 def _serial(item) -> int:
     """The serial of the scope ``item`` was recorded in, -1 outside every scope."""
-    return item.scope.serial if isinstance(item, Function) and item.scope is not None else -1
+    scope = facts_of(item).scope if isinstance(item, Function) else None
+    return scope.serial if scope is not None else -1
 
 
 def _describe(item) -> str:
     """An op by its name, output shapes, roles and scope; a leaf by its shape and name."""
     if isinstance(item, Function):
-        return f"{item.name} {item.shapes} {item.roles} {_serial(item)}"
+        return f"{item.name} {facts_of(item).shapes} {item.roles} {_serial(item)}"
     return f"leaf {item.shape} {item.name}"
 
 
 def _parents(item) -> list:
     if not isinstance(item, Function):
         return []
-    return [e[0] if type(e) is tuple else e for e in item.next if e is not None]
+    return [e.node if isinstance(e, EngineEdge) else e for e in item.next if e is not None]
 
 
 class _Builder:
@@ -158,21 +162,22 @@ class _Builder:
     def add_function(self, fn: Function) -> None:
         key = self.keys.get(id(fn))
         single = fn.n_outputs == 1
-        values = fn.grad_values
+        facts = facts_of(fn)
+        values = facts.grad_values
         self.graph.add(Node(
             id=self.new_id(fn), kind="op", op=fn.name, step=key,
             role=with_step(fn.role(0), key.step if key else None) if single else None,
-            shape=tuple(fn.shapes[0]) if single else None,
-            scope=fn.scope.path() if fn.scope is not None and key is None else (),
-            value=_small(fn.small_value) if single else None,
-            grad_norm=_total(fn.grad_norms),
+            shape=tuple(facts.shapes[0]) if single else None,
+            scope=facts.scope.path() if facts.scope is not None and key is None else (),
+            value=_small(facts.small_value) if single else None,
+            grad_norm=_total(facts.grad_norms),
             grad_value=_small_array(values[0]) if values and single else None,
-            cell=fn.scope.tags().get("cell") if key is not None else None))
+            cell=facts.scope.tags().get("cell") if key is not None else None))
         if _reads_data(fn):
             self.with_data.add(self.node_id(fn))
 
     def add_leaf(self, t: Tensor) -> None:
-        is_param = id(t) in self.names or any(c.__name__ == "Parameter" for c in type(t).__mro__)
+        is_param = id(t) in self.names or t.is_parameter
         self.graph.add(Node(
             id=self.new_id(t), kind="param" if is_param else "input",
             name=self.names.get(id(t), t.name), shape=tuple(t.shape), dtype=str(t.dtype),
@@ -182,8 +187,9 @@ class _Builder:
     def edge_from(self, src, index: int, dst: str, dst_input: int | None = None) -> Edge:
         if isinstance(src, Function):
             key = self.keys.get(id(src))
-            norms = src.grad_norms
-            return Edge(self.node_id(src), dst, tuple(src.shapes[index]),
+            facts = facts_of(src)
+            norms = facts.grad_norms
+            return Edge(self.node_id(src), dst, tuple(facts.shapes[index]),
                         with_step(src.role(index), key.step if key else None),
                         norms[index] if norms else None, src_output=index,
                         tensor=(self.node_id(src), index), dst_input=dst_input)
@@ -192,15 +198,16 @@ class _Builder:
 
     def add_inputs(self, fn: Function) -> None:
         dst = self.node_id(fn)
-        cut = fn.cuts or {}
+        facts = facts_of(fn)
+        cut, constants = facts.cuts or {}, facts.constants or {}
         for i, e in enumerate(fn.next):
             if e is not None:
-                src, index = e if type(e) is tuple else (e, 0)
+                src, index = e if isinstance(e, EngineEdge) else (e, 0)
                 self.graph.edges.append(self.edge_from(src, index, dst, dst_input=i))
             elif i in cut:
-                self.add_cut(*cut[i], dst, self.keys.get(id(fn)))
-            elif fn.constants is not None and i in fn.constants:
-                self.add_constant(fn.constants[i], dst, self.keys.get(id(fn)))
+                self.add_cut(cut[i].cut, cut[i].shape, dst, self.keys.get(id(fn)))
+            elif i in constants:
+                self.add_constant(constants[i], dst, self.keys.get(id(fn)))
 
     def add_constant(self, x, dst: str, key) -> None:
         if backend.is_array(x):  # one node per array and step: the initial state is one
@@ -217,31 +224,37 @@ class _Builder:
     def drawn(self, fn) -> bool:
         return fn is not None and self.ids.get(id(fn)) in self.graph.nodes
 
-    def add_cut(self, trace, shape, dst: str, key=None) -> None:
-        """Dashed edges from where an input was cut (``trace``: ``Tensor._detached_from``). When
+    def add_cut(self, cut, shape, dst: str, key=None) -> None:
+        """Dashed edges from where an input was cut (``cut``: its ``Tensor.cut_from``). When
         that node is not drawn (the state was stacked into h_n, not among the outputs) the
         nearest drawn nodes above it stand for it (above the part of h_n the input took back:
         layer k's initial state was layer k's last, not every layer's); failing those (that
         graph is gone), a small "cut" box named after the state that was cut (``h_t`` is h),
         one per state and step (``key``) however many ops of the step read it."""
-        found = cuts.resolve(trace)
-        src, index = found if found else (None, 0)
+        src, index = cut.node, cut.index
         if self.drawn(src):
             edges = [self.edge_from(src, index, dst)]
         else:
             edges = [self.edge_from(fn, i, dst)
-                     for fn, i in cuts.drawn_above(src, self.drawn, part=cuts.part(trace))]
+                     for fn, i in cuts.drawn_above(src, self.drawn, part=cut.part)]
         if not edges:
-            box = self.cut_boxes.get((id(trace), key))
+            box = self.cut_boxes.get((id(cut), key))
             if box is None:
-                box = self.cut_boxes[id(trace), key] = self.graph.add(Node(
+                box = self.cut_boxes[id(cut), key] = self.graph.add(Node(
                     id=f"{dst}cut{len(self.graph.nodes)}", kind="cut", op=src.name if src else "",
-                    role=role_base(cuts.role(trace)),
-                    shape=tuple(src.shapes[index]) if src is not None else shape))
+                    role=role_base(cut.role),
+                    shape=_shape_of(src, index, shape)))
             edges = [Edge(box.id, dst, box.shape, tensor=(box.id, 0))]
         for edge in edges:
             edge.kind = "detach"
             self.graph.edges.append(edge)
+
+
+def _shape_of(src, index: int, shape: tuple) -> tuple:
+    """The shape of output ``index`` of ``src``, the node a cut tensor came from, as recorded;
+    ``shape`` (the cut tensor's) when that node is gone or was not recorded."""
+    facts = recorded(src) if src is not None else None
+    return tuple(facts.shapes[index]) if facts is not None else shape
 
 
 def _reads_data(fn: Function) -> bool:
@@ -251,13 +264,14 @@ def _reads_data(fn: Function) -> bool:
     or lengths of their own, as data does (w * x with x of shape (T, N, I); an embedding's rows
     picked by (T, N) tokens). A constant that keeps such an input's shape masks or scales it
     (the clockwork RNN's M * W_hh): a parameter computation may do that."""
-    if fn.constants is None and not fn.option_arrays():
+    constants = facts_of(fn).constants
+    if constants is None and not fn.option_arrays():
         return False
     if fn.name in PRODUCTS:
-        return fn.constants is not None
-    needing_grad = {e[0].shapes[e[1]] if type(e) is tuple else e.shape
+        return constants is not None
+    needing_grad = {facts_of(e.node).shapes[e.index] if isinstance(e, EngineEdge) else e.shape
                     for e in fn.next if e is not None}
-    return any(shape not in needing_grad for shape in fn.shapes)
+    return any(shape not in needing_grad for shape in facts_of(fn).shapes)
 
 
 def _mark_derived(graph: Graph, with_data: set) -> None:

@@ -34,7 +34,7 @@ def draw(*outputs: Tensor, params: dict | None = None, detail: str = "auto",
         steps whose lines every step taps), ``"repeat"`` (a faint copy in every step that uses
         them) or ``"hide"``; ``"auto"``: repeat at op detail, hide otherwise.
     grads: colour nodes and edges by the recorded gradient norm (log scale, with a legend);
-        None: when ``backward`` ran inside ``minigrad.record_grads()``.
+        None: when ``backward`` ran inside ``minigrad.viz.recording()``.
     out: also write the picture there (``.dot``, ``.svg``, ``.png`` or ``.pdf``).
 
     Returns a ``graphviz.Digraph`` (Jupyter shows it inline); ``.records`` holds the records.
@@ -46,7 +46,7 @@ def draw(*outputs: Tensor, params: dict | None = None, detail: str = "auto",
     if grads and not any(n.kind == "op" and n.grad_norm is not None
                          for n in captured.nodes.values()):  # (leaves keep .grad anyway)
         warnings.warn("minigrad.viz.draw: grads=True, but the ops' gradients were not recorded: "
-                      "run backward inside `with minigrad.record_grads():`", stacklevel=2)
+                      "run backward inside `with minigrad.viz.recording():`", stacklevel=2)
     records = build(captured, detail, param_mode, max_nodes)
     if grads is not None:
         records.grads = bool(grads) and records.grads

@@ -17,6 +17,7 @@ from collections import defaultdict
 
 from ..function import Function
 from . import cuts
+from .recorder import facts_of
 from .records import StepKey
 
 LINK_DEPTH = 4  # ops between a call's first step and the previous call (slices of the state)
@@ -26,7 +27,7 @@ def step_keys(order: list) -> dict:
     """{id(op): StepKey} for every op recorded inside a step scope."""
     step_of = {}  # id(op) -> the scope of its step
     for item in order:
-        step = _innermost_step(item.scope) if isinstance(item, Function) else None
+        step = _innermost_step(facts_of(item).scope) if isinstance(item, Function) else None
         if step is not None:
             step_of[id(item)] = step
     tags = {step: _tags(step) for step in set(step_of.values())}

@@ -1,4 +1,5 @@
-"""Scopes tag the nodes recorded inside them; role labels name a node's outputs."""
+"""Scopes name what runs, for whoever listens to the nodes recorded inside them (the renderer's
+recorder); role labels name a node's outputs."""
 import pytest
 
 import minigrad as mg
@@ -8,27 +9,38 @@ def leaf():
     return mg.tensor([1.0, 2.0], requires_grad=True)
 
 
+class Scopes:
+    """A listener that notes the scope each node was recorded in, as the renderer's does."""
+
+    def __init__(self):
+        self.of = {}
+
+    def on_node(self, node, inputs, outputs):
+        self.of[node] = mg.current_scope()
+
+
 def test_a_node_records_the_scope_it_was_made_in():
     x = leaf()
-    with mg.scope("lstm", layer=0, direction="forward", step=3) as s:
-        y = x * 2.0
-    z = y + 1.0
-    assert y.grad_fn.scope is s
+    with mg.listen(Scopes()) as seen:
+        with mg.scope("lstm", layer=0, direction="forward", step=3) as s:
+            y = x * 2.0
+        z = y + 1.0
+    assert seen.of[y.grad_fn] is s
     assert s.path() == ("lstm",)
     assert s.tags() == {"layer": 0, "direction": "forward", "step": 3}
-    assert z.grad_fn.scope is None
+    assert seen.of[z.grad_fn] is None
 
 
 def test_scopes_nest_and_inner_tags_win():
     x = leaf()
-    with mg.scope("model", step=0, kind="outer"):
+    with mg.listen(Scopes()) as seen, mg.scope("model", step=0, kind="outer"):
         with mg.scope("cell", step=5) as inner:
             y = x.tanh()
             assert mg.current_scope() is inner
         outer_node = (y * 2.0).grad_fn
-    assert y.grad_fn.scope.path() == ("model", "cell")
-    assert y.grad_fn.scope.tags() == {"step": 5, "kind": "outer"}
-    assert outer_node.scope.path() == ("model",)
+    assert seen.of[y.grad_fn].path() == ("model", "cell")
+    assert seen.of[y.grad_fn].tags() == {"step": 5, "kind": "outer"}
+    assert seen.of[outer_node].path() == ("model",)
     assert mg.current_scope() is None
 
 
@@ -42,11 +54,12 @@ def test_a_scope_is_restored_after_an_exception():
 def test_each_step_of_a_loop_gets_its_own_tags():
     h = leaf()
     nodes = []
-    for t in range(3):
-        with mg.scope("rnn", step=t):
-            h = (h * 0.5).tanh()
-            nodes.append(h.grad_fn)
-    assert [n.scope.tags()["step"] for n in nodes] == [0, 1, 2]
+    with mg.listen(Scopes()) as seen:
+        for t in range(3):
+            with mg.scope("rnn", step=t):
+                h = (h * 0.5).tanh()
+                nodes.append(h.grad_fn)
+    assert [seen.of[n].tags()["step"] for n in nodes] == [0, 1, 2]
 
 
 def test_label_names_a_nodes_output_and_returns_the_tensor():
@@ -54,8 +67,7 @@ def test_label_names_a_nodes_output_and_returns_the_tensor():
     with mg.scope("lstm", step=1):
         f = (x * 3.0).sigmoid()
         assert f.label("f_t") is f
-    assert f.grad_fn.roles == ("f_t",) and f.grad_fn.role(0) == "f_t"
-    assert f.grad_fn.scope.tags() == {"step": 1}
+    assert f.grad_fn.roles == ("f_t",) and f.grad_fn.role(0) == "f_t" and f.role == "f_t"
 
 
 def test_label_of_one_output_of_a_multi_output_node():

@@ -254,7 +254,7 @@ def test_an_unscoped_graph_is_captured_flat_with_values_and_gradients():
     a = mg.tensor(2.0, requires_grad=True)
     b = mg.tensor(-3.0, requires_grad=True)
     a.name, b.name = "a", "b"
-    with mg.record_grads():
+    with mg.viz.recording():
         e = (a * b + 10.0).tanh()
         e.backward()
     g = build(capture(e), "auto")
@@ -323,7 +323,7 @@ def test_recorded_gradient_norms_reach_the_records(kind):
     states = []
     out, _ = vg.run(kind, x, params, 4, keep=states)
     loss = out[3].sum()
-    with mg.record_grads():
+    with mg.viz.recording():
         loss.backward(retain_graph=True)
     expected = {}
     for t, state in enumerate(states[:-1]):
@@ -341,7 +341,7 @@ def test_what_leaves_a_junction_carries_the_gradient_norm_of_its_joined_parts():
     params = vg.make_params("lstm", 3, 4)
     x = mg.tensor(np.random.default_rng(0).normal(size=(3, 2, 3)), requires_grad=True)
     out, _ = vg.run("lstm", x, params, 4)
-    with mg.record_grads():
+    with mg.viz.recording():
         out[2].sum().backward()
     g = build(capture(out, params=params), "gate")
     junctions = [n.id for n in g.nodes.values() if n.kind == "junction"]

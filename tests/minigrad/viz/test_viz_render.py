@@ -462,7 +462,7 @@ def test_edges_darken_with_the_gradient_and_a_legend_explains_it():
     params = vg.make_params("rnn", 3, 4)
     x = mg.tensor(np.random.default_rng(0).normal(size=(6, 2, 3)), requires_grad=True)
     out, _ = vg.run("rnn", x, params, 4)
-    with mg.record_grads():
+    with mg.viz.recording():
         out[5].sum().backward()
     g = draw(out, detail="cell")
     ids = {nid: f"n{i}" for i, nid in enumerate(g.records.nodes)}
@@ -482,14 +482,14 @@ def test_edges_darken_with_the_gradient_and_a_legend_explains_it():
 def test_a_nan_gradient_is_drawn_off_the_scale_and_the_legend_says_so():
     """NaN is not the largest gradient: it gets a colour of its own and a cell in the legend."""
     a = mg.tensor([1.0, 2.0], requires_grad=True)
-    with mg.record_grads():
+    with mg.viz.recording():
         loss = (a * float("nan") + a * a).sum()
         loss.backward()
     source = draw(loss).source
     assert f'color="{style.NAN_GRAD}"' in source and ">NaN<" in source
     assert style.NAN_GRAD not in style.PALETTE
     b = mg.tensor([1.0, 2.0], requires_grad=True)
-    with mg.record_grads():
+    with mg.viz.recording():
         finite = (b * b).sum()
         finite.backward()
     assert "log scale" in draw(finite).source and ">NaN<" not in draw(finite).source
@@ -499,7 +499,7 @@ def test_asking_for_gradients_that_were_not_recorded_warns():
     a = mg.tensor([1.0, 2.0], requires_grad=True)
     loss = (a * a).sum()
     loss.backward()
-    with pytest.warns(UserWarning, match="record_grads"):
+    with pytest.warns(UserWarning, match="recording"):
         draw(loss, grads=True)
 
 
@@ -601,7 +601,7 @@ def test_detach_is_a_dashed_edge_labelled_detach():
 def test_flat_graphs_show_values_and_gradients():
     a = mg.tensor(2.0, requires_grad=True)
     a.name = "a"
-    with mg.record_grads():
+    with mg.viz.recording():
         y = (a * 3.0).tanh()
         y.backward()
     source = draw(y).source

@@ -35,7 +35,7 @@ def two_chunks(T=2, layers=2, draw_h_n=True):
     second, _ = vg.run("lstm", x, params, 4, layers=layers,
                        state0=[[tuple(p[k] for p in per_layer)] for k in range(layers)])
     loss = second[-1].sum()
-    with mg.record_grads():
+    with mg.viz.recording():
         loss.backward(retain_graph=True)
     two_chunks.alive = h_n
     return [first, *(h_n if draw_h_n else []), loss]
@@ -76,7 +76,7 @@ def step_by_step():
 
 def neuron():
     w, b = (vg.param(np.random.default_rng(0), 3) for _ in range(2))
-    with mg.record_grads():
+    with mg.viz.recording():
         y = (w * mg.tensor(np.ones(3)) + b).tanh().sum()
         y.backward()
     return [y]

@@ -1,8 +1,8 @@
 """An independent check that a drawing tells the truth about the graph the engine recorded.
 
 ``falsehoods(outputs, params, detail, param_mode, max_nodes, data)`` draws the outputs and
-compares the records with the engine's own graph (``Function.next``, ``shapes``, roles, scopes,
-gradient norms):
+compares the records with the engine's own graph (``Function.next``, roles, and the shapes,
+scopes and gradient norms the recorder kept):
 
 * capture: every engine node is drawn once with its op, role and step; every input is an edge
   with the real shape, role and gradient norm;
@@ -34,8 +34,8 @@ from collections import Counter, defaultdict
 
 import numpy as np
 
-from minigrad.function import Function
-from minigrad.viz import capture, draw
+from minigrad.function import Edge, Function
+from minigrad.viz import capture, draw, facts_of
 from minigrad.viz.records import StepKey
 
 POINTS = ("junction", "tap", "exit")  # lines pass through them
@@ -81,7 +81,7 @@ def _stepped(role, key):
 
 def _norm(fn_or_leaf, index=0):
     if isinstance(fn_or_leaf, Function):
-        norms = fn_or_leaf.grad_norms
+        norms = facts_of(fn_or_leaf).grad_norms
         return norms[index] if norms else None
     grad = fn_or_leaf.grad
     return None if grad is None else float(np.linalg.norm(grad.numpy().astype(np.float64)))
@@ -112,11 +112,13 @@ def _match(outputs, cap, found) -> dict:
             if node.kind not in ("param", "input") or node.shape != tuple(obj.shape):
                 found.append(f"capture: leaf {cid} drawn as {node.kind} {node.shape}")
             continue
-        if node.op != obj.name or (obj.n_outputs == 1 and node.shape != tuple(obj.shapes[0])):
-            found.append(f"capture: {cid} is {obj.name} {obj.shapes}, drawn {node.op} {node.shape}")
+        shapes = facts_of(obj).shapes
+        if node.op != obj.name or (obj.n_outputs == 1 and node.shape != tuple(shapes[0])):
+            found.append(f"capture: {cid} is {obj.name} {shapes}, drawn {node.op} {node.shape}")
         if obj.n_outputs == 1 and node.role != _stepped(obj.role(0), node.step):
             found.append(f"capture: {cid} role {node.role}, really {obj.role(0)}")
-        tags = obj.scope.tags() if obj.scope is not None else {}
+        scope = facts_of(obj).scope
+        tags = scope.tags() if scope is not None else {}
         if (node.step is None) != ("step" not in tags) or node.step and (
                 node.step.layer, node.step.direction) != (tags.get("layer", 0),
                                                           tags.get("direction", "forward")):
@@ -125,7 +127,7 @@ def _match(outputs, cap, found) -> dict:
             if e is None:
                 continue
             engine_edges += 1
-            src, index = e if type(e) is tuple else (e, 0)
+            src, index = e if isinstance(e, Edge) else (e, 0)
             edges = ins[cid, i]
             if len(edges) != 1:
                 found.append(f"capture: input {i} of {cid} {obj.name} drawn {len(edges)} times")
@@ -134,7 +136,7 @@ def _match(outputs, cap, found) -> dict:
             if of.setdefault(edge.src, src) is not src:
                 found.append(f"capture: {edge.src} stands for two engine nodes")
             todo.append(edge.src)
-            shape = tuple(src.shapes[index] if isinstance(src, Function) else src.shape)
+            shape = tuple(facts_of(src).shapes[index] if isinstance(src, Function) else src.shape)
             role = _stepped(src.role(index), cap.nodes[edge.src].step) \
                 if isinstance(src, Function) else None
             if (edge.shape, edge.src_output, edge.role) != (shape, index, role):
@@ -169,7 +171,7 @@ def _steps(cap, of, found):
 
 def _step_scope(obj):
     """The innermost scope around an engine node that has a ``step`` tag, or None."""
-    scope = obj.scope if isinstance(obj, Function) else None
+    scope = facts_of(obj).scope if isinstance(obj, Function) else None
     while scope is not None and "step" not in scope.own_tags:
         scope = scope.parent
     return scope
@@ -192,11 +194,11 @@ def _from_data(fn, arrays) -> bool:
         if not isinstance(fn, Function) or id(fn) in seen:
             continue
         seen.add(id(fn))
-        held = [*(fn.constants or {}).values(), *vars(fn).values()]
+        held = [*(facts_of(fn).constants or {}).values(), *vars(fn).values()]
         held += [part for h in held if isinstance(h, tuple) for part in h]  # an index tuple
         if any(isinstance(h, np.ndarray) and np.shares_memory(h, a) for h in held for a in arrays):
             return True
-        todo += [e[0] for e in fn.next if type(e) is tuple]
+        todo += [e.node for e in fn.next if isinstance(e, Edge)]
     return False
 
 
@@ -452,7 +454,7 @@ def _labels(drawn, cap, of, found):
         if e.kind == "invisible" or not e.tensor or e.tensor[0] not in of:
             continue
         obj, index = of[e.tensor[0]], e.tensor[1]
-        real = tuple(obj.shapes[index] if isinstance(obj, Function) else obj.shape)
+        real = tuple(facts_of(obj).shapes[index] if isinstance(obj, Function) else obj.shape)
         roles = {_stepped(obj.role(index), cap.nodes[e.tensor[0]].step)} \
             if isinstance(obj, Function) else {None, cap.nodes[e.tensor[0]].name}
         src = drawn.nodes[e.src]
@@ -466,7 +468,7 @@ def _labels(drawn, cap, of, found):
     for nid, n in drawn.nodes.items():
         if n.kind == "gate":
             anchor = [of[m] for m in n.members if cap.nodes[m].role == n.role]
-            if len(anchor) != 1 or n.shape != tuple(anchor[0].shapes[0]):
+            if len(anchor) != 1 or n.shape != tuple(facts_of(anchor[0]).shapes[0]):
                 found.append(f"gate {n.role} stands for {anchor}")
         elif n.kind == "stub":
             fed = [e.role for e in drawn.edges if e.dst == nid and e.kind == "data" and e.role]

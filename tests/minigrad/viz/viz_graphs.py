@@ -16,12 +16,10 @@ STATE = {"rnn": ("h",), "lstm": ("h", "C"), "gru": ("h",)}
 
 
 class Param(mg.Tensor):
-    """Stands in for nn.Parameter (the renderer recognises parameters by this class name)."""
+    """Stands in for nn.Parameter (the renderer recognises parameters by ``is_parameter``)."""
 
     __slots__ = ()
-
-
-Param.__name__ = "Parameter"
+    is_parameter = True
 
 
 def param(rng, *shape, scale=0.5) -> mg.Tensor:

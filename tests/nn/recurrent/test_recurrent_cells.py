@@ -187,5 +187,5 @@ def _roles_in_graph(t) -> set:
             continue
         seen.add(id(node))
         roles.update(node.role(i) for i in range(node.n_outputs) if node.role(i))
-        stack.extend(e[0] for e in node.next if type(e) is tuple)
+        stack.extend(e.node for e in node.next if isinstance(e, mg.Edge))
     return roles

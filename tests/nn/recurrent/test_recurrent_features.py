@@ -13,6 +13,7 @@ import torch
 import minigrad as mg
 import nn
 from nn.recurrent import GraphGrowthWarning
+from minigrad.viz import facts_of, recording
 
 T, N, I, H = 3, 2, 3, 4
 
@@ -25,7 +26,7 @@ def graph_nodes(*outputs) -> list:
             continue
         seen.add(id(node))
         nodes.append(node)
-        stack.extend(e[0] for e in node.next if type(e) is tuple)
+        stack.extend(e.node for e in node.next if isinstance(e, mg.Edge))
     return nodes
 
 
@@ -64,12 +65,14 @@ def test_dropout_never_touches_a_single_layer_and_warns_like_pytorch():
 # --- renderer support: scopes and roles ------------------------------------------------------------
 def test_every_step_is_scoped_by_layer_direction_and_step():
     lstm = nn.LSTM(I, H, num_layers=2, bidirectional=True)
-    out, (h_n, c_n) = lstm(mg.randn(T, N, I, requires_grad=True))
+    with recording():
+        out, (h_n, c_n) = lstm(mg.randn(T, N, I, requires_grad=True))
     tagged = set()
     for node in graph_nodes(out, h_n, c_n):
-        if node.scope is not None:
-            tags = node.scope.tags()
-            assert node.scope.path() == ("lstm",)
+        scope = facts_of(node).scope
+        if scope is not None:
+            tags = scope.tags()
+            assert scope.path() == ("lstm",)
             assert tags["cell"] == "lstm"
             tagged.add((tags["layer"], tags["direction"], tags["step"]))
     assert tagged == {(l, d, t) for l in (0, 1) for d in ("forward", "reverse") for t in range(T)}
@@ -78,12 +81,14 @@ def test_every_step_is_scoped_by_layer_direction_and_step():
 def test_steps_carry_role_labels_and_a_custom_scope_name():
     gru = nn.GRU(I, H, num_layers=2)
     gru.scope_name = "encoder"
-    out, h_n = gru(mg.randn(T, N, I))
+    with recording():
+        out, h_n = gru(mg.randn(T, N, I))
     by_step = {}
     for node in graph_nodes(out, h_n):
-        if node.scope is not None and node.roles:
-            assert node.scope.path() == ("encoder",)
-            key = (node.scope.tags()["layer"], node.scope.tags()["step"])
+        scope = facts_of(node).scope
+        if scope is not None and node.roles:
+            assert scope.path() == ("encoder",)
+            key = (scope.tags()["layer"], scope.tags()["step"])
             by_step.setdefault(key, set()).update(filter(None, node.roles))
     assert len(by_step) == 2 * T
     assert all(roles == {"r_t", "z_t", "n_t", "h_t"} for roles in by_step.values())
@@ -91,8 +96,10 @@ def test_steps_carry_role_labels_and_a_custom_scope_name():
 
 def test_scope_tags_of_a_variant_name_the_cell():
     lstm = nn.LSTM(I, H, cell=nn.PeepholeLSTMCell)
-    out, _ = lstm(mg.randn(T, N, I))
-    kinds = {n.scope.tags()["cell"] for n in graph_nodes(out) if n.scope is not None}
+    with recording():
+        out, _ = lstm(mg.randn(T, N, I))
+    scopes = [facts_of(n).scope for n in graph_nodes(out)]
+    kinds = {s.tags()["cell"] for s in scopes if s is not None}
     assert kinds == {"peephole_lstm"}
 
 

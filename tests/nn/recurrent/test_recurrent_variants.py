@@ -287,7 +287,7 @@ def test_depth_gated_cell_gradcheck_and_depth_gate_label():
     while stack:
         node = stack.pop()
         roles.update(node.role(i) for i in range(node.n_outputs) if node.role(i))
-        stack.extend(e[0] for e in node.next if type(e) is tuple)
+        stack.extend(e.node for e in node.next if isinstance(e, mg.Edge))
     assert {"d_t", "f_t", "i_t", "C~_t"} <= roles
     with pytest.raises(RuntimeError, match=r"lower_c must have shape \(2, 2\).*got \(2, 3\)"):
         cell(x, mg.zeros(N, 3, dtype="float64"), (h, c))
