@@ -1,4 +1,12 @@
-"""`Function`: one node of the recorded graph, with its forward and its backward side by side.
+"""The engine: recording the graph (``Function.apply``) and walking it back (``backward``).
+
+Forward: each primitive op is a ``Function`` subclass; ``Op.apply(a, b)`` runs its forward on
+the inputs' arrays and, if an input needs a gradient, records a node: an instance of the op that
+remembers where each input came from (``node.next``) and what its backward will read.
+
+Backward: ``backward(loss)`` walks the nodes from the loss back to the leaves, once each, in
+reverse topological order (Kahn's algorithm, no recursion); each node's ``backward`` turns the
+gradients of its outputs into gradients of its inputs, sent along ``node.next``.
 
 A primitive op subclasses Function and writes two methods:
 
@@ -26,11 +34,9 @@ node (its scope, shapes, values: the renderer's recorder) hears of it through ``
 """
 from __future__ import annotations
 
-import re
-
 from typing import NamedTuple
 
-from . import backend
+from . import backend, checks
 from .tensor import Tensor
 
 
@@ -76,12 +82,8 @@ class Function:
 
     @classmethod
     def apply(cls, *inputs, **options):
-        """Run forward on the inputs' arrays and, if an input needs a gradient, record a node.
-
-        ``inputs`` are Tensors or constants (Python scalars, arrays); ``options`` go to forward.
-        Returns a Tensor, or a tuple of Tensors for multi-output ops; with no Tensor among the
-        inputs, the plain array(s) (how a backward formula computes when no graph is wanted).
-        """
+        """Run forward on the inputs' arrays (Tensors' data, or constants) and, if an input needs
+        a gradient, record a node. Given no Tensor (in a backward formula), returns the array."""
         arrays, edges = operands(cls, inputs)
         node = cls.__new__(cls)
         out = run_forward(node, arrays, options, inputs)
@@ -178,9 +180,8 @@ class Function:
 
 # --- the helpers of apply --------------------------------------------------------------------
 def operands(cls, inputs) -> tuple:
-    """(the arrays forward computes on, per input where its gradient goes: an Edge, a leaf, or
-    None), after the checks: operand types, dtypes, devices. The edges are ``()`` when no input
-    needs a gradient, None when no input is a Tensor (a backward formula on plain arrays)."""
+    """(the arrays forward reads, per input where its gradient goes: an Edge, a leaf or None),
+    checked; the edges are () if no input needs a gradient, None if no input is a Tensor."""
     arrays, edges, tensors, needs_grad = [], [], 0, False
     for x in inputs:
         if isinstance(x, Tensor):
@@ -191,17 +192,17 @@ def operands(cls, inputs) -> tuple:
                 edges.append(x if x.grad_fn is None else Edge(x.grad_fn, x._output_index))
             else:
                 edges.append(None)
-        elif type(x) in _NOT_OPERANDS:  # NumPy would make a float64 or complex array of it
-            raise _operand_error(cls.__name__, x, inputs)
+        elif type(x) in checks.NOT_OPERANDS:  # (NumPy would make a float64 array of a list)
+            raise checks.operand_error(cls.__name__, x, inputs)
         else:
             arrays.append(x)
             edges.append(None)
     if cls.broadcasts:
         dtype_a = getattr(arrays[0], "dtype", None)
         if dtype_a is not None and dtype_a is not getattr(arrays[1], "dtype", dtype_a):
-            _reconcile_dtypes(cls.__name__, inputs, arrays)
+            checks.reconcile_dtypes(cls.__name__, inputs, arrays)
     if _CHECK_DEVICES and tensors:
-        _check_same_device(cls.__name__, inputs)
+        checks.check_same_device(cls.__name__, inputs)
     return arrays, (tuple(edges) if needs_grad else ()) if tensors else None
 
 
@@ -210,7 +211,7 @@ def run_forward(node: Function, arrays: list, options: dict, inputs):
     try:
         return node.forward(*arrays, **options)
     except (ValueError, TypeError, IndexError) as err:
-        raise _input_error(node.name, err, inputs) from err
+        raise checks.input_error(node.name, err, inputs) from err
 
 
 def untracked(node: Function, out, inputs):
@@ -225,8 +226,7 @@ def untracked(node: Function, out, inputs):
     return outputs
 
 
-_CHECK_DEVICES = backend.cupy is not None
-_NOT_OPERANDS = frozenset({list, tuple, complex})
+_CHECK_DEVICES = backend.cupy is not None  # (one device only: nothing to check)
 
 
 def _only(arrays: list, positions: tuple) -> list:
@@ -262,67 +262,115 @@ def _carry_cut(node: Function, inputs, outputs: tuple) -> None:
             return
 
 
-def _reconcile_dtypes(op: str, inputs, arrays) -> None:
-    """Binary elementwise ops never promote silently: a constant takes the tensor's dtype, an
-    integer or bool tensor takes the float tensor's dtype, two float dtypes that differ are an
-    error (a float32 model quietly computing in float64 is slow and hard to notice)."""
-    a, b = arrays
-    dtype_a = getattr(a, "dtype", None)
-    dtype_b = getattr(b, "dtype", None)
-    if dtype_a is None or dtype_b is None or dtype_a == dtype_b:
-        return
-    if "c" in (dtype_a.kind, dtype_b.kind):  # (the cast below would drop the imaginary part)
-        raise TypeError(f"{_snake(op)}: minigrad computes with real numbers, got dtypes "
-                        f"{dtype_a} {a.shape} and {dtype_b} {b.shape}")
-    tensor_a, tensor_b = isinstance(inputs[0], Tensor), isinstance(inputs[1], Tensor)
-    float_a, float_b = backend.is_floating(dtype_a), backend.is_floating(dtype_b)
-    if tensor_a and tensor_b and float_a and float_b:
-        raise TypeError(f"{_snake(op)}: dtypes differ: {dtype_a} {a.shape} and {dtype_b} {b.shape}; "
-                        "convert one with .to(dtype=...)")
-    if float_a and (not float_b or not tensor_b):
-        arrays[1] = b.astype(dtype_a)
-    elif float_b and (not float_a or not tensor_a):
-        arrays[0] = a.astype(dtype_b)
+# --- the backward walk -------------------------------------------------------------------------
+def backward(tensor: Tensor, grad=None, retain_graph: bool = False, create_graph: bool = False):
+    """Add d(tensor)/d(leaf) into ``leaf.grad`` for every leaf that requires grad; ``grad`` is
+    d(loss)/d(tensor), 1 when omitted for a one-element tensor. Frees the graph's saved values
+    unless ``retain_graph``."""
+    seed = checks.seed(tensor, grad, "backward")
+    run_backward([tensor], [seed], retain_graph or create_graph, create_graph)
 
 
-def _operand_error(op: str, operand, inputs) -> TypeError:
-    """A list or tuple operand (``x + [1.0, 2.0]``) is refused, as in PyTorch: NumPy would turn
-    it into a float64 array and compute a float32 model's op in float64. So is a complex number:
-    minigrad has no complex dtypes."""
-    position = next(i for i, x in enumerate(inputs) if x is operand)
-    if type(operand) is complex:
-        return TypeError(f"{_snake(op)}: minigrad computes with real numbers, got the complex "
-                         f"number {operand!r} as input {position}")
-    dtype = next((x.dtype for x in inputs if isinstance(x, Tensor)), backend.DEFAULT_FLOAT)
-    return TypeError(f"{_snake(op)}: operands must be tensors, arrays or numbers, got a "
-                     f"{type(operand).__name__} ({repr(operand)[:40]}) as input {position}; "
-                     f"make it a tensor first: minigrad.tensor(..., dtype=minigrad.{dtype})")
+def run_backward(outputs, seeds, retain_graph: bool, create_graph: bool, to_leaf=None) -> None:
+    """Kahn's algorithm: each node runs once all of its consumers have sent their gradient. A
+    leaf's gradients go to ``to_leaf(leaf, g)`` (by default, added into ``leaf.grad``)."""
+    roots = [o if o.grad_fn is None else Edge(o.grad_fn, o._output_index) for o in outputs]
+    pending = count_consumers(roots)  # node -> how many consumers have yet to send
+    buffers = Buffers(create_graph)   # node -> the gradients its outputs received so far
+    ready = []                        # nodes whose consumers have all sent theirs
+    to_leaf = to_leaf or (add_to_leaf_with_graph if create_graph else add_to_leaf)
+    previous, STATE.grad_enabled = STATE.grad_enabled, create_graph
+    try:
+        seeds = [g if create_graph else g.data for g in seeds]
+        send(roots, seeds, pending, buffers, ready, to_leaf)
+        while ready:
+            node = ready.pop()
+            grads_out = buffers.pop(node)
+            grads_in = call_backward(node, grads_out)
+            if STATE.listeners:
+                hooks.tell_backward(node, grads_out, grads_in)
+            if not retain_graph:
+                node.release()
+            send(node.next, grads_in, pending, buffers, ready, to_leaf)
+    finally:
+        STATE.grad_enabled = previous
 
 
-def _check_same_device(op: str, inputs) -> None:
-    devices = {x.device for x in inputs if isinstance(x, Tensor)}
-    if len(devices) > 1:
-        shown = ", ".join(f"{x.device} {tuple(x.shape)}" for x in inputs if isinstance(x, Tensor))
-        raise RuntimeError(f"{op}: inputs are on different devices ({shown}); move them with .to()")
+def count_consumers(roots) -> dict:
+    """For each node reachable from ``roots`` (a root once more per seed), how many edges point
+    at it. Iterative, not recursive: a 100,000-op chain is fine."""
+    pending, todo = {}, list(roots)  # todo: the edges still to count
+    while todo:
+        edge = todo.pop()
+        if isinstance(edge, Edge):
+            if edge.node not in pending:
+                pending[edge.node] = 0
+                todo += edge.node.next
+            pending[edge.node] += 1
+    return pending
 
 
-def _input_error(op: str, err: Exception, inputs) -> Exception:
-    message = str(err)
-    if message.split(":")[0].replace("_", "") == op.lower():  # already says which op
-        return err
-    shown = ", ".join(
-        f"{tuple(x.shape)} {x.dtype}" if isinstance(x, Tensor) else repr(x) for x in inputs
-    )
-    kind = next(k for k in (ValueError, TypeError, IndexError) if isinstance(err, k))
-    return kind(f"{_snake(op)}: {message} (inputs: {shown})")
+def send(edges, grads, pending: dict, buffers: "Buffers", ready: list, to_leaf) -> None:
+    """Each gradient along its edge, to the node that made that input (ready once its last
+    consumer has sent) or to a leaf; None: nothing flows, but this consumer is done."""
+    for edge, g in zip(edges, grads):
+        if isinstance(edge, Edge):
+            if g is not None:
+                buffers.add(edge.node, edge.index, g)
+            pending[edge.node] -= 1
+            if not pending[edge.node]:
+                ready.append(edge.node)
+        elif edge is not None and g is not None:
+            to_leaf(edge, g)
 
 
-def _snake(op: str) -> str:
-    """An op's name as users spell it in messages: BroadcastTo -> broadcast_to."""
-    return _SPELLED.get(op) or re.sub(r"(?<!^)(?=[A-Z])", "_", op).lower()
+def call_backward(node: Function, grads_out: list) -> tuple:
+    """The node's input gradients (None for each, when none of its outputs got a gradient)."""
+    checks.not_freed(node)
+    if grads_out[0] is None and all(g is None for g in grads_out):
+        return (None,) * len(node.next)
+    try:
+        grads_in = node.backward(*grads_out)
+    except AttributeError as err:
+        raise checks.array_hint(node, err) from err
+    return grads_in if type(grads_in) is tuple else (grads_in,)
 
 
-_SPELLED = {"MatMul": "matmul", "AddMM": "addmm", "GetItem": "getitem"}
+class Buffers:
+    """The gradients each node's outputs received, summed. An arriving gradient is never changed
+    in place (it may be shared): the first sum is a new array, later ones add into it."""
+
+    def __init__(self, create_graph: bool):
+        self.grads = {}          # node -> [gradient of each output, or None]
+        self.sums = set()        # ids of the arrays that are sums the engine made
+        self.create_graph = create_graph  # (Tensors, held by the new graph: never in place)
+
+    def add(self, node: Function, index: int, g) -> None:
+        grads = self.grads.setdefault(node, [None] * node.n_outputs)
+        if grads[index] is None:
+            grads[index] = g
+        elif id(grads[index]) in self.sums:
+            grads[index] += g
+        else:
+            grads[index] = grads[index] + g
+            if not self.create_graph:
+                self.sums.add(id(grads[index]))
+
+    def pop(self, node: Function) -> list:
+        grads = self.grads.pop(node, None) or [None] * node.n_outputs
+        if self.sums:
+            self.sums.difference_update(map(id, grads))
+        return grads
+
+
+def add_to_leaf(leaf: Tensor, g) -> None:
+    """A gradient that reached a leaf (a plain array) is added into its ``.grad``."""
+    g = Tensor._make(g)
+    leaf.grad = g if leaf.grad is None else leaf.grad + g
+
+
+def add_to_leaf_with_graph(leaf: Tensor, g: Tensor) -> None:
+    leaf.grad = g if leaf.grad is None else leaf.grad + g
 
 
 from . import hooks  # noqa: E402  (hooks reads STATE, defined above)

@@ -160,8 +160,9 @@ class Tensor:
         return self
 
     def backward(self, grad=None, retain_graph: bool = False, create_graph: bool = False) -> None:
-        """Accumulate d(self)/d(leaf) into every leaf's ``.grad`` (see :func:`minigrad.backward`)."""
-        autograd.backward(self, grad, retain_graph=retain_graph, create_graph=create_graph)
+        """Add d(self)/d(leaf) into every leaf's ``.grad`` (see :func:`minigrad.backward`)."""
+        seed = checks.seed(self, grad, "backward")  # d(self)/d(self): 1 for a scalar
+        function.run_backward([self], [seed], retain_graph or create_graph, create_graph)
 
     def detach(self) -> "Tensor":
         """The same data, cut from the graph (truncated BPTT). Remembers where it was cut
@@ -512,7 +513,7 @@ def tensor(data, dtype=None, device: str | None = None, requires_grad: bool = Fa
     return Tensor(data, dtype=dtype, device=device, requires_grad=requires_grad)
 
 
-from . import autograd, functional, ops  # noqa: E402  (circular: ops build Tensors)
+from . import checks, function, functional, ops  # noqa: E402  (circular: ops build Tensors)
 
 
 def _swapped(ndim: int, axis1: int, axis2: int, op: str) -> tuple:
