@@ -68,7 +68,7 @@ def _notes(gone: dict, rows: int) -> list:
     unless every row left out the same steps."""
     ranges = defaultdict(list)
     for row, steps in gone.items():
-        ranges[min(steps), max(steps), len(steps)].append(row[0])
+        ranges[min(steps), max(steps), len(steps)].append(row.group)
     notes = []
     for (first, last, count), groups in sorted(ranges.items()):
         note = f"{count} middle steps elided (t = {first} … t = {last})"

@@ -87,11 +87,11 @@ def plan(graph: Graph) -> Layout:
         lay.members.setdefault(key, []).append(node.id)
     for key in sorted(lay.members):
         lay.steps.setdefault(key.row, []).append(key)
-    lay.mirrored = {r for r in lay.steps if r[3] == "reverse"}
+    lay.mirrored = {r for r in lay.steps if r.direction == "reverse"}
     lay.offsets = _offsets(graph, lay)
     models = _model_order(graph, group_order)
-    lay.rows = sorted(lay.steps, key=lambda r: (models.index(r[0]), r[1], r[2],
-                                                r[3] != "forward"))
+    lay.rows = sorted(lay.steps, key=lambda r: (models.index(r.group), r.call, r.layer,
+                                                r.direction != "forward"))
     lay.stages = _stages(lay)
     lay.staircase = (graph.detail != "cell" and not lay.mirrored
                      and all(len(keys) > 1 for keys in lay.steps.values()))
@@ -182,7 +182,7 @@ def _stages(lay: Layout) -> list:
     orders each stage's rows on its own."""
     stages = defaultdict(list)
     for r, row in enumerate(lay.rows):
-        stages[lay.offsets[row[0]]].append(r)
+        stages[lay.offsets[row.group]].append(r)
     return [stages[t] for t in sorted(stages)]
 
 

@@ -6,6 +6,7 @@ turns them into DOT. None of them knows about Graphviz, so every pass is testabl
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import NamedTuple
 
 DETAILS = ("op", "gate", "cell")
 PARAM_MODES = ("once", "repeat", "hide")
@@ -16,6 +17,15 @@ PRODUCTS = ("MatMul", "AddMM")   # ops that multiply by a weight: a @ b, and c +
 def role_base(role: str | None) -> str | None:
     """The role without its step: ``C_3`` is ``C``, ``h~_t`` is ``h~``."""
     return role.rsplit("_", 1)[0] if role else None
+
+
+class Row(NamedTuple):
+    """A row of the picture: one per layer and direction of one call of a recurrent layer."""
+
+    group: str
+    call: int
+    layer: int
+    direction: str
 
 
 @dataclass(frozen=True, order=True)
@@ -30,9 +40,9 @@ class StepKey:
     step: int
 
     @property
-    def row(self) -> tuple:
+    def row(self) -> Row:
         """The row of the picture: one per layer and direction, steps left to right."""
-        return (self.group, self.call, self.layer, self.direction)
+        return Row(self.group, self.call, self.layer, self.direction)
 
 
 @dataclass

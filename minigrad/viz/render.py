@@ -252,7 +252,7 @@ class _Writer:
             text += f" · layer {layer}"
         if direction == "reverse":
             text += " · reverse ←"
-        elif any(r[0] == group and r[3] == "reverse" for r in self.lay.rows):
+        elif any(r.group == group and r.direction == "reverse" for r in self.lay.rows):
             text += " · forward →"
         if call:
             text += f" · call {call + 1}"
