@@ -92,12 +92,11 @@ def seed(tensor: Tensor, grad, op: str) -> Tensor:
     return grad
 
 
-def not_freed(node) -> None:
-    """A second backward through a node whose saved values the first one freed is an error."""
-    if node.freed:
-        raise RuntimeError(
-            f"backward through {node.name} a second time: its saved values were freed by the "
-            "first backward. Pass retain_graph=True to the first call if you need to.")
+def freed_error(node) -> RuntimeError:
+    """A second backward through a node whose saved values the first one freed."""
+    return RuntimeError(
+        f"backward through {node.name} a second time: its saved values were freed by the "
+        "first backward. Pass retain_graph=True to the first call if you need to.")
 
 
 def array_hint(node, err: AttributeError) -> AttributeError:

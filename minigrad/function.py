@@ -86,7 +86,10 @@ class Function:
         a gradient, record a node. Given no Tensor (in a backward formula), returns the array."""
         arrays, edges = operands(cls, inputs)
         node = cls.__new__(cls)
-        out = run_forward(node, arrays, options, inputs)
+        try:
+            out = node.forward(*arrays, **options)
+        except (ValueError, TypeError, IndexError) as err:  # (say which op, which inputs)
+            raise checks.input_error(cls.__name__, err, inputs) from err
         if edges is None:                      # no Tensor in: plain arrays out
             return out
         if not (edges and STATE.grad_enabled):  # nothing needs a gradient: no node
@@ -189,7 +192,7 @@ def operands(cls, inputs) -> tuple:
             arrays.append(x.data)
             if x._requires_grad:
                 needs_grad = True
-                edges.append(x if x.grad_fn is None else Edge(x.grad_fn, x._output_index))
+                edges.append(x if x.grad_fn is None else _edge(Edge, (x.grad_fn, x._output_index)))
             else:
                 edges.append(None)
         elif type(x) in checks.NOT_OPERANDS:  # (NumPy would make a float64 array of a list)
@@ -206,14 +209,6 @@ def operands(cls, inputs) -> tuple:
     return arrays, (tuple(edges) if needs_grad else ()) if tensors else None
 
 
-def run_forward(node: Function, arrays: list, options: dict, inputs):
-    """``node.forward``, with an error that names the op and its inputs' shapes."""
-    try:
-        return node.forward(*arrays, **options)
-    except (ValueError, TypeError, IndexError) as err:
-        raise checks.input_error(node.name, err, inputs) from err
-
-
 def untracked(node: Function, out, inputs):
     """The outputs as Tensors outside any graph (nothing needed a gradient, or grad mode is
     off). A move of a detached state (``h_0 = hx[k]``) stays what it was cut from."""
@@ -227,6 +222,7 @@ def untracked(node: Function, out, inputs):
 
 
 _CHECK_DEVICES = backend.cupy is not None  # (one device only: nothing to check)
+_edge = tuple.__new__  # Edge(node, index), built without NamedTuple's Python-level __new__
 
 
 def _only(arrays: list, positions: tuple) -> list:
@@ -285,8 +281,17 @@ def run_backward(outputs, seeds, retain_graph: bool, create_graph: bool, to_leaf
         send(roots, seeds, pending, buffers, ready, to_leaf)
         while ready:
             node = ready.pop()
-            grads_out = buffers.pop(node)
-            grads_in = call_backward(node, grads_out)
+            grads_out = buffers.pop(node, None) or [None] * node.n_outputs
+            if node.freed:
+                raise checks.freed_error(node)
+            if grads_out[0] is None and all(g is None for g in grads_out):
+                grads_in = (None,) * len(node.next)  # nothing arrived: nothing to send on
+            else:
+                try:
+                    grads_in = node.backward(*grads_out)
+                except AttributeError as err:  # (a formula written for Tensors only: say so)
+                    raise checks.array_hint(node, err) from err
+                grads_in = grads_in if type(grads_in) is tuple else (grads_in,)
             if STATE.listeners:
                 hooks.tell_backward(node, grads_out, grads_in)
             if not retain_graph:
@@ -303,10 +308,11 @@ def count_consumers(roots) -> dict:
     while todo:
         edge = todo.pop()
         if isinstance(edge, Edge):
-            if edge.node not in pending:
-                pending[edge.node] = 0
-                todo += edge.node.next
-            pending[edge.node] += 1
+            node = edge.node
+            if node not in pending:
+                pending[node] = 0
+                todo += node.next
+            pending[node] += 1
     return pending
 
 
@@ -315,52 +321,37 @@ def send(edges, grads, pending: dict, buffers: "Buffers", ready: list, to_leaf) 
     consumer has sent) or to a leaf; None: nothing flows, but this consumer is done."""
     for edge, g in zip(edges, grads):
         if isinstance(edge, Edge):
+            node, index = edge
             if g is not None:
-                buffers.add(edge.node, edge.index, g)
-            pending[edge.node] -= 1
-            if not pending[edge.node]:
-                ready.append(edge.node)
+                buffers.add(node, index, g)
+            pending[node] -= 1
+            if not pending[node]:
+                ready.append(node)
         elif edge is not None and g is not None:
             to_leaf(edge, g)
 
 
-def call_backward(node: Function, grads_out: list) -> tuple:
-    """The node's input gradients (None for each, when none of its outputs got a gradient)."""
-    checks.not_freed(node)
-    if grads_out[0] is None and all(g is None for g in grads_out):
-        return (None,) * len(node.next)
-    try:
-        grads_in = node.backward(*grads_out)
-    except AttributeError as err:
-        raise checks.array_hint(node, err) from err
-    return grads_in if type(grads_in) is tuple else (grads_in,)
-
-
-class Buffers:
-    """The gradients each node's outputs received, summed. An arriving gradient is never changed
+class Buffers(dict):
+    """node -> the gradients its outputs received, summed. An arriving gradient is never changed
     in place (it may be shared): the first sum is a new array, later ones add into it."""
 
     def __init__(self, create_graph: bool):
-        self.grads = {}          # node -> [gradient of each output, or None]
-        self.sums = set()        # ids of the arrays that are sums the engine made
-        self.create_graph = create_graph  # (Tensors, held by the new graph: never in place)
+        super().__init__()
+        self.sums = set()  # (node, output index) where the buffer holds a sum the engine made
+        self.create_graph = create_graph  # (then sums are Tensors of the new graph: kept as is)
 
     def add(self, node: Function, index: int, g) -> None:
-        grads = self.grads.setdefault(node, [None] * node.n_outputs)
+        grads = self.get(node)
+        if grads is None:
+            grads = self[node] = [None] * node.n_outputs
         if grads[index] is None:
             grads[index] = g
-        elif id(grads[index]) in self.sums:
+        elif (node, index) in self.sums:
             grads[index] += g
         else:
             grads[index] = grads[index] + g
             if not self.create_graph:
-                self.sums.add(id(grads[index]))
-
-    def pop(self, node: Function) -> list:
-        grads = self.grads.pop(node, None) or [None] * node.n_outputs
-        if self.sums:
-            self.sums.difference_update(map(id, grads))
-        return grads
+                self.sums.add((node, index))
 
 
 def add_to_leaf(leaf: Tensor, g) -> None:
