@@ -86,9 +86,9 @@ class Function:
         a gradient, record a node. Given no Tensor (in a backward formula), returns the array."""
         arrays, edges = operands(cls, inputs)
         node = cls.__new__(cls)
-        try:
-            out = node.forward(*arrays, **options)
-        except (ValueError, TypeError, IndexError) as err:  # (say which op, which inputs)
+        try:  # (an empty **options would still cost a dict per op)
+            out = node.forward(*arrays, **options) if options else node.forward(*arrays)
+        except (ValueError, TypeError, IndexError) as err:  # say which op, which inputs
             raise checks.input_error(cls.__name__, err, inputs) from err
         if edges is None:                      # no Tensor in: plain arrays out
             return out
@@ -304,16 +304,17 @@ def run_backward(outputs, seeds, retain_graph: bool, create_graph: bool, to_leaf
 def count_consumers(roots) -> dict:
     """For each node reachable from ``roots`` (a root once more per seed), how many edges point
     at it. Iterative, not recursive: a 100,000-op chain is fine."""
-    pending, todo = {}, list(roots)  # todo: the edges still to count
-    while todo:
-        edge = todo.pop()
-        if isinstance(edge, Edge):
-            node = edge.node
-            if node not in pending:
-                pending[node] = 0
-                todo += node.next
-            pending[node] += 1
-    return pending
+    pending, todo, edges = {}, [], roots  # todo: the nodes whose edges are still to count
+    while True:
+        for edge in edges:
+            if isinstance(edge, Edge):
+                if edge.node not in pending:
+                    pending[edge.node] = 0
+                    todo.append(edge.node)
+                pending[edge.node] += 1
+        if not todo:
+            return pending
+        edges = todo.pop().next
 
 
 def send(edges, grads, pending: dict, buffers: "Buffers", ready: list, to_leaf) -> None:
