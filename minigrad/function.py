@@ -324,7 +324,13 @@ def send(edges, grads, pending: dict, buffers: "Buffers", ready: list, to_leaf) 
         if isinstance(edge, Edge):
             node, index = edge
             if g is not None:
-                buffers.add(node, index, g)
+                grads_of = buffers.get(node)
+                if grads_of is None:  # the first gradient for this node: a new buffer
+                    buffers[node] = grads_of = [None] * node.n_outputs
+                if grads_of[index] is None:
+                    grads_of[index] = g
+                else:
+                    buffers.accumulate(node, index, g)
             pending[node] -= 1
             if not pending[node]:
                 ready.append(node)
@@ -341,13 +347,10 @@ class Buffers(dict):
         self.sums = set()  # (node, output index) where the buffer holds a sum the engine made
         self.create_graph = create_graph  # (then sums are Tensors of the new graph: kept as is)
 
-    def add(self, node: Function, index: int, g) -> None:
-        grads = self.get(node)
-        if grads is None:
-            grads = self[node] = [None] * node.n_outputs
-        if grads[index] is None:
-            grads[index] = g
-        elif (node, index) in self.sums:
+    def accumulate(self, node: Function, index: int, g) -> None:
+        """Add ``g`` to the gradient already buffered for output ``index`` of ``node``."""
+        grads = self[node]
+        if (node, index) in self.sums:
             grads[index] += g
         else:
             grads[index] = grads[index] + g
