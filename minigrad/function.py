@@ -94,8 +94,10 @@ class Function:
             return out
         if not (edges and STATE.grad_enabled):  # nothing needs a gradient: no node
             return untracked(node, out, inputs)
-        node.next = edges
-        node.keep(arrays, out)
+        node.next, node.freed = edges, False
+        saves = cls.saves_inputs  # what backward will read: True, or which inputs, or none
+        node._inputs = arrays if saves is True else _only(arrays, saves) if saves else None
+        node._output = out if cls.saves_output else None
         if type(out) is tuple:
             node.n_outputs = len(out)
             outputs = tuple([Tensor._make(o, node, i) for i, o in enumerate(out)])
@@ -129,13 +131,6 @@ class Function:
         of this node (so that higher-order gradients flow through it)."""
         out = self._output if self.n_outputs == 1 else self._output[index]
         return Tensor._make(out, self, index) if STATE.grad_enabled else out
-
-    def keep(self, arrays: list, out) -> None:
-        """Save what backward will read: the inputs the class asks for, and the output."""
-        saves = type(self).saves_inputs
-        self._inputs = arrays if saves is True else _only(arrays, saves) if saves else None
-        self._output = out if type(self).saves_output else None
-        self.freed = False
 
     def release(self) -> None:
         """Drop what forward saved; the graph's shape (``next``) stays."""
