@@ -302,7 +302,7 @@ def count_consumers(roots) -> dict:
     pending, todo, edges = {}, [], roots  # todo: the nodes whose edges are still to count
     while True:
         for edge in edges:
-            if isinstance(edge, Edge):
+            if type(edge) is Edge:
                 if edge.node not in pending:
                     pending[edge.node] = 0
                     todo.append(edge.node)
@@ -316,7 +316,7 @@ def send(edges, grads, pending: dict, buffers: "Buffers", ready: list, to_leaf) 
     """Each gradient along its edge, to the node that made that input (ready once its last
     consumer has sent) or to a leaf; None: nothing flows, but this consumer is done."""
     for edge, g in zip(edges, grads):
-        if isinstance(edge, Edge):
+        if type(edge) is Edge:
             node, index = edge
             if g is not None:
                 grads_of = buffers.get(node)
