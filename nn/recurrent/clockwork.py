@@ -76,9 +76,11 @@ class ClockworkRNNCell(RNNCell):
         return (period[None, :] >= period[:, None]).astype(like.dtype)
 
     def prepare(self) -> ClockworkWeights:
+        """W_hh masked, M o W_hh (transposed), the summed bias and each unit's period."""
         mask = Tensor(self.connection_mask(self.weight_hh.data), device=self.weight_hh.device)
-        return ClockworkWeights(hh_T=(self.weight_hh * mask).label("M*W_hh").T,
-                                b=summed_bias(self), period=self.unit_periods(self.weight_hh.data))
+        masked = (self.weight_hh * mask).label("M*W_hh")
+        return ClockworkWeights(hh_T=masked.T, b=summed_bias(self),
+                                period=self.unit_periods(self.weight_hh.data))
 
     def step(self, xw_t: Tensor, state: tuple, weights: ClockworkWeights, steps_taken) -> tuple:
         """xw_t = x_t W_ih^T + b was computed for all steps before the loop."""

@@ -112,12 +112,13 @@ class RNNBase(Module):
         return super()._member_name(child, name)
 
     def _cell_parameter(self, name: str):
-        """(cell, the cell's name for it) of the parameter PyTorch calls ``name``; None if none is."""
-        for child in self.__dict__.get("cell_names", ()):
+        """(cell, its name for it) of the parameter PyTorch calls ``name``: ``weight_ih_l0`` ->
+        (``self.l0``, ``"weight_ih"``); None if no cell has one of that name."""
+        for child in self.__dict__.get("cell_names", ()):  # none yet while __init__ runs
             cell = self._modules[child]
-            own = name[:-len(child) - 1]
-            if name.endswith("_" + child) and cell._parameters.get(own) is not None:
-                return cell, own
+            for own, p in cell._parameters.items():
+                if p is not None and self._member_name(child, own) == name:
+                    return cell, own
         return None
 
     def __getattr__(self, name: str):
