@@ -189,3 +189,17 @@ def _roles_in_graph(t) -> set:
         roles.update(node.role(i) for i in range(node.n_outputs) if node.role(i))
         stack.extend(e[0] for e in node.next if type(e) is tuple)
     return roles
+
+
+@pytest.mark.parametrize("module, x, h", [
+    (nn.LSTMCell(I, H), mg.zeros(N, I), mg.zeros(N, H)),
+    (nn.LSTM(I, H), mg.zeros(5, N, I), mg.zeros(1, N, H)),
+    (nn.LSTM(I, H), mg.zeros(5, I), mg.zeros(1, H)),
+])
+def test_cells_and_layers_check_the_initial_state_in_one_place(module, x, h):
+    name = type(module).__name__
+    message = rf"{name}: expected the initial state as 2 tensor\(s\) \('h', 'c'\), got 1"
+    with pytest.raises(ValueError, match=message):
+        module(x, (h,))
+    with pytest.raises(ValueError, match=rf"{name}: hx\[1\] dtype \(float64\) does not match"):
+        module(x, (h, h.to(dtype="float64")))
