@@ -72,9 +72,11 @@ def test_lstm_concat_form_equals_fused_form(bias, proj_size):
     assert_same_run(run_minigrad(concat, x, state), run_minigrad(fused, x, state), tol=1e-12)
 
 
-def test_lstm_layer_concat_form_equals_fused_form():
-    fused = nn.LSTM(I, H, num_layers=2, bidirectional=True, dtype="float64")
-    concat = nn.LSTM(I, H, num_layers=2, bidirectional=True, dtype="float64", form="concat")
+@pytest.mark.parametrize("bias", [True, False], ids=["bias", "no-bias"])
+def test_lstm_layer_concat_form_equals_fused_form(bias):
+    fused = nn.LSTM(I, H, num_layers=2, bidirectional=True, bias=bias, dtype="float64")
+    concat = nn.LSTM(I, H, num_layers=2, bidirectional=True, bias=bias, dtype="float64",
+                     form="concat")
     concat.load_state_dict(fused.state_dict())
     x = np.random.default_rng(3).standard_normal((5, N, I))
     assert_same_run(run_minigrad(concat, x, None), run_minigrad(fused, x, None), tol=1e-12)
