@@ -146,6 +146,20 @@ def test_cell_errors_name_the_problem():
         nn.GRUCell(I, H, proj_size=2)
 
 
+@pytest.mark.parametrize("module, x, h", [
+    (nn.LSTMCell(I, H), mg.zeros(N, I), mg.zeros(N, H)),
+    (nn.LSTM(I, H), mg.zeros(5, N, I), mg.zeros(1, N, H)),
+    (nn.LSTM(I, H), mg.zeros(5, I), mg.zeros(1, H)),
+])
+def test_cells_and_layers_check_the_initial_state_in_one_place(module, x, h):
+    name = type(module).__name__
+    message = rf"{name}: expected the initial state as 2 tensor\(s\) \('h', 'c'\), got 1"
+    with pytest.raises(ValueError, match=message):
+        module(x, (h,))
+    with pytest.raises(ValueError, match=rf"{name}: hx\[1\] dtype \(float64\) does not match"):
+        module(x, (h, h.to(dtype="float64")))
+
+
 @pytest.mark.parametrize("cell_class", [nn.RNNCell, nn.LSTMCell, nn.GRUCell, nn.PeepholeLSTMCell,
                                         nn.CoupledLSTMCell, nn.ClockworkRNNCell])
 def test_cell_dtype_mismatch_names_the_cell_and_argument(cell_class):
@@ -192,16 +206,3 @@ def _roles_in_graph(t) -> set:
         stack.extend(e[0] for e in node.next if type(e) is tuple)
     return roles
 
-
-@pytest.mark.parametrize("module, x, h", [
-    (nn.LSTMCell(I, H), mg.zeros(N, I), mg.zeros(N, H)),
-    (nn.LSTM(I, H), mg.zeros(5, N, I), mg.zeros(1, N, H)),
-    (nn.LSTM(I, H), mg.zeros(5, I), mg.zeros(1, H)),
-])
-def test_cells_and_layers_check_the_initial_state_in_one_place(module, x, h):
-    name = type(module).__name__
-    message = rf"{name}: expected the initial state as 2 tensor\(s\) \('h', 'c'\), got 1"
-    with pytest.raises(ValueError, match=message):
-        module(x, (h,))
-    with pytest.raises(ValueError, match=rf"{name}: hx\[1\] dtype \(float64\) does not match"):
-        module(x, (h, h.to(dtype="float64")))
