@@ -8,7 +8,7 @@ from __future__ import annotations
 import numbers
 import warnings
 
-from minigrad import Tensor
+from minigrad import Tensor, backend
 
 
 def check_sizes(name: str, input_size, hidden_size, bias, proj_size: int = 0) -> None:
@@ -74,7 +74,8 @@ def check_layer_input(name: str, input: Tensor, layer) -> None:
 def check_dtype(name: str, what: str, tensor: Tensor, weight: Tensor) -> None:
     """An input or state must have the weights' dtype."""
     if tensor.dtype != weight.dtype:
-        model = f", or convert model: model.to(dtype='{tensor.dtype}')" if what == "input" else ""
+        model = (f", or convert model: model.to(dtype='{tensor.dtype}')"  # a model's dtype is a float
+                 if what == "input" and backend.is_floating(tensor.dtype) else "")
         raise ValueError(f"{name}: {what} dtype ({tensor.dtype}) does not match weight dtype "
                          f"({weight.dtype}). Convert {what}: {what}.to(dtype='{weight.dtype}')"
                          + model)
@@ -93,8 +94,13 @@ def initial_states(name: str, hx, cell, batch: int, batched: bool, like: Tensor,
     count = 1 if stacked is None else stacked
     if hx is None:
         return [cell.zero_state(batch, like) for _ in range(count)]
-    parts = (hx,) if isinstance(hx, Tensor) else tuple(hx)
     names, sizes = cell.state_names, cell.state_sizes
+    parts = (hx,) if isinstance(hx, Tensor) else tuple(hx) if isinstance(hx, (tuple, list)) else ()
+    if not parts or not all(isinstance(p, Tensor) for p in parts):  # tuple(array) would split it
+        wanted = "a Tensor" if len(names) == 1 else f"a tuple of {len(names)} Tensors {names}"
+        got = ", ".join(type(p).__name__ for p in parts) if parts else type(hx).__name__
+        raise TypeError(f"{name}: hx must be {wanted}, got {got}; make one with "
+                        "minigrad.tensor(array)")
     if len(parts) != len(names):
         raise ValueError(f"{name}: expected the initial state as {len(names)} tensor(s) {names}, "
                          f"got {len(parts)}")

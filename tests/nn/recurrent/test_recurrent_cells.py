@@ -158,6 +158,9 @@ def test_cells_and_layers_check_the_initial_state_in_one_place(module, x, h):
         module(x, (h,))
     with pytest.raises(ValueError, match=rf"{name}: hx\[1\] dtype \(float64\) does not match"):
         module(x, (h, h.to(dtype="float64")))
+    with pytest.raises(TypeError, match=rf"{name}: hx must be a tuple of 2 Tensors \('h', 'c'\), "
+                                        r"got ndarray, Tensor; make one with minigrad.tensor"):
+        module(x, (h.numpy(), h))
 
 
 @pytest.mark.parametrize("cell_class", [nn.RNNCell, nn.LSTMCell, nn.GRUCell, nn.PeepholeLSTMCell,
