@@ -252,6 +252,11 @@ def random_permutation(n: int):
     return _rng.permutation(n)
 
 
+def random_choice(n: int, size: int, replace: bool, p):
+    """``size`` draws from range(n) with probabilities ``p`` (NumPy's ``choice``)."""
+    return _rng.choice(n, size=size, replace=replace, p=p)
+
+
 def orthogonal(rows: int, cols: int, gain: float, dtype, device):
     """A (rows, cols) matrix with orthonormal rows or columns (QR of a Gaussian)."""
     a = _rng.normal(size=(max(rows, cols), min(rows, cols)))

@@ -10,7 +10,7 @@ from .embedding import Embedding
 from .linear import Identity, Linear
 from .losses import BCEWithLogitsLoss, CrossEntropyLoss, MSELoss, NLLLoss
 from .serialization import load, save
-from . import functional, init, optim, utils
+from . import data, functional, init, optim, utils
 from .recurrent import (GRU, LSTM, RNN, ClockworkRNN, ClockworkRNNCell, CoupledLSTMCell,
                         DepthGatedLSTM, DepthGatedLSTMCell, GRUCell, LSTMCell, PeepholeLSTMCell,
                         RNNBase, RNNCell)
@@ -19,7 +19,7 @@ __all__ = [
     "Module", "Parameter", "ModuleDict", "ModuleList", "Sequential",
     "Dropout", "Embedding", "Identity", "Linear",
     "BCEWithLogitsLoss", "CrossEntropyLoss", "MSELoss", "NLLLoss",
-    "load", "save", "functional", "init", "optim", "utils",
+    "load", "save", "data", "functional", "init", "optim", "utils",
     "RNNCell", "LSTMCell", "GRUCell", "PeepholeLSTMCell", "CoupledLSTMCell", "DepthGatedLSTMCell",
     "ClockworkRNNCell", "RNNBase", "RNN", "LSTM", "GRU", "DepthGatedLSTM", "ClockworkRNN",
 ]

@@ -19,6 +19,7 @@ from ..module import Module
 from .base import RecurrentCell, check_dtype, check_sizes
 from .gru_cell import GRUCell
 from .lstm_cell import LSTMCell
+from .packed import PackedSequence
 from .rnn_cell import RNNCell
 from .runner import Lengths, run
 from .tbptt import GrowthTracker
@@ -127,6 +128,10 @@ class RNNBase(Module):
 
     # --- forward ----------------------------------------------------------------------------
     def forward(self, input: Tensor, hx=None, lengths=None):
+        if isinstance(input, PackedSequence):  # (nn.utils.rnn): the padded batch and its lengths
+            output, last = self.forward(input.padded(self.batch_first), hx, input.lengths)
+            return PackedSequence(output.swapaxes(0, 1) if self.batch_first else output,
+                                  input.lengths), last
         x, batched = self._check_input(input)
         cells = self.cells()
         states = self._initial_states(hx, x, batched, cells)

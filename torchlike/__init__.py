@@ -1,0 +1,49 @@
+"""torchlike: PyTorch's namespace over minigrad and nn, so that a PyTorch script runs with
+only its imports changed (docs/pytorch.md):
+
+    import torchlike as torch
+    import torchlike.nn as nn
+    import torchlike.nn.functional as F
+    import torchlike.optim as optim
+    from torchlike.utils.data import DataLoader, TensorDataset
+
+It sits above both packages, beside the model zoo (the engine never imports it), and holds no
+machinery of its own: the names below are minigrad's and nn's, under PyTorch's spelling where
+the two differ (``torch.cat``, ``torch.long``, ``torch.device``...).
+"""
+from minigrad import (Tensor, abs, addmm, amax, amin, arange, autograd, bool_, cos, enable_grad,
+                      exp, float16, float32, float64, full, int32, int64, is_grad_enabled, log,
+                      log_softmax, logsumexp, manual_seed, matmul, max, mean, min, no_grad, ones,
+                      ones_like, rand, randn, relu, sigmoid, sin, softmax, sqrt, sum, tanh,
+                      tensor, where, zeros, zeros_like)
+
+from . import cuda, nn, optim, utils
+from .functions import (as_tensor, bmm, cat, device, from_numpy, full_like, is_tensor, linspace,
+                        load, multinomial, numel, rand_like, randint, randn_like, save, stack)
+
+# PyTorch's dtype names (they shadow the builtins inside this module only)
+float = float32
+double = float64
+half = float16
+long = int64
+int = int32
+bool = bool_
+
+
+def _method(name: str):
+    def function(input, *args, **kwargs):
+        return getattr(input, name)(*args, **kwargs)
+
+    function.__name__ = name
+    function.__doc__ = f"``torch.{name}(x, ...)`` is ``x.{name}(...)``."
+    return function
+
+
+(argmax, argmin, argsort, chunk, clamp, flatten, gather, index_select, masked_fill, narrow, norm,
+ permute, reshape, sort, split, squeeze, t, topk, transpose, unbind, unsqueeze, eq, ne, lt, le, gt,
+ ge) = map(_method, (
+    "argmax", "argmin", "argsort", "chunk", "clamp", "flatten", "gather", "index_select",
+    "masked_fill", "narrow", "norm", "permute", "reshape", "sort", "split", "squeeze", "t", "topk",
+    "transpose", "unbind", "unsqueeze", "eq", "ne", "lt", "le", "gt", "ge"))
+clip = clamp
+concat = cat
