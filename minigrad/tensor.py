@@ -172,7 +172,9 @@ class Tensor(TorchSurface):
 
     def to(self, device: str | None = None, dtype=None) -> "Tensor":
         """A copy on ``device`` and/or with ``dtype`` (differentiable, unless to an integer or bool
-        dtype); self when nothing changes."""
+        dtype); self when nothing changes. A dtype may come first: ``x.to(minigrad.float64)``."""
+        if device is not None and not isinstance(device, str):  # x.to(dtype), as PyTorch
+            device, dtype = None, device
         out = self
         if dtype is not None and backend.as_dtype(dtype) != self.dtype:
             dtype = backend.as_dtype(dtype)
