@@ -121,3 +121,15 @@ def test_a_pytorch_style_training_loop_matches_torch():
     mine, ref = losses["torchlike"], losses["torch"]
     np.testing.assert_allclose([l for l, _ in mine], [l for l, _ in ref], rtol=1e-12)
     assert [c for _, c in mine] == [c for _, c in ref]
+
+
+def test_one_import_block_in_the_docs_the_example_and_the_package():
+    from pathlib import Path
+    import re
+    root = Path(__file__).resolve().parents[2]
+    doc = (root / "docs" / "pytorch.md").read_text()
+    opening = re.match(r"# [^\n]+\n\n<!-- pytorch-imports -->\n```python\n(.*?)```", doc, re.S)
+    assert opening, "docs/pytorch.md must open with the marked import block"
+    block = opening.group(1)
+    assert block in (root / "examples" / "from_pytorch.py").read_text()
+    assert "\n".join("    " + line for line in block.splitlines()) in torch.__doc__
