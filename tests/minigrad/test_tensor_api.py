@@ -145,21 +145,6 @@ def test_augmented_assignment_to_a_leaf_that_requires_grad_is_refused_as_in_torc
 
 
 @pytest.mark.parametrize("op", sorted(IN_PLACE))
-def test_augmented_assignment_under_no_grad_changes_the_parameter_in_place_as_in_torch(op):
-    # the hand-written update of PyTorch tutorials: with no_grad(): p -= lr * p.grad
-    a, b = np.array([[1.0, 2.0], [3.0, 4.0]]), np.array([[0.5, 2.0], [1.5, 3.0]])
-    x, t = mg.tensor(a, requires_grad=True), torch.tensor(a, requires_grad=True)
-    saved = x.data
-    with mg.no_grad():
-        y = IN_PLACE[op](x, mg.tensor(b))
-    with torch.no_grad():
-        IN_PLACE[op](t, torch.tensor(b))
-    assert y is x and x.is_leaf and x.requires_grad
-    np.testing.assert_allclose(x.numpy(), t.detach().numpy())
-    np.testing.assert_array_equal(saved, a)  # the old array (a graph may hold it) is untouched
-
-
-@pytest.mark.parametrize("op", sorted(IN_PLACE))
 def test_augmented_assignment_elsewhere_makes_a_new_tensor_with_torchs_values_and_gradient(op):
     a = np.array([[1.0, 2.0], [3.0, 4.0]])
     x, t = mg.tensor(a, requires_grad=True), torch.tensor(a, requires_grad=True)
