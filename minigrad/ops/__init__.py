@@ -5,9 +5,9 @@ from .elementwise import (Abs, Add, Clip, Div, Exp, Log, Maximum, Minimum, Mul, 
                           Sigmoid, Sqrt, Sub, Tanh, Where, sum_to_shape, where)
 from .matmul import AddMM, MatMul
 from .reduce import Max, Mean, Min, Sum
-from .trig import Cos, Sin
 from .shape import (BroadcastTo, Concat, GetItem, Reshape, ScatterAdd, Split, Stack, Transpose,
                     Unbind, chunk_sizes, concat, split_sizes, stack)
+from .trig import Cos, Sin
 
 __all__ = [
     "Abs", "Add", "AddMM", "BroadcastTo", "Cast", "Clip", "Concat", "Div", "Exp", "GetItem", "Log",
