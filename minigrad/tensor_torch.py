@@ -182,7 +182,7 @@ class TorchSurface:
         data = self.data
         if descending:  # ascending in -x, stably: equal elements keep their order
             data = ~data if data.dtype == backend.bool_ else -data
-        order = xp.argsort(data, axis=axis[0], kind="stable")
+        order = backend.stable_argsort(data, axis[0])
         return type(self)._make(order.astype(backend.int64, copy=False))
 
     def topk(self, k: int, dim: int = -1, largest: bool = True, sorted: bool = True):

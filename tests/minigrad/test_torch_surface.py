@@ -224,3 +224,29 @@ def test_a_hook_that_returns_a_gradient_is_refused():
     y.register_hook(lambda g: g * 0)
     with pytest.raises(RuntimeError, match="register_hook: the hook returned a value"):
         y.sum().backward()
+
+
+@pytest.mark.parametrize("name", ["gather", "sort descending", "topk", "index_select", "masked_fill",
+                                  "scatter_add", "repeat", "max(dim).values", "norm"])
+def test_each_device_gives_the_cpus_values_and_gradients(name, device):
+    fn = DIFFERENTIABLE[name]
+    on_cpu = mg.tensor(A, requires_grad=True)
+    there = mg.tensor(A, device=device, requires_grad=True)
+    fn(on_cpu).sum().backward()
+    y = fn(there) if name not in ("gather", "index_select", "scatter_add") else _on(device, name, there)
+    y.sum().backward()
+    assert y.device == device
+    np.testing.assert_allclose(there.grad.numpy(), on_cpu.grad.numpy(), rtol=1e-12)
+    with mg.no_grad():
+        there.add_(there.grad, alpha=-0.5)
+    assert there.device == device
+
+
+def _on(device, name, x):
+    index = {"gather": IDX, "index_select": np.array([3, 0, 3]), "scatter_add": IDX[:, :2]}[name]
+    index = mg.tensor(index, device=device)
+    if name == "gather":
+        return x.gather(1, index)
+    if name == "index_select":
+        return x.index_select(2, index)
+    return x.scatter_add(1, index, x[:, :2] * 2.0)
