@@ -112,6 +112,8 @@ UNARY = {
     "tanh": (lambda x: x.tanh(), "any"),
     "sigmoid": (lambda x: x.sigmoid(), "any"),
     "relu": (lambda x: x.relu(), "distinct"),
+    "sin": (lambda x: x.sin(), "any"),
+    "cos": (lambda x: x.cos(), "any"),
 }
 BINARY = {
     "+": (operator.add, "any"),
