@@ -284,6 +284,35 @@ class TorchSurface:
         return self.reshape(pairs).broadcast_to(wide).reshape(merged)
 
     # --- elementwise ---------------------------------------------------------------------
+    def add(self, other, alpha=1):
+        """self + alpha * other (``x.add(y)`` is ``x + y``)."""
+        return self + (other * alpha if alpha != 1 else other)
+
+    def sub(self, other, alpha=1):
+        return self - (other * alpha if alpha != 1 else other)
+
+    def mul(self, other):
+        return self * other
+
+    def div(self, other):
+        return self / other
+
+    def pow(self, exponent):
+        return self ** exponent
+
+    def neg(self):
+        return -self
+
+    def matmul(self, other):
+        return self @ other
+
+    def mm(self, other):
+        """The product of two matrices (``@`` for 2-D tensors only)."""
+        if self.ndim != 2 or getattr(other, "ndim", 0) != 2:
+            raise ValueError(f"mm: expects two matrices, got shapes {self.shape} and "
+                             f"{getattr(other, 'shape', None)}")
+        return self @ other
+
     def sin(self):
         return _ops().Sin.apply(self)
 

@@ -4,6 +4,7 @@ Nothing here writes a backward pass: every layer is composed of minigrad's primi
 """
 from .module import Module
 from .parameter import Parameter
+from .activation import LogSoftmax, ReLU, Sigmoid, Softmax, Tanh
 from .containers import ModuleDict, ModuleList, Sequential
 from .dropout import Dropout
 from .embedding import Embedding
@@ -17,7 +18,7 @@ from .recurrent import (GRU, LSTM, RNN, ClockworkRNN, ClockworkRNNCell, CoupledL
 
 __all__ = [
     "Module", "Parameter", "ModuleDict", "ModuleList", "Sequential",
-    "Dropout", "Embedding", "Identity", "Linear",
+    "Dropout", "Embedding", "Identity", "Linear", "ReLU", "Tanh", "Sigmoid", "Softmax", "LogSoftmax",
     "BCEWithLogitsLoss", "CrossEntropyLoss", "MSELoss", "NLLLoss",
     "load", "save", "data", "functional", "init", "optim", "utils",
     "RNNCell", "LSTMCell", "GRUCell", "PeepholeLSTMCell", "CoupledLSTMCell", "DepthGatedLSTMCell",

@@ -41,9 +41,23 @@ def _method(name: str):
 
 (argmax, argmin, argsort, chunk, clamp, flatten, gather, index_select, masked_fill, narrow, norm,
  permute, reshape, sort, split, squeeze, t, topk, transpose, unbind, unsqueeze, eq, ne, lt, le, gt,
- ge) = map(_method, (
+ ge, add, sub, mul, div, pow, neg, mm) = map(_method, (
     "argmax", "argmin", "argsort", "chunk", "clamp", "flatten", "gather", "index_select",
     "masked_fill", "narrow", "norm", "permute", "reshape", "sort", "split", "squeeze", "t", "topk",
-    "transpose", "unbind", "unsqueeze", "eq", "ne", "lt", "le", "gt", "ge"))
+    "transpose", "unbind", "unsqueeze", "eq", "ne", "lt", "le", "gt", "ge", "add", "sub", "mul",
+    "div", "pow", "neg", "mm"))
 clip = clamp
 concat = cat
+
+
+class set_grad_enabled:
+    """``with torch.set_grad_enabled(training):``: record gradients or not, by a flag."""
+
+    def __init__(self, mode: bool):
+        self._inner = enable_grad() if mode else no_grad()
+
+    def __enter__(self):
+        return self._inner.__enter__()
+
+    def __exit__(self, *exc):
+        return self._inner.__exit__(*exc)

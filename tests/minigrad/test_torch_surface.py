@@ -34,6 +34,9 @@ DIFFERENTIABLE = {
     "norm(p=1, dim)": lambda x: x.norm(p=1, dim=1), "norm(dim, keepdim)": lambda x: x.norm(dim=2, keepdim=True),
     "masked_fill": lambda x: x.masked_fill(x > 0.2, -3.0),
     "scatter_add": lambda x: x.scatter_add(1, _index(x, IDX[:, :2]), x[:, :2] * 2.0),
+    "add alpha": lambda x: x.add(x * x, alpha=0.5), "sub": lambda x: x.sub(2.0), "mul": lambda x: x.mul(x),
+    "div": lambda x: x.div(3.0), "pow": lambda x: x.pow(2), "neg": lambda x: x.neg(),
+    "matmul": lambda x: x.matmul(x.transpose(1, 2)), "mm": lambda x: x[0].mm(x[1].t()),
     "split(dim)": lambda x: x.split(2, dim=2)[1], "chunk(dim)": lambda x: x.chunk(3, dim=1)[2],
     "unbind(dim)": lambda x: x.unbind(dim=2)[3],
 }

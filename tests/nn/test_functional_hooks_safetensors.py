@@ -54,7 +54,7 @@ def test_one_hot_matches_torch(classes):
 def test_forward_hooks_see_and_replace_what_torchs_do():
     torch.manual_seed(0)
     ref = torch.nn.Sequential(torch.nn.Linear(5, 3), torch.nn.Tanh(), torch.nn.Linear(3, 2)).double()
-    mine = nn.Sequential(nn.Linear(5, 3), _Tanh(), nn.Linear(3, 2)).double()
+    mine = nn.Sequential(nn.Linear(5, 3), nn.Tanh(), nn.Linear(3, 2)).double()
     mine.load_state_dict({k: v.detach().numpy() for k, v in ref.state_dict().items()})
     seen = {}
     for name, model, make in (("mine", mine, mg.tensor), ("torch", ref, torch.tensor)):
@@ -70,9 +70,18 @@ def test_forward_hooks_see_and_replace_what_torchs_do():
         np.testing.assert_allclose(got, want, rtol=1e-12)
 
 
-class _Tanh(nn.Module):
-    def forward(self, x):
-        return x.tanh()
+@pytest.mark.parametrize("name, args", [("ReLU", ()), ("Tanh", ()), ("Sigmoid", ()), ("Softmax", (1,)),
+                                        ("LogSoftmax", (0,))])
+def test_activation_modules_match_torch(name, args):
+    mine, ref = getattr(nn, name)(*args), getattr(torch.nn, name)(*args)
+    x, t = mg.tensor(A, requires_grad=True), torch.tensor(A, requires_grad=True)
+    y, ty = mine(x), ref(t)
+    np.testing.assert_allclose(y.numpy(), ty.detach().numpy(), rtol=1e-12, atol=1e-15)
+    w = RNG.standard_normal(A.shape)
+    (y * mg.tensor(w)).sum().backward()
+    (ty * torch.tensor(w)).sum().backward()
+    np.testing.assert_allclose(x.grad.numpy(), t.grad.numpy(), rtol=1e-12, atol=1e-15)
+    assert repr(mine) == repr(ref)
 
 
 @pytest.mark.parametrize("kind", ["LSTM", "GRU"])

@@ -72,6 +72,15 @@ def test_multinomial_draws_by_the_weights_and_repeats_with_the_seed():
     assert sorted(without.tolist()) == [0, 1, 2]
 
 
+def test_set_grad_enabled_switches_recording_by_a_flag():
+    x = torch.ones(2, requires_grad=True)
+    with torch.set_grad_enabled(False):
+        assert not (x * 2).requires_grad
+        with torch.set_grad_enabled(True):
+            assert (x * 2).requires_grad
+    assert torch.is_grad_enabled()
+
+
 def test_devices_and_cuda():
     d = torch.device("cuda:0")
     assert (d.type, d.index, str(d)) == ("cuda", 0, "cuda:0")
