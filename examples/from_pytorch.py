@@ -9,7 +9,8 @@ the tutorial's own. As in the tutorial, first write the data (traindata.pt, in t
     python examples/pytorch_tutorial/generate_sine_wave.py
     python examples/from_pytorch.py --steps 2
 
-One step is 20 L-BFGS evaluations of 97 sequences of 999 steps: minutes on a laptop's CPU.
+Each step is 20 L-BFGS evaluations of 97 sequences of 999 steps: the default 15 steps take
+minutes on a CPU.
 """
 from __future__ import print_function
 import argparse

@@ -10,16 +10,28 @@ only its imports changed (docs/pytorch.md):
 It sits above both packages, beside the model zoo (the engine never imports it), and holds no
 machinery of its own: the names below are minigrad's and nn's, under PyTorch's spelling where
 the two differ (``torch.cat``, ``torch.long``, ``torch.device``...).
-"""
-from minigrad import (Tensor, abs, addmm, amax, amin, arange, autograd, bool_, cos, enable_grad,
-                      exp, float16, float32, float64, full, int32, int64, is_grad_enabled, log,
-                      log_softmax, logsumexp, manual_seed, matmul, max, mean, min, no_grad, ones,
-                      ones_like, rand, randn, relu, sigmoid, sin, softmax, sqrt, sum, tanh,
-                      tensor, where, zeros, zeros_like)
 
-from . import cuda, nn, optim, utils
-from .functions import (as_tensor, bmm, cat, device, from_numpy, full_like, is_tensor, linspace,
-                        load, multinomial, numel, rand_like, randint, randn_like, save, stack)
+Imported before NumPy (as a script's ``import torch`` usually is), it limits the BLAS library
+to one thread unless ``OPENBLAS_NUM_THREADS`` / ``OMP_NUM_THREADS`` / ``MKL_NUM_THREADS`` is
+set, as the examples do (examples/common/__init__.py): a tutorial's small matrix products,
+called between bits of Python, run many times slower when a second BLAS thread is woken for
+each (the LSTMCell tutorial's step: 17 times, on two shared cores).
+"""
+import os
+
+for _variable in ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS"):
+    os.environ.setdefault(_variable, "1")
+
+from minigrad import (  # noqa: E402  (after the BLAS setting above)
+    Tensor, abs, addmm, amax, amin, arange, autograd, bool_, cos, enable_grad, exp, float16,
+    float32, float64, full, int32, int64, is_grad_enabled, log, log_softmax, logsumexp,
+    manual_seed, matmul, max, mean, min, no_grad, ones, ones_like, rand, randn, relu, sigmoid, sin,
+    softmax, sqrt, sum, tanh, tensor, where, zeros, zeros_like)
+
+from . import cuda, nn, optim, utils  # noqa: E402
+from .functions import (  # noqa: E402
+    as_tensor, bmm, cat, device, from_numpy, full_like, is_tensor, linspace, load, multinomial,
+    numel, rand_like, randint, randn_like, save, stack)
 
 # PyTorch's dtype names (they shadow the builtins inside this module only)
 float = float32

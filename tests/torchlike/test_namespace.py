@@ -142,3 +142,17 @@ def test_one_import_block_in_the_docs_the_example_and_the_package():
     block = opening.group(1)
     assert block in (root / "examples" / "from_pytorch.py").read_text()
     assert "\n".join("    " + line for line in block.splitlines()) in torch.__doc__
+
+
+def test_importing_it_first_limits_blas_to_one_thread_unless_told_otherwise():
+    import os
+    import subprocess
+    import sys
+    from pathlib import Path
+    code = "import torchlike, os; print(os.environ['OPENBLAS_NUM_THREADS'])"
+    env = {k: v for k, v in os.environ.items() if not k.endswith("_NUM_THREADS")}
+    env["PYTHONPATH"] = str(Path(__file__).resolve().parents[2])
+    for given, want in ((None, "1"), ("3", "3")):
+        run_env = env if given is None else dict(env, OPENBLAS_NUM_THREADS=given)
+        done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=run_env)
+        assert done.stdout.strip() == want, done.stderr
