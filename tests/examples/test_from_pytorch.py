@@ -64,3 +64,39 @@ def _run_python(code: str, cwd) -> str:
                           env=dict(os.environ, PYTHONPATH=str(ROOT)))
     assert done.returncode == 0, done.stderr
     return done.stdout.strip()
+
+
+def test_the_script_gives_pytorchs_losses_when_both_start_from_the_same_weights():
+    # the tutorial's own model and training step, once with the import block and once with
+    # PyTorch's own imports: the same numbers, step for step
+    import torch
+    source = (EXAMPLES / "from_pytorch.py").read_text()
+    original = source.replace("\n".join(BLOCK), "import torch\nimport torch.nn as nn\nimport torch.optim as optim")
+    ours, theirs = {"__name__": "tutorial"}, {"__name__": "tutorial"}
+    exec(compile(source, "from_pytorch.py", "exec"), ours)
+    exec(compile(original, "train.py", "exec"), theirs)
+    wave = np.sin((np.arange(25)[None, :] + np.array([0, 7, 19, 30])[:, None]) / 20.0)
+    losses = {}
+    for name, ns in (("ours", ours), ("theirs", theirs)):
+        lib = ns["torch"]
+        seq = ns["Sequence"]().double()
+        if name == "theirs":
+            seq.load_state_dict({k: torch.from_numpy(v) for k, v in weights.items()})
+        else:
+            weights = {k: v.numpy().copy() for k, v in seq.state_dict().items()}
+        x, y = lib.from_numpy(wave[:, :-1]), lib.from_numpy(wave[:, 1:])
+        optimizer = ns["optim"].LBFGS(seq.parameters(), lr=0.8)
+        run = losses[name] = []
+
+        def closure():
+            optimizer.zero_grad()
+            loss = ns["nn"].MSELoss()(seq(x), y)
+            run.append(loss.item())
+            loss.backward()
+            return loss
+
+        optimizer.step(closure)
+        with lib.no_grad():
+            run.append(ns["nn"].MSELoss()(seq(x, future=5)[:, :-5], y).item())
+    assert len(losses["ours"]) == 21
+    np.testing.assert_allclose(losses["ours"], losses["theirs"], rtol=1e-9)
