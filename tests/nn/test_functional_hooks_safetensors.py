@@ -23,7 +23,16 @@ FUNCTIONS = {
     "linear": lambda f, x: f.linear(x, x[:3] * 2, x[0, :3]),
     "dropout (eval)": lambda f, x: f.dropout(x, 0.5, training=False),
     "embedding": lambda f, x: f.embedding(_labels(f), x.T),
+    "nn.ReLU": lambda f, x: _module(f, "ReLU")(x), "nn.Tanh": lambda f, x: _module(f, "Tanh")(x),
+    "nn.Sigmoid": lambda f, x: _module(f, "Sigmoid")(x),
+    "nn.Softmax": lambda f, x: _module(f, "Softmax", 1)(x),
+    "nn.LogSoftmax": lambda f, x: _module(f, "LogSoftmax", 0)(x),
 }
+
+
+def _module(f, name, *args):
+    """The activation module ``name`` of the library whose functional module ``f`` is."""
+    return getattr(torch.nn if f is TF else nn, name)(*args)
 
 
 def _labels(f):
@@ -70,18 +79,9 @@ def test_forward_hooks_see_and_replace_what_torchs_do():
         np.testing.assert_allclose(got, want, rtol=1e-12)
 
 
-@pytest.mark.parametrize("name, args", [("ReLU", ()), ("Tanh", ()), ("Sigmoid", ()), ("Softmax", (1,)),
-                                        ("LogSoftmax", (0,))])
-def test_activation_modules_match_torch(name, args):
-    mine, ref = getattr(nn, name)(*args), getattr(torch.nn, name)(*args)
-    x, t = mg.tensor(A, requires_grad=True), torch.tensor(A, requires_grad=True)
-    y, ty = mine(x), ref(t)
-    np.testing.assert_allclose(y.numpy(), ty.detach().numpy(), rtol=1e-12, atol=1e-15)
-    w = RNG.standard_normal(A.shape)
-    (y * mg.tensor(w)).sum().backward()
-    (ty * torch.tensor(w)).sum().backward()
-    np.testing.assert_allclose(x.grad.numpy(), t.grad.numpy(), rtol=1e-12, atol=1e-15)
-    assert repr(mine) == repr(ref)
+@pytest.mark.parametrize("name, args", [("ReLU", ()), ("Softmax", (1,)), ("LogSoftmax", (0,))])
+def test_activation_modules_print_as_torchs(name, args):
+    assert repr(getattr(nn, name)(*args)) == repr(getattr(torch.nn, name)(*args))
 
 
 @pytest.mark.parametrize("kind", ["LSTM", "GRU"])
