@@ -253,3 +253,18 @@ def _on(device, name, x):
     if name == "index_select":
         return x.index_select(2, index)
     return x.scatter_add(1, index, x[:, :2] * 2.0)
+
+
+def test_hooks_fire_in_minigrad_grad_and_twice_over_a_retained_graph_as_in_torch():
+    seen = {}
+    for lib in (mg, torch):
+        x = lib.tensor([0.5, -1.0, 2.0], dtype=lib.float64, requires_grad=True)
+        log = seen[lib.__name__] = []
+        x.register_hook(lambda g: log.append(g.detach().numpy().copy()))
+        y = (x * x).sin() * x
+        y.register_hook(lambda g: log.append(g.detach().numpy().copy()))
+        (lib.autograd.grad if lib is torch else mg.grad)(y.sum(), x, retain_graph=True)
+        y.sum().backward()
+    assert len(seen["minigrad"]) == len(seen["torch"]) == 4
+    for got, want in zip(seen["minigrad"], seen["torch"]):
+        np.testing.assert_allclose(got, want, rtol=1e-12)
