@@ -147,7 +147,37 @@ class Module:
         raise NotImplementedError(f"{type(self).__name__} does not define forward()")
 
     def __call__(self, *args, **kwargs):
-        return self.forward(*args, **kwargs)
+        hooks = self.__dict__.get("_forward_hooks")
+        if not hooks:
+            return self.forward(*args, **kwargs)
+        for hook in list(hooks.get("pre", {}).values()):
+            changed = hook(self, args)
+            if changed is not None:
+                args = changed if isinstance(changed, tuple) else (changed,)
+        output = self.forward(*args, **kwargs)
+        for hook in list(hooks.get("post", {}).values()):
+            changed = hook(self, args, output)
+            if changed is not None:
+                output = changed
+        return output
+
+    def register_forward_hook(self, hook: Callable) -> "RemovableHandle":
+        """Call ``hook(module, inputs, output)`` after each forward (``inputs``: the positional
+        arguments, a tuple); a hook that returns something replaces the output, as in PyTorch.
+        Returns a handle whose ``remove()`` stops the calls."""
+        return self._add_forward_hook("post", hook)
+
+    def register_forward_pre_hook(self, hook: Callable) -> "RemovableHandle":
+        """Call ``hook(module, inputs)`` before each forward; what it returns (if anything)
+        replaces the inputs."""
+        return self._add_forward_hook("pre", hook)
+
+    def _add_forward_hook(self, when: str, hook: Callable) -> "RemovableHandle":
+        if "_forward_hooks" not in self.__dict__:
+            object.__setattr__(self, "_forward_hooks", {})
+        handle = RemovableHandle(self.__dict__["_forward_hooks"].setdefault(when, {}))
+        handle.hooks[handle.id] = hook
+        return handle
 
     # --- traversal -----------------------------------------------------------------------
     def named_modules(self, prefix: str = "", remove_duplicate: bool = True,
@@ -409,3 +439,17 @@ def _refuse_plain_container(owner: str, name: str, value) -> None:
         raise TypeError(f"{owner}.{name}: the modules in a plain {type(value).__name__} would not be "
                         f"registered (parameters() and state_dict() would miss them); wrap it in "
                         f"nn.{kind}(...)")
+
+
+class RemovableHandle:
+    """What ``register_forward_hook`` returns: ``remove()`` takes the hook out again."""
+
+    _next_id = 0
+
+    def __init__(self, hooks: dict):
+        self.hooks = hooks
+        self.id = RemovableHandle._next_id
+        RemovableHandle._next_id += 1
+
+    def remove(self) -> None:
+        self.hooks.pop(self.id, None)

@@ -17,6 +17,7 @@ from .base import RecurrentCell
 from .checks import check_layer_args, check_layer_input, initial_states
 from .gru_cell import GRUCell
 from .lstm_cell import LSTMCell
+from .packed import PackedSequence
 from .rnn_cell import RNNCell
 from .runner import Lengths, run
 from .tbptt import GrowthTracker
@@ -146,6 +147,10 @@ class RNNBase(Module):
 
     # --- forward ----------------------------------------------------------------------------
     def forward(self, input: Tensor, hx=None, lengths=None):
+        if isinstance(input, PackedSequence):  # (nn.utils.rnn): the padded batch and its lengths
+            output, last = self.forward(input.padded(self.batch_first), hx, input.lengths)
+            return PackedSequence(output.swapaxes(0, 1) if self.batch_first else output,
+                                  input.lengths), last
         name = type(self).__name__
         check_layer_input(name, input, self)
         batched = input.ndim == 3
