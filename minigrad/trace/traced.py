@@ -1,0 +1,395 @@
+"""``minigrad.trace(fn)``: record ``fn`` once, derive its backward once, replay both.
+
+Recording (:func:`record`): ``fn`` runs on Tensors whose ``.data`` are tracers, with the
+engine as it is: its ops compute on the tracers, which write down every array call. Then the
+engine's own backward walk (``minigrad.grad``) runs over the graph that run made, seeded with
+tracers too, so that the ops' backward formulas write down theirs: the backward program is
+derived by the same formulas the eager engine runs, not by a second set of derivatives. The
+parameters are the leaves that require grad which the graph reaches and ``fn`` was not given:
+their arrays, met as operands, become inputs read from ``leaf.data`` at every call.
+
+Replaying (:class:`TracedCall`): one call of the traced function is one node of the eager graph.
+Its forward runs the forward program and keeps what the backward program reads; its backward
+runs the backward program. Losses, optimizers, ``no_grad`` around it are as for any node.
+"""
+from __future__ import annotations
+
+import inspect
+
+from .. import backend
+from ..autograd import grad as engine_grad, is_grad_enabled
+from ..function import Function
+from ..hooks import listen
+from ..tensor import Tensor
+from . import program as prog
+from . import tracer as tracing
+from .naming import Namer
+from .tracer import Recorder, TraceError, tracer_type_for
+
+
+def trace(fn):
+    """Record ``fn`` (a function of Tensors, or of tuples, lists and dicts of them, numbers and
+    strings) once for each kind of call and replay it afterwards; see docs/trace.md.
+
+        step = minigrad.trace(lambda x: model(x)[0])
+        loss = (step(x) * r).sum()
+        loss.backward()        # the same gradients as without trace
+        print(step.source())   # the forward and backward programs, as NumPy code
+    """
+    return Traced(fn)
+
+
+class Traced:
+    """A traced function: call it as ``fn``. Keeps one :class:`Trace` per cache key."""
+
+    def __init__(self, fn):
+        self.fn = fn
+        self.traces: dict = {}
+        self.latest: Trace | None = None
+        self.__doc__ = getattr(fn, "__doc__", None)
+        self.__name__ = getattr(fn, "__name__", "traced")
+
+    def __call__(self, *args):
+        if tracing.ACTIVE is not None:  # called while another trace records: part of that one
+            return self.fn(*args)
+        tensors: list = []
+        structure = flatten(args, tensors)
+        key = (structure, is_grad_enabled(), training_flags(self.fn, args))
+        found = self.traces.get(key)
+        if found is None or not found.parameters_unchanged():
+            found = self.traces[key] = record(self.fn, args, tensors, structure)
+        self.latest = found
+        return found.call(tensors)
+
+    def source(self, step=None) -> str:
+        """The latest trace's forward and backward programs as Python over NumPy (see
+        :meth:`Trace.source`)."""
+        if self.latest is None:
+            raise RuntimeError("source(): the traced function has not been called yet")
+        return self.latest.source(step)
+
+
+# --- arguments and results: nested tuples, lists and dicts of Tensors and constants ---------
+def flatten(obj, tensors: list):
+    """The structure of ``obj`` (hashable: part of the cache key); its Tensors go to
+    ``tensors``. A Tensor counts by shape, dtype, device and requires_grad; anything else by
+    value (it is frozen into the trace)."""
+    if isinstance(obj, Tensor):
+        tensors.append(obj)
+        return ("tensor", obj.shape, obj.dtype, obj.device, obj.requires_grad)
+    if type(obj) in (tuple, list):
+        return (type(obj).__name__, tuple(flatten(x, tensors) for x in obj))
+    if type(obj) is dict:
+        return ("dict", tuple((k, flatten(v, tensors)) for k, v in obj.items()))
+    try:
+        hash(obj)
+    except TypeError:
+        raise TypeError(f"minigrad.trace: an argument or result of type {type(obj).__name__} is "
+                        "neither a Tensor, nor a tuple, list or dict of them, nor a hashable "
+                        "constant (a number, a string, None)") from None
+    return ("value", type(obj), obj)
+
+
+def unflatten(structure, tensors):
+    """``obj`` back from :func:`flatten`'s structure, with Tensors taken from the iterator."""
+    kind = structure[0]
+    if kind == "tensor":
+        return next(tensors)
+    if kind in ("tuple", "list"):
+        items = [unflatten(s, tensors) for s in structure[1]]
+        return tuple(items) if kind == "tuple" else items
+    if kind == "dict":
+        return {k: unflatten(s, tensors) for k, s in structure[1]}
+    return structure[2]
+
+
+def modules_of(fn, args) -> list:
+    """The modules a traced function may run: ``fn`` itself, the object of a bound method, the
+    values it closes over, and modules among the arguments (and all their submodules)."""
+    found = []
+    candidates = [fn, getattr(fn, "__self__", None), *args, *reachable_values(fn)]
+    for obj in candidates:
+        if hasattr(obj, "modules") and hasattr(obj, "training"):
+            found += [m for m in obj.modules() if m not in found]
+    return found
+
+
+def reachable_values(fn) -> list:
+    """What ``fn`` closes over, and the globals its code names."""
+    values = []
+    for cell in getattr(fn, "__closure__", None) or ():
+        try:
+            values.append(cell.cell_contents)
+        except ValueError:  # an empty cell
+            pass
+    code, scope = getattr(fn, "__code__", None), getattr(fn, "__globals__", {})
+    if code is not None:
+        values += [scope[n] for n in code.co_names if n in scope]
+    return values
+
+
+def training_flags(fn, args) -> tuple:
+    return tuple(m.training for m in modules_of(fn, args))
+
+
+# --- recording --------------------------------------------------------------------------------
+class Watcher:
+    """Listens to the engine while a trace records: which instructions each node's forward and
+    backward made, what the nodes and gradients are (for names and steps), and the parameters
+    that were met with their arrays still in place (``missed``: the trace is made again with
+    them standing in too)."""
+
+    def __init__(self, recorder: Recorder):
+        self.recorder = recorder
+        self.forward_marks: list = []   # (node, outputs, number of instructions so far)
+        self.backward_marks: list = []  # (node, grad_outputs, grad_inputs, instructions so far)
+        self.missed: list = []
+
+    def on_node(self, node, inputs, outputs):
+        self.forward_marks.append((node, outputs, len(self.recorder.instructions)))
+        for x in inputs:
+            if (isinstance(x, Tensor) and x.grad_fn is None and x._requires_grad
+                    and not isinstance(x.data, tracing.Tracer)
+                    and not any(x is m for m in self.missed)):
+                self.missed.append(x)
+
+    def on_backward(self, node, grad_outputs, grad_inputs):
+        self.backward_marks.append((node, tuple(grad_outputs), tuple(grad_inputs),
+                                    len(self.recorder.instructions)))
+
+
+def parameters_near(fn, args) -> list:
+    """The tensors that require grad which ``fn`` can reach without being given them: the
+    parameters of its modules (see :func:`modules_of`), and tensors it closes over or names as
+    globals (alone, or in a tuple, list or dict). Those found later stand in at a second try."""
+    found = []
+    for m in modules_of(fn, args):
+        found += list(m.parameters(recurse=False))
+    for v in reachable_values(fn):
+        items = v.values() if type(v) is dict else v if type(v) in (tuple, list) else (v,)
+        found += [t for t in items if isinstance(t, Tensor) and t.grad_fn is None and t.requires_grad]
+    unique = {}
+    for t in found:
+        unique.setdefault(id(t), t)
+    return list(unique.values())
+
+
+def record(fn, args, tensors: list, structure) -> "Trace":
+    """Run ``fn`` on tracers, then the engine's backward on the graph it made; returns the
+    compiled :class:`Trace`."""
+    devices = {t.device for t in tensors}
+    if len(devices) > 1:
+        raise TraceError(f"minigrad.trace: the arguments are on different devices {sorted(devices)}")
+    device = devices.pop() if devices else backend.get_default_device()
+    candidates = [p for p in parameters_near(fn, args) if not any(p is t for t in tensors)]
+    for _ in range(4):  # a parameter met unannounced makes one more try
+        attempt = _record_once(fn, tensors, structure, device, candidates)
+        if not attempt[-1]:
+            break
+        candidates = candidates + attempt[-1]
+    else:  # pragma: no cover - parameters appearing at every try
+        raise TraceError("minigrad.trace: the parameters the function reads keep changing")
+    recorder, watcher, traced_args, outputs, out_structure, swapped, seeds, targets, grads, _ = attempt
+    for o in outputs:
+        if not isinstance(o.data, tracing.Tracer):
+            raise TraceError("minigrad.trace: an output was not computed by the traced function "
+                             "(return tensors made from its arguments or parameters)")
+    read = {s for ins in recorder.instructions for s in ins.reads()} | \
+        {o.data.slot for o in outputs}
+    parameters = [p for p, slot in swapped if slot in read]
+    param_slots = [slot for p, slot in swapped if slot in read]
+    grad_slots = [None if g is None else recorder.ref(g.data).n for g in grads]
+    position = {id(t): i for i, t in enumerate(traced_args)}
+    position.update({id(p): len(traced_args) + k for k, p in enumerate(parameters)})
+    namer = Namer(fn, recorder, watcher, traced_args, list(zip(parameters, param_slots)), outputs,
+                  seeds, modules_of(fn, args))
+    trace = Trace(
+        recorder=recorder, forward=recorder.instructions[:watcher.forward_end],
+        backward=recorder.instructions[watcher.forward_end:],
+        inputs=[t.data.slot for t in traced_args] + param_slots,
+        outputs=[o.data.slot for o in outputs],
+        differentiable=[any(o is s for s in watcher.differentiable) for o in outputs],
+        seeds=[s.data.slot for s in seeds], grads=grad_slots,
+        grad_inputs=[position[id(t)] for t in targets],
+        parameters=parameters, out_structure=out_structure, namer=namer, device=device)
+    trace.graph = (outputs, watcher.forward_marks)
+    return trace
+
+
+def _record_once(fn, tensors, structure, device, candidates):
+    xp = backend.array_module(device)
+    recorder = Recorder(xp, tracer_type_for(xp, device))
+    traced_args = []
+    for t in tensors:
+        stand_in = Tensor._make(recorder.new_tracer(t.data))
+        stand_in._requires_grad = t.requires_grad
+        traced_args.append(stand_in)
+    swapped = [(p, recorder.new_tracer(p.data)) for p in candidates]
+    rng = backend.rng_state()
+    watcher = Watcher(recorder)
+    tracing.ACTIVE, backend.recording_draws = recorder, recorder.draw
+    for p, stand_in in swapped:
+        p.data = stand_in
+    try:
+        with listen(watcher):
+            try:
+                result = fn(*unflatten(structure, iter(traced_args)))
+            except Exception:
+                if watcher.missed:  # (a parameter not standing in can make ops fail)
+                    return (None,) * 9 + (watcher.missed,)
+                raise
+            outputs: list = []
+            out_structure = flatten(result, outputs)
+            watcher.forward_end = len(recorder.instructions)
+            differentiable = [o for o in outputs if o.requires_grad] if is_grad_enabled() else []
+            watcher.differentiable = differentiable
+            if watcher.missed:
+                return (None,) * 9 + (watcher.missed,)
+            leaves = {id(x) for x in reached_leaves(differentiable)}
+            targets = [t for t in traced_args if t.requires_grad and id(t) in leaves]
+            targets += [p for p, _ in swapped if id(p) in leaves]
+            seeds = [Tensor._make(recorder.new_tracer(xp.ones(o.shape, dtype=o.dtype)))
+                     for o in differentiable]
+            grads = engine_grad(differentiable, targets, grad_outputs=seeds, retain_graph=True,
+                                allow_unused=True) if differentiable and targets else ()
+    finally:
+        for p, stand_in in swapped:
+            p.data = stand_in.value
+        tracing.ACTIVE, backend.recording_draws = None, None
+        backend.set_rng_state(rng)
+    swapped = [(p, stand_in.slot) for p, stand_in in swapped]
+    return (recorder, watcher, traced_args, outputs, out_structure, swapped, seeds, targets,
+            grads, [])
+
+
+def reached_leaves(outputs) -> list:
+    """The leaves that require grad which the graph of ``outputs`` reaches, in the order a
+    depth-first walk meets them."""
+    leaves, seen, todo = [], set(), []
+    for o in outputs:
+        if o.grad_fn is None:
+            if o.requires_grad and id(o) not in seen:
+                seen.add(id(o))
+                leaves.append(o)
+        else:
+            todo.append(o.grad_fn)
+    while todo:
+        node = todo.pop()
+        if id(node) in seen:
+            continue
+        seen.add(id(node))
+        for edge in reversed(node.next):
+            if type(edge) is tuple:
+                todo.append(edge[0])
+            elif edge is not None and id(edge) not in seen:
+                seen.add(id(edge))
+                leaves.append(edge)
+    return leaves
+
+
+# --- the compiled trace, and the node that replays it ----------------------------------------
+class Trace:
+    """One recorded call: the forward and backward programs, compiled, and what is needed to
+    replay them (the parameters to re-read, the shape of the results)."""
+
+    def __init__(self, recorder, forward, backward, inputs, outputs, differentiable, seeds, grads,
+                 grad_inputs, parameters, out_structure, namer, device):
+        self.recorder = recorder
+        self.inputs = inputs
+        self.outputs = outputs
+        self.differentiable = differentiable
+        self.seeds = seeds
+        self.parameters = parameters
+        self.facts = [(p.shape, p.dtype, p.device) for p in parameters]
+        self.out_structure = out_structure
+        self.namer = namer
+        self.device = device
+        consts = dict(recorder.consts)
+        self.consts = consts
+        # the passes, in order: hoist what reads only constants, drop what nothing reads
+        forward = prog.hoist(forward, consts, keep=outputs)
+        used_grads = [g for g in grads if g is not None]
+        backward = prog.drop_dead(backward, used_grads)
+        backward = prog.hoist(backward, consts, keep=used_grads)
+        made_forward = set(inputs) | {ins.out for ins in forward}
+        residuals = []
+        for s in [s for ins in backward for s in ins.reads()] + used_grads:
+            if s in made_forward and s not in residuals and s not in consts:
+                residuals.append(s)
+        self.residuals = residuals
+        self.forward_program = prog.drop_dead(forward, outputs + residuals)
+        self.inference_program = prog.drop_dead(forward, outputs)
+        self.backward_program = backward
+        self.grads = grads
+        self.grad_inputs = grad_inputs
+        self.run_forward = prog.compile_function(
+            "forward", self.forward_program, inputs, outputs + residuals, consts)
+        self.run_inference = prog.compile_function(
+            "forward", self.inference_program, inputs, outputs, consts)
+        self.run_backward = prog.compile_function(
+            "backward", backward, residuals + seeds, used_grads, consts)
+        self.n_outputs = len(outputs)
+        self.shapes = [recorder.meta[s] for s in outputs]
+
+    def parameters_unchanged(self) -> bool:
+        """Whether every parameter still has the shape, dtype and device it was traced with
+        (and still requires grad): otherwise the function is traced again."""
+        for p, facts in zip(self.parameters, self.facts):
+            if (p.shape, p.dtype, p.device) != facts or not p.requires_grad:
+                return False
+        return True
+
+    def call(self, tensors: list):
+        arrays = [t.data for t in tensors] + [p.data for p in self.parameters]
+        if is_grad_enabled() and any(self.differentiable) and self.grad_inputs:
+            inputs = tensors + self.parameters
+            out = TracedCall.apply(*inputs, trace=self)
+            outs = list(out) if type(out) is tuple else [out]
+            outs = [o if d else Tensor._make(o.data) for o, d in zip(outs, self.differentiable)]
+        else:
+            outs = [Tensor._make(a) for a in self.run_inference(*arrays)]
+        return unflatten(self.out_structure, iter(outs))
+
+    def source(self, step=None) -> str:
+        from .source import program_source
+        return program_source(self, step)
+
+
+class TracedCall(Function):
+    """One call of a traced function, as one node: forward replays the recorded forward
+    program, backward the derived backward program."""
+
+    def forward(self, *arrays, trace: Trace):
+        self.trace = trace
+        found = trace.run_forward(*arrays)
+        n = trace.n_outputs
+        self.residuals = found[n:]
+        return found[0] if n == 1 else tuple(found[:n])
+
+    def backward(self, *grads):
+        trace = self.trace
+        if any(isinstance(g, Tensor) for g in grads):
+            raise TraceError("minigrad.trace: a traced call cannot be differentiated twice "
+                             "(create_graph=True); call the function without trace for that")
+        seeds = []
+        for g, (shape, dtype), d in zip(grads, trace.shapes, trace.differentiable):
+            if d:
+                seeds.append(g if g is not None else
+                             backend.array_module(trace.device).zeros(shape, dtype=dtype))
+        found = iter(trace.run_backward(*self.residuals, *seeds))
+        result = [None] * len(self.next)
+        for position, slot in zip(trace.grad_inputs, trace.grads):
+            if slot is not None:
+                result[position] = next(found)
+        return tuple(result)
+
+    def release(self) -> None:
+        super().release()
+        self.residuals = None
+
+
+def signature_names(fn) -> list:
+    try:
+        return list(inspect.signature(fn).parameters)
+    except (TypeError, ValueError):
+        return []
