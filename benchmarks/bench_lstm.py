@@ -13,6 +13,9 @@ Implementations:
 * ``numpy``: the hand-written forward and BPTT of :mod:`benchmarks.numpy_lstm` (the baseline);
   on ``--device cuda`` the same code on CuPy arrays (``cupy``);
 * ``minigrad``: ``nn.LSTM``, whose backward comes from the engine;
+* ``minigrad traced``: ``nn.LSTM`` under ``minigrad.trace``: recorded once, its backward derived
+  once, both replayed as compiled programs (the first call, which records, is not timed: see
+  :func:`first_call_workloads`);
 * ``minigrad loop``: the step written out with minigrad ops in :func:`primitive_lstm` (what
   ``nn.LSTM`` costs on top of the bare ops);
 * ``pytorch``: ``torch.nn.LSTM`` (a fused C++ kernel per step);
@@ -126,6 +129,20 @@ def minigrad_step(shape: Shape, dtype=numpy.float32, device: str = "cpu"):
     return training_step(params, lambda: model(x)[0], minigrad.tensor(p["r"], device=device))
 
 
+def minigrad_traced_step(shape: Shape, dtype=numpy.float32, device: str = "cpu"):
+    import minigrad
+    import nn
+
+    p = problem(shape, dtype)
+    model = nn.LSTM(shape.I, shape.H, device=device, dtype=dtype)
+    params = _layer_params(model)
+    for name, value in p["params"].items():
+        params[name].data = minigrad.tensor(value, device=device).data
+    x = minigrad.tensor(p["x"], device=device)
+    traced = minigrad.trace(lambda x: model(x)[0])
+    return training_step(params, lambda: traced(x), minigrad.tensor(p["r"], device=device))
+
+
 def minigrad_loop_step(shape: Shape, dtype=numpy.float32, device: str = "cpu"):
     import minigrad
 
@@ -178,6 +195,7 @@ def implementations(device: str = "cpu") -> dict:
              (numpy_step, TRACEMALLOC if device == "cpu" else CUPY_POOL)}
     mg_memory = TRACEMALLOC if device == "cpu" else CUPY_POOL
     found["minigrad"] = (minigrad_step, mg_memory)
+    found["minigrad traced"] = (minigrad_traced_step, mg_memory)
     found["minigrad loop"] = (minigrad_loop_step, mg_memory)
     if torch_on(device):
         torch_memory = None if device == "cpu" else TORCH_CUDA

@@ -244,13 +244,19 @@ def expression(ins: Instruction, names: Names, function_name=None) -> str:
     return f"{function_name(ins)}({', '.join(parts)})"
 
 
-def generate(name: str, instructions: list, inputs: list, outputs: list, consts: dict):
+def generate(name: str, instructions: list, inputs: list, outputs: list, consts: dict,
+             owned: int = 0):
     """The source of a function ``name(*inputs)`` that runs ``instructions`` and returns the
     tuple of ``outputs``, and the closure values it reads. Each array is let go after its last
-    use: its name is reused by the next result, or deleted."""
+    use: its name is reused by the next result, or deleted.
+
+    With ``owned`` > 0 the function is ``name(owned_list, *rest)``: the first ``owned`` inputs
+    come in a list that it empties, so that it holds the only references to them and lets go
+    of each after its last use too (the backward program and the forward's saved arrays)."""
     names = Names(consts)
     for i, s in enumerate(inputs):
         names.of[s] = f"a{i}"
+    releasable = {f"a{i}" for i in range(owned)}
     last = last_uses(instructions, outputs)
     free: list[str] = []   # register names whose arrays are dead
     count = 0
@@ -258,9 +264,10 @@ def generate(name: str, instructions: list, inputs: list, outputs: list, consts:
     for i, ins in enumerate(instructions):
         line = expression(ins, names)
         dying = [names.of.get(s, "") for s in dict.fromkeys(ins.reads()) if last.get(s) == i]
+        target = names.slot(ins.reads()[0]) if ins.in_place else None
+        released = [a for a in dying if a in releasable and a != target]
         dying = [r for r in dying if r.startswith("r")]  # (inputs and constants stay)
         if ins.in_place:  # the written array keeps its name
-            target = names.slot(ins.reads()[0])
             names.of[ins.out] = target
             dying = [r for r in dying if r != target]
             lines.append(line)
@@ -277,22 +284,30 @@ def generate(name: str, instructions: list, inputs: list, outputs: list, consts:
             if ins.out not in last:  # made and never read (a draw kept for the generator)
                 dying.append(register)
                 free.append(register)
-        lines += [f"del {r}" for r in dying]
+        lines += [f"del {r}" for r in dying + released]
     for s in outputs:
         names.slot(s)
     results = ", ".join(names.of[s] for s in outputs)
+    if owned:
+        taken = ", ".join(f"a{i}" for i in range(owned)) + ("," if owned == 1 else "")
+        lines.insert(0, f"{taken} = owned")
+        lines.insert(1, "owned.clear()")
+        parameters = ["owned"] + [f"a{i}" for i in range(owned, len(inputs))]
+    else:
+        parameters = [f"a{i}" for i in range(len(inputs))]
     body = "\n".join("        " + line for line in lines) or "        pass"
     source = (f"def _make({', '.join(names.closure) or ''}):\n"
-              f"    def {name}({', '.join(f'a{i}' for i in range(len(inputs)))}):\n"
+              f"    def {name}({', '.join(parameters)}):\n"
               f"{body}\n"
               f"        return ({results}{',' if len(outputs) == 1 else ''})\n"
               f"    return {name}\n")
     return source, names.closure
 
 
-def compile_function(name: str, instructions: list, inputs: list, outputs: list, consts: dict):
+def compile_function(name: str, instructions: list, inputs: list, outputs: list, consts: dict,
+                     owned: int = 0):
     """:func:`generate`, compiled: a Python function of the inputs' arrays."""
-    source, closure = generate(name, instructions, inputs, outputs, consts)
+    source, closure = generate(name, instructions, inputs, outputs, consts, owned)
     namespace: dict = {}
     exec(compile(source, f"<minigrad.trace {name}>", "exec"), namespace)
     function = namespace["_make"](*closure.values())

@@ -327,7 +327,12 @@ class Trace:
         self.run_inference = prog.compile_function(
             "forward", self.inference_program, inputs, outputs, consts)
         self.run_backward = prog.compile_function(
-            "backward", backward, residuals + seeds, used_grads, consts)
+            "backward", backward, residuals + seeds, used_grads, consts, owned=len(residuals))
+        # The backward program lets go of each saved array after its last use, as the eager
+        # walk frees each node's. If the graph is kept (retain_graph=True) and walked again,
+        # the saved arrays are computed again from the inputs, unless random draws are among
+        # them (a second draw would differ): then backward keeps them all to the end.
+        self.consumes = not any(ins.kind == "draw" for ins in self.forward_program)
         self.n_outputs = len(outputs)
         self.shapes = [recorder.meta[s] for s in outputs]
 
@@ -361,9 +366,10 @@ class TracedCall(Function):
 
     def forward(self, *arrays, trace: Trace):
         self.trace = trace
+        self.arrays = arrays if trace.consumes else None
         found = trace.run_forward(*arrays)
         n = trace.n_outputs
-        self.residuals = found[n:]
+        self.residuals = list(found[n:])
         return found[0] if n == 1 else tuple(found[:n])
 
     def backward(self, *grads):
@@ -376,7 +382,13 @@ class TracedCall(Function):
             if d:
                 seeds.append(g if g is not None else
                              backend.array_module(trace.device).zeros(shape, dtype=dtype))
-        found = iter(trace.run_backward(*self.residuals, *seeds))
+        residuals = self.residuals
+        if not trace.consumes:
+            residuals = list(residuals)
+        elif residuals is None:  # walked again (retain_graph=True): computed again
+            residuals = list(trace.run_forward(*self.arrays)[trace.n_outputs:])
+        self.residuals = None if trace.consumes else self.residuals
+        found = iter(trace.run_backward(residuals, *seeds))
         result = [None] * len(self.next)
         for position, slot in zip(trace.grad_inputs, trace.grads):
             if slot is not None:
@@ -385,7 +397,7 @@ class TracedCall(Function):
 
     def release(self) -> None:
         super().release()
-        self.residuals = None
+        self.residuals = self.arrays = None
 
 
 def signature_names(fn) -> list:

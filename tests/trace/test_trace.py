@@ -141,3 +141,13 @@ def test_backward_twice_needs_retain_graph_as_eager():
     y.backward()
     with pytest.raises(RuntimeError, match="second time"):
         y.backward()
+
+
+def test_retain_graph_walks_the_traced_call_twice():
+    x = mg.tensor(np.array([0.5, -1.0, 2.0]), requires_grad=True)
+    traced = mg.trace(lambda x: (x.tanh() * x.sigmoid()).sum())
+    y = traced(x)
+    y.backward(retain_graph=True)
+    first = x.grad.numpy().copy()
+    y.backward()
+    np.testing.assert_array_equal(x.grad.numpy(), 2 * first)
