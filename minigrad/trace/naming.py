@@ -12,7 +12,6 @@ import inspect
 import keyword
 import re
 
-from .tracer import Tracer
 
 
 def _identifier(text: str) -> str:
@@ -23,9 +22,17 @@ def _identifier(text: str) -> str:
     return text
 
 
+_STEPS: dict = {}
+
+
 def _step_of(node):
     scope = getattr(node, "scope", None)
-    return scope.tags().get("step") if scope is not None else None
+    if scope is None:
+        return None
+    found = _STEPS.get(scope)
+    if found is None:
+        found = _STEPS[scope] = (scope.tags().get("step"),)
+    return found[0]
 
 
 def _layer_tag(node) -> str:
@@ -40,18 +47,20 @@ def _layer_tag(node) -> str:
 class Namer:
     """Annotates the instructions (``op``, ``step``, ``phase``) and names the slots."""
 
-    def __init__(self, fn, recorder, watcher, traced_args, parameters, outputs, seeds, modules):
+    def __init__(self, fn, recorder, watcher, arg_slots, parameters, output_slots, seed_slots,
+                 modules):
         self.names: dict[int, str] = {}
-        taken: set = set()
+        taken: dict = {}  # name -> how many slots asked for it
 
-        def name(slot, text, force=False):
-            if slot is None or (slot in self.names and not force):
+        def name(slot, text):
+            if slot is None or slot in self.names:
                 return
             text = _identifier(text)
-            base, k = text, 2
-            while text in taken:
-                text, k = f"{base}_{k}", k + 1
-            taken.add(text)
+            count = taken.get(text, 0)
+            taken[text] = count + 1
+            if count:  # a second "tanh": "tanh__2"
+                text = f"{text}__{count + 1}"
+                taken[text] = 1
             self.names[slot] = text
 
         instructions = recorder.instructions
@@ -60,9 +69,9 @@ class Namer:
             arg_names = list(inspect.signature(fn).parameters)
         except (TypeError, ValueError):
             arg_names = []
-        single = len(arg_names) == len(traced_args)
-        for k, t in enumerate(traced_args):
-            name(t.data.slot, arg_names[k] if single else f"x{k}")
+        single = len(arg_names) == len(arg_slots)
+        for k, slot in enumerate(arg_slots):
+            name(slot, arg_names[k] if single else f"x{k}")
         param_names = {}
         for m in modules:
             for pname, p in m.named_parameters():
@@ -76,8 +85,8 @@ class Namer:
             step = _step_of(node)
             for ins in instructions[start:end]:
                 ins.op, ins.step, ins.phase, ins.node = node.name, step, "forward", node
-            for i, o in enumerate(outs):
-                if not isinstance(o.data, Tracer):
+            for i, slot in enumerate(outs):
+                if slot is None:
                     continue
                 role = node.role(i)
                 suffix = f"_{step}" if step is not None else ""
@@ -86,15 +95,16 @@ class Namer:
                     text = (role[:-2] if role.endswith("_t") else role) + (f"_{layer}" if layer else "") + suffix
                 else:
                     text = node.name.lower() + (f"_{layer}" if layer else "") + suffix
-                name(o.data.slot, text)
-                forward_names[(id(node), i)] = self.names.get(o.data.slot)
+                name(slot, text)
+                forward_names[(id(node), i)] = self.names.get(slot)
             start = end
-        for k, o in enumerate(outputs):
-            name(o.data.slot, f"out{k}")
-        for k, s in enumerate(seeds):
-            name(s.data.slot, "d" + self.names.get(outputs[k].data.slot, f"out{k}"))
+        for k, slot in enumerate(output_slots):
+            name(slot, f"out{k}")
+        differentiable = [s for s in output_slots if s in seed_slots]
+        for k, slot in enumerate(seed_slots.values()):
+            name(slot, "d" + self.names.get(differentiable[k], f"out{k}"))
         # backward: after a node's backward ran come the sums of the gradients it sent
-        sent: set = {s.data.slot for s in seeds}
+        sent: set = set(seed_slots.values())
         by_out = {ins.out: ins for ins in instructions}
         marks = watcher.backward_marks
         start = watcher.forward_end
@@ -110,16 +120,14 @@ class Namer:
                     ins.op, ins.step = f"{node.name} backward", step
                 ins.phase = "backward"
             for i, g in enumerate(grad_outputs):
-                if isinstance(g, Tracer):
+                if g is not None:
                     fname = forward_names.get((id(node), i))
                     if fname:
-                        name(g.slot, "d" + fname)
-                    made = by_out.get(g.slot)
+                        name(g, "d" + fname)
+                    made = by_out.get(g)
                     if made is not None and made.op == "sum of gradients":
                         made.step = step
-            for g in grad_inputs:
-                if isinstance(g, Tracer):
-                    sent.add(g.slot)
+            sent.update(g for g in grad_inputs if g is not None)
             start = end
         for ins in instructions[start:]:
             ins.phase = ins.phase or "backward"

@@ -55,7 +55,7 @@ class Instruction:
     ``phase`` ("forward" or "backward") are filled in for printing."""
 
     __slots__ = ("kind", "name", "function", "args", "kwargs", "out", "in_place", "op", "step",
-                 "phase", "node")
+                 "phase", "node", "_reads")
 
     def __init__(self, kind: str, name, function, args: tuple, kwargs: dict | None = None):
         self.kind = kind
@@ -65,15 +65,17 @@ class Instruction:
         self.kwargs = kwargs or {}
         self.out = None
         self.in_place = False
-        self.op = self.step = self.phase = self.node = None
+        self.op = self.step = self.phase = self.node = self._reads = None
 
     def reads(self) -> list[int]:
         """The slots this instruction reads."""
-        found: list[int] = []
-        _slots_in(self.args, found)
-        if self.kwargs:
-            _slots_in(tuple(self.kwargs.values()), found)
-        return found
+        if self._reads is None:
+            found: list[int] = []
+            _slots_in(self.args, found)
+            if self.kwargs:
+                _slots_in(tuple(self.kwargs.values()), found)
+            self._reads = found
+        return self._reads
 
     def __repr__(self) -> str:
         return f"<{self.kind} {self.name or ''} -> {self.out}>"
@@ -313,3 +315,52 @@ def compile_function(name: str, instructions: list, inputs: list, outputs: list,
     function = namespace["_make"](*closure.values())
     function.source = source
     return function
+
+
+class Replay:
+    """A program as a function of its inputs: run by the interpreter (:func:`execute`, one
+    instruction at a time) the first time, compiled (:func:`compile_function`) from the second
+    on. Compiling costs about as much as running the program a few times through the engine,
+    so a program run once is not worth compiling (and a trace's first call stays cheap)."""
+
+    def __init__(self, name: str, instructions: list, inputs: list, outputs: list, consts: dict,
+                 owned: int = 0):
+        self.name = name
+        self.instructions = instructions
+        self.inputs = inputs
+        self.outputs = outputs
+        self.consts = consts
+        self.owned = owned
+        self.function = None
+        self.runs = 0
+
+    def compiled(self):
+        if self.function is None:
+            self.function = compile_function(self.name, self.instructions, self.inputs,
+                                             self.outputs, self.consts, self.owned)
+        return self.function
+
+    def __call__(self, *args):
+        self.runs += 1
+        if self.runs > 1:
+            return self.compiled()(*args)
+        return self.interpret(*args)
+
+    def interpret(self, *args):
+        if self.owned:
+            owned = args[0]
+            args = tuple(owned) + args[1:]
+            owned.clear()
+        values = dict(self.consts)
+        values.update(zip(self.inputs, args))
+        del args  # (the values dict holds the inputs now, and lets go of them at last use)
+        return self._interpret(values)
+
+    def _interpret(self, values):
+        last = last_uses(self.instructions, self.outputs)
+        for i, ins in enumerate(self.instructions):
+            values[ins.out] = execute(ins, values)
+            for s in ins.reads():
+                if last.get(s) == i and s not in self.consts:
+                    values.pop(s, None)
+        return tuple(values[s] for s in self.outputs)

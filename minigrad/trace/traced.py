@@ -146,7 +146,8 @@ class Watcher:
         self.missed: list = []
 
     def on_node(self, node, inputs, outputs):
-        self.forward_marks.append((node, outputs, len(self.recorder.instructions)))
+        self.forward_marks.append((node, _slots(o.data for o in outputs),
+                                   len(self.recorder.instructions)))
         for x in inputs:
             if (isinstance(x, Tensor) and x.grad_fn is None and x._requires_grad
                     and not isinstance(x.data, tracing.Tracer)
@@ -154,8 +155,12 @@ class Watcher:
                 self.missed.append(x)
 
     def on_backward(self, node, grad_outputs, grad_inputs):
-        self.backward_marks.append((node, tuple(grad_outputs), tuple(grad_inputs),
+        self.backward_marks.append((node, _slots(grad_outputs), _slots(grad_inputs),
                                     len(self.recorder.instructions)))
+
+
+def _slots(arrays) -> tuple:
+    return tuple(a.slot if isinstance(a, tracing.Tracer) else None for a in arrays)
 
 
 def parameters_near(fn, args) -> list:
@@ -201,8 +206,17 @@ def record(fn, args, tensors: list, structure) -> "Trace":
     grad_slots = [None if g is None else recorder.ref(g.data).n for g in grads]
     position = {id(t): i for i, t in enumerate(traced_args)}
     position.update({id(p): len(traced_args) + k for k, p in enumerate(parameters)})
-    namer = Namer(fn, recorder, watcher, traced_args, list(zip(parameters, param_slots)), outputs,
-                  seeds, modules_of(fn, args))
+    for node, _, _ in watcher.forward_marks:  # (what the recording's nodes saved is not needed)
+        node.release()
+    arg_slots = [t.data.slot for t in traced_args]
+    seed_slots = {o.data.slot: s.data.slot for o, s in zip(watcher.differentiable, seeds)}
+    output_slots = [o.data.slot for o in outputs]
+    modules = modules_of(fn, args)
+    named = list(zip(parameters, param_slots))
+
+    def namer():  # names are worked out when the source is asked for
+        return Namer(fn, recorder, watcher, arg_slots, named, output_slots, seed_slots, modules)
+
     trace = Trace(
         recorder=recorder, forward=recorder.instructions[:watcher.forward_end],
         backward=recorder.instructions[watcher.forward_end:],
@@ -212,7 +226,6 @@ def record(fn, args, tensors: list, structure) -> "Trace":
         seeds=[s.data.slot for s in seeds], grads=grad_slots,
         grad_inputs=[position[id(t)] for t in targets],
         parameters=parameters, out_structure=out_structure, namer=namer, device=device)
-    trace.graph = (outputs, watcher.forward_marks)
     return trace
 
 
@@ -241,6 +254,7 @@ def _record_once(fn, tensors, structure, device, candidates):
             outputs: list = []
             out_structure = flatten(result, outputs)
             watcher.forward_end = len(recorder.instructions)
+            after_forward = backend.rng_state()  # the first call's draws are the recording's
             differentiable = [o for o in outputs if o.requires_grad] if is_grad_enabled() else []
             watcher.differentiable = differentiable
             if watcher.missed:
@@ -257,6 +271,7 @@ def _record_once(fn, tensors, structure, device, candidates):
             p.data = stand_in.value
         tracing.ACTIVE, backend.recording_draws = None, None
         backend.set_rng_state(rng)
+    backend.set_rng_state(after_forward)
     swapped = [(p, stand_in.slot) for p, stand_in in swapped]
     return (recorder, watcher, traced_args, outputs, out_structure, swapped, seeds, targets,
             grads, [])
@@ -322,12 +337,17 @@ class Trace:
         self.backward_program = backward
         self.grads = grads
         self.grad_inputs = grad_inputs
-        self.run_forward = prog.compile_function(
+        self.run_forward = prog.Replay(
             "forward", self.forward_program, inputs, outputs + residuals, consts)
-        self.run_inference = prog.compile_function(
+        self.run_inference = prog.Replay(
             "forward", self.inference_program, inputs, outputs, consts)
-        self.run_backward = prog.compile_function(
+        self.run_backward = prog.Replay(
             "backward", backward, residuals + seeds, used_grads, consts, owned=len(residuals))
+        # the first call needs no replay: the recording run computed its outputs and the
+        # arrays backward reads (the same calls on the same arrays give the same numbers)
+        values = recorder.values
+        self.first_values = [values[s] for s in outputs + residuals]
+        recorder.values = None
         # The backward program lets go of each saved array after its last use, as the eager
         # walk frees each node's. If the graph is kept (retain_graph=True) and walked again,
         # the saved arrays are computed again from the inputs, unless random draws are among
@@ -352,7 +372,10 @@ class Trace:
             outs = list(out) if type(out) is tuple else [out]
             outs = [o if d else Tensor._make(o.data) for o, d in zip(outs, self.differentiable)]
         else:
-            outs = [Tensor._make(a) for a in self.run_inference(*arrays)]
+            found, self.first_values = self.first_values, None
+            if found is None:
+                found = self.run_inference(*arrays)
+            outs = [Tensor._make(a) for a in found[:self.n_outputs]]
         return unflatten(self.out_structure, iter(outs))
 
     def source(self, step=None) -> str:
@@ -367,7 +390,9 @@ class TracedCall(Function):
     def forward(self, *arrays, trace: Trace):
         self.trace = trace
         self.arrays = arrays if trace.consumes else None
-        found = trace.run_forward(*arrays)
+        found, trace.first_values = trace.first_values, None
+        if found is None:
+            found = trace.run_forward(*arrays)
         n = trace.n_outputs
         self.residuals = list(found[n:])
         return found[0] if n == 1 else tuple(found[:n])

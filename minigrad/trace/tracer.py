@@ -241,6 +241,7 @@ class Recorder:
         self.tracer_type = tracer_type
         self.instructions: list[Instruction] = []
         self.meta: list[tuple] = []      # per slot: (shape, dtype)
+        self.values: list = []           # per slot: the array the recording run computed
         self.consts: dict[int, object] = {}
         self._const_slots: dict[int, int] = {}  # id(array) -> its slot
         self._kept: list = []            # the constant arrays, alive while their ids are used
@@ -248,6 +249,7 @@ class Recorder:
     # --- slots ---------------------------------------------------------------------------
     def new_tracer(self, value) -> Tracer:
         self.meta.append((getattr(value, "shape", ()), getattr(value, "dtype", None)))
+        self.values.append(value)
         return self.tracer_type(value, len(self.meta) - 1, self)
 
     def const_slot(self, array) -> int:
@@ -338,6 +340,7 @@ class Recorder:
                              "array made outside the traced function; make it inside")
         instruction.in_place = True
         self.meta.append(self.meta[target.slot])
+        self.values.append(target.value)
         instruction.out = len(self.meta) - 1
         target.slot = instruction.out
         self.instructions.append(instruction)
