@@ -78,6 +78,17 @@ class Namer:
                 param_names.setdefault(id(p), pname)
         for k, (p, slot) in enumerate(parameters):
             name(slot, param_names.get(id(p), f"p{k}"))
+        # An unlabelled value that a labelled elementwise op reads is its pre-activation:
+        # the sigmoid labelled f_t reads a_f_t. A transposed parameter is <name>_T.
+        preferred = {}
+        by_param = {id(p): self.names[slot] for p, slot in parameters if slot in self.names}
+        for node, outs, _ in watcher.forward_marks:
+            role = node.role(0)
+            edge = node.next[0] if len(node.next) == 1 else None
+            if role and type(edge) is tuple and node.n_outputs == 1:
+                preferred[(id(edge[0]), edge[1])] = "a_" + role
+            elif node.name == "Transpose" and edge is not None and id(edge) in by_param:
+                preferred[(id(node), 0)] = by_param[id(edge)] + "_T"
         # forward: the instructions between two nodes belong to the second
         start = 0
         forward_names = {}  # (id(node), output index) -> name
@@ -88,7 +99,7 @@ class Namer:
             for i, slot in enumerate(outs):
                 if slot is None:
                     continue
-                role = node.role(i)
+                role = node.role(i) or preferred.get((id(node), i))
                 suffix = f"_{step}" if step is not None else ""
                 layer = _layer_tag(node)
                 if role:
@@ -134,6 +145,11 @@ class Namer:
             ins.op = ins.op or "sum of gradients"
         for ins in instructions[:watcher.forward_end]:
             ins.phase = "forward"
+
+    def name_gradient(self, slot: int, input_slot: int) -> None:
+        """Name an input's gradient d<input> (unless the backward walk named it already)."""
+        if slot not in self.names and input_slot in self.names:
+            self.names[slot] = "d" + self.names[input_slot]
 
     def of(self, slot: int) -> str:
         return self.names.get(slot) or f"t{slot}"

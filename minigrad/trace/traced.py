@@ -24,6 +24,7 @@ from ..tensor import Tensor
 from . import program as prog
 from . import tracer as tracing
 from .naming import Namer
+from .source import program_source
 from .tracer import Recorder, TraceError, tracer_type_for
 
 
@@ -61,12 +62,18 @@ class Traced:
         self.latest = found
         return found.call(tensors)
 
-    def source(self, step=None) -> str:
-        """The latest trace's forward and backward programs as Python over NumPy (see
-        :meth:`Trace.source`)."""
+    def source(self, step=None, inline: bool = True) -> str:
+        """The latest trace's forward and backward programs as Python over NumPy, one line per
+        array call (``inline=False``) or per named value (the default: a temporary used once
+        is written where it is used); ``step``: only the lines of that time step. See
+        :mod:`minigrad.trace.source`."""
         if self.latest is None:
             raise RuntimeError("source(): the traced function has not been called yet")
-        return self.latest.source(step)
+        return self.latest.source(step, inline)
+
+    def constants(self) -> dict:
+        """The arrays the printed source reads by name (``k12``), from the latest source()."""
+        return dict(self.latest.source_constants) if self.latest is not None else {}
 
 
 # --- arguments and results: nested tuples, lists and dicts of Tensors and constants ---------
@@ -318,6 +325,8 @@ class Trace:
         self.facts = [(p.shape, p.dtype, p.device) for p in parameters]
         self.out_structure = out_structure
         self.namer = namer
+        self._names = None
+        self.source_constants: dict = {}
         self.device = device
         consts = dict(recorder.consts)
         self.consts = consts
@@ -378,9 +387,20 @@ class Trace:
             outs = [Tensor._make(a) for a in found[:self.n_outputs]]
         return unflatten(self.out_structure, iter(outs))
 
-    def source(self, step=None) -> str:
-        from .source import program_source
-        return program_source(self, step)
+    def names(self):
+        """The :class:`~minigrad.trace.naming.Namer` of this trace (made at the first ask)."""
+        if self._names is None:
+            self._names = self.namer()
+            for position, slot in zip(self.grad_inputs, self.grads):
+                if slot is not None:
+                    self._names.name_gradient(slot, self.inputs[position])
+        return self._names
+
+    def source(self, step=None, inline: bool = True) -> str:
+        """The forward and backward programs as Python over NumPy (see
+        :mod:`minigrad.trace.source`); ``step``: only the lines of that time step."""
+        text, self.source_constants = program_source(self, step, inline)
+        return text
 
 
 class TracedCall(Function):

@@ -111,6 +111,8 @@ class Tracer:
 
     def __getattr__(self, name: str):
         """Any other array method (``reshape``, ``sum``, ``astype``...) records its call."""
+        if name.startswith("__"):  # (__array_interface__ would hand NumPy the values)
+            raise AttributeError(name)
         attr = getattr(self.value, name)
         if callable(attr):
             return lambda *args, **kwargs: self.recorder.method(self, name, args, kwargs)
