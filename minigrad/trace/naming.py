@@ -119,13 +119,14 @@ class Namer:
         by_out = {ins.out: ins for ins in instructions}
         marks = watcher.backward_marks
         start = watcher.forward_end
+        sender = None  # the step of the node whose backward ran last: its gradients are summed
         for node, grad_outputs, grad_inputs, end in marks:
             step = _step_of(node)
             for ins in instructions[start:end]:
                 reads = ins.reads()
                 if ins.kind == "binary" and ins.name == "+" and len(reads) == 2 and \
                         all(r in sent for r in reads):
-                    ins.op, ins.step = "sum of gradients", step
+                    ins.op, ins.step = "sum of gradients", sender
                     sent.add(ins.out)
                 else:
                     ins.op, ins.step = f"{node.name} backward", step
@@ -139,10 +140,11 @@ class Namer:
                     if made is not None and made.op == "sum of gradients":
                         made.step = step
             sent.update(g for g in grad_inputs if g is not None)
-            start = end
+            start, sender = end, step
         for ins in instructions[start:]:
             ins.phase = ins.phase or "backward"
             ins.op = ins.op or "sum of gradients"
+            ins.step = sender
         for ins in instructions[:watcher.forward_end]:
             ins.phase = "forward"
 

@@ -151,3 +151,22 @@ def test_retain_graph_walks_the_traced_call_twice():
     first = x.grad.numpy().copy()
     y.backward()
     np.testing.assert_array_equal(x.grad.numpy(), 2 * first)
+
+
+def test_lstm_on_each_device_gives_eager_gradients(device):
+    """On CuPy the programs call cupy's functions: the same kernels as the eager run."""
+    mg.manual_seed(1)
+    model = nn.LSTM(4, 6, dtype=np.float64, device=device)
+    rng = np.random.default_rng(0)
+    x = mg.tensor(rng.normal(size=(5, 3, 4)), device=device)
+    r = mg.tensor(rng.normal(size=(5, 3, 6)), device=device)
+    eager = lambda x: model(x)[0]
+    traced = mg.trace(eager)
+    params = list(model.parameters())
+    for _ in range(3):  # the recording's values, then interpreted, then compiled
+        out_t, g_t = _run(traced, (x,), params, r)
+        out_e, g_e = _run(eager, (x,), params, r)
+        np.testing.assert_allclose(out_t, out_e, rtol=1e-12, atol=0)
+        for a, b in zip(g_t, g_e):
+            np.testing.assert_allclose(a, b, rtol=1e-12, atol=1e-300)
+    assert traced(x).device == device
