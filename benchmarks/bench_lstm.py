@@ -218,3 +218,27 @@ def workloads(device: str = "cpu", shapes=(LARGE, SMALL), names=None) -> list[Wo
 
 def _bind(make, shape: Shape, device: str):
     return lambda: make(shape, numpy.float32, device)
+
+
+def first_call_result(shape: Shape, device: str = "cpu", repeats: int = 7):
+    """The first call of a freshly traced step (recording the forward pass, deriving the
+    backward pass, and the step itself), timed ``repeats`` times, each with a new trace: a
+    :class:`~benchmarks.harness.Result` named "minigrad traced, first call" in its own group
+    (compare it with the "minigrad" row of the step's table)."""
+    import gc
+    import statistics
+    import time
+
+    from .harness import Result
+
+    sync = synchronizer(device)
+    times = []
+    for _ in range(repeats):
+        step = minigrad_traced_step(shape, numpy.float32, device)
+        gc.collect()
+        start = time.perf_counter()
+        step()
+        sync()
+        times.append(time.perf_counter() - start)
+    return Result(f"first call of a traced LSTM step {shape}, float32, {device}",
+                  "minigrad traced, first call", statistics.median(times), min(times), times)
