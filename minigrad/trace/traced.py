@@ -233,7 +233,33 @@ def record(fn, args, tensors: list, structure) -> "Trace":
         seeds=[s.data.slot for s in seeds], grads=grad_slots,
         grad_inputs=[position[id(t)] for t in targets],
         parameters=parameters, out_structure=out_structure, namer=namer, device=device)
+    drawable(watcher, traced_args, outputs)
+    trace.recorded_outputs = outputs
     return trace
+
+
+def drawable(watcher, traced_args, outputs) -> None:
+    """Keep the recording's graph for ``minigrad.viz.draw``, as an eager graph after backward:
+    what its nodes saved is let go, and the stand-ins it holds (node facts, the arguments, the
+    outputs) become the arrays they stood for."""
+    for node, _, _ in watcher.forward_marks:
+        node.release()
+        if isinstance(node.small_value, tracing.Tracer):
+            node.small_value = node.small_value.value
+        if node.constants:
+            node.constants = {i: _real(v) for i, v in node.constants.items()}
+        for name, value in getattr(node, "__dict__", {}).items():
+            setattr(node, name, _real(value))
+    for t in traced_args + outputs:
+        t.data = _real(t.data)
+
+
+def _real(value):
+    if isinstance(value, tracing.Tracer):
+        return value.value
+    if type(value) in (tuple, list):
+        return type(value)(_real(v) for v in value)
+    return value
 
 
 def _record_once(fn, tensors, structure, device, candidates):
@@ -380,6 +406,8 @@ class Trace:
             out = TracedCall.apply(*inputs, trace=self)
             outs = list(out) if type(out) is tuple else [out]
             outs = [o if d else Tensor._make(o.data) for o, d in zip(outs, self.differentiable)]
+            for o, recorded in zip(outs, self.recorded_outputs):
+                o.recording = recorded  # what minigrad.viz.draw draws for it
         else:
             found, self.first_values = self.first_values, None
             if found is None:

@@ -170,3 +170,17 @@ def test_lstm_on_each_device_gives_eager_gradients(device):
         for a, b in zip(g_t, g_e):
             np.testing.assert_allclose(a, b, rtol=1e-12, atol=1e-300)
     assert traced(x).device == device
+
+
+def test_drawing_a_traced_output_draws_the_recorded_graph():
+    from minigrad.viz import draw
+
+    model, x, _ = _lstm(np.float64)
+    traced = mg.trace(lambda x: model(x)[0])
+    traced(x)  # the first call records
+    out = traced(x)
+    params = dict(model.named_parameters())
+    for detail in ("op", "gate", "cell"):
+        got = draw(out, params=params, detail=detail)
+        want = draw(model(x)[0], params=params, detail=detail)
+        assert got.source == want.source
