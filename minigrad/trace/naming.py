@@ -45,108 +45,127 @@ def _layer_tag(node) -> str:
 
 
 class Namer:
-    """Annotates the instructions (``op``, ``step``, ``phase``) and names the slots."""
+    """Annotates the instructions (``op``, ``step``, ``phase``) and names the slots, first
+    come first named: the inputs, then the forward pass, the outputs and their gradients, then
+    the backward pass."""
 
     def __init__(self, fn, recorder, watcher, arg_slots, parameters, output_slots, seed_slots,
                  modules):
         self.names: dict[int, str] = {}
-        taken: dict = {}  # name -> how many slots asked for it
+        self._taken: dict = {}  # name -> how many slots asked for it
+        self.instructions = recorder.instructions
+        self.watcher = watcher
+        self._name_inputs(fn, arg_slots, parameters, modules)
+        forward_names = self._name_forward(parameters)
+        for k, slot in enumerate(output_slots):
+            self.name(slot, f"out{k}")
+        differentiable = [s for s in output_slots if s in seed_slots]
+        for k, slot in enumerate(seed_slots.values()):
+            self.name(slot, "d" + self.names.get(differentiable[k], f"out{k}"))
+        self._name_backward(forward_names, set(seed_slots.values()))
 
-        def name(slot, text):
-            if slot is None or slot in self.names:
-                return
-            text = _identifier(text)
-            count = taken.get(text, 0)
-            taken[text] = count + 1
-            if count:  # a second "tanh": "tanh__2"
-                text = f"{text}__{count + 1}"
-                taken[text] = 1
-            self.names[slot] = text
+    def name(self, slot, text: str) -> None:
+        """Give ``slot`` the name ``text`` (made an identifier; a second "tanh" is "tanh__2"),
+        unless it has one."""
+        if slot is None or slot in self.names:
+            return
+        text = _identifier(text)
+        count = self._taken.get(text, 0)
+        self._taken[text] = count + 1
+        if count:
+            text = f"{text}__{count + 1}"
+            self._taken[text] = 1
+        self.names[slot] = text
 
-        instructions = recorder.instructions
-        # arguments and parameters
+    def _name_inputs(self, fn, arg_slots, parameters, modules) -> None:
+        """Arguments by the traced function's parameter names (a module's ``forward``'s),
+        parameters by their names in the modules ``fn`` reaches."""
         try:
-            arg_names = list(inspect.signature(fn).parameters)
+            target = fn.forward if hasattr(fn, "forward") else fn
+            arg_names = list(inspect.signature(target).parameters)
         except (TypeError, ValueError):
             arg_names = []
         single = len(arg_names) == len(arg_slots)
         for k, slot in enumerate(arg_slots):
-            name(slot, arg_names[k] if single else f"x{k}")
+            self.name(slot, arg_names[k] if single else f"x{k}")
         param_names = {}
         for m in modules:
             for pname, p in m.named_parameters():
                 param_names.setdefault(id(p), pname)
         for k, (p, slot) in enumerate(parameters):
-            name(slot, param_names.get(id(p), f"p{k}"))
-        # An unlabelled value that a labelled elementwise op reads is its pre-activation:
-        # the sigmoid labelled f_t reads a_f_t. A transposed parameter is <name>_T.
+            self.name(slot, param_names.get(id(p), f"p{k}"))
+
+    def _preferred(self, parameters) -> dict:
+        """Names for unlabelled values: one that a labelled elementwise op reads is its
+        pre-activation (the sigmoid labelled f_t reads a_f_t); a transposed parameter is
+        <name>_T. {(id(node), output index): name}"""
         preferred = {}
         by_param = {id(p): self.names[slot] for p, slot in parameters if slot in self.names}
-        for node, outs, _ in watcher.forward_marks:
+        for node, _, _ in self.watcher.forward_marks:
             role = node.role(0)
             edge = node.next[0] if len(node.next) == 1 else None
             if role and type(edge) is tuple and node.n_outputs == 1:
                 preferred[(id(edge[0]), edge[1])] = "a_" + role
             elif node.name == "Transpose" and edge is not None and id(edge) in by_param:
                 preferred[(id(node), 0)] = by_param[id(edge)] + "_T"
-        # forward: the instructions between two nodes belong to the second
+        return preferred
+
+    def _name_forward(self, parameters) -> dict:
+        """The instructions between two nodes belong to the second (``Function.apply`` runs
+        forward, then tells the listeners); each node's outputs are named by their role label
+        and step (``f_3``), or by the op (``tanh_3``). Returns {(id(node), index): name}."""
+        preferred = self._preferred(parameters)
+        forward_names = {}
         start = 0
-        forward_names = {}  # (id(node), output index) -> name
-        for node, outs, end in watcher.forward_marks:
+        for node, outs, end in self.watcher.forward_marks:
             step = _step_of(node)
-            for ins in instructions[start:end]:
-                ins.op, ins.step, ins.phase, ins.node = node.name, step, "forward", node
+            for ins in self.instructions[start:end]:
+                ins.op, ins.step, ins.node = node.name, step, node
+            layer = _layer_tag(node)
             for i, slot in enumerate(outs):
                 if slot is None:
                     continue
                 role = node.role(i) or preferred.get((id(node), i))
-                suffix = f"_{step}" if step is not None else ""
-                layer = _layer_tag(node)
-                if role:
-                    text = (role[:-2] if role.endswith("_t") else role) + (f"_{layer}" if layer else "") + suffix
-                else:
-                    text = node.name.lower() + (f"_{layer}" if layer else "") + suffix
-                name(slot, text)
+                base = (role[:-2] if role.endswith("_t") else role) if role else node.name.lower()
+                self.name(slot, base + (f"_{layer}" if layer else "") +
+                          (f"_{step}" if step is not None else ""))
                 forward_names[(id(node), i)] = self.names.get(slot)
             start = end
-        for k, slot in enumerate(output_slots):
-            name(slot, f"out{k}")
-        differentiable = [s for s in output_slots if s in seed_slots]
-        for k, slot in enumerate(seed_slots.values()):
-            name(slot, "d" + self.names.get(differentiable[k], f"out{k}"))
-        # backward: after a node's backward ran come the sums of the gradients it sent
-        sent: set = set(seed_slots.values())
-        by_out = {ins.out: ins for ins in instructions}
-        marks = watcher.backward_marks
-        start = watcher.forward_end
-        sender = None  # the step of the node whose backward ran last: its gradients are summed
-        for node, grad_outputs, grad_inputs, end in marks:
+        for ins in self.instructions[:self.watcher.forward_end]:
+            ins.phase = "forward"
+        return forward_names
+
+    def _name_backward(self, forward_names: dict, sent: set) -> None:
+        """Between two backward steps come the sums of the gradients the first one sent (an
+        addition of two gradients already sent), then the second one's own instructions. The
+        gradient a node receives for an output named X is dX; a sum that makes one belongs to
+        the step of the node that receives it, any other sum to the step that sent it."""
+        by_out = {ins.out: ins for ins in self.instructions}
+        start = self.watcher.forward_end
+        sender = None  # the step of the node whose backward ran last
+        for node, grad_outputs, grad_inputs, end in self.watcher.backward_marks:
             step = _step_of(node)
-            for ins in instructions[start:end]:
+            for ins in self.instructions[start:end]:
                 reads = ins.reads()
-                if ins.kind == "binary" and ins.name == "+" and len(reads) == 2 and \
-                        all(r in sent for r in reads):
+                if (ins.kind == "binary" and ins.name == "+" and len(reads) == 2
+                        and all(r in sent for r in reads)):
                     ins.op, ins.step = "sum of gradients", sender
                     sent.add(ins.out)
                 else:
                     ins.op, ins.step = f"{node.name} backward", step
                 ins.phase = "backward"
             for i, g in enumerate(grad_outputs):
-                if g is not None:
-                    fname = forward_names.get((id(node), i))
-                    if fname:
-                        name(g, "d" + fname)
-                    made = by_out.get(g)
-                    if made is not None and made.op == "sum of gradients":
-                        made.step = step
+                if g is None:
+                    continue
+                if forward_names.get((id(node), i)):
+                    self.name(g, "d" + forward_names[(id(node), i)])
+                made = by_out.get(g)
+                if made is not None and made.op == "sum of gradients":
+                    made.step = step
             sent.update(g for g in grad_inputs if g is not None)
             start, sender = end, step
-        for ins in instructions[start:]:
-            ins.phase = ins.phase or "backward"
-            ins.op = ins.op or "sum of gradients"
-            ins.step = sender
-        for ins in instructions[:watcher.forward_end]:
-            ins.phase = "forward"
+        for ins in self.instructions[start:]:
+            ins.op, ins.step, ins.phase = "sum of gradients", sender, "backward"
 
     def name_gradient(self, slot: int, input_slot: int) -> None:
         """Name an input's gradient d<input> (unless the backward walk named it already)."""

@@ -14,8 +14,6 @@ runs the backward program. Losses, optimizers, ``no_grad`` around it are as for 
 """
 from __future__ import annotations
 
-import inspect
-
 from .. import backend
 from ..autograd import grad as engine_grad, is_grad_enabled
 from ..function import Function
@@ -195,46 +193,42 @@ def record(fn, args, tensors: list, structure) -> "Trace":
     device = devices.pop() if devices else backend.get_default_device()
     candidates = [p for p in parameters_near(fn, args) if not any(p is t for t in tensors)]
     for _ in range(4):  # a parameter met unannounced makes one more try
-        attempt = _record_once(fn, tensors, structure, device, candidates)
-        if not attempt[-1]:
+        run = Recording(fn, tensors, structure, device, candidates)
+        if not run.missed:
             break
-        candidates = candidates + attempt[-1]
+        candidates = candidates + run.missed
     else:  # pragma: no cover - parameters appearing at every try
         raise TraceError("minigrad.trace: the parameters the function reads keep changing")
-    recorder, watcher, traced_args, outputs, out_structure, swapped, seeds, targets, grads, _ = attempt
-    for o in outputs:
+    for o in run.outputs:
         if not isinstance(o.data, tracing.Tracer):
             raise TraceError("minigrad.trace: an output was not computed by the traced function "
                              "(return tensors made from its arguments or parameters)")
-    read = {s for ins in recorder.instructions for s in ins.reads()} | \
-        {o.data.slot for o in outputs}
-    parameters = [p for p, slot in swapped if slot in read]
-    param_slots = [slot for p, slot in swapped if slot in read]
-    grad_slots = [None if g is None else recorder.ref(g.data).n for g in grads]
-    position = {id(t): i for i, t in enumerate(traced_args)}
-    position.update({id(p): len(traced_args) + k for k, p in enumerate(parameters)})
-    for node, _, _ in watcher.forward_marks:  # (what the recording's nodes saved is not needed)
-        node.release()
-    arg_slots = [t.data.slot for t in traced_args]
-    seed_slots = {o.data.slot: s.data.slot for o, s in zip(watcher.differentiable, seeds)}
-    output_slots = [o.data.slot for o in outputs]
+    recorder, watcher = run.recorder, run.watcher
+    read = {s for ins in recorder.instructions for s in ins.reads()}
+    read |= {o.data.slot for o in run.outputs}
+    used = [(p, slot) for p, slot in run.swapped if slot in read]  # the parameters it reads
+    parameters = [p for p, _ in used]
+    position = {id(t): i for i, t in enumerate(run.args)}
+    position.update({id(p): len(run.args) + k for k, p in enumerate(parameters)})
+    arg_slots = [t.data.slot for t in run.args]
+    output_slots = [o.data.slot for o in run.outputs]
+    seed_slots = {o.data.slot: s.data.slot for o, s in zip(run.differentiable, run.seeds)}
     modules = modules_of(fn, args)
-    named = list(zip(parameters, param_slots))
 
     def namer():  # names are worked out when the source is asked for
-        return Namer(fn, recorder, watcher, arg_slots, named, output_slots, seed_slots, modules)
+        return Namer(fn, recorder, watcher, arg_slots, used, output_slots, seed_slots, modules)
 
     trace = Trace(
-        recorder=recorder, forward=recorder.instructions[:watcher.forward_end],
-        backward=recorder.instructions[watcher.forward_end:],
-        inputs=[t.data.slot for t in traced_args] + param_slots,
-        outputs=[o.data.slot for o in outputs],
-        differentiable=[any(o is s for s in watcher.differentiable) for o in outputs],
-        seeds=[s.data.slot for s in seeds], grads=grad_slots,
-        grad_inputs=[position[id(t)] for t in targets],
-        parameters=parameters, out_structure=out_structure, namer=namer, device=device)
-    drawable(watcher, traced_args, outputs)
-    trace.recorded_outputs = outputs
+        recorder=recorder, forward=recorder.instructions[:run.forward_end],
+        backward=recorder.instructions[run.forward_end:],
+        inputs=arg_slots + [slot for _, slot in used], outputs=output_slots,
+        differentiable=[any(o is d for d in run.differentiable) for o in run.outputs],
+        seeds=list(seed_slots.values()),
+        grads=[None if g is None else recorder.ref(g.data).n for g in run.grads],
+        grad_inputs=[position[id(t)] for t in run.targets],
+        parameters=parameters, out_structure=run.out_structure, namer=namer, device=device)
+    drawable(watcher, run.args, run.outputs)
+    trace.recorded_outputs = run.outputs
     return trace
 
 
@@ -262,52 +256,66 @@ def _real(value):
     return value
 
 
-def _record_once(fn, tensors, structure, device, candidates):
-    xp = backend.array_module(device)
-    recorder = Recorder(xp, tracer_type_for(xp, device))
-    traced_args = []
-    for t in tensors:
-        stand_in = Tensor._make(recorder.new_tracer(t.data))
-        stand_in._requires_grad = t.requires_grad
-        traced_args.append(stand_in)
-    swapped = [(p, recorder.new_tracer(p.data)) for p in candidates]
-    rng = backend.rng_state()
-    watcher = Watcher(recorder)
-    tracing.ACTIVE, backend.recording_draws = recorder, recorder.draw
-    for p, stand_in in swapped:
-        p.data = stand_in
-    try:
-        with listen(watcher):
-            try:
-                result = fn(*unflatten(structure, iter(traced_args)))
-            except Exception:
-                if watcher.missed:  # (a parameter not standing in can make ops fail)
-                    return (None,) * 9 + (watcher.missed,)
-                raise
-            outputs: list = []
-            out_structure = flatten(result, outputs)
-            watcher.forward_end = len(recorder.instructions)
-            after_forward = backend.rng_state()  # the first call's draws are the recording's
-            differentiable = [o for o in outputs if o.requires_grad] if is_grad_enabled() else []
-            watcher.differentiable = differentiable
-            if watcher.missed:
-                return (None,) * 9 + (watcher.missed,)
-            leaves = {id(x) for x in reached_leaves(differentiable)}
-            targets = [t for t in traced_args if t.requires_grad and id(t) in leaves]
-            targets += [p for p, _ in swapped if id(p) in leaves]
-            seeds = [Tensor._make(recorder.new_tracer(xp.ones(o.shape, dtype=o.dtype)))
-                     for o in differentiable]
-            grads = engine_grad(differentiable, targets, grad_outputs=seeds, retain_graph=True,
-                                allow_unused=True) if differentiable and targets else ()
-    finally:
-        for p, stand_in in swapped:
-            p.data = stand_in.value
-        tracing.ACTIVE, backend.recording_draws = None, None
-        backend.set_rng_state(rng)
-    backend.set_rng_state(after_forward)
-    swapped = [(p, stand_in.slot) for p, stand_in in swapped]
-    return (recorder, watcher, traced_args, outputs, out_structure, swapped, seeds, targets,
-            grads, [])
+class Recording:
+    """One recording run: ``fn`` on stand-in arguments, with the ``candidates`` (parameters)
+    standing in too, then the engine's backward walk over the graph it made, seeded with
+    stand-ins. ``missed`` lists the parameters met with their real arrays (then the run stopped:
+    record again with them standing in)."""
+
+    def __init__(self, fn, tensors, structure, device, candidates):
+        xp = backend.array_module(device)
+        self.recorder = recorder = Recorder(xp, tracer_type_for(xp, device))
+        self.watcher = watcher = Watcher(recorder)
+        self.args = [self._stand_in(recorder.new_tracer(t.data), t.requires_grad) for t in tensors]
+        self.swapped = [(p, recorder.new_tracer(p.data)) for p in candidates]
+        self.missed = []
+        self.after_forward = rng = backend.rng_state()
+        tracing.ACTIVE, backend.recording_draws = recorder, recorder.draw
+        for p, stand_in in self.swapped:
+            p.data = stand_in
+        try:
+            with listen(watcher):
+                self._run(fn, structure, xp)
+        finally:
+            for p, stand_in in self.swapped:
+                p.data = stand_in.value
+            tracing.ACTIVE, backend.recording_draws = None, None
+            # the first call's draws are the recording's: the generator goes on from there
+            backend.set_rng_state(rng if self.missed else self.after_forward)
+        self.swapped = [(p, stand_in.slot) for p, stand_in in self.swapped]
+
+    @staticmethod
+    def _stand_in(tracer, requires_grad: bool) -> Tensor:
+        t = Tensor._make(tracer)
+        t._requires_grad = requires_grad
+        return t
+
+    def _run(self, fn, structure, xp) -> None:
+        watcher = self.watcher
+        try:
+            result = fn(*unflatten(structure, iter(self.args)))
+        except Exception:
+            if watcher.missed:  # (a parameter not standing in can make ops fail)
+                self.missed = watcher.missed
+                return
+            raise
+        self.after_forward = backend.rng_state()  # (an error above leaves it as it was)
+        self.outputs = []
+        self.out_structure = flatten(result, self.outputs)
+        self.forward_end = watcher.forward_end = len(self.recorder.instructions)
+        if watcher.missed:
+            self.missed = watcher.missed
+            return
+        self.differentiable = [o for o in self.outputs if o.requires_grad] if is_grad_enabled() else []
+        leaves = {id(x) for x in reached_leaves(self.differentiable)}
+        self.targets = [t for t in self.args if t.requires_grad and id(t) in leaves]
+        self.targets += [p for p, _ in self.swapped if id(p) in leaves]
+        self.seeds = [self._stand_in(self.recorder.new_tracer(xp.ones(o.shape, dtype=o.dtype)), False)
+                      for o in self.differentiable]
+        self.grads = ()
+        if self.differentiable and self.targets:
+            self.grads = engine_grad(self.differentiable, self.targets, grad_outputs=self.seeds,
+                                     retain_graph=True, allow_unused=True)
 
 
 def reached_leaves(outputs) -> list:
@@ -471,10 +479,3 @@ class TracedCall(Function):
     def release(self) -> None:
         super().release()
         self.residuals = self.arrays = None
-
-
-def signature_names(fn) -> list:
-    try:
-        return list(inspect.signature(fn).parameters)
-    except (TypeError, ValueError):
-        return []
