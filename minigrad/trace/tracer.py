@@ -109,6 +109,19 @@ class Tracer:
     def T(self):
         return self.recorder.attribute(self, "T")
 
+    # the methods ops call most, spelled out (any other goes through __getattr__)
+    def reshape(self, *args, **kwargs):
+        return self.recorder.method(self, "reshape", args, kwargs)
+
+    def transpose(self, *args, **kwargs):
+        return self.recorder.method(self, "transpose", args, kwargs)
+
+    def sum(self, *args, **kwargs):
+        return self.recorder.method(self, "sum", args, kwargs)
+
+    def astype(self, *args, **kwargs):
+        return self.recorder.method(self, "astype", args, kwargs)
+
     def __getattr__(self, name: str):
         """Any other array method (``reshape``, ``sum``, ``astype``...) records its call."""
         if name.startswith("__"):  # (__array_interface__ would hand NumPy the values)
@@ -161,21 +174,29 @@ for _symbol, _name in {"<": "lt", "<=": "le", ">": "gt", ">=": "ge", "==": "eq",
 
 def _reading(tracer, what: str | None = None) -> TraceError:
     """The error for reading a traced value, naming the call that did it (found on the stack:
-    ``float(t)`` reaches the tracer through ``Tensor.__float__`` and ``Tensor.item``)."""
-    frame, found = sys._getframe(1), None
-    for _ in range(6):
+    ``float(t)`` reaches the tracer through ``Tensor.__float__`` and ``Tensor.item``) and the
+    line of code outside minigrad's engine that made it."""
+    frame, found, where = sys._getframe(1), None, None
+    while frame is not None:
+        code = frame.f_code
+        if code.co_name in READS and code.co_filename.endswith("tensor.py"):
+            found = READS[code.co_name]
+        elif where is None and not _in_engine(code.co_filename):
+            where = f"{code.co_filename}, line {frame.f_lineno}"
         frame = frame.f_back
-        if frame is None:
-            break
-        if frame.f_code.co_name in READS and frame.f_code.co_filename.endswith("tensor.py"):
-            found = READS[frame.f_code.co_name]
-    what = found or what or "reading an element's value"
+    what = found or what or "reading a value (an `if` on it, or a conversion to a number)"
     return TraceError(
         f"minigrad.trace: {what} reads the value of a traced tensor (shape {tracer.shape}, "
-        f"dtype {tracer.dtype}) while the function is being traced. A trace records array "
-        "calls, not values: the value would be frozen into the program. Return the tensor from "
-        "the traced function and read it after the call, compute with tensor ops instead "
-        "(minigrad.where for an if), or call the function without trace (eagerly).")
+        f"dtype {tracer.dtype}) while the function is being traced"
+        + (f", in {where}" if where else "") + ". A trace records array calls, not values: "
+        "the value would be frozen into the program. Return the tensor from the traced function "
+        "and read it after the call, compute with tensor ops instead (minigrad.where for an "
+        "if), pass tensors whose values the function checks (targets, token ids) as constants "
+        "it closes over, or call the function without trace (eagerly).")
+
+
+def _in_engine(filename: str) -> bool:
+    return "/minigrad/" in filename.replace("\\", "/")
 
 
 class RecordingModule:
@@ -297,7 +318,8 @@ class Recorder:
 
     # --- the calls ------------------------------------------------------------------------
     def binary(self, symbol: str, a, b):
-        value = BINARY[symbol](unwrap(a), unwrap(b))
+        value = BINARY[symbol](a.value if isinstance(a, Tracer) else unwrap(a),
+                               b.value if isinstance(b, Tracer) else unwrap(b))
         return self.wrap(value, Instruction("binary", symbol, None, (self.ref(a), self.ref(b))))
 
     def unary(self, symbol: str, a):

@@ -95,3 +95,12 @@ def test_an_output_not_computed_from_the_inputs_is_refused():
     c = mg.tensor([1.0, 2.0])
     with pytest.raises(mg.TraceError, match="not computed"):
         mg.trace(lambda x: c)(mg.tensor([1.0]))
+
+
+def test_the_error_names_the_line_that_read_the_value():
+    import nn
+
+    logits = mg.tensor(np.zeros((2, 3)), requires_grad=True)
+    traced = mg.trace(lambda x, y: nn.functional.cross_entropy(x, y))
+    with pytest.raises(mg.TraceError, match=r"losses\.py, line \d+"):
+        traced(logits, mg.tensor(np.array([0, 1])))  # it checks the targets' values
