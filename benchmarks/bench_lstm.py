@@ -116,7 +116,7 @@ def _layer_params(model) -> dict:
     return {name[:-3]: q for name, q in model.named_parameters()}
 
 
-def minigrad_step(shape: Shape, dtype=numpy.float32, device: str = "cpu"):
+def minigrad_step(shape: Shape, dtype=numpy.float32, device: str = "cpu", traced: bool = False):
     import minigrad
     import nn
 
@@ -126,21 +126,15 @@ def minigrad_step(shape: Shape, dtype=numpy.float32, device: str = "cpu"):
     for name, value in p["params"].items():
         params[name].data = minigrad.tensor(value, device=device).data
     x = minigrad.tensor(p["x"], device=device)
-    return training_step(params, lambda: model(x)[0], minigrad.tensor(p["r"], device=device))
+    forward = lambda x: model(x)[0]  # noqa: E731
+    if traced:
+        forward = minigrad.trace(forward)
+    return training_step(params, lambda: forward(x), minigrad.tensor(p["r"], device=device))
 
 
 def minigrad_traced_step(shape: Shape, dtype=numpy.float32, device: str = "cpu"):
-    import minigrad
-    import nn
-
-    p = problem(shape, dtype)
-    model = nn.LSTM(shape.I, shape.H, device=device, dtype=dtype)
-    params = _layer_params(model)
-    for name, value in p["params"].items():
-        params[name].data = minigrad.tensor(value, device=device).data
-    x = minigrad.tensor(p["x"], device=device)
-    traced = minigrad.trace(lambda x: model(x)[0])
-    return training_step(params, lambda: traced(x), minigrad.tensor(p["r"], device=device))
+    """``nn.LSTM`` under ``minigrad.trace`` (the step's first call records it)."""
+    return minigrad_step(shape, dtype, device, traced=True)
 
 
 def minigrad_loop_step(shape: Shape, dtype=numpy.float32, device: str = "cpu"):

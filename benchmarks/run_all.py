@@ -115,14 +115,8 @@ def check_targets(results, device: str) -> list[tuple[str, str, str]]:
     for key, shape, limit in (("lstm-large", bench_lstm.LARGE, 1.10),
                               ("lstm-small", bench_lstm.SMALL, 2.0)):
         mg, ref = _find(results, str(shape), "minigrad"), _find(results, str(shape), ref_name)
-        if mg and ref:
-            ratio, ratio_min = mg.median_s / ref.median_s, mg.min_s / ref.min_s
-            paired = paired_ratio(mg, ref)
-            measured = f"{ratio:.2f}x (min {ratio_min:.2f}x" + (
-                f"; per round {paired:.2f}x)" if paired is not None else ")")
-            rows.append((TARGETS[key], measured, _verdict(ratio <= limit, ratio_min <= limit)))
-        else:
-            rows.append((TARGETS[key], "", "not measured"))
+        rows.append(_time_ratio_row(key, mg, ref, limit) if mg and ref
+                    else (TARGETS[key], "", "not measured"))
     mg, ref = _find(results, str(bench_lstm.LARGE), "minigrad"), _find(results, str(bench_lstm.LARGE), ref_name)
     if mg and ref and mg.peak_bytes and ref.peak_bytes:
         ratio = mg.peak_bytes / ref.peak_bytes
@@ -130,6 +124,15 @@ def check_targets(results, device: str) -> list[tuple[str, str, str]]:
     else:
         rows.append((TARGETS["memory"], "", "not measured"))
     return rows + check_traced_targets(results, ref_name)
+
+
+def _time_ratio_row(key: str, mg, ref, limit: float) -> tuple[str, str, str]:
+    """A target "at most ``limit`` times the reference's time": medians, minima, per round."""
+    ratio, ratio_min = mg.median_s / ref.median_s, mg.min_s / ref.min_s
+    paired = paired_ratio(mg, ref)
+    measured = f"{ratio:.2f}x (min {ratio_min:.2f}x" + (
+        f"; per round {paired:.2f}x)" if paired is not None else ")")
+    return TARGETS[key], measured, _verdict(ratio <= limit, ratio_min <= limit)
 
 
 def check_traced_targets(results, ref_name: str) -> list[tuple[str, str, str]]:
@@ -144,11 +147,7 @@ def check_traced_targets(results, ref_name: str) -> list[tuple[str, str, str]]:
                               ("traced-lstm-small", bench_lstm.SMALL, 1.15)):
         mg, ref = _find(results, str(shape), "minigrad traced"), _find(results, str(shape), ref_name)
         if mg and ref:
-            ratio, ratio_min = mg.median_s / ref.median_s, mg.min_s / ref.min_s
-            paired = paired_ratio(mg, ref)
-            measured = f"{ratio:.2f}x (min {ratio_min:.2f}x" + (
-                f"; per round {paired:.2f}x)" if paired is not None else ")")
-            rows.append((TARGETS[key], measured, _verdict(ratio <= limit, ratio_min <= limit)))
+            rows.append(_time_ratio_row(key, mg, ref, limit))
     large = str(bench_lstm.LARGE)
     mg, ref = _find(results, large, "minigrad traced"), _find(results, large, ref_name)
     if mg and ref and mg.peak_bytes and ref.peak_bytes:

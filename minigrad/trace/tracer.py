@@ -14,11 +14,10 @@ program, so it raises :class:`TraceError` instead.
 """
 from __future__ import annotations
 
-import operator
 import sys
 
 from .. import backend
-from .program import Instruction, Slot
+from .program import BINARY, UNARY, Instruction, Slot
 
 
 class TraceError(RuntimeError):
@@ -27,17 +26,9 @@ class TraceError(RuntimeError):
 
 ACTIVE = None  # the Recorder of the trace being made (one at a time)
 
-BINARY = {
-    "+": operator.add, "-": operator.sub, "*": operator.mul, "/": operator.truediv,
-    "//": operator.floordiv, "%": operator.mod, "**": operator.pow, "@": operator.matmul,
-    "<": operator.lt, "<=": operator.le, ">": operator.gt, ">=": operator.ge,
-    "==": operator.eq, "!=": operator.ne, "&": operator.and_, "|": operator.or_,
-    "^": operator.xor,
-}
 UFUNC_OPERATORS = {"add": "+", "subtract": "-", "multiply": "*", "divide": "/", "power": "**",
                    "matmul": "@", "less": "<", "less_equal": "<=", "greater": ">",
                    "greater_equal": ">=", "equal": "==", "not_equal": "!="}
-UNARY = {"-": operator.neg, "+": operator.pos, "~": operator.invert, "abs": operator.abs}
 CREATION = frozenset({"zeros", "ones", "empty", "full", "zeros_like", "ones_like", "empty_like",
                       "full_like", "arange", "eye", "identity", "linspace"})
 READS = {  # what reading a value was called, by the function that did it (see _reading)
