@@ -8,7 +8,6 @@ names (``weight_hh_l0``); anything else is ``t<slot>``.
 """
 from __future__ import annotations
 
-import inspect
 import keyword
 import re
 
@@ -49,13 +48,13 @@ class Namer:
     come first named: the inputs, then the forward pass, the outputs and their gradients, then
     the backward pass."""
 
-    def __init__(self, fn, recorder, watcher, arg_slots, parameters, output_slots, seed_slots,
-                 modules):
+    def __init__(self, arg_names, recorder, watcher, arg_slots, parameters, output_slots,
+                 seed_slots, modules):
         self.names: dict[int, str] = {}
         self._taken: dict = {}  # name -> how many slots asked for it
         self.instructions = recorder.instructions
         self.watcher = watcher
-        self._name_inputs(fn, arg_slots, parameters, modules)
+        self._name_inputs(arg_names, arg_slots, parameters, modules)
         forward_names = self._name_forward(parameters)
         for k, slot in enumerate(output_slots):
             self.name(slot, f"out{k}")
@@ -77,17 +76,11 @@ class Namer:
             self._taken[text] = 1
         self.names[slot] = text
 
-    def _name_inputs(self, fn, arg_slots, parameters, modules) -> None:
-        """Arguments by the traced function's parameter names (a module's ``forward``'s),
-        parameters by their names in the modules ``fn`` reaches."""
-        try:
-            target = fn.forward if hasattr(fn, "forward") else fn
-            arg_names = list(inspect.signature(target).parameters)
-        except (TypeError, ValueError):
-            arg_names = []
-        single = len(arg_names) == len(arg_slots)
-        for k, slot in enumerate(arg_slots):
-            self.name(slot, arg_names[k] if single else f"x{k}")
+    def _name_inputs(self, arg_names, arg_slots, parameters, modules) -> None:
+        """Arguments by the names :func:`~minigrad.trace.traced.argument_names` gave them,
+        parameters by their names in the modules the traced function reaches."""
+        for slot, text in zip(arg_slots, arg_names):
+            self.name(slot, text)
         param_names = {}
         for m in modules:
             for pname, p in m.named_parameters():

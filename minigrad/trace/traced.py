@@ -14,6 +14,9 @@ runs the backward program. Losses, optimizers, ``no_grad`` around it are as for 
 """
 from __future__ import annotations
 
+import gc
+import inspect
+
 from .. import backend
 from ..autograd import grad as engine_grad, is_grad_enabled
 from ..function import Function
@@ -48,15 +51,15 @@ class Traced:
         self.__doc__ = getattr(fn, "__doc__", None)
         self.__name__ = getattr(fn, "__name__", "traced")
 
-    def __call__(self, *args):
+    def __call__(self, *args, **kwargs):
         if tracing.ACTIVE is not None:  # called while another trace records: part of that one
-            return self.fn(*args)
+            return self.fn(*args, **kwargs)
         tensors: list = []
-        structure = flatten(args, tensors)
-        key = (structure, is_grad_enabled(), training_flags(self.fn, args))
+        structure = flatten((args, kwargs), tensors)
+        key = (structure, is_grad_enabled(), training_flags(self.fn, args + tuple(kwargs.values())))
         found = self.traces.get(key)
         if found is None or not found.parameters_unchanged():
-            found = self.traces[key] = record(self.fn, args, tensors, structure)
+            found = self.traces[key] = record(self.fn, args, kwargs, tensors, structure)
         self.latest = found
         return found.call(tensors)
 
@@ -184,9 +187,37 @@ def parameters_near(fn, args) -> list:
     return list(unique.values())
 
 
-def record(fn, args, tensors: list, structure) -> "Trace":
+def argument_names(fn, args, kwargs) -> list:
+    """A name for each Tensor among the arguments: the traced function's parameter name (a
+    module's ``forward``'s), with the position or key inside a tuple, list or dict (``hx_0``)."""
+    try:
+        params = list(inspect.signature(fn.forward if hasattr(fn, "forward") else fn).parameters)
+    except (TypeError, ValueError):
+        params = []
+    names: list = []
+
+    def walk(obj, name):
+        if isinstance(obj, Tensor):
+            names.append(name)
+        elif type(obj) in (tuple, list):
+            for i, x in enumerate(obj):
+                walk(x, f"{name}_{i}")
+        elif type(obj) is dict:
+            for k, v in obj.items():
+                walk(v, f"{name}_{k}")
+
+    for i, a in enumerate(args):
+        walk(a, params[i] if i < len(params) else f"x{i}")
+    for k, v in kwargs.items():
+        walk(v, k)
+    return names
+
+
+def record(fn, args, kwargs, tensors: list, structure) -> "Trace":
     """Run ``fn`` on tracers, then the engine's backward on the graph it made; returns the
     compiled :class:`Trace`."""
+    names = argument_names(fn, args, kwargs)
+    args = args + tuple(kwargs.values())  # (where parameters and modules may be found)
     devices = {t.device for t in tensors}
     if len(devices) > 1:
         raise TraceError(f"minigrad.trace: the arguments are on different devices {sorted(devices)}")
@@ -216,7 +247,7 @@ def record(fn, args, tensors: list, structure) -> "Trace":
     modules = modules_of(fn, args)
 
     def namer():  # names are worked out when the source is asked for
-        return Namer(fn, recorder, watcher, arg_slots, used, output_slots, seed_slots, modules)
+        return Namer(names, recorder, watcher, arg_slots, used, output_slots, seed_slots, modules)
 
     trace = Trace(
         recorder=recorder, forward=recorder.instructions[:run.forward_end],
@@ -273,10 +304,14 @@ class Recording:
         tracing.ACTIVE, backend.recording_draws = recorder, recorder.draw
         for p, stand_in in self.swapped:
             p.data = stand_in
+        collecting = gc.isenabled()
+        gc.disable()  # (the recording makes many small objects and no cycles to collect)
         try:
             with listen(watcher):
                 self._run(fn, structure, xp)
         finally:
+            if collecting:
+                gc.enable()
             for p, stand_in in self.swapped:
                 p.data = stand_in.value
             tracing.ACTIVE, backend.recording_draws = None, None
@@ -293,7 +328,8 @@ class Recording:
     def _run(self, fn, structure, xp) -> None:
         watcher = self.watcher
         try:
-            result = fn(*unflatten(structure, iter(self.args)))
+            args, kwargs = unflatten(structure, iter(self.args))
+            result = fn(*args, **kwargs)
         except Exception:
             if watcher.missed:  # (a parameter not standing in can make ops fail)
                 self.missed = watcher.missed

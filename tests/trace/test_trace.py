@@ -248,3 +248,16 @@ def test_a_whole_loss_traced_trains_like_eager():
     assert lt == le
     for a, b in zip(pt, pe):
         np.testing.assert_array_equal(a, b)
+
+
+def test_keyword_arguments_and_a_module_traced_directly():
+    mg.manual_seed(0)
+    model = nn.LSTM(3, 4, dtype=np.float64)
+    traced = mg.trace(model)
+    x = mg.tensor(np.random.default_rng(0).normal(size=(2, 1, 3)))
+    h0 = (mg.zeros(1, 1, 4, dtype=mg.float64), mg.zeros(1, 1, 4, dtype=mg.float64))
+    got, (h, c) = traced(x, hx=h0)
+    want, (h_e, c_e) = model(x, hx=h0)
+    np.testing.assert_array_equal(got.numpy(), want.numpy())
+    np.testing.assert_array_equal(c.numpy(), c_e.numpy())
+    assert "def forward(input, hx_0, hx_1, weight_ih_l0" in traced.source()
