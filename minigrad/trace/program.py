@@ -247,18 +247,18 @@ def expression(ins: Instruction, names: Names, function_name=None) -> str:
 
 
 def generate(name: str, instructions: list, inputs: list, outputs: list, consts: dict,
-             owned: int = 0):
+             owned: int | None = None):
     """The source of a function ``name(*inputs)`` that runs ``instructions`` and returns the
     tuple of ``outputs``, and the closure values it reads. Each array is let go after its last
     use: its name is reused by the next result, or deleted.
 
-    With ``owned`` > 0 the function is ``name(owned_list, *rest)``: the first ``owned`` inputs
-    come in a list that it empties, so that it holds the only references to them and lets go
+    With ``owned`` (a number) the function is ``name(owned_list, *rest)``: the first ``owned``
+    inputs come in a list that it empties, so that it holds the only references to them and lets go
     of each after its last use too (the backward program and the forward's saved arrays)."""
     names = Names(consts)
     for i, s in enumerate(inputs):
         names.of[s] = f"a{i}"
-    releasable = {f"a{i}" for i in range(owned)}
+    releasable = {f"a{i}" for i in range(owned or 0)}
     last = last_uses(instructions, outputs)
     free: list[str] = []   # register names whose arrays are dead
     count = 0
@@ -290,10 +290,10 @@ def generate(name: str, instructions: list, inputs: list, outputs: list, consts:
     for s in outputs:
         names.slot(s)
     results = ", ".join(names.of[s] for s in outputs)
-    if owned:
-        taken = ", ".join(f"a{i}" for i in range(owned)) + ("," if owned == 1 else "")
-        lines.insert(0, f"{taken} = owned")
-        lines.insert(1, "owned.clear()")
+    if owned is not None:
+        if owned:
+            taken = ", ".join(f"a{i}" for i in range(owned)) + ("," if owned == 1 else "")
+            lines[:0] = [f"{taken} = owned", "owned.clear()"]
         parameters = ["owned"] + [f"a{i}" for i in range(owned, len(inputs))]
     else:
         parameters = [f"a{i}" for i in range(len(inputs))]
@@ -307,7 +307,7 @@ def generate(name: str, instructions: list, inputs: list, outputs: list, consts:
 
 
 def compile_function(name: str, instructions: list, inputs: list, outputs: list, consts: dict,
-                     owned: int = 0):
+                     owned: int | None = None):
     """:func:`generate`, compiled: a Python function of the inputs' arrays."""
     source, closure = generate(name, instructions, inputs, outputs, consts, owned)
     namespace: dict = {}
@@ -324,7 +324,7 @@ class Replay:
     so a program run once is not worth compiling (and a trace's first call stays cheap)."""
 
     def __init__(self, name: str, instructions: list, inputs: list, outputs: list, consts: dict,
-                 owned: int = 0):
+                 owned: int | None = None):
         self.name = name
         self.instructions = instructions
         self.inputs = inputs
@@ -347,7 +347,7 @@ class Replay:
         return self.interpret(*args)
 
     def interpret(self, *args):
-        if self.owned:
+        if self.owned is not None:
             owned = args[0]
             args = tuple(owned) + args[1:]
             owned.clear()

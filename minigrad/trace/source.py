@@ -113,7 +113,8 @@ def expression(ins, names: ReadableNames) -> str:
         parts = [render(x, names) for x in a[1:]]
         parts += [f"{k}={render(v, names)}" for k, v in ins.kwargs.items()]
         return f"{receiver}.{ins.name}({', '.join(parts)})"
-    parts = [render(x, names) for x in a] + [f"{k}={render(v, names)}" for k, v in ins.kwargs.items()]
+    parts = [render(x, names) for x in a]
+    parts += [f"{k}={render(v, names)}" for k, v in ins.kwargs.items()]
     return f"{names.function(ins)}({', '.join(parts)})"
 
 

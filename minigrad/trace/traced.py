@@ -180,7 +180,8 @@ def parameters_near(fn, args) -> list:
         found += list(m.parameters(recurse=False))
     for v in reachable_values(fn):
         items = v.values() if type(v) is dict else v if type(v) in (tuple, list) else (v,)
-        found += [t for t in items if isinstance(t, Tensor) and t.grad_fn is None and t.requires_grad]
+        found += [t for t in items
+                  if isinstance(t, Tensor) and t.grad_fn is None and t.requires_grad]
     unique = {}
     for t in found:
         unique.setdefault(id(t), t)
@@ -220,7 +221,8 @@ def record(fn, args, kwargs, tensors: list, structure) -> "Trace":
     args = args + tuple(kwargs.values())  # (where parameters and modules may be found)
     devices = {t.device for t in tensors}
     if len(devices) > 1:
-        raise TraceError(f"minigrad.trace: the arguments are on different devices {sorted(devices)}")
+        raise TraceError("minigrad.trace: the arguments are on different devices "
+                         f"{sorted(devices)}")
     device = devices.pop() if devices else backend.get_default_device()
     candidates = [p for p in parameters_near(fn, args) if not any(p is t for t in tensors)]
     for _ in range(4):  # a parameter met unannounced makes one more try
@@ -342,12 +344,13 @@ class Recording:
         if watcher.missed:
             self.missed = watcher.missed
             return
-        self.differentiable = [o for o in self.outputs if o.requires_grad] if is_grad_enabled() else []
+        self.differentiable = ([o for o in self.outputs if o.requires_grad]
+                               if is_grad_enabled() else [])
         leaves = {id(x) for x in reached_leaves(self.differentiable)}
         self.targets = [t for t in self.args if t.requires_grad and id(t) in leaves]
         self.targets += [p for p, _ in self.swapped if id(p) in leaves]
-        self.seeds = [self._stand_in(self.recorder.new_tracer(xp.ones(o.shape, dtype=o.dtype)), False)
-                      for o in self.differentiable]
+        self.seeds = [self._stand_in(self.recorder.new_tracer(xp.ones(o.shape, dtype=o.dtype)),
+                                     False) for o in self.differentiable]
         self.grads = ()
         if self.differentiable and self.targets:
             self.grads = engine_grad(self.differentiable, self.targets, grad_outputs=self.seeds,

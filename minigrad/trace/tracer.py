@@ -159,7 +159,8 @@ for _symbol, _name in _DUNDER.items():
     setattr(Tracer, f"__r{_name}__", _binary(_symbol, reflected=True))
     # x += y records x + y: the program has no in-place arithmetic (the result is the same)
     setattr(Tracer, f"__i{_name}__", _binary(_symbol))
-for _symbol, _name in {"<": "lt", "<=": "le", ">": "gt", ">=": "ge", "==": "eq", "!=": "ne"}.items():
+_COMPARISONS = {"<": "lt", "<=": "le", ">": "gt", ">=": "ge", "==": "eq", "!=": "ne"}
+for _symbol, _name in _COMPARISONS.items():
     setattr(Tracer, f"__{_name}__", _binary(_symbol))
 
 
@@ -280,7 +281,8 @@ class Recorder:
         """An operand as the program holds it: tracers and arrays become slots."""
         if isinstance(x, Tracer):
             if x.recorder is not self:
-                raise TraceError("minigrad.trace: an array traced by another trace reached this one")
+                raise TraceError("minigrad.trace: an array traced by another trace reached "
+                                 "this one")
             return Slot(x.slot)
         t = type(x)
         if t in (tuple, list):
@@ -322,14 +324,15 @@ class Recorder:
         return self.wrap(value, Instruction("getitem", None, None, (self.ref(a), self.ref(index))))
 
     def attribute(self, a, name: str):
-        return self.wrap(getattr(a.value, name), Instruction("attribute", name, None, (Slot(a.slot),)))
+        return self.wrap(getattr(a.value, name),
+                         Instruction("attribute", name, None, (Slot(a.slot),)))
 
     def method(self, a, name: str, args, kwargs):
         if name in READS or name in ("tobytes", "tofile", "dump"):
             raise _reading(a)
         value = getattr(a.value, name)(*unwrap(args), **unwrap_dict(kwargs))
-        return self.wrap(value, Instruction("method", name, None, (Slot(a.slot),) + self.ref(tuple(args)),
-                                            self.ref_dict(kwargs)))
+        operands = (Slot(a.slot),) + self.ref(tuple(args))
+        return self.wrap(value, Instruction("method", name, None, operands, self.ref_dict(kwargs)))
 
     def call(self, name: str, function, args, kwargs):
         if name.endswith(".at"):  # xp.add.at(out, index, g): adds into out, in place
@@ -351,8 +354,9 @@ class Recorder:
         written array (the same memory, see ``Instruction.in_place``), and the tracer moves to
         it, so that later reads follow the write."""
         if not isinstance(target, Tracer):
-            raise TraceError(f"minigrad.trace: {instruction.name or 'an assignment'} writes into an "
-                             "array made outside the traced function; make it inside")
+            what = instruction.name or "an assignment"
+            raise TraceError(f"minigrad.trace: {what} writes into an array made outside the "
+                             "traced function; make it inside")
         instruction.in_place = True
         self.meta.append(self.meta[target.slot])
         self.values.append(target.value)
