@@ -19,7 +19,7 @@ def _loss_and_grads(fn, inputs, seeds):
     for t in inputs:
         t.grad = None
     outs = as_tuple(fn(*inputs))
-    zero = mg.tensor(0.0, dtype=mg.float64)
+    zero = mg.tensor(0.0, dtype=mg.float64, device=inputs[0].device if inputs else None)
     loss = sum(((o * s).sum() for o, s in zip(outs, seeds) if o.requires_grad), zero)
     if loss.requires_grad:
         loss.backward()
@@ -28,11 +28,12 @@ def _loss_and_grads(fn, inputs, seeds):
 
 
 @pytest.mark.parametrize("case", CASES, ids=repr)
-def test_traced_op_equals_eager(case):
+def test_traced_op_equals_eager(case, device):
+    """On CuPy (``pytest -m cuda``) the programs call CuPy's functions."""
     rng = np.random.default_rng(0)
-    inputs = mg_inputs(make_arrays(case, rng))
+    inputs = mg_inputs(make_arrays(case, rng), device)
     eager_outs = as_tuple(case.mg(*inputs))
-    seeds = [mg.tensor(rng.standard_normal(o.shape)) for o in eager_outs]
+    seeds = [mg.tensor(rng.standard_normal(o.shape), device=device) for o in eager_outs]
     want = _loss_and_grads(case.mg, inputs, seeds)
     traced = mg.trace(case.mg)
     for _ in range(3):  # the recording's values, then interpreted, then compiled
