@@ -318,13 +318,15 @@ def compile_function(name: str, instructions: list, inputs: list, outputs: list,
 
 
 class Replay:
-    """A program as a function of its inputs: run by the interpreter (:func:`execute`, one
-    instruction at a time) the first time, compiled (:func:`compile_function`) from the second
-    on. Compiling costs about as much as running the program a few times through the engine,
-    so a program run once is not worth compiling (and a trace's first call stays cheap)."""
+    """A program as a function of its inputs, compiled (:func:`compile_function`) at its first
+    run, or with ``interpret_first`` at its second: the first run goes through the interpreter
+    (:func:`execute`, one instruction at a time). Compiling costs about as much as running the
+    program a few times through the engine, so a trace's first backward, which may be its only
+    one, is interpreted; a forward program runs only from a trace's second call on (the first
+    one's values come from the recording), when the trace is being reused."""
 
     def __init__(self, name: str, instructions: list, inputs: list, outputs: list, consts: dict,
-                 owned: int | None = None):
+                 owned: int | None = None, interpret_first: bool = False):
         self.name = name
         self.instructions = instructions
         self.inputs = inputs
@@ -332,7 +334,7 @@ class Replay:
         self.consts = consts
         self.owned = owned
         self.function = None
-        self.runs = 0
+        self.runs = 0 if interpret_first else 1
 
     def compiled(self):
         if self.function is None:

@@ -424,7 +424,8 @@ class Trace:
         self.run_inference = prog.Replay(
             "forward", self.inference_program, inputs, outputs, consts)
         self.run_backward = prog.Replay(
-            "backward", backward, residuals + seeds, used_grads, consts, owned=len(residuals))
+            "backward", backward, residuals + seeds, used_grads, consts, owned=len(residuals),
+            interpret_first=True)
         # the first call needs no replay: the recording run computed its outputs and the
         # arrays backward reads (the same calls on the same arrays give the same numbers)
         values = recorder.values

@@ -163,7 +163,7 @@ def test_lstm_on_each_device_gives_eager_gradients(device):
     eager = lambda x: model(x)[0]
     traced = mg.trace(eager)
     params = list(model.parameters())
-    for _ in range(3):  # the recording's values, then interpreted, then compiled
+    for _ in range(3):  # the recording's values (backward interpreted), then compiled
         out_t, g_t = _run(traced, (x,), params, r)
         out_e, g_e = _run(eager, (x,), params, r)
         np.testing.assert_allclose(out_t, out_e, rtol=1e-12, atol=0)
