@@ -69,3 +69,9 @@ def test_op_chain_gradients_agree(n_ops):
 def test_op_chain_gradient_stays_a_normal_float_over_the_full_chain():
     y, g = bench_ops.numpy_chain_grad(np.array([bench_ops.START]))
     assert 1e-8 < abs(g[0]) < 1 and 0 < y[0] < bench_ops.START
+
+
+def test_the_first_traced_call_is_timed_with_a_new_trace_each_time():
+    result = bench_lstm.first_call_result(SHAPE, "cpu", repeats=2)
+    assert result.name == "minigrad traced, first call" and len(result.times_s) == 2
+    assert str(SHAPE) in result.group
