@@ -437,7 +437,7 @@ class Trace:
         # them (a second draw would differ): then backward keeps them all to the end.
         self.consumes = not any(ins.kind == "draw" for ins in self.forward_program)
         self.n_outputs = len(outputs)
-        self.shapes = [recorder.meta[s] for s in outputs]
+        self.shapes = [(v.shape, v.dtype) for v in self.first_values[:len(outputs)]]
 
     def parameters_unchanged(self) -> bool:
         """Whether every parameter still has the shape, dtype and device it was traced with

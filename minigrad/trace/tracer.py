@@ -253,9 +253,9 @@ class Recorder:
 
     def __init__(self, module, tracer_type):
         self.module = module
+        self.array_type = module.ndarray
         self.tracer_type = tracer_type
         self.instructions: list[Instruction] = []
-        self.meta: list[tuple] = []      # per slot: (shape, dtype)
         self.values: list = []           # per slot: the array the recording run computed
         self.consts: dict[int, object] = {}
         self._const_slots: dict[int, int] = {}  # id(array) -> its slot
@@ -263,9 +263,9 @@ class Recorder:
 
     # --- slots ---------------------------------------------------------------------------
     def new_tracer(self, value) -> Tracer:
-        self.meta.append((getattr(value, "shape", ()), getattr(value, "dtype", None)))
-        self.values.append(value)
-        return self.tracer_type(value, len(self.meta) - 1, self)
+        values = self.values
+        values.append(value)
+        return self.tracer_type(value, len(values) - 1, self)
 
     def const_slot(self, array) -> int:
         """The slot of a real array met as an operand (a parameter's data, a mask...)."""
@@ -279,6 +279,8 @@ class Recorder:
 
     def ref(self, x):
         """An operand as the program holds it: tracers and arrays become slots."""
+        if type(x) is self.tracer_type:
+            return Slot(x.slot) if x.recorder is self else self._foreign(x)
         if isinstance(x, Tracer):
             if x.recorder is not self:
                 raise TraceError("minigrad.trace: an array traced by another trace reached "
@@ -294,6 +296,10 @@ class Recorder:
             return Slot(self.const_slot(x))
         return x
 
+    @staticmethod
+    def _foreign(x):
+        raise TraceError("minigrad.trace: an array traced by another trace reached this one")
+
     def wrap(self, value, instruction: Instruction):
         """The tracer for an instruction's result (for a tuple of arrays, a tuple of tracers,
         each taken from it by one more instruction)."""
@@ -302,7 +308,8 @@ class Recorder:
             instruction.out = whole.slot
             self.instructions.append(instruction)
             return tuple(self.getitem(whole, i) for i in range(len(value)))
-        if not (backend.is_array(value) or isinstance(value, backend.numpy.generic)):
+        if type(value) is not self.array_type and not (
+                backend.is_array(value) or isinstance(value, backend.numpy.generic)):
             return value  # a fact (a Python number, None): returned as it is
         tracer = self.new_tracer(value)
         instruction.out = tracer.slot
@@ -358,9 +365,8 @@ class Recorder:
             raise TraceError(f"minigrad.trace: {what} writes into an array made outside the "
                              "traced function; make it inside")
         instruction.in_place = True
-        self.meta.append(self.meta[target.slot])
         self.values.append(target.value)
-        instruction.out = len(self.meta) - 1
+        instruction.out = len(self.values) - 1
         target.slot = instruction.out
         self.instructions.append(instruction)
 
