@@ -13,7 +13,13 @@ from .losses import (binary_cross_entropy_with_logits, cross_entropy, mse_loss, 
 
 
 def linear(x: Tensor, weight: Tensor, bias: Tensor | None = None) -> Tensor:
-    """y = x W^T + b, with W of shape (out_features, in_features) as in PyTorch."""
+    """y = x W^T + b, with W of shape (out_features, in_features) as in PyTorch; x is (..., in).
+
+    The leading axes of x are flattened so that it is ONE 2-D matmul, (M, in) @ (in, out): a
+    (T, N, in) @ (in, out) product would make the weight's gradient a batch of T matrices. With
+    a bias it is ``addmm(b, x, W^T)``: b is added into the product's memory, one node and one
+    (M, out) array fewer than ``x @ W.T + b``.
+    """
     if x.ndim == 0:
         raise ValueError(f"linear: input must be at least 1-D with its last dimension of size "
                          f"in_features={weight.shape[-1]}, got a 0-d tensor (weight shape "
@@ -21,8 +27,9 @@ def linear(x: Tensor, weight: Tensor, bias: Tensor | None = None) -> Tensor:
     if x.shape[-1] != weight.shape[-1]:
         raise ValueError(f"linear: input has {x.shape[-1]} features (shape {x.shape}) but the "
                          f"weight expects {weight.shape[-1]} (weight shape {weight.shape})")
-    y = x @ weight.T
-    return y if bias is None else y + bias
+    flat = x if x.ndim == 2 else x.reshape(-1, x.shape[-1])
+    y = flat @ weight.T if bias is None else minigrad.addmm(bias, flat, weight.T)
+    return y if x.ndim == 2 else y.reshape(x.shape[:-1] + (y.shape[-1],))
 
 
 def dropout(x: Tensor, p: float = 0.5, training: bool = True) -> Tensor:
