@@ -9,7 +9,7 @@ import graphviz
 
 from . import style
 from .layout import Layout, edge_order, plan
-from .records import Edge, Graph, Node, crosses_steps
+from .records import Edge, Graph, Node, crosses_steps, role_base
 
 ANCHOR = "rows"
 
@@ -28,6 +28,7 @@ class _Writer:
         self.flat_pairs = {pair for pairs in lay.beside.values() for pair in pairs}
         self.crosses = {e.src for e in graph.crossing_edges()}
         pairs = Counter((e.src, e.dst) for e in graph.crossing_edges())
+        self.state_uses = Counter((e.src, e.role) for e in graph.crossing_edges())
         self.parallel = {pair for pair, n in pairs.items() if n > 1}  # h and C between cells
         fan_in = {}
         for e in graph.edges:
@@ -181,10 +182,27 @@ class _Writer:
                 del attrs["label"]  # a branch of Olah's copy: the line into the fork says it
             return attrs
         if crossing:
-            return dict(style.STATE_EDGE)
+            return self.state_style(e)
         if e.dst in self.collectors:
             return dict(style.COLLECT_EDGE)
         return {}
+
+    def state_style(self, e: Edge) -> dict:
+        """A state's line from one step to the next: thick, classed by state and row (the
+        layout's tests and the explorable page find it so) and, below cell detail, heavy where
+        it is one line into one op (or, for h, into the dot where it meets x): dot keeps a heavy
+        line short, which keeps the belt level from step to step. A state copied to several
+        places (the peephole LSTM's C into its gates) stays light: pulled straight, its copy
+        point dragged the steps into a staircase."""
+        base = role_base(e.role) or "state"
+        row = self.lay.rows.index(self.graph.nodes[e.src].step.row)
+        attrs = dict(style.STATE_EDGE, **{"class": f"state role-{base} row-{row}"})
+        weight = style.BELT_WEIGHT.get(base)
+        dst = self.graph.nodes[e.dst]
+        if (weight and self.graph.detail != "cell" and self.state_uses[e.src, e.role] == 1
+                and (dst.kind != "junction" or not edge_order(e))):
+            attrs["weight"] = weight
+        return attrs
 
     def places(self, e: Edge) -> bool:
         """Whether a parameter's line places its ends (dot's ``constraint``): from the band, a

@@ -196,6 +196,7 @@ HIDDEN = {"style": "invis", "shape": "point", "width": "0"}  # placement aids
 
 STATE_EDGE = {"minlen": "2", "penwidth": "2.4", "color": "#000000", "fontsize": "9",
               "fontcolor": "#000000"}
+BELT_WEIGHT = {"C": "20", "c": "20", "h": "5"}  # how hard dot pulls a state's line level (render)
 PARAM_EDGE = {"color": "#b8c8dc", "arrowsize": "0.4", "constraint": "false"}
 DETOUR_LABEL = {"labelangle": "60", "labeldistance": "2"}  # a headlabel: beside the arrowhead
 COLLECT_EDGE = {"color": "#a0a0a0", "arrowsize": "0.4"}
