@@ -120,19 +120,19 @@ def _gradients():
 
 
 def _tbptt():
-    """Two chunks of 4 steps; the state between them is detached (and made a leaf that
-    requires grad, to show the gradient arriving at the cut)."""
+    """Two chunks of 4 steps; the state between them is detached. One backward, from the second
+    chunk's loss, as training runs it: no gradient crosses the cut, so the first chunk stays grey
+    (a backward of its own, drawn with the same colours, made gradient seem to cross it)."""
     minigrad.manual_seed(0)
     model = nn.LSTM(3, 4)
+    _, final = model(minigrad.randn(4, 2, 3))
+    state = nn.utils.detach_state(final)
+    second, _ = model(minigrad.randn(4, 2, 3), state)
+    loss = second[-1].sum()
     with minigrad.record_grads():
-        first, final = model(minigrad.randn(4, 2, 3))
-        first[-1].sum().backward()
-        state = tuple(s.detach().requires_grad_() for s in final)
-        second, _ = model(minigrad.randn(4, 2, 3), state)
-        loss = second[-1].sum()
-        loss.backward(retain_graph=True)
-    # h_n and c_n are drawn too: the dashed edges leave from them
-    return (first, *final, loss), dict(params=dict(model.named_parameters()), detail="cell")
+        loss.backward()
+    # the first chunk's h_n and c_n are drawn too: the dashed edges leave from them
+    return (*final, loss), dict(params=dict(model.named_parameters()), detail="cell")
 
 
 def _long():

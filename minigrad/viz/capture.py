@@ -17,6 +17,7 @@ from .. import backend
 from ..function import Function
 from ..tensor import Tensor, unwrap
 from . import cuts
+from .notation import ticks
 from .records import LEARNED, PRODUCTS, Edge, Graph, Node, role_base
 from .steps import step_keys
 
@@ -168,6 +169,8 @@ class _Builder:
             grad_norm=_total(fn.grad_norms),
             grad_value=_small_array(values[0]) if values and single else None,
             cell=fn.scope.tags().get("cell") if key is not None else None))
+        if fn.name == "Where":  # the units its condition takes from the first operand
+            self.graph.nodes[self.node_id(fn)].text = ticks(backend.to_numpy(fn.option_arrays()[0]))
         if _reads_data(fn):
             self.with_data.add(self.node_id(fn))
 

@@ -7,7 +7,7 @@ from collections import Counter
 
 import graphviz
 
-from . import style
+from . import notation, style
 from .layout import Layout, edge_order, plan
 from .records import Edge, Graph, Node, crosses_steps, role_base
 
@@ -36,6 +36,9 @@ class _Writer:
                 fan_in.setdefault(e.dst, set()).add(graph.nodes[e.src].step)
         self.collectors = {nid for nid, steps in fan_in.items() if len(steps) > 2}
         self.band = set(lay.band)
+        self.differences = notation.operands(graph)  # "1 − f": a subtraction's operands
+        self.slots = {e.dst: e.dst_input for e in graph.edges  # an exit's slot in the output
+                      if graph.nodes[e.dst].kind == "exit"}
         self.cut_for = {e.src: graph.nodes[e.dst].step for e in graph.edges  # the step a cut
                         if graph.nodes[e.src].kind == "cut"}                 # box stands for
 
@@ -43,6 +46,8 @@ class _Writer:
     def node(self, g, node: Node) -> None:
         attrs = dict(style.node_shape(node.kind, node.op, self.flat))
         attrs["tooltip"] = self.tooltip(node)
+        if node.id in self.differences and not self.flat:
+            attrs.update(shape="ellipse", margin="0.01")
         if node.id in self.lay.belts:
             attrs["group"] = self.lay.belts[node.id]
         if node.id in self.graph.outputs:
@@ -82,7 +87,9 @@ class _Writer:
             return style.html(role, style.GAP, style.small_html(" ".join(
                 t for t in (node.op, style.shape_text(node.shape)) if t)))
         if kind == "exit":
-            return style.html(style.escape("↑ " + style.symbol(node.op)))
+            slot = self.slots.get(node.id)
+            where = f"out[{slot}]" if slot is not None else style.symbol(node.op)
+            return style.html(style.escape("↑ " + where))
         if kind == "cut":
             return style.html(role or style.escape(node.op), style.small_html("cut earlier"))
         if kind == "cell":
@@ -96,6 +103,10 @@ class _Writer:
     def op_label(self, node: Node, role: str, shape: str) -> str:
         sym = style.escape(style.symbol(node.op))
         if node.op in style.POINTWISE_OPS and not self.flat:
+            if node.id in self.differences:
+                return style.html(style.escape(self.differences[node.id]))
+            if node.op == "Where" and node.text:
+                return style.html(f"{sym} {style.small_html(node.text, style.DATA_TEXT)}")
             return style.html(sym)
         if self.flat:
             return style.html(f"<b>{sym}</b> {role}", shape, *self.values(node))
@@ -120,7 +131,10 @@ class _Writer:
     # --- edges ---------------------------------------------------------------------------
     def edge(self, g, e: Edge) -> None:
         if e.kind == "invisible":
-            g.edge(self.ids[e.src], self.ids[e.dst], style="invis")
+            if self.graph.nodes[e.src].kind == "exit":  # a row's last exit: the output it joins
+                g.edge(self.ids[e.src], self.ids[e.dst], **style.EXIT_EDGE)
+            else:
+                g.edge(self.ids[e.src], self.ids[e.dst], style="invis")
             return
         a, b = self.graph.nodes[e.src].step, self.graph.nodes[e.dst].step
         crossing = crosses_steps(a, b)
@@ -326,8 +340,10 @@ def render(graph: Graph, title: str | None = None) -> graphviz.Digraph:
                          edge_attr=style.EDGE)
     if len(lay.rows) > 1:
         g.node(ANCHOR, **style.HIDDEN)  # the first node declared: see _row_order
-    if title or graph.notes:  # every line left-justified (\l), like the title itself
-        g.attr(label="".join(f"{line}\\l" for line in ([title] if title else []) + graph.notes))
+    key = notation.legend_html(graph) if lay.members and graph.detail != "cell" else None
+    lines = ([title] if title else []) + graph.notes
+    if lines or key:  # every line left-justified (\l), like the title itself
+        g.attr(label=notation.graph_label(lines, key))
     if w.scale is not None:
         g.node("legend", style.legend_html(w.scale, nan=w.any_nan), shape="plaintext")
     loose = [graph.nodes[i] for i in lay.loose]

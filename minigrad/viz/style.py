@@ -199,6 +199,7 @@ STATE_EDGE = {"minlen": "2", "penwidth": "2.4", "color": "#000000", "fontsize": 
 BELT_WEIGHT = {"C": "20", "c": "20", "h": "5"}  # how hard dot pulls a state's line level (render)
 PARAM_EDGE = {"color": "#b8c8dc", "arrowsize": "0.4", "constraint": "false"}
 DETOUR_LABEL = {"labelangle": "60", "labeldistance": "2"}  # a headlabel: beside the arrowhead
+EXIT_EDGE = {"style": "dashed", "color": "#a0a0a0", "arrowsize": "0.4"}
 COLLECT_EDGE = {"color": "#a0a0a0", "arrowsize": "0.4"}
 DETACH_EDGE = {"style": "dashed", "color": "#c03030", "fontcolor": "#c03030", "label": "detach",
                "penwidth": "1.6"}
