@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import minigrad
 import nn
+from minigrad.viz import record_flows
 
 ARCHITECTURES = {
     "rnn": "Elman RNN: one tanh layer per step (nn.RNN)",
@@ -67,7 +68,7 @@ def run_model(arch: str, steps: int, layers: int | None = None, bidirectional: b
     x.name = "x"
     output, _ = model(x)
     if grads:
-        with minigrad.record_grads():
+        with minigrad.record_grads(), record_flows():
             output[steps - 1].sum().backward()
     return output, dict(model.named_parameters())
 
@@ -129,7 +130,7 @@ def _tbptt():
     state = nn.utils.detach_state(final)
     second, _ = model(minigrad.randn(4, 2, 3), state)
     loss = second[-1].sum()
-    with minigrad.record_grads():
+    with minigrad.record_grads(), record_flows():
         loss.backward()
     # the first chunk's h_n and c_n are drawn too: the dashed edges leave from them
     return (*final, loss), dict(params=dict(model.named_parameters()), detail="cell")
@@ -144,7 +145,7 @@ def _mlp():
     minigrad.manual_seed(0)
     model = nn.Sequential(nn.Linear(2, 3), nn.Linear(3, 1))
     x = minigrad.tensor([[0.5, -1.0]])
-    with minigrad.record_grads():
+    with minigrad.record_grads(), record_flows():
         loss = (model(x).tanh() ** 2).sum()
         loss.backward()
     return (loss,), dict(params=dict(model.named_parameters()))

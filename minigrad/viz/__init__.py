@@ -16,6 +16,8 @@ a few passes rewrite them, and render turns them into DOT. The files, in pipelin
 * ``elide``: replace the middle steps of a long graph by one "t = 3 … t = 396" node per row;
 * ``arrange``: where parameters go, per-step input stubs, forks, exits to stacked outputs;
 * ``layout``: rows, steps and node order for dot, before any styling;
+* ``gradients``: what each line carries back (``record_flows``), the caption's ratio;
+* ``notation``: a subtraction's operands, a where's ticking units, the key;
 * ``render``: records and layout to a ``graphviz.Digraph``; every colour, shape and font
   comes from ``style``;
 * ``files``: write DOT, SVG, PNG or PDF (atomically; DOT alone when Graphviz is missing);
@@ -27,8 +29,9 @@ from .capture import capture
 from .detail import coarsen
 from .drawing import MAX_NODES, build, draw
 from .files import GraphvizMissingWarning, save
+from .gradients import Flows, record_flows
 from .records import DETAILS, PARAM_MODES, Edge, Graph, Node, StepKey
 from .render import render
 
-__all__ = ["draw", "save", "capture", "build", "render", "coarsen", "Graph", "Node", "Edge",
+__all__ = ["draw", "save", "record_flows", "Flows", "capture", "build", "render", "coarsen", "Graph", "Node", "Edge",
            "StepKey", "DETAILS", "PARAM_MODES", "MAX_NODES", "GraphvizMissingWarning"]

@@ -46,6 +46,7 @@ def capture(*outputs: Tensor, params: dict | None = None) -> Graph:
         elif cuts.was_detached(item):  # detached, then made to require grad again
             b.add_cut(item._detached_from, tuple(item.shape), b.node_id(item))
     graph = b.graph
+    graph.engine = {nid: key for key, nid in b.ids.items() if nid in graph.nodes}
     graph.outputs = [b.node_id(o.grad_fn if o.grad_fn is not None else o) for o in outputs]
     _mark_derived(graph, b.with_data)
     graph.grads = any(n.grad_norm is not None for n in graph.nodes.values())

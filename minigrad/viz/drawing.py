@@ -11,7 +11,9 @@ from .arrange import arrange
 from .capture import capture
 from .detail import coarsen
 from .elide import elide
+from . import gradients
 from .files import save
+from .gradients import Flows
 from .records import DETAILS, PARAM_MODES, Graph
 from .render import render
 
@@ -21,7 +23,8 @@ AUTO_PARAMS = {"op": "repeat", "gate": "hide", "cell": "hide"}
 
 def draw(*outputs: Tensor, params: dict | None = None, detail: str = "auto",
          param_mode: str = "auto", grads: bool | None = None, max_nodes: int = MAX_NODES,
-         title: str | None = None, out: str | None = None) -> graphviz.Digraph:
+         title: str | None = None, out: str | None = None, scale: tuple | None = None,
+         flows: Flows | None = None) -> graphviz.Digraph:
     """Draw the graph that produced ``outputs``, unrolled over time.
 
     detail: ``"op"`` (every primitive op), ``"gate"`` (one yellow box per learned layer, the
@@ -34,7 +37,12 @@ def draw(*outputs: Tensor, params: dict | None = None, detail: str = "auto",
         steps whose lines every step taps), ``"repeat"`` (a faint copy in every step that uses
         them) or ``"hide"``; ``"auto"``: repeat at op detail, hide otherwise.
     grads: colour nodes and edges by the recorded gradient norm (log scale, with a legend);
-        None: when ``backward`` ran inside ``minigrad.record_grads()``.
+        None: when ``backward`` ran inside ``minigrad.record_grads()``. A line is coloured by
+        what it carried back to its consumer when the backward also ran inside
+        ``minigrad.viz.record_flows()`` (``flows``: that recorder; by default the last one, if
+        it saw this graph), else by its tensor's whole gradient.
+    scale: ``(lo, hi)``, the gradient norms at the two ends of the colour scale: pictures drawn
+        with one scale can be compared (by default each picture spans its own norms).
     out: also write the picture there (``.dot``, ``.svg``, ``.png`` or ``.pdf``).
 
     Returns a ``graphviz.Digraph`` (Jupyter shows it inline); ``.records`` holds the records.
@@ -42,7 +50,10 @@ def draw(*outputs: Tensor, params: dict | None = None, detail: str = "auto",
     if not outputs:
         raise TypeError("draw: give at least one output tensor")
     _check(detail, param_mode, max_nodes)
+    _check_scale(scale)
     captured = capture(*outputs, params=params)
+    gradients.apply_flows(captured, [flows] if flows is not None else gradients.latest(captured))
+    caption = gradients.ratio_caption(captured) if captured.grads else []
     if grads and not any(n.kind == "op" and n.grad_norm is not None
                          for n in captured.nodes.values()):  # (leaves keep .grad anyway)
         warnings.warn("minigrad.viz.draw: grads=True, but the ops' gradients were not recorded: "
@@ -52,7 +63,7 @@ def draw(*outputs: Tensor, params: dict | None = None, detail: str = "auto",
         records.grads = bool(grads) and records.grads
     for note in records.notes:
         warnings.warn(f"minigrad.viz.draw: {note}", stacklevel=2)
-    dot = render(records, title)
+    dot = render(records, title, scale=scale, caption=caption if records.grads else ())
     dot.records = records
     if out is not None:
         save(dot, out)
@@ -85,6 +96,17 @@ def _check(detail: str, param_mode: str, max_nodes: int) -> None:
         raise ValueError(f"draw: param_mode must be 'auto' or one of {PARAM_MODES}, got {param_mode!r}")
     if isinstance(max_nodes, bool) or not isinstance(max_nodes, int) or max_nodes < 1:
         raise ValueError(f"draw: max_nodes must be a positive integer, got {max_nodes!r}")
+
+
+def _check_scale(scale) -> None:
+    if scale is None:
+        return
+    try:
+        lo, hi = (float(v) for v in scale)
+    except (TypeError, ValueError):
+        raise ValueError(f"draw: scale must be a (lo, hi) pair of gradient norms, got {scale!r}") from None
+    if not 0 < lo < hi < float("inf"):
+        raise ValueError(f"draw: scale must satisfy 0 < lo < hi < inf, got {scale!r}")
 
 
 def _arranged(graph: Graph, level: str, param_mode: str, keep: int | None = None) -> Graph:

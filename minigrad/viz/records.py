@@ -99,6 +99,7 @@ class Graph:
     notes: list = field(default_factory=list)
     outputs: list = field(default_factory=list)
     grads: bool = False
+    engine: dict = field(default_factory=dict)  # node id -> id() of the engine node it stands for
 
     def add(self, node: Node) -> Node:
         self.nodes[node.id] = node

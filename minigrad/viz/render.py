@@ -15,13 +15,14 @@ ANCHOR = "rows"
 
 
 class _Writer:
-    def __init__(self, graph: Graph, lay: Layout):
+    def __init__(self, graph: Graph, lay: Layout, scale: tuple | None = None):
         self.graph = graph
         self.lay = lay
         self.ids = {nid: f"n{i}" for i, nid in enumerate(graph.nodes)}
         self.flat = not lay.members
         norms = [n.grad_norm for n in graph.nodes.values()] + [e.grad_norm for e in graph.edges]
-        self.scale = style.grad_range(norms) if graph.grads else None
+        self.scale = (tuple(float(v) for v in scale) if scale is not None
+                      else style.grad_range(norms)) if graph.grads else None
         self.any_nan = any(n is not None and math.isnan(n) for n in norms)
         self.labelled = set()
         self.headers = []  # the rows' header nodes, where rows() draws them
@@ -332,16 +333,18 @@ class _Writer:
             g.edge(self.ids[i], after, style="invis")
 
 
-def render(graph: Graph, title: str | None = None) -> graphviz.Digraph:
-    """Records to a ``graphviz.Digraph`` (displays inline in Jupyter)."""
+def render(graph: Graph, title: str | None = None, scale: tuple | None = None,
+           caption: tuple | list = ()) -> graphviz.Digraph:
+    """Records to a ``graphviz.Digraph`` (displays inline in Jupyter); ``scale``: the gradient
+    colours' (lo, hi); ``caption``: lines said under the title."""
     lay = plan(graph)
-    w = _Writer(graph, lay)
+    w = _Writer(graph, lay, scale)
     g = graphviz.Digraph("minigrad", graph_attr=style.GRAPH, node_attr=style.NODE,
                          edge_attr=style.EDGE)
     if len(lay.rows) > 1:
         g.node(ANCHOR, **style.HIDDEN)  # the first node declared: see _row_order
     key = notation.legend_html(graph) if lay.members and graph.detail != "cell" else None
-    lines = ([title] if title else []) + graph.notes
+    lines = ([title] if title else []) + list(caption) + graph.notes
     if lines or key:  # every line left-justified (\l), like the title itself
         g.attr(label=notation.graph_label(lines, key))
     if w.scale is not None:

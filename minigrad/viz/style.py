@@ -271,6 +271,11 @@ def text_colour(background: str) -> str:
     return "black" if luminance(background) > 0.18 else "white"
 
 
+def norm_text(value: float) -> str:
+    """A gradient norm in two significant digits: 0.31, 12, 2.4e-05."""
+    return f"{value:.2g}" if value == 0 or 1e-3 <= abs(value) < 1e4 else f"{value:.1e}"
+
+
 def legend_html(scale: tuple, nan: bool = False) -> str:
     """A colour bar labelled with norms at five points of the log scale, and a "NaN" cell in its
     own colour when some gradient is NaN."""
@@ -280,8 +285,8 @@ def legend_html(scale: tuple, nan: bool = False) -> str:
         level = k / 4
         value = 10 ** (math.log10(lo) + level * (math.log10(hi) - math.log10(lo))) if hi > lo else hi
         colour = grad_colour(level)
-        cells.append(f'<td bgcolor="{colour}" width="34"><font point-size="7" '
-                     f'color="{text_colour(colour)}">{value:.0e}</font></td>')
+        cells.append(f'<td bgcolor="{colour}" width="40"><font point-size="7" '
+                     f'color="{text_colour(colour)}">{norm_text(value)}</font></td>')
     if nan:
         cells.append(f'<td bgcolor="{NAN_GRAD}" width="34"><font point-size="7" '
                      f'color="{text_colour(NAN_GRAD)}">NaN</font></td>')

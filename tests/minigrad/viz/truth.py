@@ -448,6 +448,12 @@ def _name(drawn, nid):
 
 # --- what the lines and boxes say -------------------------------------------------------------
 def _labels(drawn, cap, of, found):
+    # A line carries what its consumer sent back (record_flows; test_viz_gradients checks those
+    # values); only where the tensor has one consumer is that its whole gradient.
+    consumers = defaultdict(int)
+    for e in cap.edges:
+        if e.dst_input is not None:
+            consumers[e.tensor] += 1
     for e in drawn.edges:
         if e.kind == "invisible" or not e.tensor or e.tensor[0] not in of:
             continue
@@ -461,7 +467,8 @@ def _labels(drawn, cap, of, found):
             found.append(f"{where} says shape {e.shape}, carries {real}")
         if src.kind not in ("stub", "junction") and e.role not in roles:
             found.append(f"{where} says {e.role}, carries {roles}")
-        if src.kind != "junction" and not _close(e.grad_norm, _norm(obj, index)):
+        if (src.kind != "junction" and consumers[e.tensor] <= 1
+                and not _close(e.grad_norm, _norm(obj, index))):
             found.append(f"{where} says |grad| {e.grad_norm}, really {_norm(obj, index)}")
     for nid, n in drawn.nodes.items():
         if n.kind == "gate":
