@@ -95,6 +95,9 @@ def parser() -> argparse.ArgumentParser:
     draw.add_argument("--max-nodes", type=_positive, default=None, metavar="N",
                       help="past this many nodes, elide the middle steps (or coarsen, with "
                            "--detail auto); default 400")
+    draw.add_argument("--width", type=_positive, default=None, metavar="PX",
+                      help="scale the picture down to at most PX pixels wide (default: its "
+                           "natural size)")
     draw.add_argument("--seed", type=int, default=0, help="random seed (default 0)")
     draw.set_defaults(run=_draw_command)
 
@@ -128,7 +131,7 @@ def _draw_command(args) -> int:
         warnings.simplefilter("always")
         graph = draw(output, params=params, detail=args.detail, param_mode=args.param_mode,
                      grads=args.grads, max_nodes=args.max_nodes or MAX_NODES,
-                     title=_title(args))
+                     title=_title(args), width=args.width)
         try:
             written = save(graph, args.out) if args.out else None
         except WRITE_ERRORS as err:

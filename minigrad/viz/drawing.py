@@ -14,6 +14,7 @@ from .elide import elide
 from . import gradients
 from .files import save
 from .gradients import Flows
+from .picture import Picture, size_attr
 from .records import DETAILS, PARAM_MODES, Graph
 from .render import render
 
@@ -24,7 +25,7 @@ AUTO_PARAMS = {"op": "repeat", "gate": "hide", "cell": "hide"}
 def draw(*outputs: Tensor, params: dict | None = None, detail: str = "auto",
          param_mode: str = "auto", grads: bool | None = None, max_nodes: int = MAX_NODES,
          title: str | None = None, out: str | None = None, scale: tuple | None = None,
-         flows: Flows | None = None) -> graphviz.Digraph:
+         flows: Flows | None = None, width: int | None = None) -> Picture:
     """Draw the graph that produced ``outputs``, unrolled over time.
 
     detail: ``"op"`` (every primitive op), ``"gate"`` (one yellow box per learned layer, the
@@ -43,14 +44,21 @@ def draw(*outputs: Tensor, params: dict | None = None, detail: str = "auto",
         it saw this graph), else by its tensor's whole gradient.
     scale: ``(lo, hi)``, the gradient norms at the two ends of the colour scale: pictures drawn
         with one scale can be compared (by default each picture spans its own norms).
-    out: also write the picture there (``.dot``, ``.svg``, ``.png`` or ``.pdf``).
+    out: also write the picture there (``.dot``, ``.svg``, ``.png``, ``.pdf`` or ``.html``, the
+        explorable page).
+    width: the most pixels wide the picture is: files are scaled down to it (Graphviz's
+        ``size``); by default files keep their natural size and a notebook shows the picture
+        at most 1000 px wide.
 
-    Returns a ``graphviz.Digraph`` (Jupyter shows it inline); ``.records`` holds the records.
+    Returns a :class:`Picture`, a ``graphviz.Digraph`` that Jupyter shows inline; ``.records``
+    holds the records, ``.save(path)`` writes it.
     """
     if not outputs:
         raise TypeError("draw: give at least one output tensor")
     _check(detail, param_mode, max_nodes)
     _check_scale(scale)
+    if width is not None and (isinstance(width, bool) or not isinstance(width, int) or width < 1):
+        raise ValueError(f"draw: width must be a positive number of pixels, got {width!r}")
     captured = capture(*outputs, params=params)
     gradients.apply_flows(captured, [flows] if flows is not None else gradients.latest(captured))
     caption = gradients.ratio_caption(captured) if captured.grads else []
@@ -65,6 +73,9 @@ def draw(*outputs: Tensor, params: dict | None = None, detail: str = "auto",
         warnings.warn(f"minigrad.viz.draw: {note}", stacklevel=2)
     dot = render(records, title, scale=scale, caption=caption if records.grads else ())
     dot.records = records
+    if width is not None:
+        dot.width = width
+        dot.attr(size=size_attr(width))
     if out is not None:
         save(dot, out)
     return dot

@@ -9,6 +9,7 @@ import graphviz
 
 from . import notation, style
 from .layout import Layout, edge_order, plan
+from .picture import Picture
 from .records import Edge, Graph, Node, crosses_steps, role_base
 
 ANCHOR = "rows"
@@ -339,8 +340,7 @@ def render(graph: Graph, title: str | None = None, scale: tuple | None = None,
     colours' (lo, hi); ``caption``: lines said under the title."""
     lay = plan(graph)
     w = _Writer(graph, lay, scale)
-    g = graphviz.Digraph("minigrad", graph_attr=style.GRAPH, node_attr=style.NODE,
-                         edge_attr=style.EDGE)
+    g = Picture("minigrad", graph_attr=style.GRAPH, node_attr=style.NODE, edge_attr=style.EDGE)
     if len(lay.rows) > 1:
         g.node(ANCHOR, **style.HIDDEN)  # the first node declared: see _row_order
     key = notation.legend_html(graph) if lay.members and graph.detail != "cell" else None
