@@ -95,6 +95,9 @@ def parser() -> argparse.ArgumentParser:
     draw.add_argument("--max-nodes", type=_positive, default=None, metavar="N",
                       help="past this many nodes, elide the middle steps (or coarsen, with "
                            "--detail auto); default 400")
+    draw.add_argument("--backward", action="store_true",
+                      help="draw the backward pass (implies --grads): the gradients dC_t, dh_t, "
+                           "df_t in the same steps and gates, arrows right to left")
     draw.add_argument("--width", type=_positive, default=None, metavar="PX",
                       help="scale the picture down to at most PX pixels wide (default: its "
                            "natural size)")
@@ -122,7 +125,7 @@ def main(argv: list | None = None) -> int:
 def _draw_command(args) -> int:
     try:
         output, params = run_model(args.arch, args.steps, args.layers, args.bidirectional,
-                                   args.grads, args.input_size, args.hidden, args.batch,
+                                   args.grads or args.backward, args.input_size, args.hidden, args.batch,
                                    args.forget_bias, args.seed)
     except (ValueError, RuntimeError) as err:
         print(f"minigrad draw: error: {err}", file=sys.stderr)
@@ -130,8 +133,8 @@ def _draw_command(args) -> int:
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
         graph = draw(output, params=params, detail=args.detail, param_mode=args.param_mode,
-                     grads=args.grads, max_nodes=args.max_nodes or MAX_NODES,
-                     title=_title(args), width=args.width)
+                     grads=args.grads or args.backward, max_nodes=args.max_nodes or MAX_NODES,
+                     title=_title(args), width=args.width, backward=args.backward)
         try:
             written = save(graph, args.out) if args.out else None
         except WRITE_ERRORS as err:
@@ -166,6 +169,8 @@ def _title(args) -> str:
     if args.bidirectional:
         parts.append("bidirectional")
     parts.append(f"{args.detail} detail")
+    if args.backward:
+        parts.append("backward pass")
     return " · ".join(parts)
 
 

@@ -85,6 +85,9 @@ def gallery_entries() -> list:
         for detail in ("op", "gate", "cell"):
             entries.append((f"{arch}-{detail}", f"{arch}, 3 steps, {detail} detail",
                             _simple(arch, detail)))
+    for arch in ARCHITECTURES:
+        entries.append((f"{arch}-backward", f"{arch}, 3 steps: the backward pass at gate detail, "
+                        "gradients right to left", _backward(arch)))
     entries += [
         ("lstm-2layers-gate", "a 2-layer LSTM: layer 0 feeds layer 1 at every step",
          _simple("lstm", "gate", layers=2)),
@@ -110,6 +113,13 @@ def _simple(arch: str, detail: str, layers: int | None = None, bidirectional: bo
     def build():
         output, params = run_model(arch, 3, layers, bidirectional)
         return (output,), dict(params=params, detail=detail, param_mode=param_mode)
+    return build
+
+
+def _backward(arch: str):
+    def build():
+        output, params = run_model(arch, 3, grads=True)
+        return (output,), dict(params=params, detail="gate", backward=True)
     return build
 
 

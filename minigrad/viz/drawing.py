@@ -25,7 +25,8 @@ AUTO_PARAMS = {"op": "repeat", "gate": "hide", "cell": "hide"}
 def draw(*outputs: Tensor, params: dict | None = None, detail: str = "auto",
          param_mode: str = "auto", grads: bool | None = None, max_nodes: int = MAX_NODES,
          title: str | None = None, out: str | None = None, scale: tuple | None = None,
-         flows: Flows | None = None, width: int | None = None) -> Picture:
+         flows: Flows | None = None, width: int | None = None,
+         backward: bool = False) -> Picture:
     """Draw the graph that produced ``outputs``, unrolled over time.
 
     detail: ``"op"`` (every primitive op), ``"gate"`` (one yellow box per learned layer, the
@@ -46,6 +47,9 @@ def draw(*outputs: Tensor, params: dict | None = None, detail: str = "auto",
         with one scale can be compared (by default each picture spans its own norms).
     out: also write the picture there (``.dot``, ``.svg``, ``.png``, ``.pdf`` or ``.html``, the
         explorable page).
+    backward: draw the backward pass: the same steps, gates and roles, each line carrying the
+        gradient of what it carried forward (``dC_3``, ``dh_3``, ``df_3``), arrows right to
+        left; coloured by the gradients when they were recorded.
     width: the most pixels wide the picture is: files are scaled down to it (Graphviz's
         ``size``); by default files keep their natural size and a notebook shows the picture
         at most 1000 px wide.
@@ -67,6 +71,7 @@ def draw(*outputs: Tensor, params: dict | None = None, detail: str = "auto",
         warnings.warn("minigrad.viz.draw: grads=True, but the ops' gradients were not recorded: "
                       "run backward inside `with minigrad.record_grads():`", stacklevel=2)
     records = build(captured, detail, param_mode, max_nodes)
+    records.backward = bool(backward)
     if grads is not None:
         records.grads = bool(grads) and records.grads
     for note in records.notes:

@@ -70,6 +70,14 @@ def ticks(mask) -> str | None:
 
 def legend_html(graph: Graph) -> str:
     """The key: the essay's shapes and lines, and the input stub's ``·Wᵀ + b`` explained once."""
+    if graph.backward:
+        rows = [("the backward pass: dh_t is dL/dh_t; gradients run right to left, a gate box "
+                 "sends df_t back through σ′ and Wᵀ", "", "d"),
+                ("× multiplies the gradient by its other operand (on an LSTM's belt: "
+                 "dC_t−1 = dC_t × f_t)",
+                 f'bgcolor="{style.POINTWISE}"', "×"),
+                ("where lines met going forward, their gradients add going back", "", "⋗")]
+        return _key(rows)
     rows = [("learned layer: σ or tanh of W·[h, x] + b", f'bgcolor="{style.LAYER}"', "σ"),
             ("pointwise op", f'bgcolor="{style.POINTWISE}"', "×"),
             ("lines merging: concatenation; a line forking: a copy", "", "⋗")]
@@ -81,6 +89,10 @@ def legend_html(graph: Graph) -> str:
                      "step (their module ticks), the others keep theirs", f'bgcolor="{style.POINTWISE}"', "w"))
     if any(n.kind == "exit" for n in graph.nodes.values()):
         rows.append(("↑ out[t]: h_t goes to slot t of the stacked output", "", "↑"))
+    return _key(rows)
+
+
+def _key(rows: list) -> str:
     cells = "".join(f'<td {attr} border="1" width="14">{escape(mark)}</td>'
                     f'<td align="left"><font point-size="8">{escape(text)}</font></td>'
                     for text, attr, mark in rows)

@@ -99,7 +99,8 @@ class Graph:
     notes: list = field(default_factory=list)
     outputs: list = field(default_factory=list)
     grads: bool = False
-    engine: dict = field(default_factory=dict)  # node id -> id() of the engine node it stands for
+    engine: dict = field(default_factory=dict)
+    backward: bool = False  # drawn as the backward pass: gradients, arrows right to left  # node id -> id() of the engine node it stands for
 
     def add(self, node: Node) -> Node:
         self.nodes[node.id] = node

@@ -55,12 +55,17 @@ class _Writer:
         if node.id in self.graph.outputs:
             attrs["peripheries"] = "2"
         if node.kind == "junction" and self.graph.detail == "cell":  # the lines that meet there
-            attrs["xlabel"] = style.html(style.role_html(node.role, self.layer_of(node)))
+            attrs["xlabel"] = style.html(self.role_html(node.role, self.layer_of(node)))
             attrs.update(fontsize=style.EDGE["fontsize"], fontcolor=style.EDGE["fontcolor"])
         level = style.grad_level(node.grad_norm, self.scale)
         if level is not None and node.kind not in ("junction", "const"):
             attrs.update(style.grad_attrs(level))
         g.node(self.ids[node.id], self.label(node), **attrs)
+
+    def role_html(self, role: str | None, layer: int | None) -> str:
+        """A role as drawn; in the backward picture, the gradient of it (``dC_3``)."""
+        text = style.role_html(role, layer)
+        return f"d{text}" if text and self.graph.backward else text
 
     def layer_of(self, node: Node) -> int | None:
         key = node.step if node.kind != "cut" else self.cut_for.get(node.id)
@@ -70,11 +75,11 @@ class _Writer:
 
     def label(self, node: Node) -> str:
         kind, shape = node.kind, style.small_html(style.shape_text(node.shape))
-        role = style.role_html(node.role, self.layer_of(node))
+        role = self.role_html(node.role, self.layer_of(node))
         if kind == "gate":
-            return style.html(f"{style.gate_symbol_html(node.op)}  {role}", shape)
+            return style.html(f"{style.gate_symbol_html(node.op, self.graph.backward)}  {role}", shape)
         if kind == "linear":
-            return style.html("W · + b", shape)
+            return style.html("· Wᵀ" if self.graph.backward else "W · + b", shape)
         if kind == "op":
             return self.op_label(node, role, shape)
         if kind in ("param", "derived", "input"):
@@ -91,6 +96,8 @@ class _Writer:
         if kind == "exit":
             slot = self.slots.get(node.id)
             where = f"out[{slot}]" if slot is not None else style.symbol(node.op)
+            if self.graph.backward:  # the gradient arriving from that slot of the output
+                return style.html(style.escape("↓ d" + where))
             return style.html(style.escape("↑ " + where))
         if kind == "cut":
             return style.html(role or style.escape(node.op), style.small_html("cut earlier"))
@@ -103,7 +110,7 @@ class _Writer:
         return style.html("")
 
     def op_label(self, node: Node, role: str, shape: str) -> str:
-        sym = style.escape(style.symbol(node.op))
+        sym = style.escape(style.symbol(node.op, self.graph.backward))
         if node.op in style.POINTWISE_OPS and not self.flat:
             if node.id in self.differences:
                 return style.html(style.escape(self.differences[node.id]))
@@ -164,9 +171,12 @@ class _Writer:
         if self.scale is not None and e.kind == "data" and e.dst not in self.collectors:
             attrs.update(style.grad_attrs(style.grad_level(e.grad_norm, self.scale)))
         src, dst = self.ids[e.src], self.ids[e.dst]
+        turned = False
         if (a is not None and b is not None and a.row == b.row and a.row in self.lay.mirrored
                 and (e.src, e.dst) not in self.flat_pairs):
             src, dst = dst, src
+            turned = True
+        if turned != self.graph.backward:  # the backward pass: each gradient runs the other way
             attrs["dir"] = "back"
         g.edge(src, dst, **attrs)
 
@@ -238,14 +248,14 @@ class _Writer:
         if upward:
             if "junction" in (src.kind, self.graph.nodes[e.dst].kind):
                 return None  # the junction is labelled
-            return style.html(style.role_html(e.role, self.layer_of(src)))
+            return style.html(self.role_html(e.role, self.layer_of(src)))
         if not crossing and ((e.src, e.role) in self.labelled or e.src in self.crosses
                              or src.kind in ("stub", "junction", "gate")
                              or self.graph.nodes[e.dst].kind == "exit"):
             return None
         self.labelled.add((e.src, e.role))
         shape = " " + style.small_html(style.shape_text(e.shape)) if crossing else ""
-        return style.html(style.role_html(e.role, self.layer_of(src)) + shape)
+        return style.html(self.role_html(e.role, self.layer_of(src)) + shape)
 
     # --- clusters ------------------------------------------------------------------------
     def rows(self, g) -> None:

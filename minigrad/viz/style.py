@@ -56,12 +56,23 @@ NAN_GRAD = "#2a62c9"   # a NaN gradient: off the scale, in a colour the palette 
 PALETTE = ["#a8a8a8", "#d98052", "#d64a2a", "#a51d12", "#6b0000"]
 
 
-def symbol(op: str) -> str:
+# In the backward picture an op stands for its backward: the derivative it multiplies by.
+BACKWARD_SYMBOLS = {"Tanh": "tanh′", "Sigmoid": "σ′", "Relu": "relu′", "Exp": "exp′",
+                    "Log": "log′", "MatMul": "· Wᵀ", "AddMM": "· Wᵀ", "Concat": "split",
+                    "Split": "concat", "Stack": "unbind", "Unbind": "stack"}
+
+
+def symbol(op: str, backward: bool = False) -> str:
+    if backward and op in BACKWARD_SYMBOLS:
+        return BACKWARD_SYMBOLS[op]
     return SYMBOLS.get(op, op.lower())
 
 
-def gate_symbol_html(op: str) -> str:
-    """The gate's nonlinearity, larger than the role beside it."""
+def gate_symbol_html(op: str, backward: bool = False) -> str:
+    """The gate's nonlinearity, larger than the role beside it (its derivative and Wᵀ in the
+    backward picture: a gate box sends dW·[h, x] back through σ′ and Wᵀ)."""
+    if backward:
+        return f'<font point-size="12">{escape(symbol(op, True))}</font> · Wᵀ'
     return f'<font point-size="12">{escape(symbol(op))}</font>'
 
 
