@@ -18,6 +18,7 @@ from ..function import Function
 from ..tensor import Tensor, unwrap
 from . import cuts
 from .notation import ticks
+from .sequences import sequence_of
 from .records import LEARNED, PRODUCTS, Edge, Graph, Node, role_base
 from .steps import step_keys
 
@@ -25,16 +26,19 @@ SMALL = 16  # tensors with at most this many elements show their values
 _STEP_SUFFIX = re.compile(r"_t$")
 
 
-def capture(*outputs: Tensor, params: dict | None = None) -> Graph:
+def capture(*outputs: Tensor, params: dict | None = None, inputs: dict | None = None) -> Graph:
     """The op-level records of the graph behind ``outputs``.
 
-    ``params`` maps names to leaf tensors (``dict(model.named_parameters())``) to name them.
+    ``params`` maps names to leaf tensors (``dict(model.named_parameters())``) to name them;
+    ``inputs`` names input sequences (``{"x": x}``): a step's slice of one that needs no
+    gradient is a stub ``x_t`` rather than a constant (see :mod:`sequences`).
     """
     for k, out in enumerate(outputs):
         if not isinstance(out, Tensor):
             raise TypeError(f"draw: output {k} is a {type(out).__name__}, not a minigrad Tensor")
     order = _walk(outputs)
     b = _Builder(step_keys(order), _names_of(params))
+    b.sequences = dict(inputs or {})
     for item in order:
         if isinstance(item, Function):
             b.add_function(item)
@@ -150,6 +154,7 @@ class _Builder:
         self.consts = {}
         self.cut_boxes = {}  # (id of a detach trace, step key) -> its "cut" node
         self.with_data = set()  # ops that compute on data (see _reads_data)
+        self.sequences = {}     # name -> input sequence tensor (draw's inputs=)
 
     def node_id(self, item) -> str:
         return self.ids[id(item)]
@@ -207,7 +212,14 @@ class _Builder:
                 self.add_constant(fn.constants[i], dst, self.keys.get(id(fn)))
 
     def add_constant(self, x, dst: str, key) -> None:
-        if backend.is_array(x):  # one node per array and step: the initial state is one
+        sequence = sequence_of(x, self.sequences) if key is not None and self.sequences else None
+        if sequence is not None:  # a step's slice of a named input sequence: its stub
+            node = self.consts.get((id(x), key))
+            if node is None:
+                node = self.consts[id(x), key] = self.graph.add(Node(
+                    id=f"{dst}q{len(self.graph.nodes)}", kind="stub", step=key,
+                    role=f"{sequence}_{key.step}", shape=tuple(x.shape)))
+        elif backend.is_array(x):  # one node per array and step: the initial state is one
             node = self.consts.get((id(x), key))
             if node is None:
                 node = self.consts[id(x), key] = self.graph.add(Node(

@@ -99,7 +99,8 @@ def _gates(graph: Graph) -> Graph:
     blocks = _blocks(graph, ins)
     in_block = _membership(blocks)
 
-    out = Graph(detail="gate", params=graph.params, notes=list(graph.notes), grads=graph.grads)
+    out = Graph(detail="gate", params=graph.params, notes=list(graph.notes), grads=graph.grads,
+                engine=graph.engine)
     exits, carried = {}, {}
     for exit_ in blocks:
         exits.setdefault(exit_[0], []).append(exit_)
@@ -209,7 +210,8 @@ def _joined_norms(edges: list, junctions: set) -> dict:
 
 def _cells(graph: Graph) -> Graph:
     """One node per step (and per other scope); edges carry what crosses between them."""
-    out = Graph(detail="cell", params=graph.params, notes=list(graph.notes), grads=graph.grads)
+    out = Graph(detail="cell", params=graph.params, notes=list(graph.notes), grads=graph.grads,
+                engine=graph.engine)
     home, members = {}, {}
     for nid, node in graph.nodes.items():
         if node.step is not None:

@@ -15,6 +15,7 @@ from . import gradients
 from .files import save
 from .gradients import Flows
 from .picture import Picture, size_attr
+from .sequences import names_of, stub_inputs
 from .records import DETAILS, PARAM_MODES, Graph
 from .render import render
 
@@ -26,7 +27,7 @@ def draw(*outputs: Tensor, params: dict | None = None, detail: str = "auto",
          param_mode: str = "auto", grads: bool | None = None, max_nodes: int = MAX_NODES,
          title: str | None = None, out: str | None = None, scale: tuple | None = None,
          flows: Flows | None = None, width: int | None = None,
-         backward: bool = False) -> Picture:
+         backward: bool = False, inputs: dict | None = None) -> Picture:
     """Draw the graph that produced ``outputs``, unrolled over time.
 
     detail: ``"op"`` (every primitive op), ``"gate"`` (one yellow box per learned layer, the
@@ -50,6 +51,8 @@ def draw(*outputs: Tensor, params: dict | None = None, detail: str = "auto",
     backward: draw the backward pass: the same steps, gates and roles, each line carrying the
         gradient of what it carried forward (``dC_3``, ``dh_3``, ``df_3``), arrows right to
         left; coloured by the gradients when they were recorded.
+    inputs: names for input sequences of a hand-written loop, ``{"x": x}``: each step's slice
+        of ``x`` is drawn as a stub ``x_t`` entering the step, as for ``nn``'s layers.
     width: the most pixels wide the picture is: files are scaled down to it (Graphviz's
         ``size``); by default files keep their natural size and a notebook shows the picture
         at most 1000 px wide.
@@ -63,7 +66,8 @@ def draw(*outputs: Tensor, params: dict | None = None, detail: str = "auto",
     _check_scale(scale)
     if width is not None and (isinstance(width, bool) or not isinstance(width, int) or width < 1):
         raise ValueError(f"draw: width must be a positive number of pixels, got {width!r}")
-    captured = capture(*outputs, params=params)
+    sequences = names_of(inputs)
+    captured = capture(*outputs, params=params, inputs=inputs)
     gradients.apply_flows(captured, [flows] if flows is not None else gradients.latest(captured))
     caption = gradients.ratio_caption(captured) if captured.grads else []
     if grads and not any(n.kind == "op" and n.grad_norm is not None
@@ -71,6 +75,7 @@ def draw(*outputs: Tensor, params: dict | None = None, detail: str = "auto",
         warnings.warn("minigrad.viz.draw: grads=True, but the ops' gradients were not recorded: "
                       "run backward inside `with minigrad.record_grads():`", stacklevel=2)
     records = build(captured, detail, param_mode, max_nodes)
+    stub_inputs(records, sequences)
     records.backward = bool(backward)
     if grads is not None:
         records.grads = bool(grads) and records.grads
