@@ -17,7 +17,7 @@ import warnings
 from pathlib import Path
 
 from minigrad.viz import MAX_NODES, draw, save
-from minigrad.viz.files import RENDERED_FORMATS, SOURCE_FORMATS
+from minigrad.viz.files import PAGE_FORMATS, RENDERED_FORMATS, SOURCE_FORMATS
 
 from .models import ARCHITECTURES, gallery_entries, layers_of, run_model
 
@@ -44,7 +44,7 @@ def _positive(text: str) -> int:
 
 def _picture(text: str) -> str:
     """A file name whose extension names a format ``save`` writes (checked before any work)."""
-    known = SOURCE_FORMATS + RENDERED_FORMATS
+    known = SOURCE_FORMATS + RENDERED_FORMATS + PAGE_FORMATS
     if Path(text).suffix.lower() not in known:
         raise argparse.ArgumentTypeError(
             f"cannot tell the format of {text!r}; use one of {', '.join(known)}")
@@ -79,7 +79,7 @@ def parser() -> argparse.ArgumentParser:
                            "gradient norm (log scale)")
     draw.add_argument("--out", metavar="FILE", default=None, type=_picture,
                       help="write the picture here; the format follows the extension "
-                           "(.dot, .svg, .png, .pdf); default: print the DOT source")
+                           "(.dot, .svg, .png, .pdf; .html: an explorable page); default: print the DOT source")
     draw.add_argument("--params", choices=PARAM_MODES, default="auto", dest="param_mode",
                       help="parameters drawn once in their own cluster, repeated faintly in "
                            "every step, or hidden (default auto: repeat at op detail, else hide)")
