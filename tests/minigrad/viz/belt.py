@@ -1,7 +1,7 @@
 """The layout's invariants, measured on what Graphviz drew (``-Tjson``; y grows upwards):
 
 * ``frame_spread``: per row, how far apart the step frames' tops and bottoms are (points): the
-  cells of one row share a height when it is 0;
+  cells of one row share a height when it is 0 (the dashed frame of elided steps is no cell);
 * ``line_spread``: per row and state (``C``, ``h``), how far apart in height the points of the
   thick lines carrying that state from step to step are: the belt runs straight when it is 0;
 * ``crossings``: how many pairs of drawn lines cross (lines that share an end are not counted:
@@ -22,7 +22,7 @@ def frame_spread(drawn: dict) -> float:
     rows = defaultdict(list)
     for obj in drawn.get("objects", []):
         name = obj.get("name", "")
-        if name.startswith("cluster_step") and "bb" in obj:
+        if name.startswith("cluster_step") and "bb" in obj and "dashed" not in obj.get("style", ""):
             row = name[len("cluster_step"):].split("_")[0]
             _, bottom, _, top = map(float, obj["bb"].split(","))
             rows[row].append((bottom, top))

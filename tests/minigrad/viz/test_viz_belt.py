@@ -51,3 +51,10 @@ def test_the_belts_run_level_across_the_steps(stem):
     assert now["C"] <= TOLERANCE, now
     if stem != "lstm-op":  # its h leaves the last op of t = 0 8 points above the others
         assert now["h"] <= TOLERANCE, now
+
+
+@needs_dot
+def test_the_elided_400_step_picture_has_no_crossing():
+    """The elided steps' line into the output stack ran under the whole right half of the
+    picture (9 crossings): the elided steps' slots go with them."""
+    assert measured("lstm-400-steps")["crossings"] == 0

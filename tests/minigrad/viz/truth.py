@@ -413,10 +413,13 @@ def _dependencies(drawn, cap, stands, leaves, found):
             if ((e.src, e.src_output), b) not in carried:
                 found.append(f"{e.role or 'a tensor'} from {_name(drawn, min(home[e.src]))} "
                              f"to {_name(drawn, b)} is not drawn")
+    collected = {e.dst for e in drawn.edges if drawn.nodes[e.src].kind == "exit"}
     for a, b in required - set(lines):
         na, nb = drawn.nodes.get(a), drawn.nodes.get(b)
         if na is None or nb is None or elided and nb.kind == "ellipsis":
             continue
+        if na.kind == "ellipsis" and b in collected:
+            continue  # the elided steps' slots of a stacked output go with them
         if drawn.params == "repeat" and nb.kind == "stub":
             continue  # the stub's text names the weights of its projection
         found.append(f"missing line {_name(drawn, a)} -> {_name(drawn, b)}")
