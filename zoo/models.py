@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import minigrad
 import nn
-from minigrad.viz import record_flows
+from minigrad.viz import record_flows, record_values
 
 ARCHITECTURES = {
     "rnn": "Elman RNN: one tanh layer per step (nn.RNN)",
@@ -66,7 +66,8 @@ def run_model(arch: str, steps: int, layers: int | None = None, bidirectional: b
                         forget_bias)
     x = minigrad.randn(steps, batch, input_size, requires_grad=True)
     x.name = "x"
-    output, _ = model(x)
+    with record_values():  # the explorable page shows what each value held
+        output, _ = model(x)
     if grads:
         with minigrad.record_grads(), record_flows():
             output[steps - 1].sum().backward()

@@ -17,6 +17,8 @@ a few passes rewrite them, and render turns them into DOT. The files, in pipelin
 * ``arrange``: where parameters go, per-step input stubs, forks, exits to stacked outputs;
 * ``layout``: rows, steps and node order for dot, before any styling;
 * ``gradients``: what each line carries back (``record_flows``), the caption's ratio;
+* ``values``: the statistics of each value (``record_values``), for the explorable page;
+* ``page``: the explorable page (``.html``);
 * ``notation``: a subtraction's operands, a where's ticking units, the key;
 * ``render``: records and layout to a ``graphviz.Digraph``; every colour, shape and font
   comes from ``style``;
@@ -30,8 +32,9 @@ from .detail import coarsen
 from .drawing import MAX_NODES, build, draw
 from .files import GraphvizMissingWarning, save
 from .gradients import Flows, record_flows
+from .values import Values, record_values
 from .records import DETAILS, PARAM_MODES, Edge, Graph, Node, StepKey
 from .render import render
 
-__all__ = ["draw", "save", "record_flows", "Flows", "capture", "build", "render", "coarsen", "Graph", "Node", "Edge",
+__all__ = ["draw", "save", "record_flows", "Flows", "record_values", "Values", "capture", "build", "render", "coarsen", "Graph", "Node", "Edge",
            "StepKey", "DETAILS", "PARAM_MODES", "MAX_NODES", "GraphvizMissingWarning"]

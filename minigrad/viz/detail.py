@@ -153,7 +153,7 @@ def _block_node(graph: Graph, exit_: tuple, members: set, carried: dict) -> Node
         role, shape = carried[nid, output].role, carried[nid, output].shape
     return Node(id=block, kind=kind, op=op, role=role, shape=shape, step=anchor.step,
                 grad_norm=anchor.grad_norm if output is None else None, cell=anchor.cell,
-                members=tuple(sorted(members)))
+                members=tuple(sorted(members)), stats=anchor.stats if output is None else None)
 
 
 def _merge_shared_inputs(graph: Graph) -> None:

@@ -11,7 +11,7 @@ from .arrange import arrange
 from .capture import capture
 from .detail import coarsen
 from .elide import elide
-from . import gradients
+from . import gradients, values
 from .files import save
 from .gradients import Flows
 from .picture import Picture, size_attr
@@ -68,6 +68,7 @@ def draw(*outputs: Tensor, params: dict | None = None, detail: str = "auto",
         raise ValueError(f"draw: width must be a positive number of pixels, got {width!r}")
     sequences = names_of(inputs)
     captured = capture(*outputs, params=params, inputs=inputs)
+    values.apply_values(captured)
     gradients.apply_flows(captured, [flows] if flows is not None else gradients.latest(captured))
     caption = gradients.ratio_caption(captured) if captured.grads else []
     if grads and not any(n.kind == "op" and n.grad_norm is not None

@@ -1,6 +1,7 @@
 """The explorable page: one self-contained HTML file (no network) with the picture's SVG and a
 small script. Hover a box or a line for its role, step, layer, shape, values and gradient norm;
 click one to light up everything upstream and downstream of it (click the background to clear);
+the values' statistics are there where the forward pass ran inside ``record_values()``;
 walk along time with the step slider or the ← and → keys; switch the gradient colours off and
 on. What the script knows of each node and line is a JSON table written into the page from the
 records, keyed by the ids the renderer gave them (``n5``; ``e12`` for a line)."""
@@ -42,6 +43,14 @@ def _stats(value) -> str | None:
             f"max {flat.max():.3g})")
 
 
+def _summary(stats) -> str | None:
+    """mean ± std [min, max] of a value (record_values)."""
+    if stats is None:
+        return None
+    mean, std, lo, hi = stats
+    return f"mean {mean:.3g} ± {std:.3g}, range [{lo:.3g}, {hi:.3g}]"
+
+
 def _nodes(records) -> dict:
     out = {}
     for i, (nid, n) in enumerate(records.nodes.items()):
@@ -51,7 +60,7 @@ def _nodes(records) -> dict:
             "shape": list(n.shape) if n.shape is not None else None,
             "step": key.step if key else None, "layer": key.layer if key else None,
             "direction": key.direction if key else None, "group": key.group if key else None,
-            "value": _stats(n.value), "grad": _number(n.grad_norm)}
+            "value": _stats(n.value), "stats": _summary(n.stats), "grad": _number(n.grad_norm)}
     return out
 
 
@@ -119,6 +128,7 @@ body { font: 13px Helvetica, Arial, sans-serif; margin: 0; color: #202020; }
     if (d.step !== null) lines.push("step " + d.step + " · layer " + d.layer + " · " + d.direction + " (" + d.group + ")");
     lines.push("shape " + shape(d.shape));
     if (d.value) lines.push("values " + d.value);
+    if (d.stats) lines.push(d.stats);
     lines.push("|grad| " + num(d.grad));
     return lines.join("\n");
   }

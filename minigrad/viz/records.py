@@ -65,6 +65,7 @@ class Node:
     cell: str | None = None
     text: str | None = None
     layer: int | None = None
+    stats: tuple | None = None  # (mean, std, min, max) of its value, when record_values ran
 
 
 @dataclass

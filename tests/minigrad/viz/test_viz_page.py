@@ -138,3 +138,27 @@ document.getElementById("grads").click();
     dim = set(re.findall(r'class="node dim[^"]*" data-node="(n\d+)"', dom))
     assert dim == {n for n, t in steps.items() if t != 1}
     assert len(re.findall(r'class="edge plain"', dom)) > 10
+
+
+@needs_dot
+def test_the_page_says_what_each_value_held_when_the_forward_pass_was_recorded(tmp_path):
+    """record_values() notes mean, std, min and max of every value: a gate's hover shows its."""
+    import minigrad
+    import nn
+    from minigrad.viz import record_values
+    minigrad.manual_seed(0)
+    lstm = nn.LSTM(3, 4)
+    with record_values():
+        output, _ = lstm(minigrad.randn(3, 2, 3))
+    g = draw(output, detail="gate")
+    gates = [n for n in g.records.nodes.values() if n.kind == "gate" and n.role == "f_1"]
+    assert len(gates) == 1 and gates[0].stats is not None
+    mean, std, lo, hi = gates[0].stats
+    assert 0 < lo <= mean <= hi < 1 and std >= 0  # a sigmoid's values
+    text = g.save(tmp_path / "lstm.html").read_text()
+    data = json.loads(re.search(r'id="graph-data" type="application/json">(.*?)</script>',
+                                text, re.S).group(1))
+    shown = data["nodes"][render_id(g, "f_1")]["stats"]
+    assert shown.startswith(f"mean {mean:.3g} ± {std:.3g}")
+    plain = draw(lstm(minigrad.randn(3, 2, 3))[0], detail="gate")  # no recorder saw it
+    assert all(n.stats is None for n in plain.records.nodes.values())
