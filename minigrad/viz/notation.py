@@ -78,7 +78,9 @@ def legend_html(graph: Graph) -> str:
                  f'bgcolor="{style.POINTWISE}"', "×"),
                 ("where lines met going forward, their gradients add going back", "", "⋗")]
         return _key(rows)
-    rows = [("learned layer: σ or tanh of W·[h, x] + b", f'bgcolor="{style.LAYER}"', "σ"),
+    layer = ("learned layer: σ or tanh of W·[h, x] + b" if graph.detail == "gate"
+             else "a product with learned weights (matmul)")
+    rows = [(layer, f'bgcolor="{style.LAYER}"', "σ" if graph.detail == "gate" else "W"),
             ("pointwise op", f'bgcolor="{style.POINTWISE}"', "×"),
             ("lines merging: concatenation; a line forking: a copy", "", "⋗")]
     if any(n.kind == "stub" and n.op for n in graph.nodes.values()):
