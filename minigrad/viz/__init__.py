@@ -3,8 +3,8 @@ of Olah's "Understanding LSTM Networks".
 
     from minigrad.viz import draw, save
     g = draw(loss, params=dict(model.named_parameters()), detail="gate")
-    g                       # shows inline in Jupyter
-    save(g, "lstm.svg")     # or draw(..., out="lstm.svg")
+    g                       # shows inline in Jupyter, at most 1000 px wide
+    save(g, "lstm.svg")     # or draw(..., out="lstm.svg"), or g.save("lstm.html")
 
 Two steps: capture turns the recorded graph into plain records (testable without Graphviz),
 a few passes rewrite them, and render turns them into DOT. The files, in pipeline order:
@@ -20,9 +20,12 @@ a few passes rewrite them, and render turns them into DOT. The files, in pipelin
 * ``values``: the statistics of each value (``record_values``), for the explorable page;
 * ``page``: the explorable page (``.html``);
 * ``notation``: a subtraction's operands, a where's ticking units, the key;
+* ``sequences``: a hand-written loop's input sequence (``inputs=``) as per-step stubs;
+* ``picture``: ``Picture``, what ``draw`` returns (inline at most a page wide, ``.save``);
 * ``render``: records and layout to a ``graphviz.Digraph``; every colour, shape and font
   comes from ``style``;
-* ``files``: write DOT, SVG, PNG or PDF (atomically; DOT alone when Graphviz is missing);
+* ``files``: write DOT, SVG, PNG, PDF or the page (atomically; DOT alone when Graphviz is
+  missing);
 * ``drawing``: :func:`draw`, which runs the pipeline and picks a detail level that fits.
 
 Nothing here imports ``nn``.
