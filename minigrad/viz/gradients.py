@@ -19,8 +19,7 @@ from ..hooks import listen
 from ..tensor import unwrap
 from .records import Graph, role_base
 
-_RECENT = []  # the latest recorders (at most KEEP): draw uses those that saw the drawn graph
-KEEP = 8
+KEEP = 8  # recorders remembered: draw uses those that saw the graph it draws
 
 
 class Flows:
@@ -49,23 +48,37 @@ class Flows:
         return 0.0 if g is None else float(math.sqrt(float((g * g).sum())))
 
 
-class record_flows(listen):
+class recording(listen):
+    """Listen with a recorder (it keeps ``.nodes``, the engine nodes it heard of) and remember
+    it among the last KEEP of its class, for :func:`seen_by` (draw finds them there)."""
+
+    recent: list  # per subclass
+
+    def __enter__(self):
+        self.recent[:] = [*self.recent[-(KEEP - 1):], self.listener]
+        return super().__enter__()
+
+    @classmethod
+    def seen_by(cls, graph: Graph) -> list:
+        """The remembered recorders that heard of some of ``graph``'s nodes (models drawn
+        together may each have had a pass of their own)."""
+        ids = set(graph.engine.values())
+        return [r for r in cls.recent if not ids.isdisjoint(r.nodes)]
+
+
+class record_flows(recording):
     """Context manager: record what every backward step inside sends along each input (see the
     module docstring); yields the :class:`Flows`, which ``draw(..., flows=)`` takes."""
+
+    recent = []
 
     def __init__(self):
         super().__init__(Flows())
 
-    def __enter__(self):
-        _RECENT[:] = [*_RECENT[-(KEEP - 1):], self.listener]
-        return super().__enter__()
-
 
 def latest(graph: Graph) -> list:
-    """The recent recorders whose backward walked through some of ``graph``'s nodes (models
-    drawn together may each have had a backward of their own)."""
-    ids = set(graph.engine.values())
-    return [flows for flows in _RECENT if not ids.isdisjoint(flows.nodes)]
+    """The recent flows recorders whose backward walked through ``graph``."""
+    return record_flows.seen_by(graph)
 
 
 def apply_flows(graph: Graph, recorders: list) -> None:

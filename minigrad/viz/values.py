@@ -9,12 +9,10 @@ max), for the explorable page's hover (only small tensors keep their values them
 from __future__ import annotations
 
 from .. import backend
-from ..hooks import listen
 from ..tensor import unwrap
+from .gradients import recording
 from .records import Graph
 
-_RECENT = []  # the latest recorders (at most KEEP): draw uses those that saw the drawn graph
-KEEP = 8
 
 
 class Values:
@@ -37,22 +35,19 @@ def _stats(tensor) -> tuple | None:
     return (float(data.mean()), float(data.std()), float(data.min()), float(data.max()))
 
 
-class record_values(listen):
+class record_values(recording):
     """Context manager: note the statistics of every value the forward pass inside computes."""
+
+    recent = []
 
     def __init__(self):
         super().__init__(Values())
-
-    def __enter__(self):
-        _RECENT[:] = [*_RECENT[-(KEEP - 1):], self.listener]
-        return super().__enter__()
 
 
 def apply_values(graph: Graph) -> None:
     """Each op node of ``graph`` gets the statistics a recent recorder noted for its output (its
     first output, for an op with several: ``split`` is drawn as one box)."""
-    ids = set(graph.engine.values())
-    recorders = [v for v in _RECENT if not ids.isdisjoint(v.nodes)]
+    recorders = record_values.seen_by(graph)
     if not recorders:
         return
     for nid, key in graph.engine.items():
