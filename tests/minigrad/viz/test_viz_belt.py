@@ -58,3 +58,11 @@ def test_the_elided_400_step_picture_has_no_crossing():
     """The elided steps' line into the output stack ran under the whole right half of the
     picture (9 crossings): the elided steps' slots go with them."""
     assert measured("lstm-400-steps")["crossings"] == 0
+
+
+@needs_dot
+def test_in_a_bidirectional_cell_picture_the_end_columns_climb_outside():
+    """The line up to a row in the first column climbs left of it, in the last column right of
+    it, where no state line runs (8 crossings in the 2-layer, 3-step picture, now 5: in the
+    middle column a line up must cross the h and C between the cells it passes)."""
+    assert measured("lstm-bidirectional-cell")["crossings"] <= 5
