@@ -71,7 +71,11 @@ class Instruction:
         """The slots this instruction reads."""
         if self._reads is None:
             found: list[int] = []
-            _slots_in(self.args, found)
+            for a in self.args:  # (most operands are slots: the loop spares a call for each)
+                if type(a) is Slot:
+                    found.append(a.n)
+                else:
+                    _slots_in(a, found)
             if self.kwargs:
                 _slots_in(tuple(self.kwargs.values()), found)
             self._reads = found

@@ -155,7 +155,7 @@ class Watcher:
         self.missed: list = []
 
     def on_node(self, node, inputs, outputs):
-        self.forward_marks.append((node, _slots(o.data for o in outputs),
+        self.forward_marks.append((node, _slots([o.data for o in outputs]),
                                    len(self.recorder.instructions)))
         for x in inputs:
             if (isinstance(x, Tensor) and x.grad_fn is None and x._requires_grad
@@ -169,7 +169,7 @@ class Watcher:
 
 
 def _slots(arrays) -> tuple:
-    return tuple(a.slot if isinstance(a, tracing.Tracer) else None for a in arrays)
+    return tuple([a.slot if isinstance(a, tracing.Tracer) else None for a in arrays])
 
 
 def parameters_near(fn, args) -> list:
@@ -419,12 +419,10 @@ class Trace:
         recorder = run.recorder
         self.recorder = recorder
         self.consts = dict(recorder.consts)
-        # the passes, in order: hoist what reads only constants, drop what nothing reads
+        # the passes, in order: hoist what reads only constants, drop what nothing reads (at
+        # compile_programs, once what the backward program reads is known)
         self.forward = prog.hoist(recorder.instructions[:run.forward_end], self.consts,
                                   keep=outputs)
-        self.inference_program = prog.drop_dead(self.forward, outputs)
-        self.run_inference = prog.Replay(
-            "forward", self.inference_program, inputs, outputs, self.consts)
         # The backward program lets go of each saved array after its last use, as the eager
         # walk frees each node's. If the graph is kept (retain_graph=True) and walked again,
         # the saved arrays are computed again from the inputs, unless random draws are among
@@ -437,11 +435,9 @@ class Trace:
         self.shapes = [(recorder.values[s].shape, recorder.values[s].dtype) for s in outputs]
         self.recorded_outputs = run.outputs
         self.pending = run if any(differentiable) and grad_inputs else None
-        # until a backward program is derived, there is none
-        self.forward_program, self.backward_program = self.inference_program, []
-        self.run_forward = self.run_inference
-        self.residuals, self.seeds, self.grads = [], [], []
-        if self.pending is None:  # nothing to derive: the recording is done with
+        if self.pending is None:  # no backward pass: the recording is done with
+            self.seeds, self.grads = [], []
+            self.compile_programs([])
             self._finish_recording(run, {})
 
     @property
@@ -458,31 +454,36 @@ class Trace:
             seeds = [xp.ones(shape, dtype=dtype)
                      for (shape, dtype), d in zip(self.shapes, self.differentiable) if d]
         run.derive(seeds)
-        recorder, outputs = self.recorder, self.outputs
+        recorder = self.recorder
         self.consts.update(recorder.consts)  # (with the constants the backward formulas met)
         self.seeds = [s.data.slot for s in run.seeds]
         self.grads = [None if g is None else recorder.ref(g.data).n for g in run.grads]
         computed = [None if g is None else tracing.unwrap(g.data) for g in run.grads]
-        backward = recorder.instructions[run.forward_end:]
+        self.compile_programs(recorder.instructions[run.forward_end:])
+        self._finish_recording(run, {o.data.slot: s for o, s in zip(run.differentiable,
+                                                                     self.seeds)})
+        return computed
+
+    def compile_programs(self, backward: list) -> None:
+        """The passes over the backward instructions, the arrays the forward program keeps for
+        the backward program (``residuals``), and both programs, ready to compile at their
+        first run."""
         used_grads = [g for g in self.grads if g is not None]
         backward = prog.drop_dead(backward, used_grads)
         backward = prog.hoist(backward, self.consts, keep=used_grads)
         made_forward = set(self.inputs) | {ins.out for ins in self.forward}
-        residuals = []
+        residuals = {}  # (a dict: the slots in the order backward first reads them, once each)
         for s in [s for ins in backward for s in ins.reads()] + used_grads:
-            if s in made_forward and s not in residuals and s not in self.consts:
-                residuals.append(s)
-        self.residuals = residuals
-        self.forward_program = prog.drop_dead(self.forward, outputs + residuals)
+            if s in made_forward and s not in self.consts:
+                residuals[s] = None
+        self.residuals = residuals = list(residuals)
+        self.forward_program = prog.drop_dead(self.forward, self.outputs + residuals)
         self.backward_program = backward
         self.run_forward = prog.Replay(
-            "forward", self.forward_program, self.inputs, outputs + residuals, self.consts)
+            "forward", self.forward_program, self.inputs, self.outputs + residuals, self.consts)
         self.run_backward = prog.Replay(
             "backward", backward, residuals + self.seeds, used_grads, self.consts,
             owned=len(residuals))
-        self._finish_recording(run, {o.data.slot: s for o, s in zip(run.differentiable,
-                                                                     self.seeds)})
-        return computed
 
     def _finish_recording(self, run: Recording, seed_slots: dict) -> None:
         """Keep what naming and drawing need from the recording, and let go of its values."""
@@ -514,7 +515,7 @@ class Trace:
             if values is not None:
                 found = [values[s] for s in self.outputs]
             else:
-                found = self.run_inference(*arrays)
+                found = self.run_forward(*arrays)
             outs = [Tensor._make(a) for a in found[:self.n_outputs]]
         return unflatten(self.out_structure, iter(outs))
 
