@@ -360,12 +360,17 @@ class Recording:
         """The engine's backward walk over the recorded graph, seeded with stand-ins for
         ``seeds`` (one array per differentiable output): the backward formulas record their
         calls, and compute on the seeds' values. ``grads``: the targets' gradients (Tensors
-        holding stand-ins, or None)."""
+        holding stand-ins, or None); ``recorder.kept``: the forward pass's arrays it read."""
         recorder = self.recorder
+        recorder.keep_below = recorder.slots  # the forward pass's arrays the walk reads are kept
         self.seeds = [self._stand_in(recorder.new_tracer(s), False) for s in seeds]
-        with self._recording():
-            self.grads = engine_grad(self.differentiable, self.targets, grad_outputs=self.seeds,
-                                     retain_graph=True, allow_unused=True)
+        try:
+            with self._recording():
+                self.grads = engine_grad(self.differentiable, self.targets,
+                                         grad_outputs=self.seeds, retain_graph=True,
+                                         allow_unused=True)
+        finally:
+            recorder.keep_below = 0
 
 
 def reached_leaves(outputs) -> list:
@@ -429,12 +434,13 @@ class Trace:
         # them (a second draw would differ): then backward keeps them all to the end.
         self.consumes = not any(ins.kind == "draw" for ins in self.forward)
         self.n_outputs = len(outputs)
-        # the first call needs no replay: the recording run computed its outputs (and keeps,
-        # per slot, the arrays its backward reads)
-        self.first_values = recorder.values
-        self.shapes = [(recorder.values[s].shape, recorder.values[s].dtype) for s in outputs]
+        # the first call needs no replay: the recording run computed its outputs, and the
+        # arrays its backward reads are found when the backward program is derived
+        self.first_outputs = [o.data.value for o in run.outputs]
+        self.shapes = [(a.shape, a.dtype) for a in self.first_outputs]
         self.recorded_outputs = run.outputs
         self.pending = run if any(differentiable) and grad_inputs else None
+        self.first_saved = {} if self.pending is not None else None  # (see derive)
         if self.pending is None:  # no backward pass: the recording is done with
             self.seeds, self.grads = [], []
             self.compile_programs([])
@@ -460,6 +466,12 @@ class Trace:
         self.grads = [None if g is None else recorder.ref(g.data).n for g in run.grads]
         computed = [None if g is None else tracing.unwrap(g.data) for g in run.grads]
         self.compile_programs(recorder.instructions[run.forward_end:])
+        # the first call's saved arrays (by slot), for its node (which holds this dict)
+        kept = dict(recorder.kept)
+        kept.update((g.data.slot, g.data.value) for g in run.grads
+                    if g is not None and isinstance(g.data, tracing.Tracer))
+        self.first_saved.update((s, kept[s]) for s in self.residuals)
+        self.first_saved = None
         self._finish_recording(run, {o.data.slot: s for o, s in zip(run.differentiable,
                                                                      self.seeds)})
         return computed
@@ -491,7 +503,7 @@ class Trace:
         self.namer = lambda: Namer(run.names, run.recorder, run.watcher, arg_slots, run.used,
                                    self.outputs, seed_slots, run.modules)
         drawable(run.watcher, run.args, run.outputs)
-        self.recorder.values = None
+        self.recorder.kept = {}
 
     def parameters_unchanged(self) -> bool:
         """Whether every parameter still has the shape, dtype and device it was traced with
@@ -511,10 +523,8 @@ class Trace:
             for i, o in enumerate(outs):  # what minigrad.viz.draw draws for it
                 o.recording = functools.partial(self.recorded_output, i)
         else:
-            values, self.first_values = self.first_values, None
-            if values is not None:
-                found = [values[s] for s in self.outputs]
-            else:
+            found, self.first_outputs = self.first_outputs, None
+            if found is None:
                 found = self.run_forward(*arrays)
             outs = [Tensor._make(a) for a in found[:self.n_outputs]]
         return unflatten(self.out_structure, iter(outs))
@@ -555,9 +565,10 @@ class TracedCall(Function):
         self.trace = trace
         self.arrays = arrays if trace.consumes else None
         n = trace.n_outputs
-        self.recorded, trace.first_values = trace.first_values, None  # (per slot)
-        if self.recorded is not None:  # the first call
-            found, self.residuals = [self.recorded[s] for s in trace.outputs], None
+        found, trace.first_outputs = trace.first_outputs, None
+        self.first_saved = None
+        if found is not None:  # the first call
+            self.first_saved, self.residuals = trace.first_saved, None
         else:
             if not trace.derived:  # a second call before the first one's backward
                 trace.derive()
@@ -575,11 +586,11 @@ class TracedCall(Function):
             if d:
                 seeds.append(g if g is not None else
                              backend.array_module(trace.device).zeros(shape, dtype=dtype))
-        if self.recorded is not None:  # the first call: its saved arrays are the recording's
-            recorded, self.recorded = self.recorded, None
+        if self.first_saved is not None:  # the first call: its saved arrays are the recording's
+            saved, self.first_saved = self.first_saved, None
             computed = trace.derive(seeds) if not trace.derived else None
             if computed is None or not trace.consumes:
-                self.residuals = [recorded[s] for s in trace.residuals]
+                self.residuals = [saved[s] for s in trace.residuals]
             if computed is not None:  # deriving the backward program computed these gradients
                 return self._placed(iter(g for g in computed if g is not None))
         residuals = self.residuals
@@ -601,4 +612,4 @@ class TracedCall(Function):
 
     def release(self) -> None:
         super().release()
-        self.residuals = self.arrays = self.recorded = None
+        self.residuals = self.arrays = self.first_saved = None
