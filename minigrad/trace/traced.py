@@ -403,11 +403,12 @@ class Trace:
     """One recorded call: the forward and backward programs, compiled, and what is needed to
     replay them (the parameters to re-read, the shape of the results).
 
-    The backward program is derived from the recording (:meth:`derive`) when it is first needed:
-    at the first call's backward, seeded with that backward's own gradients, so that the walk
-    that records the backward formulas' calls also computes the gradients the call needs (the
-    first call then runs nothing twice); or at the second call, or when the source is asked
-    for, seeded with ones."""
+    Its first call runs no program: the recording computed its outputs, and the backward
+    program is derived (:meth:`derive`) at that call's backward, seeded with the gradients it
+    brings, so that the walk which writes the backward formulas' calls down also computes the
+    gradients the call needs. The passes and the programs (:meth:`prepare`) wait for the
+    second call, or for :meth:`source`; a second call (or a source, or a drawing) before the
+    first call's backward derives the backward program first, seeded with ones."""
 
     def __init__(self, run: Recording, inputs, outputs, differentiable, grad_inputs, parameters,
                  device):
@@ -421,29 +422,24 @@ class Trace:
         self.device = device
         self._names = None
         self.source_constants: dict = {}
-        recorder = run.recorder
-        self.recorder = recorder
-        self.consts = dict(recorder.consts)
-        # the passes, in order: hoist what reads only constants, drop what nothing reads (at
-        # compile_programs, once what the backward program reads is known)
-        self.forward = prog.hoist(recorder.instructions[:run.forward_end], self.consts,
-                                  keep=outputs)
+        self.recorder = run.recorder
+        self.forward = run.recorder.instructions[:run.forward_end]
         # The backward program lets go of each saved array after its last use, as the eager
         # walk frees each node's. If the graph is kept (retain_graph=True) and walked again,
         # the saved arrays are computed again from the inputs, unless random draws are among
         # them (a second draw would differ): then backward keeps them all to the end.
         self.consumes = not any(ins.kind == "draw" for ins in self.forward)
         self.n_outputs = len(outputs)
-        # the first call needs no replay: the recording run computed its outputs, and the
-        # arrays its backward reads are found when the backward program is derived
-        self.first_outputs = [o.data.value for o in run.outputs]
+        self.first_outputs = [o.data.value for o in run.outputs]  # (taken by the first call)
         self.shapes = [(a.shape, a.dtype) for a in self.first_outputs]
         self.recorded_outputs = run.outputs
+        self.run_forward = self.run_backward = None  # (made by prepare)
         self.pending = run if any(differentiable) and grad_inputs else None
-        self.first_saved = {} if self.pending is not None else None  # (see derive)
+        # the first call's node holds this dict: derive fills it with the forward pass's
+        # arrays the backward program reads (by slot), and lets go of it
+        self.first_saved = {} if self.pending is not None else None
         if self.pending is None:  # no backward pass: the recording is done with
-            self.seeds, self.grads = [], []
-            self.compile_programs([])
+            self.seeds, self.grads, self.backward = [], [], []
             self._finish_recording(run, {})
 
     @property
@@ -461,49 +457,53 @@ class Trace:
                      for (shape, dtype), d in zip(self.shapes, self.differentiable) if d]
         run.derive(seeds)
         recorder = self.recorder
-        self.consts.update(recorder.consts)  # (with the constants the backward formulas met)
         self.seeds = [s.data.slot for s in run.seeds]
         self.grads = [None if g is None else recorder.ref(g.data).n for g in run.grads]
-        computed = [None if g is None else tracing.unwrap(g.data) for g in run.grads]
-        self.compile_programs(recorder.instructions[run.forward_end:])
-        # the first call's saved arrays (by slot), for its node (which holds this dict)
-        kept = dict(recorder.kept)
-        kept.update((g.data.slot, g.data.value) for g in run.grads
-                    if g is not None and isinstance(g.data, tracing.Tracer))
-        self.first_saved.update((s, kept[s]) for s in self.residuals)
+        self.backward = recorder.instructions[run.forward_end:]
+        saved = self.first_saved
+        saved.update(recorder.kept)
+        saved.update((g.data.slot, g.data.value) for g in run.grads
+                     if g is not None and isinstance(g.data, tracing.Tracer))
         self.first_saved = None
         self._finish_recording(run, {o.data.slot: s for o, s in zip(run.differentiable,
                                                                      self.seeds)})
-        return computed
-
-    def compile_programs(self, backward: list) -> None:
-        """The passes over the backward instructions, the arrays the forward program keeps for
-        the backward program (``residuals``), and both programs, ready to compile at their
-        first run."""
-        used_grads = [g for g in self.grads if g is not None]
-        backward = prog.drop_dead(backward, used_grads)
-        backward = prog.hoist(backward, self.consts, keep=used_grads)
-        made_forward = set(self.inputs) | {ins.out for ins in self.forward}
-        residuals = {}  # (a dict: the slots in the order backward first reads them, once each)
-        for s in [s for ins in backward for s in ins.reads()] + used_grads:
-            if s in made_forward and s not in self.consts:
-                residuals[s] = None
-        self.residuals = residuals = list(residuals)
-        self.forward_program = prog.drop_dead(self.forward, self.outputs + residuals)
-        self.backward_program = backward
-        self.run_forward = prog.Replay(
-            "forward", self.forward_program, self.inputs, self.outputs + residuals, self.consts)
-        self.run_backward = prog.Replay(
-            "backward", backward, residuals + self.seeds, used_grads, self.consts,
-            owned=len(residuals))
+        return [None if g is None else tracing.unwrap(g.data) for g in run.grads]
 
     def _finish_recording(self, run: Recording, seed_slots: dict) -> None:
-        """Keep what naming and drawing need from the recording, and let go of its values."""
+        """Keep what naming and drawing need from the recording, and let go of its arrays."""
         arg_slots = [t.data.slot for t in run.args]
         self.namer = lambda: Namer(run.names, run.recorder, run.watcher, arg_slots, run.used,
                                    self.outputs, seed_slots, run.modules)
         drawable(run.watcher, run.args, run.outputs)
         self.recorder.kept = {}
+
+    def prepare(self) -> None:
+        """The passes and the programs (made once, ready to compile at their first run)."""
+        if self.pending is not None:
+            self.derive()
+        if self.run_forward is not None:
+            return
+        outputs = self.outputs
+        self.consts = consts = dict(self.recorder.consts)
+        # the passes, in order: hoist what reads only constants, drop what nothing reads
+        forward = prog.hoist(self.forward, consts, keep=outputs)
+        used_grads = [g for g in self.grads if g is not None]
+        backward = prog.drop_dead(self.backward, used_grads)
+        backward = prog.hoist(backward, consts, keep=used_grads)
+        # the arrays the forward program keeps for the backward program
+        made_forward = set(self.inputs) | {ins.out for ins in forward}
+        residuals = {}  # (a dict: the slots in the order backward first reads them, once each)
+        for s in [s for ins in backward for s in ins.reads()] + used_grads:
+            if s in made_forward and s not in consts:
+                residuals[s] = None
+        self.residuals = residuals = list(residuals)
+        self.forward_program = prog.drop_dead(forward, outputs + residuals)
+        self.backward_program = backward
+        self.run_forward = prog.Replay(
+            "forward", self.forward_program, self.inputs, outputs + residuals, consts)
+        self.run_backward = prog.Replay(
+            "backward", backward, residuals + self.seeds, used_grads, consts,
+            owned=len(residuals))
 
     def parameters_unchanged(self) -> bool:
         """Whether every parameter still has the shape, dtype and device it was traced with
@@ -525,6 +525,7 @@ class Trace:
         else:
             found, self.first_outputs = self.first_outputs, None
             if found is None:
+                self.prepare()
                 found = self.run_forward(*arrays)
             outs = [Tensor._make(a) for a in found[:self.n_outputs]]
         return unflatten(self.out_structure, iter(outs))
@@ -550,8 +551,7 @@ class Trace:
     def source(self, step=None, inline: bool = True) -> str:
         """The forward and backward programs as Python over NumPy (see
         :mod:`minigrad.trace.source`); ``step``: only the lines of that time step."""
-        if self.pending is not None:
-            self.derive()
+        self.prepare()
         text, self.source_constants = program_source(self, step, inline)
         return text
 
@@ -570,8 +570,7 @@ class TracedCall(Function):
         if found is not None:  # the first call
             self.first_saved, self.residuals = trace.first_saved, None
         else:
-            if not trace.derived:  # a second call before the first one's backward
-                trace.derive()
+            trace.prepare()  # (at the second call)
             found = trace.run_forward(*arrays)
             self.residuals = list(found[n:])
         return found[0] if n == 1 else tuple(found[:n])
@@ -586,13 +585,15 @@ class TracedCall(Function):
             if d:
                 seeds.append(g if g is not None else
                              backend.array_module(trace.device).zeros(shape, dtype=dtype))
-        if self.first_saved is not None:  # the first call: its saved arrays are the recording's
+        if self.first_saved is not None:  # the first call's node: the recording's saved arrays
             saved, self.first_saved = self.first_saved, None
-            computed = trace.derive(seeds) if not trace.derived else None
-            if computed is None or not trace.consumes:
-                self.residuals = [saved[s] for s in trace.residuals]
-            if computed is not None:  # deriving the backward program computed these gradients
+            if not trace.derived:  # deriving the backward program computes these gradients
+                computed = trace.derive(seeds)
+                if not trace.consumes:  # (a second walk could not compute them again)
+                    self.residuals = self._saved_residuals(saved)
                 return self._placed(iter(g for g in computed if g is not None))
+            self.residuals = self._saved_residuals(saved)
+        trace.prepare()  # (done by now, but for a second walk of the first call's node)
         residuals = self.residuals
         if not trace.consumes:
             residuals = list(residuals)
@@ -600,6 +601,11 @@ class TracedCall(Function):
             residuals = list(trace.run_forward(*self.arrays)[trace.n_outputs:])
         self.residuals = None if trace.consumes else self.residuals
         return self._placed(iter(trace.run_backward(residuals, *seeds)))
+
+    def _saved_residuals(self, saved: dict) -> list:
+        """The arrays the backward program reads, from the recording's (by slot)."""
+        self.trace.prepare()
+        return [saved[s] for s in self.trace.residuals]
 
     def _placed(self, found) -> tuple:
         """The gradients ``found`` (one per target the trace differentiates), each at its

@@ -195,6 +195,22 @@ def test_a_second_call_before_the_first_backward():
         np.testing.assert_allclose(a, b, rtol=1e-12, atol=1e-300)
 
 
+@pytest.mark.parametrize("before", ["source", "draw"])
+def test_the_first_backward_after_the_source_or_a_drawing(before):
+    """source() and drawing derive the backward program (seeded with ones) before the first
+    call's backward, which then runs it on the recording's saved arrays."""
+    from minigrad.viz import draw
+    model, x, r = _lstm(np.float64)
+    params = list(model.parameters())
+    traced = mg.trace(lambda x: model(x)[0])
+    out = traced(x)
+    traced.source() if before == "source" else draw(out)
+    _, got = _run(lambda x: out, (x,), params, r)
+    _, want = _run(lambda x: model(x)[0], (x,), params, r)
+    for a, b in zip(got, want):
+        np.testing.assert_allclose(a, b, rtol=1e-12, atol=1e-300)
+
+
 def test_the_first_backward_inside_record_grads():
     """Deriving the backward program inside ``minigrad.record_grads()`` (which notes gradient
     norms for drawings) records the formulas' calls without reading their values."""
