@@ -243,7 +243,7 @@ def unwrap(x):
     if isinstance(x, Tracer):
         return x.value
     if type(x) in (tuple, list):
-        return type(x)(unwrap(a) for a in x)
+        return type(x)([unwrap(a) for a in x])
     return x
 
 
@@ -296,7 +296,7 @@ class Recorder:
             return Slot(x.slot)
         t = type(x)
         if t in (tuple, list):
-            return t(self.ref(a) for a in x)
+            return t([self.ref(a) for a in x])
         if t is slice and any(isinstance(v, Tracer) for v in (x.start, x.stop, x.step)):
             raise _reading(next(v for v in (x.start, x.stop, x.step) if isinstance(v, Tracer)),
                            "slicing with a traced bound")
