@@ -237,13 +237,13 @@ def record(fn, args, kwargs, tensors: list, structure) -> "Trace":
         if not isinstance(o.data, tracing.Tracer):
             raise TraceError("minigrad.trace: an output was not computed by the traced function "
                              "(return tensors made from its arguments or parameters)")
-    recorder = run.recorder
-    read = {s for ins in recorder.instructions for s in ins.reads()}
-    read |= {o.data.slot for o in run.outputs}
+    # the parameters it differentiates, and the others it reads (looked for only if there are
+    # others: the search reads every instruction)
     targets = {id(t) for t in run.targets}
-    # the parameters it reads (and those it differentiates, read by the backward program)
+    others = any(id(p) not in targets for p, _ in run.swapped)
+    read = slots_read(run) if others else set()
     used = [(p, stand_in.slot) for p, stand_in in run.swapped
-            if stand_in.slot in read or id(p) in targets]
+            if id(p) in targets or stand_in.slot in read]
     parameters = [p for p, _ in used]
     position = {id(t): i for i, t in enumerate(run.args)}
     position.update({id(p): len(run.args) + k for k, p in enumerate(parameters)})
@@ -254,6 +254,12 @@ def record(fn, args, kwargs, tensors: list, structure) -> "Trace":
         differentiable=[any(o is d for d in run.differentiable) for o in run.outputs],
         grad_inputs=[position[id(t)] for t in run.targets],
         parameters=parameters, device=device)
+
+
+def slots_read(run) -> set:
+    """The slots the recorded forward pass reads, or returns."""
+    read = {s for ins in run.recorder.instructions for s in ins.reads()}
+    return read | {o.data.slot for o in run.outputs}
 
 
 def drawable(watcher, traced_args, outputs) -> None:
