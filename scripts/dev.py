@@ -4,8 +4,9 @@
     python3 scripts/dev.py demo     # create .venv on first use, install, run the demo
     python3 scripts/dev.py test     # create .venv on first use, install with test extras, run pytest
 
-Installs the system Graphviz (`dot`) with apt-get when run as root and it is missing; otherwise
-prints the command that would. Everything else goes into ./.venv.
+Installs the system Graphviz (`dot`), and for `test` headless Chromium (the explorable page's
+browser tests), with apt-get when run as root and they are missing; otherwise prints the command
+that would. Everything else goes into ./.venv.
 """
 from __future__ import annotations
 
@@ -25,16 +26,40 @@ def run(*cmd, **kw):
     return subprocess.run([str(c) for c in cmd], check=True, **kw)
 
 
+APT_LOG = ROOT / "apt-get.log"
+
+
+def apt_install(*packages: str) -> None:
+    """apt-get install, its ~50 lines of output sent to apt-get.log: one line here."""
+    print(f"+ apt-get install {' '.join(packages)}  (output in {APT_LOG.name})", flush=True)
+    env = {**os.environ, "DEBIAN_FRONTEND": "noninteractive"}
+    with open(APT_LOG, "a") as log:
+        for cmd in (["apt-get", "update", "-qq"], ["apt-get", "install", "-y", "-qq", *packages]):
+            if subprocess.run(cmd, stdout=log, stderr=subprocess.STDOUT, env=env).returncode:
+                raise SystemExit(f"{' '.join(cmd)} failed: see {APT_LOG}")
+
+
 def ensure_graphviz() -> None:
     if shutil.which("dot"):
         return
     if os.geteuid() == 0 and shutil.which("apt-get"):
-        run("apt-get", "update", "-qq")
-        run("apt-get", "install", "-y", "-qq", "graphviz",
-            env={**os.environ, "DEBIAN_FRONTEND": "noninteractive"})
+        apt_install("graphviz")
     else:
         print("Graphviz's `dot` is missing: pictures will be written as .dot source only.\n"
               "Install it with:  sudo apt-get install graphviz", flush=True)
+
+
+def ensure_chromium() -> None:
+    """Headless Chromium, for the explorable page's browser tests (they skip without it)."""
+    if shutil.which("chromium") or shutil.which("chromium-browser"):
+        return
+    if os.geteuid() == 0 and shutil.which("apt-get"):
+        run("apt-get", "update", "-qq")
+        run("apt-get", "install", "-y", "-qq", "chromium",
+            env={**os.environ, "DEBIAN_FRONTEND": "noninteractive"}, stdout=subprocess.DEVNULL)
+    else:
+        print("Chromium is missing: the explorable page's browser tests will skip.\n"
+              "Install it with:  sudo apt-get install chromium", flush=True)
 
 
 def ensure_venv(extras: str) -> None:
@@ -44,7 +69,7 @@ def ensure_venv(extras: str) -> None:
             run(sys.executable, "-m", "venv", VENV)
         except subprocess.CalledProcessError:
             if os.geteuid() == 0 and shutil.which("apt-get"):  # Debian's python3 lacks ensurepip
-                run("apt-get", "install", "-y", "-qq", "python3-venv")
+                apt_install("python3-venv")
                 shutil.rmtree(VENV, ignore_errors=True)
                 run(sys.executable, "-m", "venv", VENV)
             else:
@@ -63,6 +88,7 @@ def main(argv: list[str]) -> int:
         return subprocess.call([str(PYTHON), str(ROOT / "examples" / "demo.py"), *argv[1:]], cwd=ROOT)
     if command == "test":
         ensure_graphviz()
+        ensure_chromium()
         ensure_venv("test,examples")
         return subprocess.call([str(PYTHON), "-m", "pytest", *argv[1:]], cwd=ROOT)
     print(__doc__)

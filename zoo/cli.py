@@ -17,7 +17,7 @@ import warnings
 from pathlib import Path
 
 from minigrad.viz import MAX_NODES, draw, save
-from minigrad.viz.files import RENDERED_FORMATS, SOURCE_FORMATS
+from minigrad.viz.files import PAGE_FORMATS, RENDERED_FORMATS, SOURCE_FORMATS
 
 from .models import ARCHITECTURES, gallery_entries, layers_of, run_model
 
@@ -44,7 +44,7 @@ def _positive(text: str) -> int:
 
 def _picture(text: str) -> str:
     """A file name whose extension names a format ``save`` writes (checked before any work)."""
-    known = SOURCE_FORMATS + RENDERED_FORMATS
+    known = SOURCE_FORMATS + RENDERED_FORMATS + PAGE_FORMATS
     if Path(text).suffix.lower() not in known:
         raise argparse.ArgumentTypeError(
             f"cannot tell the format of {text!r}; use one of {', '.join(known)}")
@@ -61,7 +61,10 @@ def parser() -> argparse.ArgumentParser:
         "draw", help="draw one architecture unrolled over time",
         description="Build a small model, run it on random input and draw the recorded graph, "
                     "unrolled over time, in the visual language of Olah's 'Understanding LSTM "
-                    "Networks'. Architectures: " + "; ".join(f"{k}: {v}" for k, v in ARCHITECTURES.items()))
+                    "Networks'. Without --out it prints the graph's DOT source (for piping into "
+                    "Graphviz: `minigrad draw lstm | dot -Tsvg > lstm.svg`); --out lstm.svg writes "
+                    "the picture. Architectures: "
+                    + "; ".join(f"{k}: {v}" for k, v in ARCHITECTURES.items()))
     draw.add_argument("arch", metavar="ARCH", choices=list(ARCHITECTURES),
                       help="one of: " + ", ".join(ARCHITECTURES))
     draw.add_argument("--steps", type=_positive, default=3, metavar="T",
@@ -79,7 +82,8 @@ def parser() -> argparse.ArgumentParser:
                            "gradient norm (log scale)")
     draw.add_argument("--out", metavar="FILE", default=None, type=_picture,
                       help="write the picture here; the format follows the extension "
-                           "(.dot, .svg, .png, .pdf); default: print the DOT source")
+                           "(.dot, .svg, .png, .pdf; .html: an explorable page); without it the "
+                           "DOT source is printed")
     draw.add_argument("--params", choices=PARAM_MODES, default="auto", dest="param_mode",
                       help="parameters drawn once in their own cluster, repeated faintly in "
                            "every step, or hidden (default auto: repeat at op detail, else hide)")
@@ -95,6 +99,12 @@ def parser() -> argparse.ArgumentParser:
     draw.add_argument("--max-nodes", type=_positive, default=None, metavar="N",
                       help="past this many nodes, elide the middle steps (or coarsen, with "
                            "--detail auto); default 400")
+    draw.add_argument("--backward", action="store_true",
+                      help="draw the backward pass (implies --grads): the gradients dC_t, dh_t, "
+                           "df_t in the same steps and gates, arrows right to left")
+    draw.add_argument("--width", type=_positive, default=None, metavar="PX",
+                      help="scale the picture down to at most PX pixels wide (default: its "
+                           "natural size)")
     draw.add_argument("--seed", type=int, default=0, help="random seed (default 0)")
     draw.set_defaults(run=_draw_command)
 
@@ -119,7 +129,7 @@ def main(argv: list | None = None) -> int:
 def _draw_command(args) -> int:
     try:
         output, params = run_model(args.arch, args.steps, args.layers, args.bidirectional,
-                                   args.grads, args.input_size, args.hidden, args.batch,
+                                   args.grads or args.backward, args.input_size, args.hidden, args.batch,
                                    args.forget_bias, args.seed)
     except (ValueError, RuntimeError) as err:
         print(f"minigrad draw: error: {err}", file=sys.stderr)
@@ -127,8 +137,8 @@ def _draw_command(args) -> int:
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
         graph = draw(output, params=params, detail=args.detail, param_mode=args.param_mode,
-                     grads=args.grads, max_nodes=args.max_nodes or MAX_NODES,
-                     title=_title(args))
+                     grads=args.grads or args.backward, max_nodes=args.max_nodes or MAX_NODES,
+                     title=_title(args), width=args.width, backward=args.backward)
         try:
             written = save(graph, args.out) if args.out else None
         except WRITE_ERRORS as err:
@@ -138,6 +148,9 @@ def _draw_command(args) -> int:
         print(f"minigrad draw: {w.message}", file=sys.stderr)
     if written is None:
         sys.stdout.write(graph.source)
+        if sys.stdout.isatty():  # a newcomer expected a picture: say how to get one
+            print(f"minigrad draw: that was the DOT source; for a picture add --out "
+                  f"{args.arch}.svg (or .png, .pdf)", file=sys.stderr)
         return 0
     print(written)
     return 0 if Path(written).suffix == Path(args.out).suffix else 1
@@ -163,6 +176,8 @@ def _title(args) -> str:
     if args.bidirectional:
         parts.append("bidirectional")
     parts.append(f"{args.detail} detail")
+    if args.backward:
+        parts.append("backward pass")
     return " · ".join(parts)
 
 

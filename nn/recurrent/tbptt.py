@@ -13,7 +13,7 @@ import warnings
 import weakref
 from typing import Any
 
-from minigrad import Tensor
+from minigrad import Edge, Tensor
 
 _threshold: int | None = 50
 
@@ -105,5 +105,5 @@ def _reaches(node, targets: set, budget: int) -> bool:
             continue
         if id(node) in targets:
             return True
-        frontier.extend(edge[0] for edge in node.next if type(edge) is tuple)
+        frontier.extend(edge.node for edge in node.next if isinstance(edge, Edge))
     return False

@@ -40,8 +40,8 @@ BINARY = {
 REDUCE = {  # over one axis, keepdims, so the result still broadcasts against every node
     "sum": (lambda x, a: x.sum(axis=a, keepdims=True), lambda x, a: x.sum(dim=a, keepdim=True)),
     "mean": (lambda x, a: x.mean(axis=a, keepdims=True), lambda x, a: x.mean(dim=a, keepdim=True)),
-    "max": (lambda x, a: x.max(axis=a, keepdims=True), lambda x, a: x.amax(dim=a, keepdim=True)),
-    "min": (lambda x, a: x.min(axis=a, keepdims=True), lambda x, a: x.amin(dim=a, keepdim=True)),
+    "max": (lambda x, a: x.amax(axis=a, keepdims=True), lambda x, a: x.amax(dim=a, keepdim=True)),
+    "min": (lambda x, a: x.amin(axis=a, keepdims=True), lambda x, a: x.amin(dim=a, keepdim=True)),
     "logsumexp": (lambda x, a: x.logsumexp(axis=a, keepdims=True), lambda x, a: x.logsumexp(dim=a, keepdim=True)),
     "softmax": (lambda x, a: x.softmax(axis=a), lambda x, a: x.softmax(dim=a)),
     "log_softmax": (lambda x, a: x.log_softmax(axis=a), lambda x, a: x.log_softmax(dim=a)),
