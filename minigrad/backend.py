@@ -207,6 +207,12 @@ def scalar(value: float, like):
     return found
 
 
+def overflow_allowed():
+    """Context manager: inside, a float result that overflows to inf is not reported (NumPy
+    warns; CuPy never does). For the formulas where inf is the intended intermediate value."""
+    return numpy.errstate(over="ignore")
+
+
 def synchronize(device: str) -> None:
     """Wait for queued GPU work (for timing); a no-op on the CPU."""
     if device == "cuda":

@@ -8,7 +8,7 @@ import math
 
 from .. import backend
 from ..function import Function
-from ..tensor import Tensor, unwrap
+from ..tensor import Tensor
 
 
 def sum_to_shape(grad, shape: tuple):
@@ -87,36 +87,40 @@ class Div(Function):
 
 
 class Pow(Function):
-    """z = a ** b;  dz/da = b a^(b-1), dz/db = a^b log a"""
+    """z = a ** b;  dz/da = b a^(b-1), dz/db = a^b log a
+
+    As in PyTorch: dz/da is 0 wherever b == 0 (x ** 0 = 1 is a constant, even at a == 0 or
+    where the incoming gradient is inf), dz/db is 0 where a == 0 and b >= 0 (the limit of
+    a^b log a), and a ** -0.5 is 1 / sqrt(a) (NaN at -inf, where C's pow gives 0)."""
 
     broadcasts = True
     saves_inputs = True
     saves_output = True
 
     def forward(self, a, b):
+        if type(b) is float and b == -0.5:
+            return 1 / backend.get_array_module(a).sqrt(a)
         return a ** b
 
     def backward(self, grad):
         a, b = self.inputs()
+        base, exponent = self.saved  # plain values, for the masks
         grad_a = grad_b = None
         if self.needs_grad(0):
-            exponent = self.saved[1]  # plain values, for the mask
-            if isinstance(exponent, (int, float)) and exponent != 0:  # x ** 2: the common case
-                d_a = grad * b * a ** (b - 1)
-            elif isinstance(exponent, (int, float)):  # x ** 0 = 1, a constant
-                d_a = grad * 0.0
-            else:  # 0 where b == 0, even at a == 0 (not 0 * 0^-1 = NaN), as PyTorch does
-                zero = exponent == 0
+            if isinstance(exponent, (int, float)):  # x ** 2: the common case
+                # (Pow.apply, not **, which on plain arrays would skip forward's -0.5 case)
+                d_a = grad * b * Pow.apply(a, b - 1) if exponent != 0 else where(False, grad, 0.0)
+            else:
+                zero = exponent == 0  # (b - 1 replaced there, so that 0 ** -1 is not computed)
                 d_a = where(zero, 0.0, grad * b * a ** where(zero, 1.0, b - 1))
             grad_a = sum_to_shape(d_a, _shape(a))
         if self.needs_grad(1):
-            # a^b log a, taken as 0 where a == 0 (the limit as b > 0), as PyTorch does
-            base = self.saved[0]  # plain values, for the mask
+            limit = (base == 0) & (exponent >= 0)
             if isinstance(base, (int, float)):  # a Python number: its log stays a weak scalar
-                safe_log = math.log(base) if base > 0 else 0.0 if base == 0 else math.nan
+                log_a = math.log(base) if base > 0 else -math.inf if base == 0 else math.nan
             else:
-                safe_log = Log.apply(where(base == 0, 1.0, a))
-            grad_b = sum_to_shape(grad * self.output() * safe_log, _shape(b))
+                log_a = Log.apply(where(limit, 1.0, a))
+            grad_b = sum_to_shape(grad * where(limit, 0.0, self.output() * log_a), _shape(b))
         return grad_a, grad_b
 
 
@@ -167,7 +171,7 @@ class Sqrt(Function):
 
 
 class Abs(Function):
-    """z = |x|;  dz/dx = sign(x) (0 at 0, as PyTorch)"""
+    """z = |x|;  dz/dx = sign(x), taken as 0 at 0 and at NaN (as PyTorch)"""
 
     saves_inputs = True
 
@@ -176,7 +180,7 @@ class Abs(Function):
 
     def backward(self, grad):
         x = self.saved[0]
-        return grad * backend.get_array_module(x).sign(x)
+        return grad * ((x > 0).astype(x.dtype) - (x < 0).astype(x.dtype))
 
 
 class Tanh(Function):
@@ -193,23 +197,29 @@ class Tanh(Function):
 
 
 class Sigmoid(Function):
-    """z = 1 / (1 + e^-x) = (1 + tanh(x/2)) / 2;  dz/dx = z (1 - z)
+    """z = 1 / (1 + e^-x);  dz/dx = z (1 - z)
 
-    The tanh form never overflows, for any x."""
+    Exact to the last bits on both sides: for x << 0, e^-x is large and 1 / (1 + e^-x) keeps
+    full relative precision (the tanh form (1 + tanh(x/2)) / 2 returns 0 from x = -20 in
+    float32). Below x = -88.7 (float32; -709.8 in float64, -11.1 in float16) e^-x overflows to
+    inf and z to 0, as in PyTorch: the true value is subnormal there. That overflow is expected,
+    so it is not reported as a warning."""
 
     saves_output = True
 
     def forward(self, x):
-        half = backend.scalar(0.5, x)
-        return backend.get_array_module(x).tanh(x * half) * half + half
+        with backend.overflow_allowed():
+            return 1 / (1 + backend.get_array_module(x).exp(-x))
 
     def backward(self, grad):
         z = self.output()
-        return grad * z * (backend.scalar(1.0, self.out) - z)
+        return grad * z * (1 - z)
 
 
 class Relu(Function):
-    """z = max(x, 0);  dz/dx = 1 where x > 0, else 0 (and 1 at NaN, as PyTorch)"""
+    """z = max(x, 0);  dz/dx = 1 where x > 0, else 0 (and 1 at NaN, as PyTorch)
+
+    The gradient is selected, not multiplied by a 0/1 mask: inf * 0 would be NaN where x < 0."""
 
     saves_output = True
 
@@ -217,12 +227,11 @@ class Relu(Function):
         return backend.get_array_module(x).maximum(x, 0)
 
     def backward(self, grad):
-        # z != 0 is z > 0, but true at NaN too, where z > 0 is false; one comparison either way
-        return grad * (self.out != 0).astype(self.out.dtype)
+        return where(self.out <= 0, 0.0, grad)
 
 
 class Clip(Function):
-    """z = min(max(x, low), high);  dz/dx = 1 inside [low, high], else 0"""
+    """z = min(max(x, low), high);  dz/dx = 1 inside [low, high], else 0 (selected, as in Relu)"""
 
     saves_inputs = True
 
@@ -236,27 +245,29 @@ class Clip(Function):
 
     def backward(self, grad):
         x = self.saved[0]
-        inside = backend.get_array_module(x).ones(x.shape, dtype=bool)
+        inside = True
         if self.low is not None:
-            inside &= x >= self.low
+            inside = inside & (x >= self.low)
         if self.high is not None:
-            inside &= x <= self.high
-        return grad * inside.astype(x.dtype)
+            inside = inside & (x <= self.high)
+        return where(inside, grad, 0.0)
 
 
 class _Select(Function):
-    """Shared by Maximum and Minimum: the gradient goes to the chosen input (split evenly on ties,
-    as PyTorch does)."""
+    """Shared by Maximum and Minimum: the gradient goes to the chosen input, split evenly on
+    ties; where either input is NaN (so is z) both get it whole, as in PyTorch. Selected, not
+    multiplied by a 0/1 mask, so the input not chosen gets 0 even where the gradient is inf."""
 
     saves_inputs = True
     broadcasts = True
 
     def backward(self, grad):
         a, b = self.saved
-        xp = backend.get_array_module(unwrap(grad))
-        weight_a = xp.where(a == b, 0.5, self.picks_first(a, b)).astype(grad.dtype)
-        return (sum_to_shape(grad * weight_a, _shape(a)) if self.needs_grad(0) else None,
-                sum_to_shape(grad * (1.0 - weight_a), _shape(b)) if self.needs_grad(1) else None)
+        shared = where(a == b, grad * 0.5, grad)
+        return (sum_to_shape(where(self.loses(a, b), 0.0, shared), _shape(a))
+                if self.needs_grad(0) else None,
+                sum_to_shape(where(self.loses(b, a), 0.0, shared), _shape(b))
+                if self.needs_grad(1) else None)
 
 
 class Maximum(_Select):
@@ -266,8 +277,8 @@ class Maximum(_Select):
         return backend.get_array_module(a).maximum(a, b)
 
     @staticmethod
-    def picks_first(a, b):
-        return a > b
+    def loses(a, b):
+        return a < b
 
 
 class Minimum(_Select):
@@ -277,8 +288,8 @@ class Minimum(_Select):
         return backend.get_array_module(a).minimum(a, b)
 
     @staticmethod
-    def picks_first(a, b):
-        return a < b
+    def loses(a, b):
+        return a > b
 
 
 class Where(Function):

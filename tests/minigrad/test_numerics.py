@@ -1,0 +1,121 @@
+"""Numerics at the edges, against PyTorch in float64: infinite and NaN gradients through masks,
+NaN inputs, sigmoid far from 0, and tensors with a 0-length axis (issue 16)."""
+import warnings
+
+import numpy as np
+import pytest
+import torch
+
+import minigrad as mg
+
+INF, NAN = np.inf, np.nan
+
+
+def grads(fn, values, upstream, library):
+    """Value and gradient of fn at ``values`` with seed gradient ``upstream``, in minigrad
+    (library "mg") or PyTorch ("torch"), float64; NumPy's warnings about inf and NaN silenced."""
+    values, upstream = np.asarray(values, dtype=np.float64), np.asarray(upstream, dtype=np.float64)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", RuntimeWarning)
+        if library == "mg":
+            x = mg.tensor(values, requires_grad=True)
+            y = fn(x, mg)
+            y.backward(mg.tensor(upstream))
+            return y.numpy(), x.grad.numpy()
+        x = torch.tensor(values, requires_grad=True)
+        y = fn(x, torch)
+        y.backward(torch.tensor(upstream))
+        return y.detach().numpy(), x.grad.numpy()
+
+
+def const(values, lib):
+    values = np.asarray(values, dtype=np.float64)
+    return mg.tensor(values) if lib is mg else torch.tensor(values)
+
+
+X = [-1.0, 0.0, NAN, 2.0, 0.5, INF, -INF]
+CASES = {  # name: (fn(x, library), the seed gradient)
+    # 1. a zero-derivative branch must not turn an infinite gradient into NaN
+    "relu().sqrt()": (lambda x, lib: x.relu().sqrt(), [1.0] * 7),
+    "relu, inf gradient": (lambda x, lib: x.relu(), [INF] * 7),
+    "clip(min=0).sqrt()": (lambda x, lib: x.clip(0.0, None) if lib is mg else x.clamp(0.0, None),
+                           [INF, INF, INF, 1.0, 1.0, 1.0, INF]),
+    "clip(-1, 1), inf gradient": (lambda x, lib: x.clip(-1.0, 1.0) if lib is mg else x.clamp(-1.0, 1.0),
+                                  [INF] * 7),
+    "maximum(x, 0), inf gradient": (lambda x, lib: x.maximum(const(np.zeros(7), lib)), [INF] * 7),
+    "minimum(x, 1), inf gradient": (lambda x, lib: x.minimum(const(np.ones(7), lib)), [INF] * 7),
+    "x ** 0, inf gradient": (lambda x, lib: x ** 0, [INF] * 7),
+    "x ** 0.0, NaN gradient": (lambda x, lib: x ** 0.0, [NAN] * 7),
+    "x ** tensor(0), inf gradient": (lambda x, lib: x ** const(np.zeros(7), lib), [INF] * 7),
+    # 3. NaN (and inf) inputs
+    "abs": (lambda x, lib: x.abs(), [1.0] * 7),
+    "maximum(x, 1)": (lambda x, lib: x.maximum(const(np.ones(7), lib)), [1.0] * 7),
+    "maximum(1, x)": (lambda x, lib: const(np.ones(7), lib).maximum(x), [1.0] * 7),
+    "minimum(x, NaN)": (lambda x, lib: x.minimum(const(np.full(7, NAN), lib)), [1.0] * 7),
+    "maximum(x, x) (ties)": (lambda x, lib: x.maximum(x * 1.0), [1.0] * 7),
+    "x ** 0.5": (lambda x, lib: x ** 0.5, [1.0] * 7),
+    "x ** -0.5": (lambda x, lib: x ** -0.5, [1.0] * 7),
+    "x ** 2": (lambda x, lib: x ** 2, [1.0] * 7),
+    "x ** tensor": (lambda x, lib: x ** const([0.0, -1.0, 2.0, 0.5, 0.0, -2.0, 3.0], lib), [1.0] * 7),
+    "0 ** x": (lambda x, lib: 0.0 ** x, [1.0, INF, 1.0, 1.0, 1.0, 1.0, 1.0]),
+    "tensor ** x": (lambda x, lib: const([0.0, 0.0, 2.0, -2.0, 0.0, 0.5, 3.0], lib) ** x, [INF] + [1.0] * 6),
+    "sigmoid": (lambda x, lib: x.sigmoid(), [1.0] * 7),
+}
+
+
+@pytest.mark.parametrize("name", CASES)
+def test_values_and_gradients_at_inf_and_nan_are_pytorchs(name):
+    fn, upstream = CASES[name]
+    value, grad = grads(fn, X, upstream, "mg")
+    torch_value, torch_grad = grads(fn, X, upstream, "torch")
+    np.testing.assert_allclose(value, torch_value, rtol=1e-12, atol=0)  # (NaN equals NaN)
+    np.testing.assert_allclose(grad, torch_grad, rtol=1e-12, atol=0)
+
+
+def test_relu_then_sqrt_sends_zero_not_nan_below_zero():
+    # the issue's reproducer: x.grad was [nan, 0.25]
+    x = mg.tensor(np.array([-1.0, 4.0]), requires_grad=True)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", RuntimeWarning)  # sqrt'(0) = inf
+        x.relu().sqrt().sum().backward()
+    np.testing.assert_array_equal(x.grad.numpy(), [0.0, 0.25])
+
+
+@pytest.mark.parametrize("dtype", ["float16", "float32", "float64"])
+def test_sigmoid_keeps_full_relative_precision_on_both_sides(dtype):
+    # through tanh, sigmoid was exactly 0 from x = -20 in float32 (-38 in float64) and off by more
+    # than 1% from -14.3; the reference is PyTorch in float64, rounded to the dtype
+    x = {"float16": np.linspace(-9.5, 12, 401), "float32": np.linspace(-87, 30, 4001),
+         "float64": np.linspace(-708, 60, 4001)}[dtype].astype(dtype)
+    z = mg.tensor(x).sigmoid().numpy()
+    reference = torch.sigmoid(torch.tensor(x.astype(np.float64))).numpy().astype(dtype)
+    ulp = np.spacing(reference.astype(dtype))
+    assert z.dtype == np.dtype(dtype)
+    assert np.all(np.abs(z.astype(np.float64) - reference.astype(np.float64)) <= 2 * ulp), dtype
+
+
+@pytest.mark.parametrize("dtype", ["float16", "float32", "float64"])
+def test_sigmoid_far_from_zero_warns_of_nothing_and_saturates(dtype):
+    # pytest turns RuntimeWarning into an error: exp(-x) overflowing must not warn
+    x = mg.tensor(np.array([-1e4, -1000.0, -INF, INF, 1000.0, NAN]).astype(dtype), requires_grad=True)
+    z = x.sigmoid()
+    z.sum().backward()
+    np.testing.assert_array_equal(z.numpy(), np.array([0.0, 0.0, 0.0, 1.0, 1.0, NAN], dtype=dtype))
+    np.testing.assert_array_equal(x.grad.numpy(), np.array([0.0, 0.0, 0.0, 0.0, 0.0, NAN], dtype=dtype))
+
+
+def test_log_sigmoid_at_minus_20_in_float32_is_minus_20_with_gradient_1():
+    # the issue's reproducer: -inf and a NaN gradient
+    x = mg.tensor([-20.0], requires_grad=True)
+    y = x.sigmoid().log()
+    y.sum().backward()
+    t = torch.tensor([-20.0], requires_grad=True)
+    torch.sigmoid(t).log().sum().backward()
+    np.testing.assert_allclose(y.numpy(), [-20.0], rtol=1e-6)
+    np.testing.assert_allclose(x.grad.numpy(), t.grad.numpy(), rtol=1e-6)
+
+
+def test_sigmoid_second_derivative_is_checked():
+    x = mg.tensor(np.array([-30.0, -3.0, 0.0, 2.5, 30.0]), requires_grad=True)
+    assert mg.gradcheck(lambda x: x.sigmoid(), x)
+    assert mg.gradgradcheck(lambda x: x.sigmoid(), x)
