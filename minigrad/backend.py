@@ -207,10 +207,11 @@ def scalar(value: float, like):
     return found
 
 
-def overflow_allowed():
-    """Context manager: inside, a float result that overflows to inf is not reported (NumPy
-    warns; CuPy never does). For the formulas where inf is the intended intermediate value."""
-    return numpy.errstate(over="ignore")
+def warnings_off(*conditions: str):
+    """Context manager: inside, NumPy does not warn of these floating-point ``conditions``
+    (``"over"``, ``"divide"``, ``"invalid"``); CuPy never does. For a formula whose inf is the
+    intended intermediate value, and for anomaly mode, which reports NaN and inf itself."""
+    return numpy.errstate(**dict.fromkeys(conditions, "ignore"))
 
 
 def synchronize(device: str) -> None:
