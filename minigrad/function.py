@@ -95,7 +95,7 @@ class Function:
         for x in inputs:  # one pass: the arrays, where gradients go, constants, detached inputs
             if isinstance(x, Tensor):
                 any_tensor = True
-                arrays.append(x.data)
+                arrays.append(x._data)
                 if x._requires_grad:
                     needs_grad = True
                     edges.append(x if x.grad_fn is None else (x.grad_fn, x._output_index))
