@@ -155,10 +155,14 @@ class Trainer:
                              if meta["config"].get(k) != self.config.get(k))
             raise UsageError(f"{path} was made with different settings ({', '.join(changed)}); "
                              f"use the same flags, or run without --resume to start over")
-        model.load_state_dict(state["model"])
-        optimizer.load_state_dict(state["optimizer"])
-        if carry is not None:
-            carry.load_state_dict(state["carry"])
+        try:  # the same settings, yet other shapes: a checkpoint of another version of the code
+            model.load_state_dict(state["model"])
+            optimizer.load_state_dict(state["optimizer"])
+            if carry is not None:
+                carry.load_state_dict(state["carry"])
+        except (RuntimeError, ValueError, TypeError, KeyError) as err:
+            raise UsageError(f"cannot resume from {path}: {err}; run without --resume to start "
+                             "over") from err
         backend.set_rng_state(meta["minigrad_rng"])
         if data_rng is not None:
             data_rng.bit_generator.state = meta["data_rng"]
