@@ -11,6 +11,7 @@ package (nothing under ``minigrad/`` may use ``nn``).
 from __future__ import annotations
 
 import argparse
+import os
 import subprocess
 import sys
 import warnings
@@ -48,9 +49,28 @@ def _picture(text: str) -> str:
     if Path(text).suffix.lower() not in known:
         raise argparse.ArgumentTypeError(
             f"cannot tell the format of {text!r}; use one of {', '.join(known)}")
-    if Path(text).is_dir():
+    try:
+        is_dir = Path(text).is_dir()
+    except OSError:  # a folder on the way that we may not enter: _cannot_write says so
+        is_dir = False
+    if is_dir:
         raise argparse.ArgumentTypeError(f"{text!r} is a directory; name a file in it")
     return text
+
+
+def _cannot_write(path: Path) -> str | None:
+    """Why the picture cannot be written to ``path``, found before any work; None if it can.
+    Its folder must exist, as for ``torch.save`` and matplotlib's ``savefig``: a mistyped
+    folder name is an error, not a new folder."""
+    folder = path.parent
+    try:
+        if not folder.is_dir():
+            return f"there is no folder {folder} (create it first: mkdir -p {folder})"
+    except OSError as err:
+        return f"{err.strerror} (looking for the folder {folder})"
+    if not os.access(folder, os.W_OK | os.X_OK):
+        return f"Permission denied (the folder {folder} is not writable)"
+    return None
 
 
 def parser() -> argparse.ArgumentParser:
@@ -117,6 +137,10 @@ def main(argv: list | None = None) -> int:
 
 # --- draw ---------------------------------------------------------------------------------
 def _draw_command(args) -> int:
+    problem = _cannot_write(Path(args.out)) if args.out else None
+    if problem is not None:
+        print(f"minigrad draw: error: cannot write {args.out}: {problem}", file=sys.stderr)
+        return 1
     try:
         output, params = run_model(args.arch, args.steps, args.layers, args.bidirectional,
                                    args.grads, args.input_size, args.hidden, args.batch,
