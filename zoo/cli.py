@@ -43,6 +43,17 @@ def _positive(text: str) -> int:
     return value
 
 
+def _seed(text: str) -> int:
+    """A random seed: NumPy's generators take a non-negative integer."""
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a non-negative integer, got {text!r}") from None
+    if value < 0:
+        raise argparse.ArgumentTypeError(f"expected a non-negative integer, got {value}")
+    return value
+
+
 def _picture(text: str) -> str:
     """A file name whose extension names a format ``save`` writes (checked before any work)."""
     known = SOURCE_FORMATS + RENDERED_FORMATS
@@ -115,7 +126,7 @@ def parser() -> argparse.ArgumentParser:
     draw.add_argument("--max-nodes", type=_positive, default=None, metavar="N",
                       help="past this many nodes, elide the middle steps (or coarsen, with "
                            "--detail auto); default 400")
-    draw.add_argument("--seed", type=int, default=0, help="random seed (default 0)")
+    draw.add_argument("--seed", type=_seed, default=0, help="random seed (default 0)")
     draw.set_defaults(run=_draw_command)
 
     gallery = commands.add_parser(

@@ -39,7 +39,7 @@ def parser(name: str, description: str | None) -> OneLineParser:
     common = p.add_argument_group("common options")
     common.add_argument("--device", default=None,
                         help="cpu or cuda (default: MINIGRAD_DEVICE, else cpu)")
-    common.add_argument("--seed", type=int, default=0, help="random seed (default 0)")
+    common.add_argument("--seed", type=seed, default=0, help="random seed (default 0)")
     common.add_argument("--quick", action="store_true",
                         help="a small run that finishes in under a minute on 2 CPU cores")
     common.add_argument("--steps", type=positive_int, default=None,
@@ -63,6 +63,17 @@ def positive_int(text: str) -> int:
         raise argparse.ArgumentTypeError(f"expected a positive integer, got {text!r}") from None
     if value <= 0:
         raise argparse.ArgumentTypeError(f"expected a positive integer, got {value}")
+    return value
+
+
+def seed(text: str) -> int:
+    """A random seed: NumPy's generators take a non-negative integer."""
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a non-negative integer, got {text!r}") from None
+    if value < 0:
+        raise argparse.ArgumentTypeError(f"expected a non-negative integer, got {value}")
     return value
 
 

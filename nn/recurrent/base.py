@@ -195,7 +195,8 @@ def check_dtype(name: str, what: str, tensor: Tensor, weight: Tensor) -> None:
     """An input or state must have the weights' dtype: checked before the first matmul, whose
     own error ("addmm: dtypes differ") names neither the layer nor the argument."""
     if tensor.dtype != weight.dtype:
-        model = f", or convert model: model.to(dtype='{tensor.dtype}')" if what == "input" else ""
+        model = (f", or convert model: model.to(dtype='{tensor.dtype}')"  # (a model's dtype is a float)
+                 if what == "input" and minigrad.backend.is_floating(tensor.dtype) else "")
         raise ValueError(f"{name}: {what} dtype ({tensor.dtype}) does not match weight dtype "
                          f"({weight.dtype}). Convert {what}: {what}.to(dtype='{weight.dtype}')"
                          + model)

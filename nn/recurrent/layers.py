@@ -194,8 +194,13 @@ class RNNBase(Module):
             return [cell.zero_state(batch, x) for cell in cells]
         name = type(self).__name__
         template = cells[0]
-        parts = (hx,) if isinstance(hx, Tensor) else tuple(hx)
         n_parts = len(template.state_names)
+        parts = (hx,) if isinstance(hx, Tensor) else tuple(hx) if isinstance(hx, (tuple, list)) else ()
+        if not parts or not all(isinstance(p, Tensor) for p in parts):
+            wanted = "a Tensor" if n_parts == 1 else f"a tuple of {n_parts} Tensors {template.state_names}"
+            got = ", ".join(type(p).__name__ for p in parts) if parts else type(hx).__name__
+            raise TypeError(f"{name}: hx must be {wanted}, got {got}; make one with "
+                            "minigrad.tensor(array)")
         if len(parts) != n_parts:
             raise ValueError(f"{name}: expected the initial state as {n_parts} tensor(s) "
                              f"{template.state_names}, got {len(parts)}")

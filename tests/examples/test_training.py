@@ -192,3 +192,17 @@ def test_resume_with_the_same_settings_and_other_shapes_is_a_one_line_error(tmp_
     lines = capsys.readouterr().err.strip().splitlines()
     assert len(lines) == 1, lines
     assert f"cannot resume from {path}: load_state_dict for Linear: shape mismatch for 'weight'" in lines[0]
+
+
+def test_a_run_whose_loss_grew_a_hundredfold_says_that_training_diverged(tmp_path, capsys):
+    # adding_problem --lr 1e6 finished with an MSE of 2.6e13 without a word
+    model = nn.Linear(1, 1)
+    optimizer = nn.optim.Adam(model.parameters())
+    grown = [1.0, 3.0, 1e4, 2.6e13]
+    Trainer(flags(tmp_path / "a"), {}).fit("run", lambda i: grown[i], 4, model, optimizer)
+    out = capsys.readouterr().out
+    assert ("run: training diverged: the loss rose from 1 to 2.6e+13 (means over the first and the "
+            "last 1 of 4 steps); try a smaller learning rate") in out
+    learned = [1.0, 0.5, 2.0, 0.1, 0.05]  # noisy, but down
+    Trainer(flags(tmp_path / "b"), {}).fit("run", lambda i: learned[i], 5, model, optimizer)
+    assert "diverged" not in capsys.readouterr().out

@@ -64,3 +64,12 @@ def test_a_file_in_the_current_folder_is_written(monkeypatch, tmp_path, capsys):
     monkeypatch.chdir(tmp_path)
     assert main(["draw", "rnn", "--steps", "1", "--out", "x.dot"]) == 0
     assert (tmp_path / "x.dot").read_text().startswith("digraph")
+
+
+def test_a_negative_seed_names_the_flag(capsys):
+    # NumPy's "expected non-negative integer" named no flag
+    with pytest.raises(SystemExit) as exit_:
+        main(["draw", "lstm", "--seed", "-5"])
+    assert exit_.value.code == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and "argument --seed: expected a non-negative integer, got -5" in err
