@@ -116,8 +116,11 @@ class Pow(Function):
             grad_a = sum_to_shape(d_a, _shape(a))
         if self.needs_grad(1):
             limit = (base == 0) & (exponent >= 0)
-            if isinstance(base, (int, float)):  # a Python number: its log stays a weak scalar
-                log_a = math.log(base) if base > 0 else -math.inf if base == 0 else math.nan
+            if not self.needs_grad(0) and isinstance(base, (int, float)):  # a constant number
+                # (not a 0-d tensor's value, which NumPy may hand over as a float64 scalar: its
+                # log must stay in the graph)
+                log_a = (math.log(base) if base > 0 else math.nan if base < 0
+                         else where(limit, 0.0, -math.inf))  # (so that 0 * -inf is never formed)
             else:
                 log_a = Log.apply(where(limit, 1.0, a))
             grad_b = sum_to_shape(grad * where(limit, 0.0, self.output() * log_a), _shape(b))

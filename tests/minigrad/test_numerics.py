@@ -199,3 +199,17 @@ def test_logsumexp_over_an_empty_axis_is_minus_inf_without_a_warning():
     y.backward(mg.tensor(np.ones(2)))
     np.testing.assert_array_equal(y.numpy(), torch.logsumexp(torch.zeros(2, 0), 1).numpy())
     assert x.grad.shape == (2, 0)
+
+
+@pytest.mark.parametrize("shape", [(), (2,)])
+def test_second_derivative_of_a_power_whose_base_is_a_0d_result(shape):
+    # found by the fuzzer: NumPy hands a 0-d op's result over as a float64 scalar, which Pow took
+    # for a Python number, so d(a^b)/db = a^b log a kept log a as a constant: d²/dx² of
+    # (x * 1) ** x was 0.029 where it is 2.35
+    x0 = np.full(shape, 0.3)
+    x, t = mg.tensor(x0, requires_grad=True), torch.tensor(x0, requires_grad=True)
+    g, = mg.grad(((x * 1.0) ** x).sum(), [x], create_graph=True)
+    tg, = torch.autograd.grad(((t * 1.0) ** t).sum(), [t], create_graph=True)
+    h, = mg.grad(g.sum(), [x])
+    th, = torch.autograd.grad(tg.sum(), [t])
+    np.testing.assert_allclose(h.numpy(), th.numpy(), rtol=1e-12)
