@@ -227,7 +227,7 @@ class Relu(Function):
     saves_output = True
 
     def forward(self, x):
-        return backend.get_array_module(x).maximum(x, 0)
+        return backend.get_array_module(x).maximum(0, x)  # (x on a tie: relu(-0.) is -0., see _Select)
 
     def backward(self, grad):
         return where(self.out <= 0, 0.0, grad)
@@ -259,7 +259,10 @@ class Clip(Function):
 class _Select(Function):
     """Shared by Maximum and Minimum: the gradient goes to the chosen input, split evenly on
     ties; where either input is NaN (so is z) both get it whole, as in PyTorch. Selected, not
-    multiplied by a 0/1 mask, so the input not chosen gets 0 even where the gradient is inf."""
+    multiplied by a 0/1 mask, so the input not chosen gets 0 even where the gradient is inf.
+
+    On a tie NumPy's maximum returns its second argument and PyTorch's its first; that shows only
+    for -0. and 0. (whose reciprocals are -inf and inf), so forward passes (b, a) to NumPy."""
 
     saves_inputs = True
     broadcasts = True
@@ -277,7 +280,7 @@ class Maximum(_Select):
     """z = max(a, b) elementwise"""
 
     def forward(self, a, b):
-        return backend.get_array_module(a).maximum(a, b)
+        return backend.get_array_module(a).maximum(b, a)
 
     @staticmethod
     def loses(a, b):
@@ -288,7 +291,7 @@ class Minimum(_Select):
     """z = min(a, b) elementwise"""
 
     def forward(self, a, b):
-        return backend.get_array_module(a).minimum(a, b)
+        return backend.get_array_module(a).minimum(b, a)
 
     @staticmethod
     def loses(a, b):

@@ -213,3 +213,13 @@ def test_second_derivative_of_a_power_whose_base_is_a_0d_result(shape):
     h, = mg.grad(g.sum(), [x])
     th, = torch.autograd.grad(tg.sum(), [t])
     np.testing.assert_allclose(h.numpy(), th.numpy(), rtol=1e-12)
+
+
+@pytest.mark.parametrize("name", ["maximum", "minimum", "relu"])
+def test_a_tie_between_minus_zero_and_zero_picks_pytorchs_zero(name):
+    # found by the fuzzer: NumPy returns the second argument on a tie, PyTorch the first, so
+    # 1 / maximum(-0., 0.) was inf where PyTorch gives -inf
+    a, b = np.array([-0.0, 0.0]), np.array([0.0, -0.0])
+    ours = mg.tensor(a).relu() if name == "relu" else getattr(mg.tensor(a), name)(mg.tensor(b))
+    theirs = torch.relu(torch.tensor(a)) if name == "relu" else getattr(torch, name)(torch.tensor(a), torch.tensor(b))
+    np.testing.assert_array_equal(np.signbit(ours.numpy()), np.signbit(theirs.numpy()))
