@@ -13,7 +13,8 @@ marker is at least T/2 steps before the answer, so the gradient that would teach
 network to remember it has to flow back through T/2 or more steps of the recurrence.
 
 This script trains a vanilla (tanh) RNN, an LSTM, a GRU and two LSTM variants (peephole,
-coupled input-forget gates) for T in {50, 100, 200} and writes:
+coupled input-forget gates) for T in {50, 100, 200} (`--models irnn` adds Le et al.'s IRNN,
+a ReLU RNN started at the identity) and writes:
 
 * learning_curves.png  training loss per model, per T, with the 0.167 baseline;
 * results.md           final test MSE, models x T;
@@ -39,6 +40,21 @@ from common.summary import finish, write_text
 from common.training import History, Trainer, derived_seed, update
 
 BASELINE = 2.0 / 12.0
+
+
+def irnn(input_size: int, hidden_size: int, num_layers: int = 1) -> nn.RNN:
+    """Le, Jaitly & Hinton's IRNN (2015): ReLU units whose recurrent matrices start as the
+    identity and biases at zero, so that at first h_t = relu(h_{t-1} + x_t W_ih^T) carries the
+    state, and its gradient, through time unchanged."""
+    layer = nn.RNN(input_size, hidden_size, num_layers=num_layers, nonlinearity="relu")
+    for name, p in layer.named_parameters():
+        if name.startswith("weight_hh"):
+            p.data[...] = np.eye(hidden_size)
+        elif name.startswith("bias"):
+            nn.init.zeros_(p)
+    return layer
+
+
 LAYERS = {  # the LSTMs start with their forget gates open (bias 1): remember by default
     "rnn": lambda i, h, n=1: nn.RNN(i, h, num_layers=n, nonlinearity="tanh"),
     "lstm": lambda i, h, n=1: nn.LSTM(i, h, num_layers=n, forget_bias=1.0),
@@ -47,9 +63,10 @@ LAYERS = {  # the LSTMs start with their forget gates open (bias 1): remember by
                                           forget_bias=1.0),
     "coupled": lambda i, h, n=1: nn.LSTM(i, h, num_layers=n, cell=nn.CoupledLSTMCell,
                                          forget_bias=1.0),
+    "irnn": irnn,   # not in the default run: `--models rnn irnn lstm` (docs/faq.md, IRNNs)
 }
-FULL = dict(models=list(LAYERS), lengths=[50, 100, 200], hidden=32, batch=32, lr=1e-2,
-            steps=2000, test_size=1000, eval_every=100)
+FULL = dict(models=["rnn", "lstm", "gru", "peephole", "coupled"], lengths=[50, 100, 200],
+            hidden=32, batch=32, lr=1e-2, steps=2000, test_size=1000, eval_every=100)
 QUICK = dict(models=["rnn", "lstm", "gru"], lengths=[30], hidden=32, batch=32, lr=1e-2,
              steps=600, test_size=500, eval_every=100)
 

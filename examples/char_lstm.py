@@ -169,10 +169,12 @@ def main(argv: list[str] | None = None) -> dict:
     parser.add_argument("--text", type=str, default=None, metavar="FILE",
                         help="learn this UTF-8 text file instead")
     parser.add_argument("--hidden", type=cli.positive_int,
-                        help="LSTM units per layer (default 256)")
+                        help=f"LSTM units per layer (default {FULL['hidden']}; {QUICK['hidden']} "
+                             f"with --quick)")
     parser.add_argument("--temperature", type=cli.positive_float, default=0.8,
                         help="sampling temperature (default 0.8)")
-    parser.add_argument("--lr", type=cli.positive_float, help="Adam learning rate")
+    parser.add_argument("--lr", type=cli.positive_float,
+                        help=f"Adam learning rate (default {FULL['lr']}; {QUICK['lr']} with --quick)")
     args = cli.parse(parser, argv)
     cfg = dict(QUICK if args.quick else FULL)
     cfg.update({k: v for k, v in (("hidden", args.hidden), ("lr", args.lr), ("steps", args.steps))

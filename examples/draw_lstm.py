@@ -86,15 +86,16 @@ def loss_with_gradients(model: Regressor, x, y, chunks: int = 1):
 
 
 def save_all(graph, out, name: str) -> list[str]:
-    """Write ``name.svg`` and ``name.png`` (only ``name.dot`` if Graphviz's ``dot`` is missing:
-    ``viz.save`` then warns, and the warning is printed as a note)."""
+    """Write ``name.svg`` and ``name.png``: only ``name.dot`` if Graphviz's ``dot`` is missing
+    (``viz.save`` then warns each time; ``main`` says it once)."""
     written = []
     for fmt in FORMATS:
         with warnings.catch_warnings(record=True) as caught:
             warnings.simplefilter("always")
             written.append(viz.save(graph, out / f"{name}.{fmt}").name)
         for w in caught:
-            print(f"note: {w.message}")
+            if not issubclass(w.category, viz.GraphvizMissingWarning):
+                print(f"note: {w.message}")
     return sorted(set(written))
 
 
@@ -149,12 +150,16 @@ def main(argv: list[str] | None = None) -> dict:
     title = (f"trained {name}, {cfg['layers']} layer(s) x {cfg['hidden']} units, adding problem "
              f"T = {cfg['length']} (test MSE {test_mse:.4f}); colour: ||dL/dv||")
     nodes, files = draw_pictures(model, x, y, title, args.out)
+    if any(f.endswith(".dot") for f in files):
+        print("note: Graphviz's `dot` program was not found, so each picture was written as its "
+              "DOT source (.dot), not as .svg and .png; install Graphviz to render them "
+              "(`sudo apt-get install graphviz`, `brew install graphviz` or `conda install graphviz`)")
 
     summary = {"model": args.model, "test_mse": test_mse, "baseline": BASELINE,
                "length": cfg["length"], "layers": cfg["layers"], "hidden": cfg["hidden"],
                "nodes": nodes, "files": files, "seed": args.seed}
-    finish(args.out, summary, f"draw_lstm: drew a trained {args.model} (test MSE {test_mse:.4f}) as "
-           f"{len(files)} pictures: cells, gates, ops, tbptt")
+    finish(args.out, summary, f"draw_lstm: drew a trained {args.model} (test MSE {test_mse:.4f}) "
+           f"at four levels (cells, gates, ops, tbptt); wrote {', '.join(files)}")
     return summary
 
 

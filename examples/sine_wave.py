@@ -155,7 +155,8 @@ def main(argv: list[str] | None = None) -> dict:
     parser = cli.parser("sine_wave", __doc__)
     parser.add_argument("--signals", nargs="+", choices=list(SIGNALS), metavar="SIGNAL",
                         help=f"which signals, from {', '.join(SIGNALS)}")
-    parser.add_argument("--hidden", type=cli.positive_int, help="LSTM units")
+    parser.add_argument("--hidden", type=cli.positive_int,
+                        help=f"LSTM units (default {FULL['hidden']}; {QUICK['hidden']} with --quick)")
     args = cli.parse(parser, argv)
     cfg = dict(QUICK if args.quick else FULL)
     cfg.update({k: v for k, v in (("signals", args.signals), ("hidden", args.hidden),

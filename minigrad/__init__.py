@@ -42,10 +42,11 @@ def _elementwise(op):
     return function
 
 
-exp, log, sqrt, abs, tanh, sigmoid, relu = map(
-    _elementwise, (ops.Exp, ops.Log, ops.Sqrt, ops.Abs, ops.Tanh, ops.Sigmoid, ops.Relu))
-sum, mean, max, min, reshape, transpose = map(
-    _unary, ("sum", "mean", "max", "min", "reshape", "transpose"))
+exp, log, sqrt, abs, tanh, sigmoid, relu, sin, cos = map(
+    _elementwise, (ops.Exp, ops.Log, ops.Sqrt, ops.Abs, ops.Tanh, ops.Sigmoid, ops.Relu, ops.Sin,
+                   ops.Cos))
+sum, mean, max, min, amax, amin, reshape, transpose = map(
+    _unary, ("sum", "mean", "max", "min", "amax", "amin", "reshape", "transpose"))
 clip, split, chunk, unbind, broadcast_to, maximum, minimum = map(
     _unary, ("clip", "split", "chunk", "unbind", "broadcast_to", "maximum", "minimum"))
 

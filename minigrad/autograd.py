@@ -110,7 +110,7 @@ def _seed(tensor: Tensor, grad, op: str) -> Tensor:
         raise RuntimeError(f"{op}: the tensor (shape {tensor.shape}) does not require grad "
                            "and has no grad_fn")
     if grad is None:
-        if tensor.size != 1:
+        if tensor.numel() != 1:
             raise ValueError(f"{op}: grad can be implicit only for a one-element output, got shape "
                              f"{tensor.shape}; pass grad= with that shape")
         return Tensor._make(backend.get_array_module(tensor.data).ones_like(tensor.data))

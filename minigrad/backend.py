@@ -259,6 +259,19 @@ def random_permutation(n: int):
     return _rng.permutation(n)
 
 
+def stable_argsort(array, axis: int):
+    """Indices that sort ``array`` along ``axis``, equal elements kept in order (CuPy's sort is
+    always stable and takes no ``kind``)."""
+    if isinstance(array, numpy.ndarray):
+        return numpy.argsort(array, axis=axis, kind="stable")
+    return get_array_module(array).argsort(array, axis=axis)
+
+
+def random_choice(n: int, size: int, replace: bool, p):
+    """``size`` draws from range(n) with probabilities ``p`` (NumPy's ``choice``)."""
+    return _rng.choice(n, size=size, replace=replace, p=p)
+
+
 def orthogonal(rows: int, cols: int, gain: float, dtype, device):
     """A (rows, cols) matrix with orthonormal rows or columns (QR of a Gaussian)."""
     a = _rng.normal(size=(max(rows, cols), min(rows, cols)))

@@ -21,7 +21,7 @@ def _one_axis(axis, ndim: int, op: str) -> tuple:
 
 def _shifted(x: Tensor, axis) -> Tensor:
     """z = x - max(x) over ``axis`` (the max held constant), so every exp(z) <= 1."""
-    return x - x.detach().max(axis=axis, keepdims=True)
+    return x - x.detach().amax(axis=axis, keepdims=True)
 
 
 def _empty_along(x: Tensor, axis: tuple) -> bool:
@@ -39,7 +39,7 @@ def logsumexp(x: Tensor, axis=None, keepdims: bool = False) -> Tensor:
     if _empty_along(x, axes):  # log 0 = -inf, without log's divide-by-zero warning
         out = x.sum(axis=axes, keepdims=True) - float("inf")
     else:
-        m = x.detach().max(axis=axes, keepdims=True)
+        m = x.detach().amax(axis=axes, keepdims=True)
         m = where(m.abs() < float("inf"), m, 0.0)
         out = (x - m).exp().sum(axis=axes, keepdims=True).log() + m
     return out if keepdims else out.squeeze(axes)

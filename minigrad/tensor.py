@@ -10,9 +10,10 @@ import operator
 import weakref
 
 from . import backend
+from .tensor_torch import TorchSurface, accept_torch_names
 
 
-class Tensor:
+class Tensor(TorchSurface):
     """An n-dimensional array that records the operations applied to it.
 
     Make one with :func:`minigrad.tensor`. ``t.data`` is the raw NumPy/CuPy array,
@@ -69,10 +70,6 @@ class Tensor:
         return self.data.ndim
 
     @property
-    def size(self) -> int:
-        return self.data.size
-
-    @property
     def dtype(self):
         return self.data.dtype
 
@@ -94,7 +91,7 @@ class Tensor:
         return backend.to_numpy(self.data)
 
     def item(self):
-        if self.size != 1:
+        if self.numel() != 1:
             raise ValueError(f"item(): only a one-element tensor converts to a number, got shape {self.shape}")
         return self.data.item()
 
@@ -103,7 +100,7 @@ class Tensor:
 
     def __repr__(self) -> str:
         # an empty tensor prints as [] whatever its shape: PyTorch adds the shape
-        extras = [f"size={self.shape}"] if self.size == 0 and self.ndim != 1 else []
+        extras = [f"size={self.shape}"] if self.numel() == 0 and self.ndim != 1 else []
         if self.dtype not in (backend.float32, backend.int64, backend.bool_):
             extras.append(f"dtype={self.dtype}")  # PyTorch's habit: name only unusual dtypes
         if self.device != "cpu":
@@ -116,7 +113,7 @@ class Tensor:
         return "tensor(" + ", ".join([values] + extras) + ")"
 
     def __bool__(self) -> bool:
-        if self.size != 1:
+        if self.numel() != 1:
             raise ValueError(f"the truth value of a tensor of shape {self.shape} is ambiguous")
         return bool(self.data)
 
@@ -185,7 +182,9 @@ class Tensor:
 
     def to(self, device: str | None = None, dtype=None) -> "Tensor":
         """A copy on ``device`` and/or with ``dtype`` (differentiable, unless to an integer or bool
-        dtype); self when nothing changes."""
+        dtype); self when nothing changes. A dtype may come first: ``x.to(minigrad.float64)``."""
+        if device is not None and not isinstance(device, str):  # x.to(dtype), as PyTorch
+            device, dtype = None, device
         out = self
         if dtype is not None and backend.as_dtype(dtype) != self.dtype:
             dtype = backend.as_dtype(dtype)
@@ -249,32 +248,6 @@ class Tensor:
 
     def __rmatmul__(self, other):
         return ops.MatMul.apply(other, self)
-
-    # x += y: minigrad has no in-place ops, so x becomes a new tensor (x = x + y). On a leaf that
-    # requires grad that would silently leave the parameter as it was: an error, as in PyTorch.
-    def __iadd__(self, other):
-        return ops.Add.apply(self._not_a_leaf_in_place("+="), other)
-
-    def __isub__(self, other):
-        return ops.Sub.apply(self._not_a_leaf_in_place("-="), other)
-
-    def __imul__(self, other):
-        return ops.Mul.apply(self._not_a_leaf_in_place("*="), other)
-
-    def __itruediv__(self, other):
-        return ops.Div.apply(self._not_a_leaf_in_place("/="), other)
-
-    def __ipow__(self, other):
-        return ops.Pow.apply(self._not_a_leaf_in_place("**="), other)
-
-    def _not_a_leaf_in_place(self, op: str) -> "Tensor":
-        if self.requires_grad and self.grad_fn is None:
-            raise RuntimeError(
-                f"{op} on a leaf tensor that requires grad (shape {self.shape}): minigrad has no "
-                f"in-place ops, so it would make a new tensor and leave this one unchanged. "
-                f"Update a parameter's values with p.data {op} ..., or write "
-                f"x = x {op[:-1]} ... for a new tensor")
-        return self
 
     def __getitem__(self, index):
         return ops.GetItem.apply(self, index=index)
@@ -342,12 +315,6 @@ class Tensor:
     def mean(self, axis=None, keepdims: bool = False):
         return ops.Mean.apply(self, axis=axis, keepdims=keepdims)
 
-    def max(self, axis=None, keepdims: bool = False):
-        return ops.Max.apply(self, axis=axis, keepdims=keepdims)
-
-    def min(self, axis=None, keepdims: bool = False):
-        return ops.Min.apply(self, axis=axis, keepdims=keepdims)
-
     def argmax(self, axis=None, keepdims: bool = False):
         """Index of the largest element (of all, flattened, or along ``axis``); an int64
         tensor that carries no gradient. Ties: the first."""
@@ -360,7 +327,7 @@ class Tensor:
     def _arg(self, op: str, axis, keepdims: bool) -> "Tensor":
         if axis is not None:
             axis = ops.normalize_axes(axis, self.ndim, op)[0] if self.ndim else None
-        if (self.shape[axis] if axis is not None else self.size) == 0:
+        if (self.shape[axis] if axis is not None else self.numel()) == 0:
             raise ValueError(f"{op}: cannot pick from an empty axis of a tensor of shape {self.shape}")
         found = getattr(self.data, op)(axis=axis, keepdims=keepdims)
         return Tensor._make(found.astype(backend.int64, copy=False))
@@ -522,6 +489,8 @@ def tensor(data, dtype=None, device: str | None = None, requires_grad: bool = Fa
 
 
 from . import autograd, functional, ops  # noqa: E402  (circular: ops build Tensors)
+
+accept_torch_names(Tensor)  # x.sum(dim=1, keepdim=True) as well as axis=, keepdims=
 
 
 def _swapped(ndim: int, axis1: int, axis2: int, op: str) -> tuple:

@@ -13,7 +13,13 @@ from .losses import (binary_cross_entropy_with_logits, cross_entropy, mse_loss, 
 
 
 def linear(x: Tensor, weight: Tensor, bias: Tensor | None = None) -> Tensor:
-    """y = x W^T + b, with W of shape (out_features, in_features) as in PyTorch."""
+    """y = x W^T + b, with W of shape (out_features, in_features) as in PyTorch; x is (..., in).
+
+    The leading axes of x are flattened so that it is ONE 2-D matmul, (M, in) @ (in, out): a
+    (T, N, in) @ (in, out) product would make the weight's gradient a batch of T matrices. With
+    a bias it is ``addmm(b, x, W^T)``: b is added into the product's memory, one node and one
+    (M, out) array fewer than ``x @ W.T + b``.
+    """
     if x.ndim == 0:
         raise ValueError(f"linear: input must be at least 1-D with its last dimension of size "
                          f"in_features={weight.shape[-1]}, got a 0-d tensor (weight shape "
@@ -21,8 +27,9 @@ def linear(x: Tensor, weight: Tensor, bias: Tensor | None = None) -> Tensor:
     if x.shape[-1] != weight.shape[-1]:
         raise ValueError(f"linear: input has {x.shape[-1]} features (shape {x.shape}) but the "
                          f"weight expects {weight.shape[-1]} (weight shape {weight.shape})")
-    y = x @ weight.T
-    return y if bias is None else y + bias
+    flat = x if x.ndim == 2 else x.reshape(-1, x.shape[-1])
+    y = flat @ weight.T if bias is None else minigrad.addmm(bias, flat, weight.T)
+    return y if x.ndim == 2 else y.reshape(x.shape[:-1] + (y.shape[-1],))
 
 
 def dropout(x: Tensor, p: float = 0.5, training: bool = True) -> Tensor:
@@ -65,5 +72,43 @@ def embedding(indices, weight: Tensor, padding_idx: int | None = None) -> Tensor
     return minigrad.where(is_pad, rows.detach(), rows)
 
 
+def softmax(input: Tensor, dim: int = -1) -> Tensor:
+    """exp(x_i) / sum_j exp(x_j) along ``dim`` (minigrad.softmax)."""
+    return minigrad.softmax(input, dim)
+
+
+def log_softmax(input: Tensor, dim: int = -1) -> Tensor:
+    """x_i - log sum_j exp(x_j) along ``dim`` (minigrad.log_softmax)."""
+    return minigrad.log_softmax(input, dim)
+
+
+def relu(input: Tensor) -> Tensor:
+    return input.relu()
+
+
+def tanh(input: Tensor) -> Tensor:
+    return input.tanh()
+
+
+def sigmoid(input: Tensor) -> Tensor:
+    return input.sigmoid()
+
+
+def one_hot(tensor: Tensor, num_classes: int = -1) -> Tensor:
+    """out[..., k] = 1 where tensor[...] == k, else 0: int64, one more axis of ``num_classes``
+    (default: the largest index + 1), as PyTorch."""
+    index = tensor.data if isinstance(tensor, Tensor) else backend.asarray(tensor)
+    if backend.is_floating(index.dtype) or index.dtype == backend.bool_:
+        raise TypeError(f"one_hot: expects an integer tensor, got dtype {index.dtype}")
+    if num_classes == -1:
+        num_classes = int(index.max()) + 1 if index.size else 0
+    if index.size and (int(index.min()) < 0 or int(index.max()) >= num_classes):
+        raise ValueError(f"one_hot: class values must lie in [0, {num_classes}), got values in "
+                         f"[{int(index.min())}, {int(index.max())}]")
+    xp = backend.get_array_module(index)
+    return Tensor._make((index[..., None] == xp.arange(num_classes)).astype(backend.int64))
+
+
 __all__ = ["linear", "dropout", "embedding", "mse_loss", "cross_entropy", "nll_loss",
-           "binary_cross_entropy_with_logits"]
+           "binary_cross_entropy_with_logits", "softmax", "log_softmax", "relu", "tanh",
+           "sigmoid", "one_hot"]

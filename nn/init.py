@@ -99,7 +99,7 @@ def orthogonal_(tensor: Tensor, gain: float = 1.0) -> Tensor:
         raise ValueError(f"orthogonal_: needs a tensor with at least 2 dimensions, got shape "
                          f"{tensor.shape}")
     rows = tensor.shape[0]
-    cols = tensor.size // rows
+    cols = tensor.numel() // rows
     q = backend.orthogonal(rows, cols, gain, tensor.dtype, tensor.device)
     return _fill(tensor, q.reshape(tensor.shape))
 

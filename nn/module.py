@@ -147,7 +147,37 @@ class Module:
         raise NotImplementedError(f"{type(self).__name__} does not define forward()")
 
     def __call__(self, *args, **kwargs):
-        return self.forward(*args, **kwargs)
+        hooks = self.__dict__.get("_forward_hooks")
+        if not hooks:
+            return self.forward(*args, **kwargs)
+        for hook in list(hooks.get("pre", {}).values()):
+            changed = hook(self, args)
+            if changed is not None:
+                args = changed if isinstance(changed, tuple) else (changed,)
+        output = self.forward(*args, **kwargs)
+        for hook in list(hooks.get("post", {}).values()):
+            changed = hook(self, args, output)
+            if changed is not None:
+                output = changed
+        return output
+
+    def register_forward_hook(self, hook: Callable) -> "RemovableHandle":
+        """Call ``hook(module, inputs, output)`` after each forward (``inputs``: the positional
+        arguments, a tuple); a hook that returns something replaces the output, as in PyTorch.
+        Returns a handle whose ``remove()`` stops the calls."""
+        return self._add_forward_hook("post", hook)
+
+    def register_forward_pre_hook(self, hook: Callable) -> "RemovableHandle":
+        """Call ``hook(module, inputs)`` before each forward; what it returns (if anything)
+        replaces the inputs."""
+        return self._add_forward_hook("pre", hook)
+
+    def _add_forward_hook(self, when: str, hook: Callable) -> "RemovableHandle":
+        if "_forward_hooks" not in self.__dict__:
+            object.__setattr__(self, "_forward_hooks", {})
+        handle = RemovableHandle(self.__dict__["_forward_hooks"].setdefault(when, {}))
+        handle.hooks[handle.id] = hook
+        return handle
 
     # --- traversal -----------------------------------------------------------------------
     def named_modules(self, prefix: str = "", remove_duplicate: bool = True,
@@ -206,13 +236,36 @@ class Module:
     def _named_members(self, registry: str, prefix: str, recurse: bool,
                        remove_duplicate: bool) -> Iterator[tuple[str, Tensor]]:
         seen = set()
-        modules = self.named_modules(prefix, remove_duplicate) if recurse else [(prefix, self)]
-        for module_name, module in modules:
-            for name, t in module.__dict__[registry].items():
-                if t is not None and id(t) not in seen:
-                    if remove_duplicate:
-                        seen.add(id(t))
-                    yield (f"{module_name}.{name}" if module_name else name), t
+        members = (self._walk(_registry_items(registry), remove_duplicate) if recurse
+                   else _registry_items(registry)(self))
+        for name, t in members:
+            if id(t) not in seen:
+                if remove_duplicate:
+                    seen.add(id(t))
+                yield (f"{prefix}.{name}" if prefix else name), t
+
+    def _walk(self, own: Callable[["Module"], Iterator], remove_duplicate: bool,
+              _seen: set | None = None) -> Iterator[tuple[str, Tensor]]:
+        """``own(module)``'s (name, tensor) pairs for self and every descendant, each named as
+        the modules above it name their children's members (:meth:`_member_name`); a module
+        reached by two paths is walked once, or with ``remove_duplicate=False`` along each."""
+        seen = set() if _seen is None else _seen
+        if id(self) in seen:
+            return
+        seen.add(id(self))
+        yield from own(self)
+        for child_name, child in self._modules.items():
+            if child is not None:
+                for name, t in child._walk(own, remove_duplicate, seen):
+                    yield self._member_name(child_name, name), t
+        if not remove_duplicate:
+            seen.discard(id(self))  # only the path's own ancestors stop a cycle
+
+    def _member_name(self, child: str, name: str) -> str:
+        """The name this module gives member ``name`` of its sub-module ``child``:
+        ``child.name``. The recurrent layers override it to list their cells' parameters under
+        PyTorch's flat names (``weight_ih`` of cell ``l0`` is ``weight_ih_l0``)."""
+        return f"{child}.{name}"
 
     def apply(self, fn: Callable[["Module"], None]) -> "Module":
         """Call ``fn`` on every sub-module, then on self (e.g. a custom initialisation)."""
@@ -292,12 +345,7 @@ class Module:
 
     def _named_state(self) -> Iterator[tuple[str, Tensor]]:
         """What state_dict holds, under every name that reaches it."""
-        for module_name, module in self.named_modules(remove_duplicate=False):
-            buffers = [(name, b) for name, b in module._buffers.items()
-                       if name not in module._non_persistent_buffers]
-            for name, t in itertools.chain(module._parameters.items(), buffers):
-                if t is not None:
-                    yield (f"{module_name}.{name}" if module_name else name), t
+        return self._walk(_state_items, remove_duplicate=False)
 
     def load_state_dict(self, state_dict: dict, strict: bool = True) -> IncompatibleKeys:
         """Copy values (minigrad Tensors, NumPy arrays or Python numbers) into the parameters
@@ -356,6 +404,21 @@ class Module:
         return head + "\n  " + "\n  ".join(lines) + "\n)"
 
 
+def _registry_items(registry: str) -> Callable[[Module], Iterator[tuple[str, Tensor]]]:
+    """A module's own (name, tensor) pairs in ``registry`` ("_parameters", "_buffers"), None left out."""
+    return lambda module: ((name, t) for name, t in module.__dict__[registry].items()
+                           if t is not None)
+
+
+def _state_items(module: Module) -> Iterator[tuple[str, Tensor]]:
+    """A module's own state_dict entries: its parameters, then its persistent buffers."""
+    buffers = [(name, b) for name, b in module._buffers.items()
+               if name not in module._non_persistent_buffers]
+    for name, t in itertools.chain(module._parameters.items(), buffers):
+        if t is not None:
+            yield name, t
+
+
 def _state_array(value):
     """A state dict value as an array (Tensor, array or Python data); None if it is not one."""
     if isinstance(value, Tensor):
@@ -376,3 +439,17 @@ def _refuse_plain_container(owner: str, name: str, value) -> None:
         raise TypeError(f"{owner}.{name}: the modules in a plain {type(value).__name__} would not be "
                         f"registered (parameters() and state_dict() would miss them); wrap it in "
                         f"nn.{kind}(...)")
+
+
+class RemovableHandle:
+    """What ``register_forward_hook`` returns: ``remove()`` takes the hook out again."""
+
+    _next_id = 0
+
+    def __init__(self, hooks: dict):
+        self.hooks = hooks
+        self.id = RemovableHandle._next_id
+        RemovableHandle._next_id += 1
+
+    def remove(self) -> None:
+        self.hooks.pop(self.id, None)

@@ -8,11 +8,18 @@ load, so a checkpoint from an untrusted source is only data.
 
 Writing is atomic (:func:`minigrad.files.write_atomic`): a crash or error mid-save leaves the
 old file whole.
+
+A path ending in ``.safetensors`` is written and read in the safetensors format instead (the
+``safetensors`` package: no pickle either), which PyTorch and its ecosystem read
+(``safetensors.torch.load_file``): it holds one flat state dict, names to tensors, the way to
+take a trained model to PyTorch and back. Training state (an optimizer's, nested dicts) stays
+in the ``.npz`` checkpoint.
 """
 from __future__ import annotations
 
 import json
 import os
+from typing import BinaryIO
 
 from minigrad import Tensor, backend
 from minigrad.files import write_atomic
@@ -23,12 +30,17 @@ NUMERIC_KINDS = "biufc"  # numpy dtype kinds: bool, int, uint, float, complex
 MAX_DEPTH = 100  # dicts in lists in dicts...: far more than any state dict, far less than Python's stack
 
 
-def save(obj, path: str | os.PathLike) -> None:
-    """Write ``obj`` to ``path`` (exactly that name; ``.npz`` is the usual suffix)."""
+def save(obj, path: str | os.PathLike | BinaryIO) -> None:
+    """Write ``obj`` to ``path`` (exactly that name; ``.npz`` is the usual suffix, and
+    ``.safetensors`` writes a state dict in that format), or into an open binary file."""
+    if not hasattr(path, "write") and _is_safetensors(path):
+        return _save_safetensors(obj, path)
     arrays: dict = {}
     tree = _encode(obj, (), arrays)
     header = json.dumps({"format": FORMAT_VERSION, "tree": tree})
     arrays[RESERVED] = header
+    if hasattr(path, "write"):  # the caller's open file (torch.save(x, open(name, "wb")))
+        return backend.save_npz(path, arrays)
     write_atomic(path, lambda f: backend.save_npz(f, arrays))
 
 
@@ -43,6 +55,8 @@ def load(path: str | os.PathLike, device: str | None = None):
     device = backend.check_device(device)
     if not os.path.exists(path):
         raise FileNotFoundError(f"nn.load: no checkpoint at {path!r}")
+    if _is_safetensors(path):
+        return _load_safetensors(path, device)
     arrays = backend.load_npz(path)
     if RESERVED not in arrays:
         raise ValueError(f"nn.load: {path!r} is an .npz file but not a minigrad checkpoint "
@@ -119,6 +133,42 @@ def _decode(node, arrays: dict, device: str, depth: int = 0):
     if kind == "tuple":
         return tuple(_decode(v, arrays, device, depth + 1) for v in body)
     raise ValueError(f"unknown entry kind {kind!r}")
+
+
+# --- safetensors: one flat dict of named tensors -------------------------------------------
+def _is_safetensors(path) -> bool:
+    return os.fspath(path).endswith(".safetensors")
+
+
+def _save_safetensors(state: dict, path) -> None:
+    from safetensors.numpy import save as to_bytes
+    if not isinstance(state, dict):
+        raise TypeError(f"nn.save: a .safetensors file holds a state dict (names to tensors), "
+                        f"got a {type(state).__name__}; save other objects to a .npz file")
+    arrays = {}
+    for name, value in state.items():
+        if not isinstance(name, str) or not (isinstance(value, Tensor) or backend.is_array(value)):
+            raise TypeError(f"nn.save: a .safetensors file maps names to tensors, got "
+                            f"{type(value).__name__} at key {name!r}; save nested or other "
+                            f"objects (an optimizer's state) to a .npz file")
+        array = backend.to_numpy(value.data if isinstance(value, Tensor) else value)
+        if array.dtype.kind not in NUMERIC_KINDS or array.dtype.kind == "c":
+            raise TypeError(f"nn.save: safetensors cannot store the {array.dtype} tensor {name!r}")
+        arrays[name] = backend.numpy.ascontiguousarray(array)
+    data = to_bytes(arrays, metadata={"format": "pt"})  # "pt": transformers' loaders ask for it
+    write_atomic(path, lambda f: f.write(data))
+
+
+def _load_safetensors(path: str, device: str) -> dict:
+    from safetensors import SafetensorError
+    from safetensors.numpy import load as from_bytes
+    with open(path, "rb") as f:
+        data = f.read()
+    try:
+        arrays = from_bytes(data)
+    except (SafetensorError, ValueError) as err:
+        raise ValueError(f"nn.load: {path!r} is damaged or not a safetensors file: {err}") from err
+    return {name: Tensor(array, device=device) for name, array in arrays.items()}
 
 
 __all__ = ["save", "load"]

@@ -25,13 +25,24 @@ def run(*cmd, **kw):
     return subprocess.run([str(c) for c in cmd], check=True, **kw)
 
 
+APT_LOG = ROOT / "apt-get.log"
+
+
+def apt_install(*packages: str) -> None:
+    """apt-get install, its ~50 lines of output sent to apt-get.log: one line here."""
+    print(f"+ apt-get install {' '.join(packages)}  (output in {APT_LOG.name})", flush=True)
+    env = {**os.environ, "DEBIAN_FRONTEND": "noninteractive"}
+    with open(APT_LOG, "a") as log:
+        for cmd in (["apt-get", "update", "-qq"], ["apt-get", "install", "-y", "-qq", *packages]):
+            if subprocess.run(cmd, stdout=log, stderr=subprocess.STDOUT, env=env).returncode:
+                raise SystemExit(f"{' '.join(cmd)} failed: see {APT_LOG}")
+
+
 def ensure_graphviz() -> None:
     if shutil.which("dot"):
         return
     if os.geteuid() == 0 and shutil.which("apt-get"):
-        run("apt-get", "update", "-qq")
-        run("apt-get", "install", "-y", "-qq", "graphviz",
-            env={**os.environ, "DEBIAN_FRONTEND": "noninteractive"})
+        apt_install("graphviz")
     else:
         print("Graphviz's `dot` is missing: pictures will be written as .dot source only.\n"
               "Install it with:  sudo apt-get install graphviz", flush=True)
@@ -44,7 +55,7 @@ def ensure_venv(extras: str) -> None:
             run(sys.executable, "-m", "venv", VENV)
         except subprocess.CalledProcessError:
             if os.geteuid() == 0 and shutil.which("apt-get"):  # Debian's python3 lacks ensurepip
-                run("apt-get", "install", "-y", "-qq", "python3-venv")
+                apt_install("python3-venv")
                 shutil.rmtree(VENV, ignore_errors=True)
                 run(sys.executable, "-m", "venv", VENV)
             else:

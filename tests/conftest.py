@@ -40,3 +40,22 @@ def _restore_engine_state():
     if minigrad.is_grad_enabled() != grad_enabled:
         minigrad.function.STATE.grad_enabled = grad_enabled
         raise AssertionError("a test left grad mode switched; no_grad/enable_grad must restore it")
+
+
+def pytest_report_header(config) -> str:
+    if minigrad.cuda_available():
+        return "minigrad: CuPy sees a GPU: the CUDA cases run too"
+    return "minigrad: no GPU here (or no CuPy): every CUDA case will be skipped, on purpose"
+
+
+def pytest_terminal_summary(terminalreporter, exitstatus, config) -> None:
+    """Say once why so many tests were skipped (the CUDA half of each device-parametrized test)."""
+    skipped = terminalreporter.stats.get("skipped", [])
+    gpu = sum(1 for r in skipped if any(why in str(r.longrepr) for why in ("CuPy and a GPU", "needs cuda")))
+    if gpu:
+        rest = len(skipped) - gpu
+        terminalreporter.write_line(
+            f"{gpu} skipped tests need CuPy and a GPU (they run after `pip install -e .[cuda]` on a "
+            "machine with an NVIDIA GPU); everything else ran on the CPU"
+            + (f"; {rest} more skipped for other reasons (pytest -rs lists them)" if rest else "")
+            + ".")

@@ -90,7 +90,10 @@ def parser() -> argparse.ArgumentParser:
         "draw", help="draw one architecture unrolled over time",
         description="Build a small model, run it on random input and draw the recorded graph, "
                     "unrolled over time, in the visual language of Olah's 'Understanding LSTM "
-                    "Networks'. Architectures: " + "; ".join(f"{k}: {v}" for k, v in ARCHITECTURES.items()))
+                    "Networks'. Without --out it prints the graph's DOT source (for piping into "
+                    "Graphviz: `minigrad draw lstm | dot -Tsvg > lstm.svg`); --out lstm.svg writes "
+                    "the picture. Architectures: "
+                    + "; ".join(f"{k}: {v}" for k, v in ARCHITECTURES.items()))
     draw.add_argument("arch", metavar="ARCH", choices=list(ARCHITECTURES),
                       help="one of: " + ", ".join(ARCHITECTURES))
     draw.add_argument("--steps", type=_positive, default=3, metavar="T",
@@ -108,7 +111,7 @@ def parser() -> argparse.ArgumentParser:
                            "gradient norm (log scale)")
     draw.add_argument("--out", metavar="FILE", default=None, type=_picture,
                       help="write the picture here; the format follows the extension "
-                           "(.dot, .svg, .png, .pdf); default: print the DOT source")
+                           "(.dot, .svg, .png, .pdf); without it the DOT source is printed")
     draw.add_argument("--params", choices=PARAM_MODES, default="auto", dest="param_mode",
                       help="parameters drawn once in their own cluster, repeated faintly in "
                            "every step, or hidden (default auto: repeat at op detail, else hide)")
@@ -171,6 +174,9 @@ def _draw_command(args) -> int:
         print(f"minigrad draw: {w.message}", file=sys.stderr)
     if written is None:
         sys.stdout.write(graph.source)
+        if sys.stdout.isatty():  # a newcomer expected a picture: say how to get one
+            print(f"minigrad draw: that was the DOT source; for a picture add --out "
+                  f"{args.arch}.svg (or .png, .pdf)", file=sys.stderr)
         return 0
     print(written)
     return 0 if Path(written).suffix == Path(args.out).suffix else 1

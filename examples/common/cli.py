@@ -41,7 +41,7 @@ def parser(name: str, description: str | None) -> OneLineParser:
                         help="cpu or cuda (default: MINIGRAD_DEVICE, else cpu)")
     common.add_argument("--seed", type=seed, default=0, help="random seed (default 0)")
     common.add_argument("--quick", action="store_true",
-                        help="a small run that finishes in under a minute on 2 CPU cores")
+                        help="a small run: at most about 15 s of CPU time (the tests use it)")
     common.add_argument("--steps", type=positive_int, default=None,
                         help="training steps per model (default: the example's choice)")
     common.add_argument("--out", type=Path, default=None,

@@ -11,7 +11,7 @@ import numpy as np
 from minigrad.files import write_atomic
 
 COLORS = {"rnn": "tab:gray", "lstm": "tab:blue", "gru": "tab:orange",
-          "peephole": "tab:green", "coupled": "tab:purple"}
+          "peephole": "tab:green", "coupled": "tab:purple", "irnn": "tab:red"}
 
 
 def pyplot():

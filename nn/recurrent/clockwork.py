@@ -2,11 +2,21 @@
 from __future__ import annotations
 
 import numbers
+from dataclasses import dataclass
 
 from minigrad import Tensor, addmm, backend, where
 
+from .base import StepWeights, summed_bias
 from .layers import RNNBase
 from .rnn_cell import RNNCell
+
+
+@dataclass(frozen=True)
+class ClockworkWeights(StepWeights):
+    """:class:`StepWeights` whose ``hh_T`` is the masked (M o W_hh)^T, plus ``period``: each
+    hidden unit's period T_i, an (H,) integer array."""
+
+    period: object
 
 
 class ClockworkRNNCell(RNNCell):
@@ -23,8 +33,9 @@ class ClockworkRNNCell(RNNCell):
     Every unit is computed at every step and the idle ones discarded: clear, not frugal.
 
     ``periods``: one per module, e.g. (1, 2, 4, 8) (the paper's T_i = 2^(i-1)); ``hidden_size``
-    must split evenly into them. Parameters are RNNCell's. ``t`` counts the steps from 0, when
-    every module ticks; called alone, pass it: ``cell(x, h, t=3)``.
+    must split evenly into them. Parameters are RNNCell's. The clock is the count of steps taken
+    (t above), from 0, when every module ticks; called alone, pass it:
+    ``cell(x, h, steps_taken=3)``.
     """
 
     kind = "clockwork_rnn"
@@ -64,46 +75,48 @@ class ClockworkRNNCell(RNNCell):
         period = self.unit_periods(like)
         return (period[None, :] >= period[:, None]).astype(like.dtype)
 
-    def prepare(self):
-        w = super().prepare()
+    def prepare(self) -> ClockworkWeights:
+        """W_hh masked, M o W_hh (transposed), the summed bias and each unit's period."""
         mask = Tensor(self.connection_mask(self.weight_hh.data), device=self.weight_hh.device)
-        w.hh_T = (self.weight_hh * mask).label("M*W_hh").T
-        w.period = self.unit_periods(self.weight_hh.data)
-        return w
+        masked = (self.weight_hh * mask).label("M*W_hh")
+        return ClockworkWeights(hh_T=masked.T, b=summed_bias(self),
+                                period=self.unit_periods(self.weight_hh.data))
 
-    def step(self, xw_t: Tensor, state: tuple, w, t) -> tuple:
-        (h,) = state
-        candidate = self.activation(addmm(xw_t, h, w.hh_T)).label("h~_t")  # xW^T + b + hW_hh^T
-        h_t = where(self.ticking(t, w.period), candidate, h)
+    def step(self, xw_t: Tensor, state: tuple, weights: ClockworkWeights, steps_taken) -> tuple:
+        """xw_t = x_t W_ih^T + b was computed for all steps before the loop."""
+        (h_prev,) = state
+        h_tilde = self.activation(addmm(xw_t, h_prev, weights.hh_T)).label("h~_t")
+        h_t = where(self.ticking(steps_taken, weights.period), h_tilde, h_prev)
         return (h_t.label("h_t"),)
 
     @staticmethod
-    def ticking(t, period):
-        """Which units update at step ``t``: (H,) for an int t, (N, H) for per-sequence counts."""
-        if isinstance(t, int):
-            return t % period == 0
+    def ticking(steps_taken, period):
+        """Which units update now: t mod T_i == 0 with t = ``steps_taken``, (H,) for an int,
+        (N, H) for one count per sequence."""
+        if isinstance(steps_taken, int):
+            return steps_taken % period == 0
         xp = backend.get_array_module(period)
-        return xp.asarray(t)[:, None] % period[None, :] == 0
+        return xp.asarray(steps_taken)[:, None] % period[None, :] == 0
 
-    def forward(self, input: Tensor, hx=None, t: int = 0):
-        """One step at time ``t`` (modules with t mod T_i != 0 keep their state); ``t`` is any
-        integer scalar: an int, a NumPy integer, a 0-d integer array or Tensor."""
-        return self._single_step(input, hx, _step_count(type(self).__name__, t))
+    def forward(self, input: Tensor, hx=None, steps_taken: int = 0):
+        """One step after ``steps_taken`` steps (modules with steps_taken mod T_i != 0 keep their
+        state); any integer scalar: an int, a NumPy integer, a 0-d integer array or Tensor."""
+        return self._single_step(input, hx, _step_count(type(self).__name__, steps_taken))
 
     def extra_repr(self) -> str:
         return super().extra_repr() + f", periods={self.periods}"
 
 
-def _step_count(name: str, t) -> int:
-    """``t`` as a Python int, the form ``ticking`` reads as one count for the whole batch."""
-    value = t.data if isinstance(t, Tensor) else t
+def _step_count(name: str, steps_taken) -> int:
+    """``steps_taken`` as a Python int, the form ``ticking`` reads as one count for the batch."""
+    value = steps_taken.data if isinstance(steps_taken, Tensor) else steps_taken
     if backend.is_array(value) and value.ndim == 0 and value.dtype.kind in "iu":
         return int(value)
     if isinstance(value, numbers.Integral) and not isinstance(value, bool):
         return int(value)
     shape = f" of shape {value.shape} and dtype {value.dtype}" if backend.is_array(value) else ""
-    raise TypeError(f"{name}: t must be an integer step count (an int, or a 0-d integer array or "
-                    f"Tensor), got {type(t).__name__}{shape}")
+    raise TypeError(f"{name}: steps_taken must be an integer step count (an int, or a 0-d "
+                    f"integer array or Tensor), got {type(steps_taken).__name__}{shape}")
 
 
 class ClockworkRNN(RNNBase):

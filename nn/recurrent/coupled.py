@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from minigrad import Tensor, addmm
 
-from .base import RecurrentCell
+from .base import RecurrentCell, StepWeights
 
 
 class CoupledLSTMCell(RecurrentCell):
@@ -30,14 +30,14 @@ class CoupledLSTMCell(RecurrentCell):
         super().__init__(input_size, hidden_size, bias, device, dtype)
         self.set_forget_bias(forget_bias)
 
-    def step(self, xw_t: Tensor, state: tuple, w, t) -> tuple:
-        h, c = state
-        gates = addmm(xw_t, h, w.hh_T)  # x_t W_ih^T + b + h_{t-1} W_hh^T, all three gates
-        f, g, o = gates.chunk(3, axis=1)
+    def step(self, xw_t: Tensor, state: tuple, weights: StepWeights, steps_taken) -> tuple:
+        """xw_t = x_t W_ih^T + b was computed for all steps before the loop."""
+        h_prev, C_prev = state
+        f, g, o = addmm(xw_t, h_prev, weights.hh_T).chunk(3, axis=1)  # + h_{t-1} W_hh^T
         f_t = f.sigmoid().label("f_t")
         i_t = (1.0 - f_t).label("i_t")
         C_tilde = g.tanh().label("C~_t")
-        C_t = (f_t * c + i_t * C_tilde).label("C_t")
+        C_t = (f_t * C_prev + i_t * C_tilde).label("C_t")
         o_t = o.sigmoid().label("o_t")
         h_t = o_t * C_t.tanh()
         return h_t.label("h_t"), C_t

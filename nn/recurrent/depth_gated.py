@@ -2,13 +2,12 @@
 cells of stacked layers."""
 from __future__ import annotations
 
-from types import SimpleNamespace
-
 from minigrad import Tensor
 
-from .base import affine, check_dtype
+from ..functional import linear
+from .checks import check_dtype
 from .layers import RNNBase
-from .peephole import PEEPHOLE_GATES, PeepholeLSTMCell
+from .peephole import PEEPHOLE_GATES, PeepholeLSTMCell, PeepholeWeights
 
 
 class DepthGatedLSTMCell(PeepholeLSTMCell):
@@ -48,27 +47,24 @@ class DepthGatedLSTMCell(PeepholeLSTMCell):
         check_dtype(type(self).__name__, "lower_c", lower_c, self.weight_ih)
         return self._single_step(input, hx, 0, side=lower_c)
 
-    def prepare(self) -> SimpleNamespace:
-        w = super().prepare()
-        w.id_T = self.weight_id.T
-        return w
-
-    def project_inputs(self, inputs: tuple, w: SimpleNamespace) -> tuple:
+    def project_inputs(self, inputs: tuple, weights: PeepholeWeights) -> tuple:
         """(x, C^{l-1}) -> (the gates' input part, the depth gate's, C^{l-1}) for every step."""
         if not isinstance(inputs, tuple):
             raise TypeError(f"{type(self).__name__} reads the layer below's C_t at every step, "
                             "which only nn.DepthGatedLSTM passes; use it rather than "
                             "LSTM(cell=DepthGatedLSTMCell)")
         x, lower_c = inputs
-        return super().project_inputs(x, w), affine(x, w.id_T, self.bias_d), lower_c
+        return super().project_inputs(x, weights), linear(x, self.weight_id, self.bias_d), lower_c
 
-    def step(self, xw_t: tuple, state: tuple, w: SimpleNamespace, t) -> tuple:
-        gates_x, depth_x, lower_c = xw_t
-        h, c = state
-        i, f, g, o = self.gate_preactivations(gates_x, h, w)
-        d_t = (depth_x + self.weight_cd * c + self.weight_ld * lower_c).sigmoid().label("d_t")
-        C_t = (d_t * lower_c + self.forget_and_add(i, f, g, c, w)).label("C_t")
-        return self.output(o, C_t, w), C_t
+    def step(self, xw_t: tuple, state: tuple, weights: PeepholeWeights, steps_taken) -> tuple:
+        """xw_t holds x_t W_ih^T + b and x_t W_id^T + b_d, computed for all steps before the loop,
+        and the layer below's C_t."""
+        gates_x, depth_x, lower_C = xw_t
+        h_prev, C_prev = state
+        i, f, g, o = self.gate_preactivations(gates_x, h_prev, weights)
+        d_t = (depth_x + self.weight_cd * C_prev + self.weight_ld * lower_C).sigmoid().label("d_t")
+        C_t = (d_t * lower_C + self.forget_and_add(i, f, g, C_prev, weights)).label("C_t")
+        return self.output(o, C_t, weights), C_t
 
 
 class DepthGatedLSTM(RNNBase):

@@ -1,11 +1,19 @@
 """The Gated Recurrent Unit (Cho et al. 2014), as PyTorch and cuDNN compute it."""
 from __future__ import annotations
 
-from types import SimpleNamespace
+from dataclasses import dataclass
 
-from minigrad import Tensor
+from minigrad import Tensor, addmm
 
-from .base import RecurrentCell, affine
+from .base import RecurrentCell, StepWeights
+
+
+@dataclass(frozen=True)
+class GRUWeights(StepWeights):
+    """:class:`StepWeights` whose ``b`` is b_ih alone, plus ``b_hh``: it stays inside
+    r_t * (h W_hn^T + b_hn), so it cannot join the input projection (0 without bias)."""
+
+    b_hh: Tensor | float
 
 
 class GRUCell(RecurrentCell):
@@ -37,17 +45,18 @@ class GRUCell(RecurrentCell):
                  device: str | None = None, dtype=None):
         super().__init__(input_size, hidden_size, bias, device, dtype)
 
-    def prepare(self) -> SimpleNamespace:
+    def prepare(self) -> GRUWeights:
         """Only b_ih joins the input projection: b_hn has to stay inside r_t * (h W_hn^T + b_hn)."""
-        return SimpleNamespace(ih_T=self.weight_ih.T, hh_T=self.weight_hh.T, b=self.bias_ih)
+        b_hh = self.bias_hh if self.bias else 0.0
+        return GRUWeights(hh_T=self.weight_hh.T, b=self.bias_ih, b_hh=b_hh)
 
-    def step(self, xw_t: Tensor, state: tuple, w, t) -> tuple:
-        (h,) = state
-        hw = affine(h, w.hh_T, self.bias_hh)
+    def step(self, xw_t: Tensor, state: tuple, weights: GRUWeights, steps_taken) -> tuple:
+        """xw_t = x_t W_ih^T + b_ih was computed for all steps before the loop."""
+        (h_prev,) = state
         x_r, x_z, x_n = xw_t.chunk(3, axis=1)
-        h_r, h_z, h_n = hw.chunk(3, axis=1)
+        h_r, h_z, h_n = addmm(weights.b_hh, h_prev, weights.hh_T).chunk(3, axis=1)
         r_t = (x_r + h_r).sigmoid().label("r_t")
         z_t = (x_z + h_z).sigmoid().label("z_t")
         n_t = (x_n + r_t * h_n).tanh().label("n_t")
-        h_t = n_t + z_t * (h - n_t)
+        h_t = n_t + z_t * (h_prev - n_t)
         return (h_t.label("h_t"),)

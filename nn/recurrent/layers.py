@@ -2,23 +2,22 @@
 return values, for any cell (``LSTM(..., cell=PeepholeLSTMCell)``).
 
 One cell per layer and direction does the arithmetic; the runner (:func:`nn.recurrent.runner.run`)
-loops over time. The layer owns the parameters under PyTorch's flat names (``weight_ih_l0``,
-``bias_hh_l1_reverse``, then a variant's extras such as ``weight_ci_l0``) in PyTorch's
-registration order, so a PyTorch ``state_dict()`` converted to NumPy loads directly; its cells
-use the very same Parameter objects (why the cells are not sub-modules: see :class:`RNNBase`).
+loops over time. The cells are the layer's sub-modules, ``l0``, ``l0_reverse``, ``l1``..., and
+own the parameters; the layer lists them under PyTorch's flat names (``weight_ih_l0``,
+``bias_hh_l1_reverse``, then a variant's extras such as ``weight_ci_l0``) in PyTorch's order,
+so a PyTorch ``state_dict()`` converted to NumPy loads directly (see :class:`RNNBase`).
 """
 from __future__ import annotations
-
-import numbers
-import warnings
 
 from minigrad import Tensor, concat, stack
 
 from ..functional import dropout as apply_dropout
 from ..module import Module
-from .base import RecurrentCell, check_dtype, check_sizes
+from .base import RecurrentCell
+from .checks import check_layer_args, check_layer_input, initial_states
 from .gru_cell import GRUCell
 from .lstm_cell import LSTMCell
+from .packed import PackedSequence
 from .rnn_cell import RNNCell
 from .runner import Lengths, run
 from .tbptt import GrowthTracker
@@ -45,13 +44,14 @@ class RNNBase(Module):
     layer's h_t for every t; h_n stacks every layer's final state as
     ``[l0 forward, l0 reverse, l1 forward, ...]``.
 
-    Parameters and cells: the layer registers each cell's Parameters as its own, under
-    PyTorch's flat names (``weight_ih_l0``, ``bias_hh_l1_reverse``...). The cells themselves are
-    kept out of the module tree (``_cells``, set with ``object.__setattr__``, which bypasses
-    Module's refusal of a plain list of modules): as sub-modules their parameters would be
-    named ``cells.0.weight_ih`` and a PyTorch state dict would no longer load. Like PyTorch's
-    ``_flat_weights``, :meth:`cells` re-reads the layer's parameters into the cells, so a
-    parameter replaced on the layer is the one the cells use; :meth:`train` reaches the cells.
+    Cells and parameters: each layer and direction has its cell, an ordinary sub-module named
+    as PyTorch suffixes its parameters, ``l0``, ``l0_reverse``, ``l1``... (``h_n``'s order);
+    the cell owns its parameters and forward reads them there. The layer names its cells'
+    parameters PyTorch's way, the parameter's name then the cell's (:meth:`_member_name`):
+    ``weight_ih`` of cell ``l1_reverse`` is ``weight_ih_l1_reverse``. So ``parameters()`` lists
+    each Parameter once, ``state_dict()`` and ``load_state_dict()`` speak PyTorch's names (a
+    PyTorch state dict loads as it is), and ``lstm.weight_ih_l0`` reads, and assigning to it
+    replaces, ``lstm.l0.weight_ih``. Nothing is copied between layer and cells.
     """
 
     cell_class: type = RNNCell
@@ -66,8 +66,8 @@ class RNNBase(Module):
         name = type(self).__name__
         if proj_size and not self.supports_projection:
             raise ValueError("proj_size argument is only supported for LSTM, not RNN or GRU")
-        _check_layer_args(name, input_size, hidden_size, num_layers, bias, batch_first, dropout,
-                          bidirectional, proj_size)
+        check_layer_args(name, input_size, hidden_size, num_layers, bias, batch_first, dropout,
+                         bidirectional, proj_size)
         self.input_size = input_size
         self.hidden_size = hidden_size
         self.num_layers = num_layers
@@ -82,25 +82,19 @@ class RNNBase(Module):
             self.cell_kwargs["proj_size"] = proj_size
         self.scope_name = name.lower()
         self._growth = GrowthTracker(name)
-        self._register_cells(device, dtype)
+        self._add_cells(device, dtype)
 
-    def _register_cells(self, device, dtype) -> None:
-        """One cell per layer and direction, in h_n order; their parameters become the layer's."""
+    def _add_cells(self, device, dtype) -> None:
+        """One cell per layer and direction, registered in h_n order as ``l0``, ``l0_reverse``..."""
         directions = 2 if self.bidirectional else 1
         width = self.proj_size or self.hidden_size
-        cells, names = [], []
+        names = []
         for layer in range(self.num_layers):
             layer_input = self.input_size if layer == 0 else directions * width
             for direction in range(directions):
-                cell = self.make_cell(layer, layer_input, device, dtype)
-                suffix = f"_l{layer}" + ("_reverse" if direction else "")
-                own = [(p, p + suffix) for p, v in cell._parameters.items() if v is not None]
-                for cell_name, layer_name in own:
-                    self.register_parameter(layer_name, cell._parameters[cell_name])
-                cells.append(cell)
-                names.append(own)
-        object.__setattr__(self, "_cells", cells)  # not sub-modules: see the class docstring
-        self._cell_parameter_names = names
+                names.append(f"l{layer}" + ("_reverse" if direction else ""))
+                self.add_module(names[-1], self.make_cell(layer, layer_input, device, dtype))
+        self.cell_names = tuple(names)
 
     def make_cell(self, layer: int, input_size: int, device, dtype) -> RecurrentCell:
         """The cell of ``layer`` (both directions get one each)."""
@@ -108,28 +102,61 @@ class RNNBase(Module):
                                **self.cell_kwargs)
 
     def cells(self) -> list:
-        """The cells in ``h_n`` order (l0 forward, l0 reverse, l1 forward...), using the layer's
-        current parameters."""
-        for cell, names in zip(self._cells, self._cell_parameter_names):
-            for cell_name, layer_name in names:
-                cell._parameters[cell_name] = self._parameters[layer_name]
-        return self._cells
+        """The cells in ``h_n`` order (l0 forward, l0 reverse, l1 forward...)."""
+        return [self._modules[name] for name in self.cell_names]
+
+    # --- PyTorch's parameter names ------------------------------------------------------------
+    def _member_name(self, child: str, name: str) -> str:
+        """``weight_ih`` of cell ``l0`` is ``weight_ih_l0``, as PyTorch names it."""
+        if child in self.cell_names:
+            return f"{name}_{child}"
+        return super()._member_name(child, name)
+
+    def _cell_parameter(self, name: str):
+        """(cell, its name for it) of the parameter PyTorch calls ``name``: ``weight_ih_l0`` ->
+        (``self.l0``, ``"weight_ih"``); None if no cell has one of that name."""
+        for child in self.__dict__.get("cell_names", ()):  # none yet while __init__ runs
+            cell = self._modules[child]
+            for own, p in cell._parameters.items():
+                if p is not None and self._member_name(child, own) == name:
+                    return cell, own
+        return None
+
+    def __getattr__(self, name: str):
+        found = self._cell_parameter(name)
+        if found is None:
+            return super().__getattr__(name)
+        cell, own = found
+        return getattr(cell, own)
+
+    def __setattr__(self, name: str, value) -> None:
+        found = self._cell_parameter(name)
+        if found is None:
+            super().__setattr__(name, value)
+        else:
+            cell, own = found
+            setattr(cell, own, value)
+
+    def __repr__(self) -> str:
+        """PyTorch's: ``LSTM(3, 4, num_layers=2)``, the cells left out (PyTorch's layers have none)."""
+        return f"{type(self).__name__}({self.extra_repr()})"
 
     def reset_parameters(self) -> None:
         for cell in self.cells():
             cell.reset_parameters()
 
-    def train(self, mode: bool = True) -> "RNNBase":
-        """Training mode for the layer and its cells (a custom cell may read ``self.training``)."""
-        for cell in self._cells:
-            cell.train(mode)
-        return super().train(mode)
-
     # --- forward ----------------------------------------------------------------------------
     def forward(self, input: Tensor, hx=None, lengths=None):
-        x, batched = self._check_input(input)
+        if isinstance(input, PackedSequence):  # (nn.utils.rnn): the padded batch and its lengths
+            output, last = self.forward(input.padded(self.batch_first), hx, input.lengths)
+            return PackedSequence(output.swapaxes(0, 1) if self.batch_first else output,
+                                  input.lengths), last
+        name = type(self).__name__
+        check_layer_input(name, input, self)
+        batched = input.ndim == 3
+        x = (input.swapaxes(0, 1) if self.batch_first else input) if batched else input.unsqueeze(1)
         cells = self.cells()
-        states = self._initial_states(hx, x, batched, cells)
+        states = initial_states(name, hx, cells[0], x.shape[1], batched, x, stacked=len(cells))
         if lengths is not None:
             if not batched:
                 raise ValueError(f"{type(self).__name__}: lengths needs a batched (3-D) input")
@@ -170,56 +197,6 @@ class RNNBase(Module):
     def direction_inputs(self, layer: int, direction: int, layer_input: Tensor, below):
         """What the cell of (layer, direction) reads per step: the layer's input sequence."""
         return layer_input
-
-    # --- checks -----------------------------------------------------------------------------
-    def _check_input(self, input: Tensor) -> tuple:
-        name = type(self).__name__
-        if input.ndim not in (2, 3):
-            raise ValueError(f"{name}: Expected input to be 2D or 3D, got {input.ndim}D tensor instead")
-        check_dtype(name, "input", input, self.weight_ih_l0)
-        if input.shape[-1] != self.input_size:
-            raise RuntimeError(f"{name}: input.size(-1) must be equal to input_size. Expected "
-                               f"{self.input_size}, got {input.shape[-1]}")
-        batched = input.ndim == 3
-        x = (input.swapaxes(0, 1) if self.batch_first else input) if batched else input.unsqueeze(1)
-        if x.shape[0] == 0:
-            raise RuntimeError(f"{name}: Expected sequence length to be larger than 0, got an "
-                               f"input of shape {input.shape} with no time steps")
-        return x, batched
-
-    def _initial_states(self, hx, x: Tensor, batched: bool, cells: list) -> list:
-        """hx -> one state tuple per (layer, direction), in h_n order."""
-        batch = x.shape[1]
-        if hx is None:
-            return [cell.zero_state(batch, x) for cell in cells]
-        name = type(self).__name__
-        template = cells[0]
-        n_parts = len(template.state_names)
-        parts = (hx,) if isinstance(hx, Tensor) else tuple(hx) if isinstance(hx, (tuple, list)) else ()
-        if not parts or not all(isinstance(p, Tensor) for p in parts):
-            wanted = "a Tensor" if n_parts == 1 else f"a tuple of {n_parts} Tensors {template.state_names}"
-            got = ", ".join(type(p).__name__ for p in parts) if parts else type(hx).__name__
-            raise TypeError(f"{name}: hx must be {wanted}, got {got}; make one with "
-                            "minigrad.tensor(array)")
-        if len(parts) != n_parts:
-            raise ValueError(f"{name}: expected the initial state as {n_parts} tensor(s) "
-                             f"{template.state_names}, got {len(parts)}")
-        dims = 3 if batched else 2
-        if any(p.ndim != dims for p in parts):
-            got = ", ".join(f"{p.ndim}-D" for p in parts)
-            kind = "batched 3-D" if batched else "unbatched 2-D"
-            raise RuntimeError(f"{name}: For {kind} input, hx should also be {dims}-D but got "
-                               f"({got}) tensor(s)")
-        per_cell = []
-        for i, (part, size) in enumerate(zip(parts, template.state_sizes)):
-            part = part if batched else part.unsqueeze(1)
-            expected = (len(cells), batch, size)
-            if tuple(part.shape) != expected:
-                what = "hidden" if n_parts == 1 else f"hidden[{i}]"
-                raise RuntimeError(f"{name}: Expected {what} size {expected}, got {list(part.shape)}")
-            check_dtype(name, f"hx[{i}]", part, self.weight_ih_l0)
-            per_cell.append(part.unbind(0))
-        return [tuple(p[k] for p in per_cell) for k in range(len(cells))]
 
     def flatten_parameters(self) -> None:
         """Does nothing. PyTorch packs the weights into one cuDNN buffer here (code written for
@@ -288,22 +265,3 @@ class GRU(RNNBase):
                  **cell_options):
         super().__init__(input_size, hidden_size, num_layers, bias, batch_first, dropout,
                          bidirectional, device=device, dtype=dtype, cell=cell, **cell_options)
-
-
-def _check_layer_args(name, input_size, hidden_size, num_layers, bias, batch_first, dropout,
-                      bidirectional, proj_size) -> None:
-    """PyTorch's RNNBase checks, with its messages."""
-    if (not isinstance(dropout, numbers.Number) or isinstance(dropout, bool)
-            or not 0 <= dropout <= 1):
-        raise ValueError(f"{name}: dropout should be a number in range [0, 1] representing the "
-                         f"probability of an element being zeroed, got {dropout!r}")
-    if dropout > 0 and num_layers == 1:
-        warnings.warn("dropout option adds dropout after all but last recurrent layer, so non-zero "
-                      f"dropout expects num_layers greater than 1, but got dropout={dropout} and "
-                      f"num_layers={num_layers}", stacklevel=3)
-    for arg, value in (("batch_first", batch_first), ("bidirectional", bidirectional)):
-        if not isinstance(value, bool):
-            raise TypeError(f"{name}: {arg} should be of type bool, got: {type(value).__name__}")
-    check_sizes(name, input_size, hidden_size, bias, proj_size)
-    if not isinstance(num_layers, int) or isinstance(num_layers, bool) or num_layers <= 0:
-        raise ValueError(f"{name}: num_layers must be greater than zero, got {num_layers!r}")

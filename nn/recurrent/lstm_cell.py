@@ -1,13 +1,23 @@
 """The LSTM cell of Olah's "Understanding LSTM Networks", in two forms with the same parameters."""
 from __future__ import annotations
 
-from types import SimpleNamespace
+from dataclasses import dataclass
 
 from minigrad import Tensor, addmm, concat
 
-from .base import RecurrentCell, affine
+from .base import RecurrentCell, StepWeights
 
 FORMS = ("fused", "concat")
+
+
+@dataclass(frozen=True)
+class LSTMWeights(StepWeights):
+    """:class:`StepWeights` plus the LSTM's own: ``hr_T`` = W_hr^T, (H, proj_size), the
+    projection (None when proj_size == 0), and for ``form="concat"`` ``per_gate``: gate ->
+    (W^T, b), the essay's matrices W_i, W_f, W_C, W_o (H, H+I), transposed, and their biases."""
+
+    hr_T: Tensor | None
+    per_gate: dict | None
 
 
 class LSTMCell(RecurrentCell):
@@ -61,50 +71,55 @@ class LSTMCell(RecurrentCell):
         self.set_forget_bias(forget_bias)
 
     # --- hoisted out of the time loop -----------------------------------------------------
-    def prepare(self) -> SimpleNamespace:
-        w = super().prepare()
-        w.hr_T = self.weight_hr.T if self.proj_size else None
-        if self.form == "concat":
-            w.per_gate = self.concatenated_weights(w.b)
-        return w
+    def prepare(self) -> LSTMWeights:
+        weights = super().prepare()
+        hr_T = self.weight_hr.T if self.proj_size else None
+        per_gate = self.concatenated_weights(weights.b) if self.form == "concat" else None
+        return LSTMWeights(**vars(weights), hr_T=hr_T, per_gate=per_gate)
 
     def concatenated_weights(self, b: Tensor | None) -> dict:
-        """The essay's matrices, gate -> (W^T, b): W_f = [W_hf | W_if] of shape (H, H+I)."""
+        """The essay's matrices, gate -> (W^T, b): W_f = [W_hf | W_if] of shape (H, H+I).
+        Without bias, b is 0."""
         W_h = self.weight_hh.chunk(4, axis=0)
         W_x = self.weight_ih.chunk(4, axis=0)
-        b = b.chunk(4, axis=0) if b is not None else (None,) * 4
+        b = b.chunk(4, axis=0) if b is not None else (0.0,) * 4
         names = {"i": "W_i", "f": "W_f", "g": "W_C", "o": "W_o"}
         return {gate: (concat([W_h[k], W_x[k]], axis=1).label(names[gate]).T, b[k])
                 for k, gate in enumerate(self.gates)}
 
-    def project_inputs(self, x: Tensor, w: SimpleNamespace):
+    def project_inputs(self, x: Tensor, weights: LSTMWeights):
         """x W_ih^T + b for every step (fused); the concat form keeps x_t for [h_{t-1}, x_t]."""
-        return x if self.form == "concat" else super().project_inputs(x, w)
+        return x if self.form == "concat" else super().project_inputs(x, weights)
 
     # --- one step ---------------------------------------------------------------------------
-    def step(self, xw_t: Tensor, state: tuple, w: SimpleNamespace, t) -> tuple:
-        h, c = state
-        i, f, g, o = self.gate_preactivations(xw_t, h, w)
+    def step(self, xw_t: Tensor, state: tuple, weights: LSTMWeights, steps_taken) -> tuple:
+        """The essay's six equations (class docstring), from h_{t-1}, C_{t-1} to h_t, C_t.
+
+        xw_t = x_t W_ih^T + b was computed for all steps before the loop (``project_inputs``).
+        """
+        h_prev, C_prev = state
+        i, f, g, o = self.gate_preactivations(xw_t, h_prev, weights)
         f_t = f.sigmoid().label("f_t")
         i_t = i.sigmoid().label("i_t")
         C_tilde = g.tanh().label("C~_t")
-        C_t = (f_t * c + i_t * C_tilde).label("C_t")
+        C_t = (f_t * C_prev + i_t * C_tilde).label("C_t")
         o_t = o.sigmoid().label("o_t")
         h_t = o_t * C_t.tanh()
-        return self.project(h_t, w).label("h_t"), C_t
+        return self.project(h_t, weights).label("h_t"), C_t
 
-    def gate_preactivations(self, xw_t: Tensor, h: Tensor, w: SimpleNamespace) -> tuple:
+    def gate_preactivations(self, xw_t: Tensor, h_prev: Tensor, weights: LSTMWeights) -> tuple:
         """W . [h_{t-1}, x_t] + b for the gates i, f, g, o (the essay's yellow boxes before their
         nonlinearities), computed as ``form`` says."""
-        if self.form == "fused":
-            return addmm(xw_t, h, w.hh_T).chunk(4, axis=1)  # x_t W_ih^T + b + h_{t-1} W_hh^T
-        hx = concat([h, xw_t], axis=1)
-        return tuple(affine(hx, *w.per_gate[gate]) for gate in self.gates)
+        if self.form == "fused":  # x_t W_ih^T + b + h_{t-1} W_hh^T for all four, then split
+            return addmm(xw_t, h_prev, weights.hh_T).chunk(4, axis=1)
+        hx = concat([h_prev, xw_t], axis=1)  # [h_{t-1}, x_t]: the concat form's xw_t is x_t
+        per_gate = (weights.per_gate[gate] for gate in self.gates)  # (W^T, b) of i, f, g, o
+        return tuple(addmm(b, hx, W_T) for W_T, b in per_gate)
 
     @staticmethod
-    def project(h: Tensor, w) -> Tensor:
+    def project(h: Tensor, weights: LSTMWeights) -> Tensor:
         """PyTorch's LSTM projection h W_hr^T (identity when proj_size == 0)."""
-        return h if w.hr_T is None else h @ w.hr_T
+        return h if weights.hr_T is None else h @ weights.hr_T
 
     def extra_repr(self) -> str:
         text = super().extra_repr()

@@ -1,13 +1,21 @@
 """LSTM with peephole connections (Gers & Schmidhuber 2000): the gates look at the cell state."""
 from __future__ import annotations
 
-from types import SimpleNamespace
+from dataclasses import dataclass
 
 from minigrad import Tensor
 
-from .lstm_cell import LSTMCell
+from .lstm_cell import LSTMCell, LSTMWeights
 
 PEEPHOLE_GATES = ("i", "f", "o")
+
+
+@dataclass(frozen=True)
+class PeepholeWeights(LSTMWeights):
+    """:class:`LSTMWeights` plus ``peepholes``: gate ("i", "f", "o") -> its peephole vector w_c
+    (H,), or None for a gate without one."""
+
+    peepholes: dict
 
 
 class PeepholeLSTMCell(LSTMCell):
@@ -48,30 +56,29 @@ class PeepholeLSTMCell(LSTMCell):
         for gate in self.peepholes:
             setattr(self, f"weight_c{gate}", self.new_parameter((hidden_size,), device, dtype))
 
-    def prepare(self) -> SimpleNamespace:
-        w = super().prepare()
-        w.peep = {g: getattr(self, f"weight_c{g}") if g in self.peepholes else None
-                  for g in PEEPHOLE_GATES}
-        return w
+    def prepare(self) -> PeepholeWeights:
+        peepholes = {gate: getattr(self, f"weight_c{gate}", None) for gate in PEEPHOLE_GATES}
+        return PeepholeWeights(**vars(super().prepare()), peepholes=peepholes)
 
-    def step(self, xw_t: Tensor, state: tuple, w: SimpleNamespace, t) -> tuple:
-        h, c = state
-        i, f, g, o = self.gate_preactivations(xw_t, h, w)
-        C_t = self.forget_and_add(i, f, g, c, w).label("C_t")
-        return self.output(o, C_t, w), C_t
+    def step(self, xw_t: Tensor, state: tuple, weights: PeepholeWeights, steps_taken) -> tuple:
+        """xw_t = x_t W_ih^T + b was computed for all steps before the loop."""
+        h_prev, C_prev = state
+        i, f, g, o = self.gate_preactivations(xw_t, h_prev, weights)
+        C_t = self.forget_and_add(i, f, g, C_prev, weights).label("C_t")
+        return self.output(o, C_t, weights), C_t
 
-    def forget_and_add(self, i: Tensor, f: Tensor, g: Tensor, c: Tensor,
-                       w: SimpleNamespace) -> Tensor:
+    def forget_and_add(self, i: Tensor, f: Tensor, g: Tensor, C_prev: Tensor,
+                       weights: PeepholeWeights) -> Tensor:
         """f_t * C_{t-1} + i_t * C~_t, the input and forget gates peeking at C_{t-1}."""
-        f_t = peek(f, w.peep["f"], c).sigmoid().label("f_t")
-        i_t = peek(i, w.peep["i"], c).sigmoid().label("i_t")
+        f_t = peek(f, weights.peepholes["f"], C_prev).sigmoid().label("f_t")
+        i_t = peek(i, weights.peepholes["i"], C_prev).sigmoid().label("i_t")
         C_tilde = g.tanh().label("C~_t")
-        return f_t * c + i_t * C_tilde
+        return f_t * C_prev + i_t * C_tilde
 
-    def output(self, o: Tensor, C_t: Tensor, w: SimpleNamespace) -> Tensor:
+    def output(self, o: Tensor, C_t: Tensor, weights: PeepholeWeights) -> Tensor:
         """h_t = o_t * tanh(C_t), the output gate peeking at the new C_t."""
-        o_t = peek(o, w.peep["o"], C_t).sigmoid().label("o_t")
-        return self.project(o_t * C_t.tanh(), w).label("h_t")
+        o_t = peek(o, weights.peepholes["o"], C_t).sigmoid().label("o_t")
+        return self.project(o_t * C_t.tanh(), weights).label("h_t")
 
     def extra_repr(self) -> str:
         return super().extra_repr() + f", peepholes={self.peepholes}"

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from minigrad import Tensor, addmm
 
-from .base import RecurrentCell
+from .base import RecurrentCell, StepWeights
 
 NONLINEARITIES = ("tanh", "relu")
 
@@ -28,9 +28,10 @@ class RNNCell(RecurrentCell):
         super().__init__(input_size, hidden_size, bias, device, dtype)
         self.nonlinearity = nonlinearity
 
-    def step(self, xw_t: Tensor, state: tuple, w, t) -> tuple:
-        (h,) = state
-        h_t = self.activation(addmm(xw_t, h, w.hh_T))  # x_t W_ih^T + b + h_{t-1} W_hh^T
+    def step(self, xw_t: Tensor, state: tuple, weights: StepWeights, steps_taken) -> tuple:
+        """h_t = tanh(xw_t + h_{t-1} W_hh^T), with xw_t = x_t W_ih^T + b from ``project_inputs``."""
+        (h_prev,) = state
+        h_t = self.activation(addmm(xw_t, h_prev, weights.hh_T))
         return (h_t.label("h_t"),)
 
     def activation(self, a: Tensor) -> Tensor:

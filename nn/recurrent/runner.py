@@ -54,18 +54,18 @@ def run(cell: RecurrentCell, inputs: Tensor | tuple, state: tuple, *, reverse: b
     to return as sequences (0 = h). Returns ``(sequences, final_state)``: one (T, N, size)
     Tensor per collected part, aligned with the input's time axis in both directions.
     """
-    w = cell.prepare()
-    steps = _unbind_steps(cell.project_inputs(inputs, w))
+    weights = cell.prepare()
+    steps = _unbind_steps(cell.project_inputs(inputs, weights))
     n_steps = len(steps)
     direction = "reverse" if reverse else "forward"
     collected = [[None] * n_steps for _ in collect]
     for k in range(n_steps):
         t = n_steps - 1 - k if reverse else k
-        clock = k
+        steps_taken = k
         if reverse and lengths is not None:
-            clock = lengths.steps_taken_in_reverse(t)
+            steps_taken = lengths.steps_taken_in_reverse(t)
         with minigrad.scope(name, layer=layer, direction=direction, step=t, cell=cell.kind):
-            new = cell.step(steps[t], state, w, clock)
+            new = cell.step(steps[t], state, weights, steps_taken)
             if lengths is not None and not lengths.all_valid(t):
                 valid = lengths.mask[t]
                 new = tuple(where(valid, n, s).label(n.role) for n, s in zip(new, state))

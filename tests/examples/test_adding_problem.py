@@ -47,3 +47,36 @@ def test_diverging_run_draws_its_gates_without_warnings(tmp_path):
     assert "Warning" not in result.stderr, result.stderr
     assert "T8-lstm: training diverged: the loss rose from" in result.stdout  # (it said nothing)
     assert_png(result.out / "lstm_gates.png")
+
+
+def test_irnn_starts_at_the_identity_and_carries_its_state():
+    """`--models irnn` (Le et al. 2015): ReLU units, weight_hh = I, biases 0, so with a zero
+    input the state passes through a step unchanged (a tanh RNN's would shrink)."""
+    import sys
+
+    import numpy as np
+
+    import minigrad
+    from example_runner import EXAMPLES
+
+    sys.path.insert(0, str(EXAMPLES))
+    import adding_problem
+
+    layer = adding_problem.LAYERS["irnn"](2, 5, 2)
+    assert layer.nonlinearity == "relu"
+    for name, p in layer.named_parameters():
+        if name.startswith("weight_hh"):
+            assert np.array_equal(p.numpy(), np.eye(5)), name
+        elif name.startswith("bias"):
+            assert not p.numpy().any(), name
+    assert "irnn" not in adding_problem.FULL["models"]     # the default run is unchanged
+    one_layer = adding_problem.LAYERS["irnn"](2, 5)
+    h0 = minigrad.rand(1, 3, 5)                            # non-negative, as ReLU states are
+    _, h_n = one_layer(minigrad.zeros(1, 3, 2), h0)
+    assert np.allclose(h_n.numpy(), h0.numpy())
+
+
+def test_irnn_runs_from_the_command_line(tmp_path):
+    result = ok(run_example("adding_problem", "--quick", "--models", "rnn", "irnn",
+                            "--lengths", "8", "--steps", "3", out=tmp_path / "out"))
+    assert set(result.summary()["test_mse"]["T8"]) == {"rnn", "irnn"}

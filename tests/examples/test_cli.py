@@ -1,17 +1,30 @@
 """Every example: --help works, and bad arguments give a one-line error and a non-zero exit."""
 from __future__ import annotations
 
+import re
+
 import pytest
 
 from example_runner import EXAMPLES, run_example
 
 NAMES = ["adding_problem", "char_lstm", "sine_wave", "copy_memory", "draw_lstm", "demo"]
+TUTORIALS = ["from_pytorch"]  # a PyTorch tutorial's own command line (tests/examples/test_from_pytorch.py)
 TRAINING = ["adding_problem", "char_lstm", "sine_wave", "copy_memory"]
 
 
 def test_every_example_is_tested():
     scripts = {p.stem for p in EXAMPLES.glob("*.py")}
-    assert scripts == set(NAMES)
+    assert scripts == set(NAMES + TUTORIALS)
+
+
+@pytest.mark.parametrize("name, option, default", [
+    ("char_lstm", "--lr", "(default 0.003; 0.01 with --quick)"),
+    ("char_lstm", "--hidden", "(default 256; 96 with --quick)"),
+    ("sine_wave", "--hidden", "(default 32; 24 with --quick)"),
+])
+def test_help_gives_the_defaults(name, option, default, tmp_path):
+    text = " ".join(run_example(name, "--help", out=tmp_path / "out").stdout.split())
+    assert re.search(re.escape(option) + r" \S+ [^-]*" + re.escape(default), text), text
 
 
 @pytest.mark.parametrize("name", NAMES)

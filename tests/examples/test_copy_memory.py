@@ -17,6 +17,7 @@ def test_quick_run_learns(quick_run):
     assert best["recall_accuracy"] > 0.3, runs              # chance is 1/8
     assert_png(result.out / "learning_curves.png")
     assert "| gap T |" in (result.out / "results.md").read_text()
+    assert "note: --quick trains 500 steps, where a recall near chance (12.5%) is expected" in result.stdout
 
 
 def test_resume_continues_exactly(tmp_path):

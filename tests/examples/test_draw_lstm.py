@@ -26,3 +26,19 @@ def test_quick_run_draws_a_trained_model(quick_run):
 def test_resume_continues_exactly(tmp_path):
     args = ["--quick", "--steps", "8", "--checkpoint-every", "3"]
     assert_resume_is_exact("draw_lstm", args, stop_after=4, tmp_path=tmp_path)
+
+
+def test_without_dot_the_note_comes_once_and_the_last_line_names_the_dot_files(tmp_path):
+    import os
+    import subprocess
+    import sys
+
+    from example_runner import EXAMPLES, ROOT
+    env = dict(os.environ, PATH=str(tmp_path / "no-bin"), MPLBACKEND="Agg", PYTHONPATH=str(ROOT))
+    done = subprocess.run([sys.executable, str(EXAMPLES / "draw_lstm.py"), "--quick", "--device", "cpu",
+                           "--out", str(tmp_path / "out"), "--no-progress"],
+                          capture_output=True, text=True, env=env, timeout=300)
+    assert done.returncode == 0, done.stderr
+    output = done.stdout + done.stderr
+    assert output.count("`dot` program was not found") == 1, output
+    assert "wrote cells.dot, gates.dot, ops.dot, tbptt.dot" in output.splitlines()[-1]

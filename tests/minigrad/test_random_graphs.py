@@ -68,9 +68,9 @@ def _permute(x, lib, perm):
 def _reduce(name):
     def run(lib, x, p):
         axis, keepdims = p["axis"], p["keepdims"]
+        torch_name = {"max": "amax", "min": "amin"}.get(name, name)  # (x.max(dim) gives indices too)
         if lib is mg:
-            return getattr(x, name)(axis=axis, keepdims=keepdims)
-        torch_name = {"max": "amax", "min": "amin"}.get(name, name)
+            return getattr(x, torch_name)(axis=axis, keepdims=keepdims)
         dim = tuple(range(x.ndim)) if axis is None else axis
         if name in ("sum", "mean") and axis is None and not keepdims:
             return getattr(x, name)()
@@ -101,6 +101,8 @@ UNARY = {
     "sqrt": lambda lib, x, p: x.sqrt(),
     "abs": lambda lib, x, p: x.abs(),
     "tanh": lambda lib, x, p: x.tanh(),
+    "sin": lambda lib, x, p: x.sin(),
+    "cos": lambda lib, x, p: x.cos(),
     "sigmoid": lambda lib, x, p: x.sigmoid(),
     "relu": lambda lib, x, p: x.relu(),
     "clip": lambda lib, x, p: x.clip(p["low"], p["high"]) if lib is mg else x.clamp(p["low"], p["high"]),

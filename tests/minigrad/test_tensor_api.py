@@ -36,7 +36,7 @@ def test_full_takes_its_dtype_from_the_value_as_torch(value):
 
 def test_facts_and_conversions():
     x = mg.tensor(np.arange(6.0).reshape(2, 3))
-    assert (x.shape, x.ndim, x.size, len(x)) == ((2, 3), 2, 6, 2)
+    assert (x.shape, x.ndim, x.size(), x.size(1), x.numel(), len(x)) == ((2, 3), 2, (2, 3), 3, 6, 2)
     assert mg.tensor(3.5).item() == 3.5 and float(mg.tensor([2.0])) == 2.0 and int(mg.tensor(4.0)) == 4
     assert [row.tolist() for row in x] == [[0.0, 1.0, 2.0], [3.0, 4.0, 5.0]]
     assert bool(mg.tensor(1.0)) and not bool(mg.tensor(0.0))
@@ -136,9 +136,7 @@ def test_augmented_assignment_to_a_leaf_that_requires_grad_is_refused_as_in_torc
     # parameter unchanged, silently; PyTorch refuses in-place ops on such a leaf too
     x = mg.tensor([[1.0, 2.0], [3.0, 4.0]], requires_grad=True)
     with pytest.raises(RuntimeError, match=rf"^{re.escape(op)} on a leaf tensor that requires grad "
-                                           r"\(shape \(2, 2\)\).*p\.data"):
-        IN_PLACE[op](x, mg.ones(2, 2))
-    with mg.no_grad(), pytest.raises(RuntimeError, match="leaf"):  # (PyTorch allows it here)
+                                           r"\(shape \(2, 2\)\).*no_grad"):
         IN_PLACE[op](x, mg.ones(2, 2))
     assert x.tolist() == [[1.0, 2.0], [3.0, 4.0]] and x.is_leaf
     t = torch.tensor([[1.0, 2.0], [3.0, 4.0]], requires_grad=True)
@@ -245,7 +243,7 @@ def test_argmax_errors_name_the_op():
 
 AXIS_USES = {
     "sum": lambda x, k: x.sum(axis=k), "mean": lambda x, k: x.mean(axis=(k, 0)),
-    "max": lambda x, k: x.max(axis=k), "min": lambda x, k: x.min(axis=[k]),
+    "max": lambda x, k: x.max(axis=k).values, "min": lambda x, k: x.amin(axis=[k]),
     "argmax": lambda x, k: x.argmax(axis=k), "softmax": lambda x, k: x.softmax(axis=k),
     "log_softmax": lambda x, k: x.log_softmax(k), "logsumexp": lambda x, k: x.logsumexp(axis=k),
     "transpose": lambda x, k: x.transpose(k, 0), "swapaxes": lambda x, k: x.swapaxes(k, 0),

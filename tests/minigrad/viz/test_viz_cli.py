@@ -25,6 +25,13 @@ def test_draw_without_out_prints_the_dot_source(capsys):
     assert capsys.readouterr().out.startswith("digraph")
 
 
+def test_draw_help_says_that_without_out_it_prints_dot_source(capsys):
+    with pytest.raises(SystemExit):
+        main(["draw", "--help"])
+    text = " ".join(capsys.readouterr().out.split())
+    assert "Without --out it prints the graph's DOT source" in text and "--out lstm.svg" in text
+
+
 @pytest.mark.parametrize("argv,complaint", [
     (["draw", "lstm", "--steps", "0"], "--steps: expected a positive integer, got 0"),
     (["draw", "lstm", "--layers", "two"], "--layers: expected a positive integer, got 'two'"),

@@ -72,9 +72,11 @@ def test_lstm_concat_form_equals_fused_form(bias, proj_size):
     assert_same_run(run_minigrad(concat, x, state), run_minigrad(fused, x, state), tol=1e-12)
 
 
-def test_lstm_layer_concat_form_equals_fused_form():
-    fused = nn.LSTM(I, H, num_layers=2, bidirectional=True, dtype="float64")
-    concat = nn.LSTM(I, H, num_layers=2, bidirectional=True, dtype="float64", form="concat")
+@pytest.mark.parametrize("bias", [True, False], ids=["bias", "no-bias"])
+def test_lstm_layer_concat_form_equals_fused_form(bias):
+    fused = nn.LSTM(I, H, num_layers=2, bidirectional=True, bias=bias, dtype="float64")
+    concat = nn.LSTM(I, H, num_layers=2, bidirectional=True, bias=bias, dtype="float64",
+                     form="concat")
     concat.load_state_dict(fused.state_dict())
     x = np.random.default_rng(3).standard_normal((5, N, I))
     assert_same_run(run_minigrad(concat, x, None), run_minigrad(fused, x, None), tol=1e-12)
@@ -144,6 +146,23 @@ def test_cell_errors_name_the_problem():
         nn.GRUCell(I, H, proj_size=2)
 
 
+@pytest.mark.parametrize("module, x, h", [
+    (nn.LSTMCell(I, H), mg.zeros(N, I), mg.zeros(N, H)),
+    (nn.LSTM(I, H), mg.zeros(5, N, I), mg.zeros(1, N, H)),
+    (nn.LSTM(I, H), mg.zeros(5, I), mg.zeros(1, H)),
+])
+def test_cells_and_layers_check_the_initial_state_in_one_place(module, x, h):
+    name = type(module).__name__
+    message = rf"{name}: expected the initial state as 2 tensor\(s\) \('h', 'c'\), got 1"
+    with pytest.raises(ValueError, match=message):
+        module(x, (h,))
+    with pytest.raises(ValueError, match=rf"{name}: hx\[1\] dtype \(float64\) does not match"):
+        module(x, (h, h.to(dtype="float64")))
+    with pytest.raises(TypeError, match=rf"{name}: hx must be a tuple of 2 Tensors \('h', 'c'\), "
+                                        r"got ndarray, Tensor; make one with minigrad.tensor"):
+        module(x, (h.numpy(), h))
+
+
 @pytest.mark.parametrize("cell_class", [nn.RNNCell, nn.LSTMCell, nn.GRUCell, nn.PeepholeLSTMCell,
                                         nn.CoupledLSTMCell, nn.ClockworkRNNCell])
 def test_cell_dtype_mismatch_names_the_cell_and_argument(cell_class):
@@ -189,3 +208,4 @@ def _roles_in_graph(t) -> set:
         roles.update(node.role(i) for i in range(node.n_outputs) if node.role(i))
         stack.extend(e[0] for e in node.next if type(e) is tuple)
     return roles
+

@@ -179,21 +179,22 @@ def test_clockwork_layer_matches_numpy():
 def test_clockwork_idle_modules_copy_their_state():
     cell = nn.ClockworkRNNCell(I, 4, periods=(1, 2), dtype="float64")
     x, h = mg.tensor(data()[0][0]), mg.tensor(data()[1])
-    stepped = cell(x, h, t=3).numpy()
+    stepped = cell(x, h, steps_taken=3).numpy()
     np.testing.assert_array_equal(stepped[:, 2:], h.numpy()[:, 2:])   # period 2 idles at t=3
     assert np.abs(stepped[:, :2] - h.numpy()[:, :2]).min() > 0          # period 1 ticks
-    assert np.abs(cell(x, h, t=4).numpy()[:, 2:] - h.numpy()[:, 2:]).min() > 0
+    assert np.abs(cell(x, h, steps_taken=4).numpy()[:, 2:] - h.numpy()[:, 2:]).min() > 0
 
 
-def test_clockwork_cell_takes_any_integer_scalar_as_t():
+def test_clockwork_cell_takes_any_integer_scalar_as_steps_taken():
     cell = nn.ClockworkRNNCell(I, 4, periods=(1, 2), dtype="float64")
     x, h = mg.tensor(data()[0][0]), mg.tensor(data()[1])
-    expected = cell(x, h, t=3).numpy()
+    expected = cell(x, h, steps_taken=3).numpy()
     for t in (np.int64(3), np.int32(3), np.array(3), mg.tensor(3), mg.tensor(np.uint8(3))):
-        np.testing.assert_array_equal(cell(x, h, t=t).numpy(), expected, err_msg=repr(t))
+        np.testing.assert_array_equal(cell(x, h, steps_taken=t).numpy(), expected, err_msg=repr(t))
     for t in (1.5, np.array([3]), mg.tensor(3.0), True, "3"):
-        with pytest.raises(TypeError, match="ClockworkRNNCell: t must be an integer step count"):
-            cell(x, h, t=t)
+        with pytest.raises(TypeError,
+                           match="ClockworkRNNCell: steps_taken must be an integer step count"):
+            cell(x, h, steps_taken=t)
 
 
 def test_clockwork_weights_are_block_upper_triangular_and_masked_entries_get_no_gradient():
@@ -226,7 +227,7 @@ def test_clockwork_block_structured_plain_rnn_equals_clockwork_when_every_module
     plain = nn.RNNCell(I, 4, dtype="float64")
     plain.load_state_dict(cell.state_dict())
     x, h = mg.tensor(data()[0][0]), mg.tensor(data()[1])
-    np.testing.assert_allclose(cell(x, h, t=0).numpy(), plain(x, h).numpy(), atol=1e-15)
+    np.testing.assert_allclose(cell(x, h, steps_taken=0).numpy(), plain(x, h).numpy(), atol=1e-15)
 
 
 def test_clockwork_gradcheck_over_steps():

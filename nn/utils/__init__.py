@@ -11,7 +11,7 @@ from typing import Iterable
 
 from minigrad import Tensor, backend
 
-from .recurrent.tbptt import GraphGrowthWarning, detach_state, set_graph_growth_warning
+from ..recurrent.tbptt import GraphGrowthWarning, detach_state, set_graph_growth_warning
 
 
 def _with_grads(parameters) -> list:
@@ -68,5 +68,7 @@ def clip_grad_value_(parameters: Iterable[Tensor] | Tensor, clip_value: float) -
         p.grad = _new_grad(p.grad, backend.get_array_module(g).clip(g, -clip_value, clip_value))
 
 
+from . import rnn  # noqa: E402  (nn.utils.rnn, as torch.nn.utils.rnn)
+
 __all__ = ["clip_grad_norm_", "clip_grad_value_", "detach_state", "set_graph_growth_warning",
-           "GraphGrowthWarning"]
+           "GraphGrowthWarning", "rnn"]
