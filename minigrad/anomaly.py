@@ -76,9 +76,9 @@ class _Watcher:
             bad = None if g is None else _not_finite(unwrap(g))
             if bad is None:
                 continue
-            received = [_not_finite(unwrap(g)) for g in grad_outputs if g is not None]
-            origin = ("the gradient it received was finite" if not any(received)
-                      else f"the gradient it received already held {next(r for r in received if r)}")
+            received = [r for r in (_not_finite(unwrap(g)) for g in grad_outputs if g is not None) if r]
+            origin = (f"the gradient it received already held {received[0]}" if received
+                      else "the gradient it received was finite")
             raise AnomalyError(
                 f"detect_anomaly: the backward of {node.name} returned {bad} in the gradient of "
                 f"its input {i} (shape {_shape(g)}); {origin}"
@@ -113,8 +113,8 @@ def _first_bad_input(inputs) -> str | None:
     for i, x in enumerate(inputs):
         bad = _not_finite(unwrap(x))
         if bad is not None:
-            made_by = (f"made by {x.grad_fn.name}" if isinstance(x, Tensor) and x.grad_fn is not None
-                       else "a leaf: data or a parameter")
+            node = x.grad_fn if isinstance(x, Tensor) else None
+            made_by = "a leaf: data or a parameter" if node is None else f"made by {node.name}"
             return f"its input {i} (shape {_shape(x)}, {made_by}) already held {bad}"
     return None
 

@@ -308,7 +308,8 @@ def _operand_error(op: str, operand, inputs) -> TypeError:
                          f"number {operand!r} as input {position}")
     dtype = next((x.dtype for x in inputs if isinstance(x, Tensor)), backend.DEFAULT_FLOAT)
     kind = type(operand)
-    name = kind.__name__ if kind.__module__ == "builtins" else f"{kind.__module__}.{kind.__qualname__}"
+    name = (kind.__name__ if kind.__module__ == "builtins"
+            else f"{kind.__module__}.{kind.__qualname__}")  # torch.Tensor, not Tensor
     values = "x.detach().numpy()" if hasattr(operand, "detach") else "..."  # a PyTorch tensor
     return TypeError(f"{_snake(op)}: operands must be tensors, arrays or numbers, got a "
                      f"{name} ({' '.join(repr(operand).split())[:40]}) as input {position}; "

@@ -35,7 +35,9 @@ def _float_outputs(fn, inputs) -> list:
 def _first_not_finite(array):
     """The index of the first NaN or infinite element of a NumPy array, or None."""
     bad = backend.numpy.flatnonzero(~backend.numpy.isfinite(array))
-    return None if bad.size == 0 else tuple(int(e) for e in backend.numpy.unravel_index(bad[0], array.shape))
+    if bad.size == 0:
+        return None
+    return tuple(int(e) for e in backend.numpy.unravel_index(bad[0], array.shape))
 
 
 def _not_finite_outputs(outputs) -> str | None:
@@ -93,7 +95,8 @@ def gradcheck(fn, inputs, eps: float = 1e-6, atol: float = 1e-5, rtol: float = 1
     outputs = _float_outputs(fn, inputs)
     failure = _not_finite_outputs(outputs)
     weights = _weights(outputs, seed)
-    analytic = [] if failure else _gradients(_projected(fn, inputs, weights), [inputs[i] for i in checked])
+    analytic = [] if failure else _gradients(_projected(fn, inputs, weights),
+                                             [inputs[i] for i in checked])
     for i, a in zip(checked, analytic):
         if failure is not None:
             break

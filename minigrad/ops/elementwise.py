@@ -202,11 +202,11 @@ class Tanh(Function):
 class Sigmoid(Function):
     """z = 1 / (1 + e^-x);  dz/dx = z (1 - z)
 
-    Exact to the last bits on both sides: for x << 0, e^-x is large and 1 / (1 + e^-x) keeps
-    full relative precision (the tanh form (1 + tanh(x/2)) / 2 returns 0 from x = -20 in
-    float32). Below x = -88.7 (float32; -709.8 in float64, -11.1 in float16) e^-x overflows to
-    inf and z to 0, as in PyTorch: the true value is subnormal there. That overflow is expected,
-    so it is not reported as a warning."""
+    Full relative precision on both sides: for x << 0, e^-x is large and 1 / (1 + e^-x) stays
+    accurate (the tanh form (1 + tanh(x/2)) / 2 returns 0 from x = -20 in float32). Below
+    x = -88.7 (float32; -709.8 in float64, -11.1 in float16) e^-x overflows to inf and z to 0,
+    as PyTorch's float32 and float64 do: the true value is subnormal there. That overflow is
+    expected, so it is not reported as a warning."""
 
     saves_output = True
 
@@ -227,7 +227,7 @@ class Relu(Function):
     saves_output = True
 
     def forward(self, x):
-        return backend.get_array_module(x).maximum(0, x)  # (x on a tie: relu(-0.) is -0., see _Select)
+        return backend.get_array_module(x).maximum(0, x)  # (0, x): relu(-0.) is -0., see _Select
 
     def backward(self, grad):
         return where(self.out <= 0, 0.0, grad)
