@@ -76,7 +76,7 @@ class _Watcher:
             bad = None if g is None else _not_finite(unwrap(g))
             if bad is None:
                 continue
-            received = [r for r in (_not_finite(unwrap(g)) for g in grad_outputs if g is not None) if r]
+            received = [r for r in map(_not_finite, map(unwrap, grad_outputs)) if r is not None]
             origin = (f"the gradient it received already held {received[0]}" if received
                       else "the gradient it received was finite")
             raise AnomalyError(
