@@ -13,6 +13,9 @@ Implementations:
 * ``numpy``: the hand-written forward and BPTT of :mod:`benchmarks.numpy_lstm` (the baseline);
   on ``--device cuda`` the same code on CuPy arrays (``cupy``);
 * ``minigrad``: ``nn.LSTM``, whose backward comes from the engine;
+* ``minigrad traced``: ``nn.LSTM`` under ``minigrad.trace``: recorded once, its backward derived
+  once, both replayed as compiled programs (the first call, which records, is not timed: see
+  :func:`first_call_workloads`);
 * ``minigrad loop``: the step written out with minigrad ops in :func:`primitive_lstm` (what
   ``nn.LSTM`` costs on top of the bare ops);
 * ``pytorch``: ``torch.nn.LSTM`` (a fused C++ kernel per step);
@@ -113,7 +116,7 @@ def _layer_params(model) -> dict:
     return {name[:-3]: q for name, q in model.named_parameters()}
 
 
-def minigrad_step(shape: Shape, dtype=numpy.float32, device: str = "cpu"):
+def minigrad_step(shape: Shape, dtype=numpy.float32, device: str = "cpu", traced: bool = False):
     import minigrad
     import nn
 
@@ -123,7 +126,24 @@ def minigrad_step(shape: Shape, dtype=numpy.float32, device: str = "cpu"):
     for name, value in p["params"].items():
         params[name].data = minigrad.tensor(value, device=device).data
     x = minigrad.tensor(p["x"], device=device)
-    return training_step(params, lambda: model(x)[0], minigrad.tensor(p["r"], device=device))
+    forward = lambda x: model(x)[0]  # noqa: E731
+    if traced:
+        forward = minigrad.trace(forward)
+    return training_step(params, lambda: forward(x), minigrad.tensor(p["r"], device=device))
+
+
+def minigrad_traced_step(shape: Shape, dtype=numpy.float32, device: str = "cpu"):
+    """``nn.LSTM`` under ``minigrad.trace`` (the step's first call records it)."""
+    return minigrad_step(shape, dtype, device, traced=True)
+
+
+def minigrad_traced_step_ready(shape: Shape, dtype=numpy.float32, device: str = "cpu"):
+    """:func:`minigrad_traced_step` after two calls: the recording and the compiling (its
+    programs are compiled when they run a second time); what the timed rows measure."""
+    step = minigrad_traced_step(shape, dtype, device)
+    step()
+    step()
+    return step
 
 
 def minigrad_loop_step(shape: Shape, dtype=numpy.float32, device: str = "cpu"):
@@ -178,6 +198,7 @@ def implementations(device: str = "cpu") -> dict:
              (numpy_step, TRACEMALLOC if device == "cpu" else CUPY_POOL)}
     mg_memory = TRACEMALLOC if device == "cpu" else CUPY_POOL
     found["minigrad"] = (minigrad_step, mg_memory)
+    found["minigrad traced"] = (minigrad_traced_step_ready, mg_memory)
     found["minigrad loop"] = (minigrad_loop_step, mg_memory)
     if torch_on(device):
         torch_memory = None if device == "cpu" else TORCH_CUDA
@@ -200,3 +221,27 @@ def workloads(device: str = "cpu", shapes=(LARGE, SMALL), names=None) -> list[Wo
 
 def _bind(make, shape: Shape, device: str):
     return lambda: make(shape, numpy.float32, device)
+
+
+def first_call_result(shape: Shape, device: str = "cpu", repeats: int = 7):
+    """The first call of a freshly traced step (recording the forward pass, deriving the
+    backward pass, and the step itself), timed ``repeats`` times, each with a new trace: a
+    :class:`~benchmarks.harness.Result` named "minigrad traced, first call" in its own group
+    (compare it with the "minigrad" row of the step's table)."""
+    import gc
+    import statistics
+    import time
+
+    from .harness import Result
+
+    sync = synchronizer(device) or (lambda: None)
+    times = []
+    for _ in range(repeats):
+        step = minigrad_traced_step(shape, numpy.float32, device)
+        gc.collect()
+        start = time.perf_counter()
+        step()
+        sync()
+        times.append(time.perf_counter() - start)
+    return Result(f"first call of a traced LSTM step {shape}, float32, {device}",
+                  "minigrad traced, first call", statistics.median(times), min(times), times)

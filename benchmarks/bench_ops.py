@@ -12,7 +12,8 @@ exactly 1, so y drifts slowly towards 0 and dy_N/dy_0 shrinks like a power of N 
 vanishing geometrically. The gradient stays a normal float (no denormals, which would make the
 arithmetic itself slow) and can be compared between implementations.
 
-Implementations: minigrad, PyTorch eager (autograd), and plain NumPy calls with a hand-written
+Implementations: minigrad, minigrad traced (the chain under ``minigrad.trace``, recorded at the
+first, untimed, call), PyTorch eager (autograd), and plain NumPy calls with a hand-written
 backward (the floor: the cost of the array calls alone).
 """
 from __future__ import annotations
@@ -62,6 +63,25 @@ def minigrad_setup(n_ops: int, device: str):
         lambda: minigrad.tensor(numpy.array([START]), device=device, requires_grad=True), n_ops)
 
 
+def minigrad_traced_setup(n_ops: int, device: str):
+    import minigrad
+
+    def setup():
+        x = minigrad.tensor(numpy.array([START]), device=device, requires_grad=True)
+        traced = minigrad.trace(lambda x: chain(x, n_ops))
+
+        def step():
+            x.grad = None
+            traced(x).sum().backward()
+            return x.grad
+
+        step()  # records
+        step()  # compiles: what is timed is the replay
+        return step
+
+    return setup
+
+
 def torch_setup(n_ops: int, device: str):
     import torch
     return _autograd_setup(
@@ -98,7 +118,9 @@ def workloads(device: str = "cpu", n_ops: int = N_OPS) -> list[Workload]:
     group = f"chain of {n_ops} elementwise ops, 1 element, float64, {device}"
     sync = synchronizer(device)
     found = [Workload(group, "minigrad", minigrad_setup(n_ops, device), memory=None, sync=sync,
-                      ops=n_ops)]
+                      ops=n_ops),
+             Workload(group, "minigrad traced", minigrad_traced_setup(n_ops, device), memory=None,
+                      sync=sync, ops=n_ops)]
     if torch_on(device):
         found.append(Workload(group, "pytorch", torch_setup(n_ops, device), memory=None,
                               sync=sync, ops=n_ops))

@@ -30,6 +30,15 @@ TARGETS = {
     "lstm-large": f"minigrad LSTM step {bench_lstm.LARGE}: at most 1.10x the hand-written reference",
     "lstm-small": f"minigrad LSTM step {bench_lstm.SMALL}: at most 2.0x the hand-written reference",
     "memory": f"peak memory of the {bench_lstm.LARGE} step: at most 1.2x the hand-written reference's",
+    "traced-chain": "minigrad traced per-op time at most 3.5 µs",
+    "traced-lstm-large": f"minigrad traced LSTM step {bench_lstm.LARGE}: at most 1.02x the "
+                         "hand-written reference",
+    "traced-lstm-small": f"minigrad traced LSTM step {bench_lstm.SMALL}: at most 1.15x the "
+                         "hand-written reference",
+    "traced-memory": f"peak memory of the traced {bench_lstm.LARGE} step: at most 1.0x the "
+                     "hand-written reference's",
+    "traced-first-call": f"the first traced call of the {bench_lstm.SMALL} step (recording and "
+                         "deriving): at most 3x one eager step",
 }
 
 
@@ -106,20 +115,50 @@ def check_targets(results, device: str) -> list[tuple[str, str, str]]:
     for key, shape, limit in (("lstm-large", bench_lstm.LARGE, 1.10),
                               ("lstm-small", bench_lstm.SMALL, 2.0)):
         mg, ref = _find(results, str(shape), "minigrad"), _find(results, str(shape), ref_name)
-        if mg and ref:
-            ratio, ratio_min = mg.median_s / ref.median_s, mg.min_s / ref.min_s
-            paired = paired_ratio(mg, ref)
-            measured = f"{ratio:.2f}x (min {ratio_min:.2f}x" + (
-                f"; per round {paired:.2f}x)" if paired is not None else ")")
-            rows.append((TARGETS[key], measured, _verdict(ratio <= limit, ratio_min <= limit)))
-        else:
-            rows.append((TARGETS[key], "", "not measured"))
+        rows.append(_time_ratio_row(key, mg, ref, limit) if mg and ref
+                    else (TARGETS[key], "", "not measured"))
     mg, ref = _find(results, str(bench_lstm.LARGE), "minigrad"), _find(results, str(bench_lstm.LARGE), ref_name)
     if mg and ref and mg.peak_bytes and ref.peak_bytes:
         ratio = mg.peak_bytes / ref.peak_bytes
         rows.append((TARGETS["memory"], f"{ratio:.2f}x", "met" if ratio <= 1.2 else "not met"))
     else:
         rows.append((TARGETS["memory"], "", "not measured"))
+    return rows + check_traced_targets(results, ref_name)
+
+
+def _time_ratio_row(key: str, mg, ref, limit: float) -> tuple[str, str, str]:
+    """A target "at most ``limit`` times the reference's time": medians, minima, per round."""
+    ratio, ratio_min = mg.median_s / ref.median_s, mg.min_s / ref.min_s
+    paired = paired_ratio(mg, ref)
+    measured = f"{ratio:.2f}x (min {ratio_min:.2f}x" + (
+        f"; per round {paired:.2f}x)" if paired is not None else ")")
+    return TARGETS[key], measured, _verdict(ratio <= limit, ratio_min <= limit)
+
+
+def check_traced_targets(results, ref_name: str) -> list[tuple[str, str, str]]:
+    """The ``minigrad traced`` rows against issue 18's targets."""
+    rows = []
+    traced = _find(results, "chain", "minigrad traced")
+    if traced:
+        us, us_min = traced.median_s / traced.ops * 1e6, traced.min_s / traced.ops * 1e6
+        rows.append((TARGETS["traced-chain"], f"{us:.2f} µs/op (min {us_min:.2f})",
+                     _verdict(us <= 3.5, us_min <= 3.5)))
+    for key, shape, limit in (("traced-lstm-large", bench_lstm.LARGE, 1.02),
+                              ("traced-lstm-small", bench_lstm.SMALL, 1.15)):
+        mg, ref = _find(results, str(shape), "minigrad traced"), _find(results, str(shape), ref_name)
+        if mg and ref:
+            rows.append(_time_ratio_row(key, mg, ref, limit))
+    large = str(bench_lstm.LARGE)
+    mg, ref = _find(results, large, "minigrad traced"), _find(results, large, ref_name)
+    if mg and ref and mg.peak_bytes and ref.peak_bytes:
+        ratio = mg.peak_bytes / ref.peak_bytes
+        rows.append((TARGETS["traced-memory"], f"{ratio:.2f}x", "met" if ratio <= 1.0 else "not met"))
+    first = next((r for r in results if r.name == "minigrad traced, first call"), None)
+    eager = _find(results, str(bench_lstm.SMALL), "minigrad")
+    if first and eager:
+        ratio, ratio_min = first.median_s / eager.median_s, first.min_s / eager.min_s
+        rows.append((TARGETS["traced-first-call"], f"{ratio:.2f}x (min {ratio_min:.2f}x)",
+                     _verdict(ratio <= 3.0, ratio_min <= 3.0)))
     return rows
 
 
@@ -235,6 +274,9 @@ def main(argv=None) -> int:
         workloads += bench_lstm.workloads(args.device)
     results = harness.run_all(workloads, repeats, warmup=1 if args.quick else 2,
                               memory=not args.no_memory)
+    if args.only in (None, "lstm"):
+        results.append(bench_lstm.first_call_result(bench_lstm.SMALL, args.device,
+                                                    repeats=3 if args.quick else 7))
     if args.device == "cpu" and args.only in (None, "lstm") and not (args.no_memory or args.no_rss):
         add_rss(results)
     meta["load_average_after"] = [round(x, 2) for x in os.getloadavg()]

@@ -37,7 +37,7 @@ import minigrad
 import nn
 from common import cli, plotting
 from common.summary import finish, write_text
-from common.training import History, Trainer, derived_seed, update
+from common.training import History, Trainer, derived_seed, forward_of, update
 
 BASELINE = 2.0 / 12.0
 
@@ -152,9 +152,11 @@ def train_model(kind: str, T: int, cfg: dict, args, trainer: Trainer) -> dict:
     x_test, y_test = map(minigrad.tensor, adding_batch(test_rng, T, cfg["test_size"]))
     x_probe, y_probe = x_test[:, :64], y_test[:64]
 
+    forward = forward_of(model, args)  # the model, or traced (--trace)
+
     def step(i: int) -> float:
         x, y = map(minigrad.tensor, adding_batch(data_rng, T, cfg["batch"]))
-        loss = nn.functional.mse_loss(model(x), y)
+        loss = nn.functional.mse_loss(forward(x), y)
         return update(loss, model, optimizer, max_norm=1.0)
 
     def evaluate(i: int) -> dict:
@@ -246,7 +248,7 @@ def results_table(results: dict, models: list, lengths: list) -> str:
 
 # --- main --------------------------------------------------------------------------------------
 def main(argv: list[str] | None = None) -> dict:
-    parser = cli.parser("adding_problem", __doc__)
+    parser = cli.parser("adding_problem", __doc__, traced=True)
     parser.add_argument("--models", nargs="+", choices=list(LAYERS), metavar="MODEL",
                         help=f"which models to train, from {', '.join(LAYERS)}")
     parser.add_argument("--lengths", nargs="+", type=cli.positive_int, metavar="T",

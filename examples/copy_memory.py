@@ -30,7 +30,7 @@ import minigrad
 import nn
 from common import cli, plotting
 from common.summary import finish, write_text
-from common.training import Trainer, derived_seed, update
+from common.training import Trainer, derived_seed, forward_of, update
 
 SYMBOLS, BLANK, GO = 8, 0, 9      # inputs and targets are ids: 0 blank, 1..8 symbols, 9 go
 COPY = 10                         # how many symbols to remember
@@ -86,9 +86,11 @@ def train_model(kind: str, T: int, cfg: dict, args, trainer: Trainer) -> dict:
     test_rng = np.random.default_rng(derived_seed(args.seed, "test", T))
     x_test, y_test = copy_batch(test_rng, T, cfg["test_size"])
 
+    forward = forward_of(model, args)  # the model, or traced (--trace)
+
     def step(i: int) -> float:
         x, y = copy_batch(data_rng, T, cfg["batch"])
-        loss = cross_entropy(model(minigrad.tensor(x)), y)
+        loss = cross_entropy(forward(minigrad.tensor(x)), y)
         return update(loss, model, optimizer, max_norm=1.0)
 
     def evaluate(i: int) -> dict:
@@ -129,7 +131,7 @@ def results_table(results: dict, models: list, gaps: list) -> str:
 
 
 def main(argv: list[str] | None = None) -> dict:
-    parser = cli.parser("copy_memory", __doc__)
+    parser = cli.parser("copy_memory", __doc__, traced=True)
     parser.add_argument("--models", nargs="+", choices=list(LAYERS), metavar="MODEL",
                         help="lstm and/or gru")
     parser.add_argument("--gaps", nargs="+", type=cli.positive_int, metavar="T",

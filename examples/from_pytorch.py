@@ -1,123 +1,137 @@
-"""A PyTorch tutorial's training script, run on minigrad with only its imports changed.
+"""Two stacked LSTM cells learn to continue sine waves: a script in the form of PyTorch's
+recurrent tutorials, run on minigrad with only its import block changed (docs/pytorch.md).
 
-This is ``time_sequence_prediction/train.py`` from PyTorch's own examples: two LSTMCells learn
-sine waves starting at different phases, trained with L-BFGS on the whole batch, then predict
-1000 steps past the data (drawn to predict<step>.pdf). Its three ``import torch...`` lines are
-replaced by minigrad's PyTorch import block (docs/pytorch.md); every line below the block is
-the tutorial's own. As in the tutorial, first write the data (traindata.pt, in this folder):
+Below the five import lines nothing is minigrad's: put PyTorch's own ``import torch...`` lines
+there and the same script runs on PyTorch (tests/examples/test_from_pytorch.py does, and
+compares the losses). The model reads each wave one value at a time and guesses the next; it is
+trained with L-BFGS on all training waves at once, then left to generate 1000 steps past the
+end of three held-out waves, drawn to forecast<step>.png after every step. Write the data
+first (traindata.pt, in the current folder):
 
     python examples/pytorch_tutorial/generate_sine_wave.py
     python examples/from_pytorch.py --steps 2
 
-Each step is 20 L-BFGS evaluations of 97 sequences of 999 steps: the default 15 steps take
-minutes on a CPU.
+An L-BFGS step runs up to 20 forward and backward passes over 97 waves of 999 steps, so the
+default 15 steps take minutes on a CPU.
 """
-from __future__ import print_function
 import argparse
+import os
+
 import torchlike as torch
 import torchlike.nn as nn
 import torchlike.nn.functional as F
 import torchlike.optim as optim
 from torchlike.utils.data import DataLoader, TensorDataset
-import numpy as np
 import matplotlib
 matplotlib.use('Agg')
 import matplotlib.pyplot as plt
 
-class Sequence(nn.Module):
-    def __init__(self):
-        super(Sequence, self).__init__()
-        self.lstm1 = nn.LSTMCell(1, 51)
-        self.lstm2 = nn.LSTMCell(51, 51)
-        self.linear = nn.Linear(51, 1)
-
-    def forward(self, input, future = 0):
-        outputs = []
-        h_t = torch.zeros(input.size(0), 51, dtype=torch.double)
-        c_t = torch.zeros(input.size(0), 51, dtype=torch.double)
-        h_t2 = torch.zeros(input.size(0), 51, dtype=torch.double)
-        c_t2 = torch.zeros(input.size(0), 51, dtype=torch.double)
-
-        for input_t in input.split(1, dim=1):
-            h_t, c_t = self.lstm1(input_t, (h_t, c_t))
-            h_t2, c_t2 = self.lstm2(h_t, (h_t2, c_t2))
-            output = self.linear(h_t2)
-            outputs += [output]
-        for i in range(future):# if we should predict the future
-            h_t, c_t = self.lstm1(output, (h_t, c_t))
-            h_t2, c_t2 = self.lstm2(h_t, (h_t2, c_t2))
-            output = self.linear(h_t2)
-            outputs += [output]
-        outputs = torch.cat(outputs, dim=1)
-        return outputs
+HELD_OUT = 3    # waves kept out of training, to forecast
+FUTURE = 1000   # steps generated past the end of each held-out wave
 
 
-if __name__ == '__main__':
-    parser = argparse.ArgumentParser()
-    parser.add_argument('--steps', type=int, default=15, help='steps to run')
-    opt = parser.parse_args()
-    # set random seed to 0
-    np.random.seed(0)
+class WaveForecaster(nn.Module):
+    """Reads a wave value by value and guesses the next value at every step.
+
+    A lower LSTM cell reads the value, an upper one reads the lower one's hidden state, and a
+    linear layer turns both hidden states into the guess. Given ``extra_steps``, it goes on past
+    the input by feeding each guess back in as the next value.
+    """
+
+    def __init__(self, hidden_size=51):
+        super().__init__()
+        self.hidden_size = hidden_size
+        self.lower = nn.LSTMCell(1, hidden_size)
+        self.upper = nn.LSTMCell(hidden_size, hidden_size)
+        self.readout = nn.Linear(2 * hidden_size, 1)
+
+    def blank_state(self, batch_size):
+        """(h, c) for a cell that has seen nothing yet."""
+        h = torch.zeros(batch_size, self.hidden_size, dtype=torch.double)
+        c = torch.zeros(batch_size, self.hidden_size, dtype=torch.double)
+        return h, c
+
+    def advance(self, value, lower_state, upper_state):
+        """One time step: value (batch, 1) -> guess at the next value (batch, 1), new states."""
+        lower_state = self.lower(value, lower_state)
+        upper_state = self.upper(lower_state[0], upper_state)
+        guess = self.readout(torch.cat([lower_state[0], upper_state[0]], dim=1))
+        return guess, lower_state, upper_state
+
+    def forward(self, waves, extra_steps=0):
+        """waves (batch, steps) -> guesses (batch, steps + extra_steps); guess t is of value t+1."""
+        lower_state = self.blank_state(waves.size(0))
+        upper_state = self.blank_state(waves.size(0))
+        guesses = []
+        for value in waves.split(1, dim=1):
+            guess, lower_state, upper_state = self.advance(value, lower_state, upper_state)
+            guesses.append(guess)
+        for _ in range(extra_steps):
+            guess, lower_state, upper_state = self.advance(guess, lower_state, upper_state)
+            guesses.append(guess)
+        return torch.stack(guesses, dim=1).squeeze(2)
+
+
+def draw_forecast(forecast, known_steps, path, title):
+    """One panel per wave: the guesses made while reading the wave (solid), then the values the
+    model generated on its own (dotted)."""
+    figure, axes = plt.subplots(len(forecast), 1, sharex=True, squeeze=False,
+                                figsize=(16, 2.5 * len(forecast)))
+    for ax, row, colour in zip(axes[:, 0], forecast, ['tab:red', 'tab:green', 'tab:blue']):
+        ax.plot(range(known_steps), row[:known_steps], color=colour, linewidth=1.5)
+        ax.plot(range(known_steps, len(row)), row[known_steps:], ':', color=colour, linewidth=1.5)
+        ax.axvline(known_steps, color='grey', linewidth=0.8)
+    axes[0, 0].set_title(title)
+    axes[-1, 0].set_xlabel('time step')
+    figure.tight_layout()
+    figure.savefig(path)
+    plt.close(figure)
+
+
+def main():
+    parser = argparse.ArgumentParser(description='Train two stacked LSTM cells to continue '
+                                                 'sine waves, with L-BFGS.')
+    parser.add_argument('--steps', type=int, default=15,
+                        help='L-BFGS steps, each up to 20 passes over the data (default 15)')
+    parser.add_argument('--data', default='traindata.pt',
+                        help='waves written by pytorch_tutorial/generate_sine_wave.py '
+                             '(default traindata.pt)')
+    args = parser.parse_args()
+    if not os.path.exists(args.data):
+        parser.error(f'no file {args.data!r}: write it first with '
+                     f'python examples/pytorch_tutorial/generate_sine_wave.py')
+
     torch.manual_seed(0)
-    # load data and make training set
-    data = torch.load('traindata.pt')
-    input = torch.from_numpy(data[3:, :-1])
-    target = torch.from_numpy(data[3:, 1:])
-    test_input = torch.from_numpy(data[:3, :-1])
-    test_target = torch.from_numpy(data[:3, 1:])
-    # build the model
-    seq = Sequence()
-    seq.double()
-    criterion = nn.MSELoss()
-    # use LBFGS as optimizer since we can load the whole data to train
-    optimizer = optim.LBFGS(seq.parameters(), lr=0.8)
-    #begin to train
-    for i in range(opt.steps):
-        print('STEP: ', i)
-        def closure():
+    waves = torch.load(args.data)
+    # a wave less its last value is the input; the same wave less its first value is the target
+    held_out, training = waves[:HELD_OUT], waves[HELD_OUT:]
+    inputs, targets = training[:, :-1], training[:, 1:]
+
+    model = WaveForecaster().double()
+    mse = nn.MSELoss()
+    # all the training waves fit in one batch, so a quasi-Newton method can take whole steps
+    optimizer = optim.LBFGS(model.parameters(), lr=0.8)
+
+    for step in range(args.steps):
+        print(f'L-BFGS step {step}')
+
+        def closure():  # L-BFGS calls this for the loss and gradient as often as it needs
             optimizer.zero_grad()
-            out = seq(input)
-            loss = criterion(out, target)
+            loss = mse(model(inputs), targets)
             print('loss:', loss.item())
             loss.backward()
             return loss
-        optimizer.step(closure)
-        # begin to predict, no need to track gradient here
-        with torch.no_grad():
-            future = 1000
-            pred = seq(test_input, future=future)
-            loss = criterion(pred[:, :-future], test_target)
-            print('test loss:', loss.item())
-            y = pred.detach().numpy()
-        # draw the result
-        plt.figure(figsize=(30,10))
-        plt.title('Predict future values for time sequences\n(Dashlines are predicted values)', fontsize=30)
-        plt.xlabel('x', fontsize=20)
-        plt.ylabel('y', fontsize=20)
-        plt.xticks(fontsize=20)
-        plt.yticks(fontsize=20)
-        def draw(yi, color):
-            plt.plot(np.arange(input.size(1)), yi[:input.size(1)], color, linewidth = 2.0)
-            plt.plot(np.arange(input.size(1), input.size(1) + future), yi[input.size(1):], color + ':', linewidth = 2.0)
-        draw(y[0], 'r')
-        draw(y[1], 'g')
-        draw(y[2], 'b')
-        plt.savefig('predict%d.pdf'%i)
-        plt.close()
 
-# The tutorial's code is from https://github.com/pytorch/examples (commit 77f55b9), under its
-# BSD 3-Clause License: Copyright (c) 2017, Pytorch contributors. All rights reserved.
-# Redistribution and use in source and binary forms, with or without modification, are permitted
-# provided that the following conditions are met: redistributions of source code must retain the
-# above copyright notice, this list of conditions and the following disclaimer; redistributions in
-# binary form must reproduce them in the documentation; neither the name of the copyright holder
-# nor the names of its contributors may be used to endorse or promote products derived from this
-# software without specific prior written permission. THIS SOFTWARE IS PROVIDED BY THE COPYRIGHT
-# HOLDERS AND CONTRIBUTORS "AS IS" AND ANY EXPRESS OR IMPLIED WARRANTIES, INCLUDING, BUT NOT
-# LIMITED TO, THE IMPLIED WARRANTIES OF MERCHANTABILITY AND FITNESS FOR A PARTICULAR PURPOSE ARE
-# DISCLAIMED. IN NO EVENT SHALL THE COPYRIGHT HOLDER OR CONTRIBUTORS BE LIABLE FOR ANY DIRECT,
-# INDIRECT, INCIDENTAL, SPECIAL, EXEMPLARY, OR CONSEQUENTIAL DAMAGES (INCLUDING, BUT NOT LIMITED
-# TO, PROCUREMENT OF SUBSTITUTE GOODS OR SERVICES; LOSS OF USE, DATA, OR PROFITS; OR BUSINESS
-# INTERRUPTION) HOWEVER CAUSED AND ON ANY THEORY OF LIABILITY, WHETHER IN CONTRACT, STRICT
-# LIABILITY, OR TORT (INCLUDING NEGLIGENCE OR OTHERWISE) ARISING IN ANY WAY OUT OF THE USE OF THIS
-# SOFTWARE, EVEN IF ADVISED OF THE POSSIBILITY OF SUCH DAMAGE.
+        optimizer.step(closure)
+
+        with torch.no_grad():
+            forecast = model(held_out[:, :-1], extra_steps=FUTURE)
+            test_loss = mse(forecast[:, :-FUTURE], held_out[:, 1:])
+        print('test loss:', test_loss.item())
+        draw_forecast(forecast.numpy(), held_out.size(1) - 1, f'forecast{step}.png',
+                      f'after L-BFGS step {step}: solid while reading the wave, dotted '
+                      f'generated on its own')
+
+
+if __name__ == '__main__':
+    main()

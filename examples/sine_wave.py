@@ -27,7 +27,7 @@ import minigrad
 import nn
 from common import cli, plotting
 from common.summary import finish
-from common.training import Trainer, derived_seed, update
+from common.training import Trainer, derived_seed, forward_of, update
 
 NOISE = 0.05
 SIGNALS = {
@@ -95,10 +95,12 @@ def train_signal(signal: str, cfg: dict, args, trainer: Trainer) -> dict:
     test_clean, test = make_series(signal, cfg["train_length"], 1000, test_rng)
     W = cfg["window"]
 
+    forward = forward_of(model, args)  # the model, or traced (--trace)
+
     def step(i: int) -> float:
         starts = data_rng.integers(0, len(train) - W - 1, size=cfg["batch"])
         windows = np.stack([train[s:s + W + 1] for s in starts], axis=1)[..., None]  # (W+1, N, 1)
-        predictions, _ = model(minigrad.tensor(windows[:-1]))
+        predictions, _ = forward(minigrad.tensor(windows[:-1]))
         loss = nn.functional.mse_loss(predictions, minigrad.tensor(windows[1:]))
         return update(loss, model, optimizer, max_norm=1.0)
 
@@ -152,7 +154,7 @@ def plot_learning_curves(results: dict, out):
 
 
 def main(argv: list[str] | None = None) -> dict:
-    parser = cli.parser("sine_wave", __doc__)
+    parser = cli.parser("sine_wave", __doc__, traced=True)
     parser.add_argument("--signals", nargs="+", choices=list(SIGNALS), metavar="SIGNAL",
                         help=f"which signals, from {', '.join(SIGNALS)}")
     parser.add_argument("--hidden", type=cli.positive_int,

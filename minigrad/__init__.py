@@ -19,6 +19,7 @@ from .gradcheck import GradcheckError, gradcheck, gradgradcheck
 from . import ops
 from .ops import concat, stack, where
 from .scope import Scope, current_scope, scope
+from .trace import TraceError, trace
 
 __version__ = "0.1.0"
 

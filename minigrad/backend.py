@@ -80,20 +80,41 @@ if os.environ.get("MINIGRAD_DEVICE"):
     set_default_device(os.environ["MINIGRAD_DEVICE"])
 
 
+# --- tracing: minigrad.trace computes on stand-ins for arrays that record the calls made on
+# them. It registers their types here, each with the namespace that ops get from
+# get_array_module (a recording copy of numpy or cupy) and the device it stands for. ---------
+TRACED_TYPES: dict = {}  # stand-in type -> (recording namespace, device)
+
+
+def register_traced_type(cls, namespace, device: str) -> None:
+    """Make ``get_array_module``, ``device_of`` and ``is_array`` treat ``cls`` as an array."""
+    TRACED_TYPES[cls] = (namespace, device)
+
+
 if cupy is None:
     def get_array_module(array):
         """The array library (numpy or cupy) that ``array`` belongs to."""
-        return numpy
+        if type(array) is numpy.ndarray:
+            return numpy
+        traced = TRACED_TYPES.get(type(array))
+        return numpy if traced is None else traced[0]
 
     def device_of(array) -> str:
-        return "cpu"
+        traced = TRACED_TYPES.get(type(array))
+        return "cpu" if traced is None else traced[1]
 else:  # pragma: no cover - needs CuPy
     def get_array_module(array):
         """The array library (numpy or cupy) that ``array`` belongs to."""
-        return cupy if isinstance(array, cupy.ndarray) else numpy
+        if isinstance(array, cupy.ndarray):
+            return cupy
+        traced = TRACED_TYPES.get(type(array))
+        return numpy if traced is None else traced[0]
 
     def device_of(array) -> str:
-        return "cuda" if isinstance(array, cupy.ndarray) else "cpu"
+        if isinstance(array, cupy.ndarray):
+            return "cuda"
+        traced = TRACED_TYPES.get(type(array))
+        return "cpu" if traced is None else traced[1]
 
 
 def array_module(device: str):
@@ -107,7 +128,8 @@ def format_array(array, prefix: str = "") -> str:
 
 
 def is_array(obj) -> bool:
-    return isinstance(obj, numpy.ndarray) or (cupy is not None and isinstance(obj, cupy.ndarray))
+    return (isinstance(obj, numpy.ndarray) or (cupy is not None and isinstance(obj, cupy.ndarray))
+            or type(obj) in TRACED_TYPES)
 
 
 ARRAYS_AND_NUMBERS = (float, int, complex, numpy.ndarray, numpy.number, numpy.bool_) + (
@@ -223,6 +245,21 @@ def synchronize(device: str) -> None:
 # --- random numbers: drawn with NumPy on the CPU, then moved, so a seed gives the same
 # numbers on every device ---------------------------------------------------------------
 _rng = numpy.random.default_rng()
+recording_draws = None  # set by minigrad.trace while it records: draw(function, args) -> stand-in
+
+
+def _recordable(draw):
+    """A random draw that ``minigrad.trace`` records as a call (replayed, it draws anew each
+    time) instead of computing once. ``.draw`` is the draw itself, which the replay calls."""
+    def function(*args):
+        if recording_draws is None:
+            return draw(*args)
+        return recording_draws(draw, args)
+
+    function.__name__ = draw.__name__
+    function.__doc__ = draw.__doc__
+    function.draw = draw
+    return function
 
 
 def manual_seed(seed: int) -> None:
@@ -239,22 +276,27 @@ def set_rng_state(state: dict) -> None:
     _rng.bit_generator.state = state
 
 
+@_recordable
 def random_uniform(low, high, shape, dtype, device):
     return to_device(_rng.uniform(low, high, size=shape).astype(dtype), device)
 
 
+@_recordable
 def random_normal(mean, std, shape, dtype, device):
     return to_device(_rng.normal(mean, std, size=shape).astype(dtype), device)
 
 
+@_recordable
 def random_bernoulli(p, shape, dtype, device):
     return to_device((_rng.random(size=shape) < p).astype(dtype), device)
 
 
+@_recordable
 def random_integers(low, high, shape, device):
     return to_device(_rng.integers(low, high, size=shape), device)
 
 
+@_recordable
 def random_permutation(n: int):
     return _rng.permutation(n)
 

@@ -4,8 +4,9 @@
     python3 scripts/dev.py demo     # create .venv on first use, install, run the demo
     python3 scripts/dev.py test     # create .venv on first use, install with test extras, run pytest
 
-Installs the system Graphviz (`dot`) with apt-get when run as root and it is missing; otherwise
-prints the command that would. Everything else goes into ./.venv.
+Installs the system Graphviz (`dot`), and for `test` headless Chromium (the explorable page's
+browser tests), with apt-get when run as root and they are missing; otherwise prints the command
+that would. Everything else goes into ./.venv.
 """
 from __future__ import annotations
 
@@ -48,6 +49,19 @@ def ensure_graphviz() -> None:
               "Install it with:  sudo apt-get install graphviz", flush=True)
 
 
+def ensure_chromium() -> None:
+    """Headless Chromium, for the explorable page's browser tests (they skip without it)."""
+    if shutil.which("chromium") or shutil.which("chromium-browser"):
+        return
+    if os.geteuid() == 0 and shutil.which("apt-get"):
+        run("apt-get", "update", "-qq")
+        run("apt-get", "install", "-y", "-qq", "chromium",
+            env={**os.environ, "DEBIAN_FRONTEND": "noninteractive"}, stdout=subprocess.DEVNULL)
+    else:
+        print("Chromium is missing: the explorable page's browser tests will skip.\n"
+              "Install it with:  sudo apt-get install chromium", flush=True)
+
+
 def ensure_venv(extras: str) -> None:
     stamp = VENV / f".installed-{extras}"
     if not PYTHON.exists():
@@ -74,6 +88,7 @@ def main(argv: list[str]) -> int:
         return subprocess.call([str(PYTHON), str(ROOT / "examples" / "demo.py"), *argv[1:]], cwd=ROOT)
     if command == "test":
         ensure_graphviz()
+        ensure_chromium()
         ensure_venv("test,examples")
         return subprocess.call([str(PYTHON), "-m", "pytest", *argv[1:]], cwd=ROOT)
     print(__doc__)

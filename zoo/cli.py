@@ -18,7 +18,7 @@ import warnings
 from pathlib import Path
 
 from minigrad.viz import MAX_NODES, draw, save
-from minigrad.viz.files import RENDERED_FORMATS, SOURCE_FORMATS
+from minigrad.viz.files import PAGE_FORMATS, RENDERED_FORMATS, SOURCE_FORMATS
 
 from .models import ARCHITECTURES, gallery_entries, layers_of, run_model
 
@@ -54,7 +54,7 @@ def _seed(text: str) -> int:
 
 def _picture(text: str) -> str:
     """A file name whose extension names a format ``save`` writes (checked before any work)."""
-    known = SOURCE_FORMATS + RENDERED_FORMATS
+    known = SOURCE_FORMATS + RENDERED_FORMATS + PAGE_FORMATS
     if Path(text).suffix.lower() not in known:
         raise argparse.ArgumentTypeError(
             f"cannot tell the format of {text!r}; use one of {', '.join(known)}")
@@ -111,7 +111,8 @@ def parser() -> argparse.ArgumentParser:
                            "gradient norm (log scale)")
     draw.add_argument("--out", metavar="FILE", default=None, type=_picture,
                       help="write the picture here; the format follows the extension "
-                           "(.dot, .svg, .png, .pdf); without it the DOT source is printed")
+                           "(.dot, .svg, .png, .pdf; .html: an explorable page); without it the "
+                           "DOT source is printed")
     draw.add_argument("--params", choices=PARAM_MODES, default="auto", dest="param_mode",
                       help="parameters drawn once in their own cluster, repeated faintly in "
                            "every step, or hidden (default auto: repeat at op detail, else hide)")
@@ -127,6 +128,12 @@ def parser() -> argparse.ArgumentParser:
     draw.add_argument("--max-nodes", type=_positive, default=None, metavar="N",
                       help="past this many nodes, elide the middle steps (or coarsen, with "
                            "--detail auto); default 400")
+    draw.add_argument("--backward", action="store_true",
+                      help="draw the backward pass (implies --grads): the gradients dC_t, dh_t, "
+                           "df_t in the same steps and gates, arrows right to left")
+    draw.add_argument("--width", type=_positive, default=None, metavar="PX",
+                      help="scale the picture down to at most PX pixels wide (default: its "
+                           "natural size)")
     draw.add_argument("--seed", type=_seed, default=0, help="random seed (default 0)")
     draw.set_defaults(run=_draw_command)
 
@@ -155,7 +162,7 @@ def _draw_command(args) -> int:
         return 1
     try:
         output, params = run_model(args.arch, args.steps, args.layers, args.bidirectional,
-                                   args.grads, args.input_size, args.hidden, args.batch,
+                                   args.grads or args.backward, args.input_size, args.hidden, args.batch,
                                    args.forget_bias, args.seed)
     except (ValueError, RuntimeError) as err:
         print(f"minigrad draw: error: {err}", file=sys.stderr)
@@ -163,8 +170,8 @@ def _draw_command(args) -> int:
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
         graph = draw(output, params=params, detail=args.detail, param_mode=args.param_mode,
-                     grads=args.grads, max_nodes=args.max_nodes or MAX_NODES,
-                     title=_title(args))
+                     grads=args.grads or args.backward, max_nodes=args.max_nodes or MAX_NODES,
+                     title=_title(args), width=args.width, backward=args.backward)
         try:
             written = save(graph, args.out) if args.out else None
         except WRITE_ERRORS as err:
@@ -202,6 +209,8 @@ def _title(args) -> str:
     if args.bidirectional:
         parts.append("bidirectional")
     parts.append(f"{args.detail} detail")
+    if args.backward:
+        parts.append("backward pass")
     return " · ".join(parts)
 
 

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import minigrad
 import nn
+from minigrad.viz import record_flows, record_values
 
 ARCHITECTURES = {
     "rnn": "Elman RNN: one tanh layer per step (nn.RNN)",
@@ -65,9 +66,10 @@ def run_model(arch: str, steps: int, layers: int | None = None, bidirectional: b
                         forget_bias)
     x = minigrad.randn(steps, batch, input_size, requires_grad=True)
     x.name = "x"
-    output, _ = model(x)
+    with record_values():  # the explorable page shows what each value held
+        output, _ = model(x)
     if grads:
-        with minigrad.record_grads():
+        with minigrad.record_grads(), record_flows():
             output[steps - 1].sum().backward()
     return output, dict(model.named_parameters())
 
@@ -84,6 +86,9 @@ def gallery_entries() -> list:
         for detail in ("op", "gate", "cell"):
             entries.append((f"{arch}-{detail}", f"{arch}, 3 steps, {detail} detail",
                             _simple(arch, detail)))
+    for arch in ARCHITECTURES:
+        entries.append((f"{arch}-backward", f"{arch}, 3 steps: the backward pass at gate detail, "
+                        "gradients right to left", _backward(arch)))
     entries += [
         ("lstm-2layers-gate", "a 2-layer LSTM: layer 0 feeds layer 1 at every step",
          _simple("lstm", "gate", layers=2)),
@@ -112,6 +117,13 @@ def _simple(arch: str, detail: str, layers: int | None = None, bidirectional: bo
     return build
 
 
+def _backward(arch: str):
+    def build():
+        output, params = run_model(arch, 3, grads=True)
+        return (output,), dict(params=params, detail="gate", backward=True)
+    return build
+
+
 def _gradients():
     steps = 12
     rnn, _ = run_model("rnn", steps, grads=True, seed=1)
@@ -120,19 +132,19 @@ def _gradients():
 
 
 def _tbptt():
-    """Two chunks of 4 steps; the state between them is detached (and made a leaf that
-    requires grad, to show the gradient arriving at the cut)."""
+    """Two chunks of 4 steps; the state between them is detached. One backward, from the second
+    chunk's loss, as training runs it: no gradient crosses the cut, so the first chunk stays grey
+    (a backward of its own, drawn with the same colours, made gradient seem to cross it)."""
     minigrad.manual_seed(0)
     model = nn.LSTM(3, 4)
-    with minigrad.record_grads():
-        first, final = model(minigrad.randn(4, 2, 3))
-        first[-1].sum().backward()
-        state = tuple(s.detach().requires_grad_() for s in final)
-        second, _ = model(minigrad.randn(4, 2, 3), state)
-        loss = second[-1].sum()
-        loss.backward(retain_graph=True)
-    # h_n and c_n are drawn too: the dashed edges leave from them
-    return (first, *final, loss), dict(params=dict(model.named_parameters()), detail="cell")
+    _, final = model(minigrad.randn(4, 2, 3))
+    state = nn.utils.detach_state(final)
+    second, _ = model(minigrad.randn(4, 2, 3), state)
+    loss = second[-1].sum()
+    with minigrad.record_grads(), record_flows():
+        loss.backward()
+    # the first chunk's h_n and c_n are drawn too: the dashed edges leave from them
+    return (*final, loss), dict(params=dict(model.named_parameters()), detail="cell")
 
 
 def _long():
@@ -144,7 +156,7 @@ def _mlp():
     minigrad.manual_seed(0)
     model = nn.Sequential(nn.Linear(2, 3), nn.Linear(3, 1))
     x = minigrad.tensor([[0.5, -1.0]])
-    with minigrad.record_grads():
+    with minigrad.record_grads(), record_flows():
         loss = (model(x).tanh() ** 2).sum()
         loss.backward()
     return (loss,), dict(params=dict(model.named_parameters()))

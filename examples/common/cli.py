@@ -5,7 +5,8 @@
     args = common.cli.parse(parser, argv)         # checks the device, makes --out
 
 Every example accepts ``--device``, ``--seed``, ``--quick``, ``--steps``, ``--out``,
-``--checkpoint-every``, ``--resume``, ``--stop-after`` and ``--no-progress``.
+``--checkpoint-every``, ``--resume``, ``--stop-after`` and ``--no-progress``; the examples
+that train take ``--trace`` / ``--eager`` too.
 """
 from __future__ import annotations
 
@@ -31,12 +32,25 @@ class OneLineParser(argparse.ArgumentParser):
         self.exit(2, f"{self.prog}: error: {message} (see --help)\n")
 
 
-def parser(name: str, description: str | None) -> OneLineParser:
-    """A parser with the common flags; the example adds its own."""
+def parser(name: str, description: str | None, traced: bool | None = None) -> OneLineParser:
+    """A parser with the common flags; the example adds its own. ``traced``: the example's
+    default for ``--trace``/``--eager`` (None: the example has no training step to trace),
+    whichever ran its training faster when measured."""
     p = OneLineParser(prog=f"{name}.py", description=description,
                       formatter_class=argparse.RawDescriptionHelpFormatter)
-    p.set_defaults(example=name)
+    p.set_defaults(example=name, trace=traced)
     common = p.add_argument_group("common options")
+    if traced is not None:
+        default = "traced" if traced else "eager"
+        mode = common.add_mutually_exclusive_group()
+        mode.add_argument("--trace", dest="trace", action="store_true",
+                          help="train with the model's forward pass under minigrad.trace "
+                               "(recorded once, replayed; see docs/trace.md)"
+                               + (" (the default here: measured faster)" if traced else ""))
+        mode.add_argument("--eager", dest="trace", action="store_false",
+                          help="train with the eager engine"
+                               + ("" if traced else " (the default here: measured faster)")
+                               + f"; both give the same numbers (default: {default})")
     common.add_argument("--device", default=None,
                         help="cpu or cuda (default: MINIGRAD_DEVICE, else cpu)")
     common.add_argument("--seed", type=seed, default=0, help="random seed (default 0)")

@@ -26,6 +26,7 @@ from typing import Callable
 
 import numpy as np
 
+import minigrad
 import nn
 from minigrad import backend
 
@@ -43,6 +44,12 @@ def update(loss, model, optimizer, max_norm: float | None = None) -> float:
         nn.utils.clip_grad_norm_(model.parameters(), max_norm)
     optimizer.step()
     return loss.item()
+
+
+def forward_of(model, args):
+    """The model itself, or under ``--trace`` the model traced (``minigrad.trace``): called the
+    same way, with the same numbers, its forward and backward replayed as NumPy programs."""
+    return minigrad.trace(model) if getattr(args, "trace", False) else model
 
 
 def derived_seed(seed: int, *parts) -> int:

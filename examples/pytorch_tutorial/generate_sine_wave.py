@@ -1,38 +1,37 @@
-"""The data of examples/from_pytorch.py: PyTorch's ``time_sequence_prediction/
-generate_sine_wave.py`` with minigrad's PyTorch import block in place of ``import torch``. It
-writes traindata.pt (100 sine waves of 1000 steps) in minigrad's checkpoint format: no pickle.
+"""Writes the data set of examples/from_pytorch.py: sine waves of one period, each shifted by a
+random number of steps, saved with ``torch.save`` as one float64 tensor (waves x steps) in
+traindata.pt in the current folder. Written the way a PyTorch tutorial prepares its data; only
+the import block is minigrad's (docs/pytorch.md), and the file is minigrad's checkpoint format,
+which holds no pickle.
+
+    python examples/pytorch_tutorial/generate_sine_wave.py           # 100 waves of 1000 steps
 """
-import numpy as np
+import argparse
+
 import torchlike as torch
 import torchlike.nn as nn
 import torchlike.nn.functional as F
 import torchlike.optim as optim
 from torchlike.utils.data import DataLoader, TensorDataset
+import numpy as np
 
-np.random.seed(2)
 
-T = 20
-L = 1000
-N = 100
+def shifted_sines(count, length, period, max_shift, seed):
+    """Row k is sin((t + s_k) / period) for t = 0 .. length-1, with whole-step shifts s_k drawn
+    uniformly from [-max_shift, max_shift): the same curve seen from different starting points."""
+    rng = np.random.default_rng(seed)
+    shifts = rng.integers(-max_shift, max_shift, size=(count, 1))
+    t = np.arange(length)
+    return np.sin((t + shifts) / period)
 
-x = np.empty((N, L), 'int64')
-x[:] = np.array(range(L)) + np.random.randint(-4 * T, 4 * T, N).reshape(N, 1)
-data = np.sin(x / 1.0 / T).astype('float64')
-torch.save(data, open('traindata.pt', 'wb'))
 
-# The tutorial's code is from https://github.com/pytorch/examples (commit 77f55b9), under its
-# BSD 3-Clause License: Copyright (c) 2017, Pytorch contributors. All rights reserved.
-# Redistribution and use in source and binary forms, with or without modification, are permitted
-# provided that the following conditions are met: redistributions of source code must retain the
-# above copyright notice, this list of conditions and the following disclaimer; redistributions in
-# binary form must reproduce them in the documentation; neither the name of the copyright holder
-# nor the names of its contributors may be used to endorse or promote products derived from this
-# software without specific prior written permission. THIS SOFTWARE IS PROVIDED BY THE COPYRIGHT
-# HOLDERS AND CONTRIBUTORS "AS IS" AND ANY EXPRESS OR IMPLIED WARRANTIES, INCLUDING, BUT NOT
-# LIMITED TO, THE IMPLIED WARRANTIES OF MERCHANTABILITY AND FITNESS FOR A PARTICULAR PURPOSE ARE
-# DISCLAIMED. IN NO EVENT SHALL THE COPYRIGHT HOLDER OR CONTRIBUTORS BE LIABLE FOR ANY DIRECT,
-# INDIRECT, INCIDENTAL, SPECIAL, EXEMPLARY, OR CONSEQUENTIAL DAMAGES (INCLUDING, BUT NOT LIMITED
-# TO, PROCUREMENT OF SUBSTITUTE GOODS OR SERVICES; LOSS OF USE, DATA, OR PROFITS; OR BUSINESS
-# INTERRUPTION) HOWEVER CAUSED AND ON ANY THEORY OF LIABILITY, WHETHER IN CONTRACT, STRICT
-# LIABILITY, OR TORT (INCLUDING NEGLIGENCE OR OTHERWISE) ARISING IN ANY WAY OUT OF THE USE OF THIS
-# SOFTWARE, EVEN IF ADVISED OF THE POSSIBILITY OF SUCH DAMAGE.
+if __name__ == '__main__':
+    parser = argparse.ArgumentParser(description='Write sine waves for the LSTMCell forecaster.')
+    parser.add_argument('--waves', type=int, default=100, help='how many waves (default 100)')
+    parser.add_argument('--length', type=int, default=1000, help='steps per wave (default 1000)')
+    parser.add_argument('--out', default='traindata.pt', help='file to write (default traindata.pt)')
+    args = parser.parse_args()
+
+    waves = shifted_sines(args.waves, args.length, period=20.0, max_shift=80, seed=2)
+    torch.save(torch.from_numpy(waves), args.out)
+    print(f'wrote {args.waves} waves of {args.length} steps to {args.out}')

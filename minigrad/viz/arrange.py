@@ -341,9 +341,11 @@ def _exits(graph: Graph) -> None:
     kept, last = [], {}
     for e in graph.edges:
         src = nodes[e.src]
-        if e.dst not in collectors or src.step is None or e.kind != "data" or src.kind == "ellipsis":
+        if e.dst not in collectors or src.step is None or e.kind != "data":
             kept.append(e)
             continue
+        if src.kind == "ellipsis":  # the elided steps' slots: elided with them (their line ran
+            continue                # under the whole right half of the picture)
         exit_id = f"{e.dst}x{len(nodes)}"
         graph.add(Node(id=exit_id, kind="exit", op=nodes[e.dst].op, role=e.role, shape=e.shape,
                        step=src.step, grad_norm=e.grad_norm))

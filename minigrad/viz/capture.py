@@ -17,6 +17,8 @@ from .. import backend
 from ..function import Function
 from ..tensor import Tensor, unwrap
 from . import cuts
+from .notation import ticks
+from .sequences import sequence_of
 from .records import LEARNED, PRODUCTS, Edge, Graph, Node, role_base
 from .steps import step_keys
 
@@ -24,16 +26,21 @@ SMALL = 16  # tensors with at most this many elements show their values
 _STEP_SUFFIX = re.compile(r"_t$")
 
 
-def capture(*outputs: Tensor, params: dict | None = None) -> Graph:
+def capture(*outputs: Tensor, params: dict | None = None, inputs: dict | None = None) -> Graph:
     """The op-level records of the graph behind ``outputs``.
 
-    ``params`` maps names to leaf tensors (``dict(model.named_parameters())``) to name them.
+    ``params`` maps names to leaf tensors (``dict(model.named_parameters())``) to name them;
+    ``inputs`` names input sequences (``{"x": x}``): a step's slice of one that needs no
+    gradient is a stub ``x_t`` rather than a constant (see :mod:`sequences`).
     """
     for k, out in enumerate(outputs):
         if not isinstance(out, Tensor):
             raise TypeError(f"draw: output {k} is a {type(out).__name__}, not a minigrad Tensor")
+    # the output of a traced call (minigrad.trace) is drawn as the tensor the trace recorded
+    outputs = tuple(o if getattr(o, "recording", None) is None else o.recording for o in outputs)
     order = _walk(outputs)
     b = _Builder(step_keys(order), _names_of(params))
+    b.sequences = dict(inputs or {})
     for item in order:
         if isinstance(item, Function):
             b.add_function(item)
@@ -45,6 +52,7 @@ def capture(*outputs: Tensor, params: dict | None = None) -> Graph:
         elif cuts.was_detached(item):  # detached, then made to require grad again
             b.add_cut(item._detached_from, tuple(item.shape), b.node_id(item))
     graph = b.graph
+    graph.engine = {nid: key for key, nid in b.ids.items() if nid in graph.nodes}
     graph.outputs = [b.node_id(o.grad_fn if o.grad_fn is not None else o) for o in outputs]
     _mark_derived(graph, b.with_data)
     graph.grads = any(n.grad_norm is not None for n in graph.nodes.values())
@@ -148,6 +156,7 @@ class _Builder:
         self.consts = {}
         self.cut_boxes = {}  # (id of a detach trace, step key) -> its "cut" node
         self.with_data = set()  # ops that compute on data (see _reads_data)
+        self.sequences = {}     # name -> input sequence tensor (draw's inputs=)
 
     def node_id(self, item) -> str:
         return self.ids[id(item)]
@@ -168,6 +177,8 @@ class _Builder:
             grad_norm=_total(fn.grad_norms),
             grad_value=_small_array(values[0]) if values and single else None,
             cell=fn.scope.tags().get("cell") if key is not None else None))
+        if fn.name == "Where":  # the units its condition takes from the first operand
+            self.graph.nodes[self.node_id(fn)].text = ticks(backend.to_numpy(fn.option_arrays()[0]))
         if _reads_data(fn):
             self.with_data.add(self.node_id(fn))
 
@@ -203,7 +214,14 @@ class _Builder:
                 self.add_constant(fn.constants[i], dst, self.keys.get(id(fn)))
 
     def add_constant(self, x, dst: str, key) -> None:
-        if backend.is_array(x):  # one node per array and step: the initial state is one
+        sequence = sequence_of(x, self.sequences) if key is not None and self.sequences else None
+        if sequence is not None:  # a step's slice of a named input sequence: its stub
+            node = self.consts.get((id(x), key))
+            if node is None:
+                node = self.consts[id(x), key] = self.graph.add(Node(
+                    id=f"{dst}q{len(self.graph.nodes)}", kind="stub", step=key,
+                    role=f"{sequence}_{key.step}", shape=tuple(x.shape)))
+        elif backend.is_array(x):  # one node per array and step: the initial state is one
             node = self.consts.get((id(x), key))
             if node is None:
                 node = self.consts[id(x), key] = self.graph.add(Node(

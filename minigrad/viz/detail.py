@@ -99,7 +99,8 @@ def _gates(graph: Graph) -> Graph:
     blocks = _blocks(graph, ins)
     in_block = _membership(blocks)
 
-    out = Graph(detail="gate", params=graph.params, notes=list(graph.notes), grads=graph.grads)
+    out = Graph(detail="gate", params=graph.params, notes=list(graph.notes), grads=graph.grads,
+                engine=graph.engine)
     exits, carried = {}, {}
     for exit_ in blocks:
         exits.setdefault(exit_[0], []).append(exit_)
@@ -152,7 +153,7 @@ def _block_node(graph: Graph, exit_: tuple, members: set, carried: dict) -> Node
         role, shape = carried[nid, output].role, carried[nid, output].shape
     return Node(id=block, kind=kind, op=op, role=role, shape=shape, step=anchor.step,
                 grad_norm=anchor.grad_norm if output is None else None, cell=anchor.cell,
-                members=tuple(sorted(members)))
+                members=tuple(sorted(members)), stats=anchor.stats if output is None else None)
 
 
 def _merge_shared_inputs(graph: Graph) -> None:
@@ -209,7 +210,8 @@ def _joined_norms(edges: list, junctions: set) -> dict:
 
 def _cells(graph: Graph) -> Graph:
     """One node per step (and per other scope); edges carry what crosses between them."""
-    out = Graph(detail="cell", params=graph.params, notes=list(graph.notes), grads=graph.grads)
+    out = Graph(detail="cell", params=graph.params, notes=list(graph.notes), grads=graph.grads,
+                engine=graph.engine)
     home, members = {}, {}
     for nid, node in graph.nodes.items():
         if node.step is not None:

@@ -11,7 +11,11 @@ from .arrange import arrange
 from .capture import capture
 from .detail import coarsen
 from .elide import elide
+from . import gradients, values
 from .files import save
+from .gradients import Flows
+from .picture import Picture, size_attr
+from .sequences import names_of, stub_inputs
 from .records import DETAILS, PARAM_MODES, Graph
 from .render import render
 
@@ -21,7 +25,9 @@ AUTO_PARAMS = {"op": "repeat", "gate": "hide", "cell": "hide"}
 
 def draw(*outputs: Tensor, params: dict | None = None, detail: str = "auto",
          param_mode: str = "auto", grads: bool | None = None, max_nodes: int = MAX_NODES,
-         title: str | None = None, out: str | None = None) -> graphviz.Digraph:
+         title: str | None = None, out: str | None = None, scale: tuple | None = None,
+         flows: Flows | None = None, width: int | None = None,
+         backward: bool = False, inputs: dict | None = None) -> Picture:
     """Draw the graph that produced ``outputs``, unrolled over time.
 
     detail: ``"op"`` (every primitive op), ``"gate"`` (one yellow box per learned layer, the
@@ -34,26 +40,53 @@ def draw(*outputs: Tensor, params: dict | None = None, detail: str = "auto",
         steps whose lines every step taps), ``"repeat"`` (a faint copy in every step that uses
         them) or ``"hide"``; ``"auto"``: repeat at op detail, hide otherwise.
     grads: colour nodes and edges by the recorded gradient norm (log scale, with a legend);
-        None: when ``backward`` ran inside ``minigrad.record_grads()``.
-    out: also write the picture there (``.dot``, ``.svg``, ``.png`` or ``.pdf``).
+        None: when ``backward`` ran inside ``minigrad.record_grads()``. A line is coloured by
+        what it carried back to its consumer when the backward also ran inside
+        ``minigrad.viz.record_flows()`` (``flows``: that recorder; by default the last one, if
+        it saw this graph), else by its tensor's whole gradient.
+    scale: ``(lo, hi)``, the gradient norms at the two ends of the colour scale: pictures drawn
+        with one scale can be compared (by default each picture spans its own norms).
+    out: also write the picture there (``.dot``, ``.svg``, ``.png``, ``.pdf`` or ``.html``, the
+        explorable page).
+    backward: draw the backward pass: the same steps, gates and roles, each line carrying the
+        gradient of what it carried forward (``dC_3``, ``dh_3``, ``df_3``), arrows right to
+        left; coloured by the gradients when they were recorded.
+    inputs: names for input sequences of a hand-written loop, ``{"x": x}``: each step's slice
+        of ``x`` is drawn as a stub ``x_t`` entering the step, as for ``nn``'s layers.
+    width: the most pixels wide the picture is: files are scaled down to it (Graphviz's
+        ``size``); by default files keep their natural size and a notebook shows the picture
+        at most 1000 px wide.
 
-    Returns a ``graphviz.Digraph`` (Jupyter shows it inline); ``.records`` holds the records.
+    Returns a :class:`Picture`, a ``graphviz.Digraph`` that Jupyter shows inline; ``.records``
+    holds the records, ``.save(path)`` writes it.
     """
     if not outputs:
         raise TypeError("draw: give at least one output tensor")
     _check(detail, param_mode, max_nodes)
-    captured = capture(*outputs, params=params)
+    _check_scale(scale)
+    if width is not None and (isinstance(width, bool) or not isinstance(width, int) or width < 1):
+        raise ValueError(f"draw: width must be a positive number of pixels, got {width!r}")
+    sequences = names_of(inputs)
+    captured = capture(*outputs, params=params, inputs=inputs)
+    values.apply_values(captured)
+    gradients.apply_flows(captured, [flows] if flows is not None else gradients.latest(captured))
+    caption = gradients.ratio_caption(captured) if captured.grads else []
     if grads and not any(n.kind == "op" and n.grad_norm is not None
                          for n in captured.nodes.values()):  # (leaves keep .grad anyway)
         warnings.warn("minigrad.viz.draw: grads=True, but the ops' gradients were not recorded: "
                       "run backward inside `with minigrad.record_grads():`", stacklevel=2)
     records = build(captured, detail, param_mode, max_nodes)
+    stub_inputs(records, sequences)
+    records.backward = bool(backward)
     if grads is not None:
         records.grads = bool(grads) and records.grads
     for note in records.notes:
         warnings.warn(f"minigrad.viz.draw: {note}", stacklevel=2)
-    dot = render(records, title)
+    dot = render(records, title, scale=scale, caption=caption if records.grads else ())
     dot.records = records
+    if width is not None:
+        dot.width = width
+        dot.attr(size=size_attr(width))
     if out is not None:
         save(dot, out)
     return dot
@@ -85,6 +118,17 @@ def _check(detail: str, param_mode: str, max_nodes: int) -> None:
         raise ValueError(f"draw: param_mode must be 'auto' or one of {PARAM_MODES}, got {param_mode!r}")
     if isinstance(max_nodes, bool) or not isinstance(max_nodes, int) or max_nodes < 1:
         raise ValueError(f"draw: max_nodes must be a positive integer, got {max_nodes!r}")
+
+
+def _check_scale(scale) -> None:
+    if scale is None:
+        return
+    try:
+        lo, hi = (float(v) for v in scale)
+    except (TypeError, ValueError):
+        raise ValueError(f"draw: scale must be a (lo, hi) pair of gradient norms, got {scale!r}") from None
+    if not 0 < lo < hi < float("inf"):
+        raise ValueError(f"draw: scale must satisfy 0 < lo < hi < inf, got {scale!r}")
 
 
 def _arranged(graph: Graph, level: str, param_mode: str, keep: int | None = None) -> Graph:

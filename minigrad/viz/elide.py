@@ -18,7 +18,7 @@ def elide(graph: Graph, keep: int) -> Graph:
     if not gone:
         return graph
     out = Graph(detail=graph.detail, params=graph.params, notes=list(graph.notes),
-                grads=graph.grads, outputs=list(graph.outputs))
+                grads=graph.grads, outputs=list(graph.outputs), engine=graph.engine)
     home = {}
     for nid, node in graph.nodes.items():
         k = node.step

@@ -223,18 +223,26 @@ def _detours(graph: Graph, lay: Layout) -> dict:
     into a forward row, "left" into a reverse one. In every column the lines into the forward
     row above start below those into its reverse row and end below them: on one side, as dot
     drew them all, each crossed the others (50 times in a 5-step, 3-layer bidirectional
-    depth-gated picture) and their labels lay on the crossings."""
+    depth-gated picture) and their labels lay on the crossings. In the first and last columns a
+    row that one such line climbs into takes it outside (left of the first, right of the last),
+    where no state line runs: it crossed the rows' h and C lines (a 2-layer bidirectional LSTM's
+    3 steps: 8 crossings, now 5)."""
     if graph.detail != "cell":
         return {}
     place = {nid: (lay.rows.index(key.row), k)  # bottom to top: row, then place in the step
              for key, ids in lay.members.items() for k, nid in enumerate(ids)}
-    sides = {}
+    sides, into = {}, defaultdict(list)
     for e, a, b in _between_steps(graph):
         if a.row == b.row or a.step != b.step:
             continue
         (row_a, k_a), (row_b, k_b) = place[e.src], place[e.dst]
         if row_b - row_a > 1 or k_a < len(lay.members[a]) - 1 or k_b > 0:
             sides[e.src, e.dst] = "left" if b.row in lay.mirrored else "right"
+            into[b].append((e.src, e.dst))
+    for key, pairs in into.items():  # the end columns: outside, where no state line runs
+        steps = [k.step for k in lay.steps[key.row]]
+        if len(pairs) == 1 and len(steps) > 1 and key.step in (min(steps), max(steps)):
+            sides[pairs[0]] = "left" if key.step == min(steps) else "right"
     return sides
 
 

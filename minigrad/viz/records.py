@@ -65,6 +65,7 @@ class Node:
     cell: str | None = None
     text: str | None = None
     layer: int | None = None
+    stats: tuple | None = None  # (mean, std, min, max) of its value, when record_values ran
 
 
 @dataclass
@@ -99,6 +100,8 @@ class Graph:
     notes: list = field(default_factory=list)
     outputs: list = field(default_factory=list)
     grads: bool = False
+    engine: dict = field(default_factory=dict)
+    backward: bool = False  # drawn as the backward pass: gradients, arrows right to left  # node id -> id() of the engine node it stands for
 
     def add(self, node: Node) -> Node:
         self.nodes[node.id] = node

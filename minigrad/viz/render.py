@@ -7,27 +7,30 @@ from collections import Counter
 
 import graphviz
 
-from . import style
+from . import notation, style
 from .layout import Layout, edge_order, plan
-from .records import Edge, Graph, Node, crosses_steps
+from .picture import Picture
+from .records import Edge, Graph, Node, crosses_steps, role_base
 
 ANCHOR = "rows"
 
 
 class _Writer:
-    def __init__(self, graph: Graph, lay: Layout):
+    def __init__(self, graph: Graph, lay: Layout, scale: tuple | None = None):
         self.graph = graph
         self.lay = lay
         self.ids = {nid: f"n{i}" for i, nid in enumerate(graph.nodes)}
         self.flat = not lay.members
         norms = [n.grad_norm for n in graph.nodes.values()] + [e.grad_norm for e in graph.edges]
-        self.scale = style.grad_range(norms) if graph.grads else None
+        self.scale = (tuple(float(v) for v in scale) if scale is not None
+                      else style.grad_range(norms)) if graph.grads else None
         self.any_nan = any(n is not None and math.isnan(n) for n in norms)
         self.labelled = set()
         self.headers = []  # the rows' header nodes, where rows() draws them
         self.flat_pairs = {pair for pairs in lay.beside.values() for pair in pairs}
         self.crosses = {e.src for e in graph.crossing_edges()}
         pairs = Counter((e.src, e.dst) for e in graph.crossing_edges())
+        self.state_uses = Counter((e.src, e.role) for e in graph.crossing_edges())
         self.parallel = {pair for pair, n in pairs.items() if n > 1}  # h and C between cells
         fan_in = {}
         for e in graph.edges:
@@ -35,6 +38,9 @@ class _Writer:
                 fan_in.setdefault(e.dst, set()).add(graph.nodes[e.src].step)
         self.collectors = {nid for nid, steps in fan_in.items() if len(steps) > 2}
         self.band = set(lay.band)
+        self.differences = notation.operands(graph)  # "1 − f": a subtraction's operands
+        self.slots = {e.dst: e.dst_input for e in graph.edges  # an exit's slot in the output
+                      if graph.nodes[e.dst].kind == "exit"}
         self.cut_for = {e.src: graph.nodes[e.dst].step for e in graph.edges  # the step a cut
                         if graph.nodes[e.src].kind == "cut"}                 # box stands for
 
@@ -42,17 +48,24 @@ class _Writer:
     def node(self, g, node: Node) -> None:
         attrs = dict(style.node_shape(node.kind, node.op, self.flat))
         attrs["tooltip"] = self.tooltip(node)
+        if node.id in self.differences and not self.flat:
+            attrs.update(shape="ellipse", margin="0.01")
         if node.id in self.lay.belts:
             attrs["group"] = self.lay.belts[node.id]
         if node.id in self.graph.outputs:
             attrs["peripheries"] = "2"
         if node.kind == "junction" and self.graph.detail == "cell":  # the lines that meet there
-            attrs["xlabel"] = style.html(style.role_html(node.role, self.layer_of(node)))
+            attrs["xlabel"] = style.html(self.role_html(node.role, self.layer_of(node)))
             attrs.update(fontsize=style.EDGE["fontsize"], fontcolor=style.EDGE["fontcolor"])
         level = style.grad_level(node.grad_norm, self.scale)
         if level is not None and node.kind not in ("junction", "const"):
             attrs.update(style.grad_attrs(level))
         g.node(self.ids[node.id], self.label(node), **attrs)
+
+    def role_html(self, role: str | None, layer: int | None) -> str:
+        """A role as drawn; in the backward picture, the gradient of it (``dC_3``)."""
+        text = style.role_html(role, layer)
+        return f"d{text}" if text and self.graph.backward else text
 
     def layer_of(self, node: Node) -> int | None:
         key = node.step if node.kind != "cut" else self.cut_for.get(node.id)
@@ -62,11 +75,11 @@ class _Writer:
 
     def label(self, node: Node) -> str:
         kind, shape = node.kind, style.small_html(style.shape_text(node.shape))
-        role = style.role_html(node.role, self.layer_of(node))
+        role = self.role_html(node.role, self.layer_of(node))
         if kind == "gate":
-            return style.html(f"{style.gate_symbol_html(node.op)}  {role}", shape)
+            return style.html(f"{style.gate_symbol_html(node.op, self.graph.backward)}  {role}", shape)
         if kind == "linear":
-            return style.html("W · + b", shape)
+            return style.html("· Wᵀ" if self.graph.backward else "W · + b", shape)
         if kind == "op":
             return self.op_label(node, role, shape)
         if kind in ("param", "derived", "input"):
@@ -81,7 +94,11 @@ class _Writer:
             return style.html(role, style.GAP, style.small_html(" ".join(
                 t for t in (node.op, style.shape_text(node.shape)) if t)))
         if kind == "exit":
-            return style.html(style.escape("↑ " + style.symbol(node.op)))
+            slot = self.slots.get(node.id)
+            where = f"out[{slot}]" if slot is not None else style.symbol(node.op)
+            if self.graph.backward:  # the gradient arriving from that slot of the output
+                return style.html(style.escape("↓ d" + where))
+            return style.html(style.escape("↑ " + where))
         if kind == "cut":
             return style.html(role or style.escape(node.op), style.small_html("cut earlier"))
         if kind == "cell":
@@ -93,8 +110,12 @@ class _Writer:
         return style.html("")
 
     def op_label(self, node: Node, role: str, shape: str) -> str:
-        sym = style.escape(style.symbol(node.op))
+        sym = style.escape(style.symbol(node.op, self.graph.backward))
         if node.op in style.POINTWISE_OPS and not self.flat:
+            if node.id in self.differences:
+                return style.html(style.escape(self.differences[node.id]))
+            if node.op == "Where" and node.text:
+                return style.html(f"{sym} {style.small_html(node.text, style.DATA_TEXT)}")
             return style.html(sym)
         if self.flat:
             return style.html(f"<b>{sym}</b> {role}", shape, *self.values(node))
@@ -119,7 +140,10 @@ class _Writer:
     # --- edges ---------------------------------------------------------------------------
     def edge(self, g, e: Edge) -> None:
         if e.kind == "invisible":
-            g.edge(self.ids[e.src], self.ids[e.dst], style="invis")
+            if self.graph.nodes[e.src].kind == "exit":  # a row's last exit: the output it joins
+                g.edge(self.ids[e.src], self.ids[e.dst], **style.EXIT_EDGE)
+            else:
+                g.edge(self.ids[e.src], self.ids[e.dst], style="invis")
             return
         a, b = self.graph.nodes[e.src].step, self.graph.nodes[e.dst].step
         crossing = crosses_steps(a, b)
@@ -147,9 +171,12 @@ class _Writer:
         if self.scale is not None and e.kind == "data" and e.dst not in self.collectors:
             attrs.update(style.grad_attrs(style.grad_level(e.grad_norm, self.scale)))
         src, dst = self.ids[e.src], self.ids[e.dst]
+        turned = False
         if (a is not None and b is not None and a.row == b.row and a.row in self.lay.mirrored
                 and (e.src, e.dst) not in self.flat_pairs):
             src, dst = dst, src
+            turned = True
+        if turned != self.graph.backward:  # the backward pass: each gradient runs the other way
             attrs["dir"] = "back"
         g.edge(src, dst, **attrs)
 
@@ -181,10 +208,27 @@ class _Writer:
                 del attrs["label"]  # a branch of Olah's copy: the line into the fork says it
             return attrs
         if crossing:
-            return dict(style.STATE_EDGE)
+            return self.state_style(e)
         if e.dst in self.collectors:
             return dict(style.COLLECT_EDGE)
         return {}
+
+    def state_style(self, e: Edge) -> dict:
+        """A state's line from one step to the next: thick, classed by state and row (the
+        layout's tests and the explorable page find it so) and, below cell detail, heavy where
+        it is one line into one op (or, for h, into the dot where it meets x): dot keeps a heavy
+        line short, which keeps the belt level from step to step. A state copied to several
+        places (the peephole LSTM's C into its gates) stays light: pulled straight, its copy
+        point dragged the steps into a staircase."""
+        base = role_base(e.role) or "state"
+        row = self.lay.rows.index(self.graph.nodes[e.src].step.row)
+        attrs = dict(style.STATE_EDGE, **{"class": f"state role-{base} row-{row}"})
+        weight = style.BELT_WEIGHT.get(base)
+        dst = self.graph.nodes[e.dst]
+        if (weight and self.graph.detail != "cell" and self.state_uses[e.src, e.role] == 1
+                and (dst.kind != "junction" or not edge_order(e))):
+            attrs["weight"] = weight
+        return attrs
 
     def places(self, e: Edge) -> bool:
         """Whether a parameter's line places its ends (dot's ``constraint``): from the band, a
@@ -204,14 +248,14 @@ class _Writer:
         if upward:
             if "junction" in (src.kind, self.graph.nodes[e.dst].kind):
                 return None  # the junction is labelled
-            return style.html(style.role_html(e.role, self.layer_of(src)))
+            return style.html(self.role_html(e.role, self.layer_of(src)))
         if not crossing and ((e.src, e.role) in self.labelled or e.src in self.crosses
                              or src.kind in ("stub", "junction", "gate")
                              or self.graph.nodes[e.dst].kind == "exit"):
             return None
         self.labelled.add((e.src, e.role))
         shape = " " + style.small_html(style.shape_text(e.shape)) if crossing else ""
-        return style.html(style.role_html(e.role, self.layer_of(src)) + shape)
+        return style.html(self.role_html(e.role, self.layer_of(src)) + shape)
 
     # --- clusters ------------------------------------------------------------------------
     def rows(self, g) -> None:
@@ -300,16 +344,19 @@ class _Writer:
             g.edge(self.ids[i], after, style="invis")
 
 
-def render(graph: Graph, title: str | None = None) -> graphviz.Digraph:
-    """Records to a ``graphviz.Digraph`` (displays inline in Jupyter)."""
+def render(graph: Graph, title: str | None = None, scale: tuple | None = None,
+           caption: tuple | list = ()) -> graphviz.Digraph:
+    """Records to a ``graphviz.Digraph`` (displays inline in Jupyter); ``scale``: the gradient
+    colours' (lo, hi); ``caption``: lines said under the title."""
     lay = plan(graph)
-    w = _Writer(graph, lay)
-    g = graphviz.Digraph("minigrad", graph_attr=style.GRAPH, node_attr=style.NODE,
-                         edge_attr=style.EDGE)
+    w = _Writer(graph, lay, scale)
+    g = Picture("minigrad", graph_attr=style.GRAPH, node_attr=style.NODE, edge_attr=style.EDGE)
     if len(lay.rows) > 1:
         g.node(ANCHOR, **style.HIDDEN)  # the first node declared: see _row_order
-    if title or graph.notes:  # every line left-justified (\l), like the title itself
-        g.attr(label="".join(f"{line}\\l" for line in ([title] if title else []) + graph.notes))
+    key = notation.legend_html(graph) if lay.members and graph.detail != "cell" else None
+    lines = ([title] if title else []) + list(caption) + graph.notes
+    if lines or key:  # every line left-justified (\l), like the title itself
+        g.attr(label=notation.graph_label(lines, key))
     if w.scale is not None:
         g.node("legend", style.legend_html(w.scale, nan=w.any_nan), shape="plaintext")
     loose = [graph.nodes[i] for i in lay.loose]

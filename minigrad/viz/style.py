@@ -56,12 +56,23 @@ NAN_GRAD = "#2a62c9"   # a NaN gradient: off the scale, in a colour the palette 
 PALETTE = ["#a8a8a8", "#d98052", "#d64a2a", "#a51d12", "#6b0000"]
 
 
-def symbol(op: str) -> str:
+# In the backward picture an op stands for its backward: the derivative it multiplies by.
+BACKWARD_SYMBOLS = {"Tanh": "tanh′", "Sigmoid": "σ′", "Relu": "relu′", "Exp": "exp′",
+                    "Log": "log′", "MatMul": "· Wᵀ", "AddMM": "· Wᵀ", "Concat": "split",
+                    "Split": "concat", "Stack": "unbind", "Unbind": "stack"}
+
+
+def symbol(op: str, backward: bool = False) -> str:
+    if backward and op in BACKWARD_SYMBOLS:
+        return BACKWARD_SYMBOLS[op]
     return SYMBOLS.get(op, op.lower())
 
 
-def gate_symbol_html(op: str) -> str:
-    """The gate's nonlinearity, larger than the role beside it."""
+def gate_symbol_html(op: str, backward: bool = False) -> str:
+    """The gate's nonlinearity, larger than the role beside it (its derivative and Wᵀ in the
+    backward picture: a gate box sends dW·[h, x] back through σ′ and Wᵀ)."""
+    if backward:
+        return f'<font point-size="12">{escape(symbol(op, True))}</font> · Wᵀ'
     return f'<font point-size="12">{escape(symbol(op))}</font>'
 
 
@@ -196,8 +207,10 @@ HIDDEN = {"style": "invis", "shape": "point", "width": "0"}  # placement aids
 
 STATE_EDGE = {"minlen": "2", "penwidth": "2.4", "color": "#000000", "fontsize": "9",
               "fontcolor": "#000000"}
+BELT_WEIGHT = {"C": "20", "c": "20", "h": "5"}  # how hard dot pulls a state's line level (render)
 PARAM_EDGE = {"color": "#b8c8dc", "arrowsize": "0.4", "constraint": "false"}
 DETOUR_LABEL = {"labelangle": "60", "labeldistance": "2"}  # a headlabel: beside the arrowhead
+EXIT_EDGE = {"style": "dashed", "color": "#a0a0a0", "arrowsize": "0.4"}
 COLLECT_EDGE = {"color": "#a0a0a0", "arrowsize": "0.4"}
 DETACH_EDGE = {"style": "dashed", "color": "#c03030", "fontcolor": "#c03030", "label": "detach",
                "penwidth": "1.6"}
@@ -269,6 +282,11 @@ def text_colour(background: str) -> str:
     return "black" if luminance(background) > 0.18 else "white"
 
 
+def norm_text(value: float) -> str:
+    """A gradient norm in two significant digits: 0.31, 12, 2.4e-05."""
+    return f"{value:.2g}" if value == 0 or 1e-3 <= abs(value) < 1e4 else f"{value:.1e}"
+
+
 def legend_html(scale: tuple, nan: bool = False) -> str:
     """A colour bar labelled with norms at five points of the log scale, and a "NaN" cell in its
     own colour when some gradient is NaN."""
@@ -278,8 +296,8 @@ def legend_html(scale: tuple, nan: bool = False) -> str:
         level = k / 4
         value = 10 ** (math.log10(lo) + level * (math.log10(hi) - math.log10(lo))) if hi > lo else hi
         colour = grad_colour(level)
-        cells.append(f'<td bgcolor="{colour}" width="34"><font point-size="7" '
-                     f'color="{text_colour(colour)}">{value:.0e}</font></td>')
+        cells.append(f'<td bgcolor="{colour}" width="40"><font point-size="7" '
+                     f'color="{text_colour(colour)}">{norm_text(value)}</font></td>')
     if nan:
         cells.append(f'<td bgcolor="{NAN_GRAD}" width="34"><font point-size="7" '
                      f'color="{text_colour(NAN_GRAD)}">NaN</font></td>')

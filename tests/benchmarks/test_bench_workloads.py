@@ -18,8 +18,10 @@ def to_numpy(value) -> np.ndarray:
 
 def test_every_implementation_is_benchmarked_on_the_cpu():
     names = set(bench_lstm.implementations("cpu"))
-    assert names == {"numpy", "minigrad", "minigrad loop", "pytorch", "pytorch loop"}
-    assert [w.name for w in bench_ops.workloads("cpu")] == ["minigrad", "pytorch", "numpy"]
+    assert names == {"numpy", "minigrad", "minigrad traced", "minigrad loop", "pytorch",
+                     "pytorch loop"}
+    assert [w.name for w in bench_ops.workloads("cpu")] == ["minigrad", "minigrad traced",
+                                                             "pytorch", "numpy"]
 
 
 @pytest.mark.parametrize("name", [n for n in bench_lstm.implementations("cpu") if n != "numpy"])
@@ -54,6 +56,9 @@ def test_op_chain_gradients_agree(n_ops):
     y_t.sum().backward()
     step = bench_ops.minigrad_setup(n_ops, "cpu")()
     g_mg = step()
+    traced = bench_ops.minigrad_traced_setup(n_ops, "cpu")()
+    for _ in range(3):  # (the setup made the first two calls: these run compiled)
+        np.testing.assert_array_equal(traced().numpy(), g_mg.numpy())
 
     np.testing.assert_allclose(y_np, y_t.detach().numpy(), rtol=1e-13)
     np.testing.assert_allclose(g_np, x_t.grad.numpy(), rtol=1e-12)
@@ -64,3 +69,9 @@ def test_op_chain_gradients_agree(n_ops):
 def test_op_chain_gradient_stays_a_normal_float_over_the_full_chain():
     y, g = bench_ops.numpy_chain_grad(np.array([bench_ops.START]))
     assert 1e-8 < abs(g[0]) < 1 and 0 < y[0] < bench_ops.START
+
+
+def test_the_first_traced_call_is_timed_with_a_new_trace_each_time():
+    result = bench_lstm.first_call_result(SHAPE, "cpu", repeats=2)
+    assert result.name == "minigrad traced, first call" and len(result.times_s) == 2
+    assert str(SHAPE) in result.group

@@ -53,3 +53,20 @@ def test_the_per_round_ratio_pairs_the_rounds():
     assert run_all.paired_ratio(mg, ref) == 1.0
     measured = {t: m for t, m, _ in run_all.check_targets([mg, ref], "cpu")}
     assert measured[run_all.TARGETS["lstm-large"]] == "2.00x (min 1.00x; per round 1.00x)"
+
+
+def test_traced_targets():
+    found = results() + [
+        Result("chain of 10000 ops", "minigrad traced", 0.03, 0.03, ops=10_000),    # 3 µs/op
+        Result(f"LSTM {LARGE}", "minigrad traced", 1.05, 1.05, peak_bytes=95),      # 1.05x
+        Result(f"LSTM {SMALL}", "numpy", 1.0, 1.0),
+        Result(f"LSTM {SMALL}", "minigrad", 2.0, 2.0),
+        Result(f"LSTM {SMALL}", "minigrad traced", 1.1, 1.1),
+        Result(f"first call of a traced LSTM step {SMALL}", "minigrad traced, first call", 7.0, 5.0),
+    ]
+    status = {t: s for t, _, s in run_all.check_targets(found, "cpu")}
+    assert status[run_all.TARGETS["traced-chain"]] == "met"
+    assert status[run_all.TARGETS["traced-lstm-large"]] == "not met"   # 1.05x > 1.02x
+    assert status[run_all.TARGETS["traced-lstm-small"]] == "met"       # 1.10x <= 1.15x
+    assert status[run_all.TARGETS["traced-memory"]] == "met"           # 0.95x <= 1.0x
+    assert status[run_all.TARGETS["traced-first-call"]] == run_all.NOISY  # 3.5x, min 2.5x

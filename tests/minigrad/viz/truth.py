@@ -413,10 +413,13 @@ def _dependencies(drawn, cap, stands, leaves, found):
             if ((e.src, e.src_output), b) not in carried:
                 found.append(f"{e.role or 'a tensor'} from {_name(drawn, min(home[e.src]))} "
                              f"to {_name(drawn, b)} is not drawn")
+    collected = {e.dst for e in drawn.edges if drawn.nodes[e.src].kind == "exit"}
     for a, b in required - set(lines):
         na, nb = drawn.nodes.get(a), drawn.nodes.get(b)
         if na is None or nb is None or elided and nb.kind == "ellipsis":
             continue
+        if na.kind == "ellipsis" and b in collected:
+            continue  # the elided steps' slots of a stacked output go with them
         if drawn.params == "repeat" and nb.kind == "stub":
             continue  # the stub's text names the weights of its projection
         found.append(f"missing line {_name(drawn, a)} -> {_name(drawn, b)}")
@@ -448,6 +451,12 @@ def _name(drawn, nid):
 
 # --- what the lines and boxes say -------------------------------------------------------------
 def _labels(drawn, cap, of, found):
+    # A line carries what its consumer sent back (record_flows; test_viz_gradients checks those
+    # values); only where the tensor has one consumer is that its whole gradient.
+    consumers = defaultdict(int)
+    for e in cap.edges:
+        if e.dst_input is not None:
+            consumers[e.tensor] += 1
     for e in drawn.edges:
         if e.kind == "invisible" or not e.tensor or e.tensor[0] not in of:
             continue
@@ -461,7 +470,8 @@ def _labels(drawn, cap, of, found):
             found.append(f"{where} says shape {e.shape}, carries {real}")
         if src.kind not in ("stub", "junction") and e.role not in roles:
             found.append(f"{where} says {e.role}, carries {roles}")
-        if src.kind != "junction" and not _close(e.grad_norm, _norm(obj, index)):
+        if (src.kind != "junction" and consumers[e.tensor] <= 1
+                and not _close(e.grad_norm, _norm(obj, index))):
             found.append(f"{where} says |grad| {e.grad_norm}, really {_norm(obj, index)}")
     for nid, n in drawn.nodes.items():
         if n.kind == "gate":

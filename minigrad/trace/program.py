@@ -1,0 +1,368 @@
+"""The program a trace records: a flat list of array calls on numbered slots, the passes that
+tidy it, and the code it is replayed by.
+
+A slot holds one array: an input (an argument's array, a parameter's data, a gradient seed), a
+constant (an array that was there before the trace: a mask, a cached scalar), or the result of
+one :class:`Instruction`. The passes, each a function of its own:
+
+* :func:`drop_dead`: instructions whose results nothing reads go (random draws stay: each one
+  moves the generator, and the draws after it must stay the ones the eager run makes);
+* :func:`hoist`: instructions that read only constants run once, and their results become
+  constants (what does not change between calls is computed once);
+* :func:`last_uses`: where each slot is read for the last time, so that the generated code lets
+  go of its array right there (a name reused, or ``del``).
+
+:func:`generate` turns a program into the source of one Python function, one line per array
+call, compiled once: replaying it costs the array calls and little else.
+"""
+from __future__ import annotations
+
+import math
+import operator
+
+from .. import backend
+
+BINARY = {
+    "+": operator.add, "-": operator.sub, "*": operator.mul, "/": operator.truediv,
+    "//": operator.floordiv, "%": operator.mod, "**": operator.pow, "@": operator.matmul,
+    "<": operator.lt, "<=": operator.le, ">": operator.gt, ">=": operator.ge,
+    "==": operator.eq, "!=": operator.ne, "&": operator.and_, "|": operator.or_,
+    "^": operator.xor,
+}
+UNARY = {"-": operator.neg, "+": operator.pos, "~": operator.invert, "abs": operator.abs}
+
+
+class Slot:
+    """A reference to slot ``n`` among an instruction's operands."""
+
+    __slots__ = ("n",)
+
+    def __init__(self, n: int):
+        self.n = n
+
+    def __repr__(self) -> str:
+        return f"Slot({self.n})"
+
+
+class Instruction:
+    """One array call: ``kind`` is binary (``name`` the operator), unary, getitem, attribute
+    (``a.T``), method (``a.reshape(...)``), call (``xp.<name>(...)``, ``function`` the real
+    one), draw (a random draw) or setitem. ``out`` is the slot it makes. An instruction
+    ``in_place`` writes into its first operand's array (``out[index] = g``, ``xp.add.at``):
+    ``out`` names the written array, the same memory as the first operand.
+
+    ``op`` (the op it came from, for comments), ``step`` (the time step, from the scope) and
+    ``phase`` ("forward" or "backward") are filled in for printing."""
+
+    __slots__ = ("kind", "name", "function", "args", "kwargs", "out", "in_place", "op", "step",
+                 "phase", "node", "_reads")
+
+    def __init__(self, kind: str, name, function, args: tuple, kwargs: dict | None = None):
+        self.kind = kind
+        self.name = name
+        self.function = function
+        self.args = args
+        self.kwargs = kwargs or {}
+        self.out = None
+        self.in_place = False
+        self.op = self.step = self.phase = self.node = self._reads = None
+
+    def reads(self) -> list[int]:
+        """The slots this instruction reads."""
+        if self._reads is None:
+            found: list[int] = []
+            _slots_in(self.args, found)
+            if self.kwargs:
+                _slots_in(tuple(self.kwargs.values()), found)
+            self._reads = found
+        return self._reads
+
+    def __repr__(self) -> str:
+        return f"<{self.kind} {self.name or ''} -> {self.out}>"
+
+
+def _slots_in(x, found: list) -> None:
+    if type(x) is Slot:
+        found.append(x.n)
+    elif type(x) in (tuple, list):
+        for a in x:
+            _slots_in(a, found)
+    elif type(x) is slice:
+        _slots_in((x.start, x.stop, x.step), found)
+
+
+# --- running one instruction on real arrays (hoisting, and the reference interpreter) -------
+def resolve(x, values: dict):
+    if type(x) is Slot:
+        return values[x.n]
+    if type(x) in (tuple, list):
+        return type(x)(resolve(a, values) for a in x)
+    return x
+
+
+def execute(ins: Instruction, values: dict):
+    """Run ``ins`` on the arrays in ``values`` (slot -> array); returns its result."""
+    args = resolve(ins.args, values)
+    kwargs = {k: resolve(v, values) for k, v in ins.kwargs.items()}
+    kind = ins.kind
+    if kind == "binary":
+        return BINARY[ins.name](*args)
+    if kind == "unary":
+        return UNARY[ins.name](*args)
+    if kind == "getitem":
+        return args[0][args[1]]
+    if kind == "attribute":
+        return getattr(args[0], ins.name)
+    if kind == "method":
+        return getattr(args[0], ins.name)(*args[1:], **kwargs)
+    if kind == "setitem":
+        args[0][args[1]] = args[2]
+        return args[0]
+    result = ins.function(*args, **kwargs)  # call, draw
+    return args[0] if ins.in_place else result
+
+
+# --- passes --------------------------------------------------------------------------------
+def drop_dead(instructions: list, needed) -> list:
+    """The instructions that compute the slots in ``needed`` (and every random draw: dropping
+    one would shift the draws after it), in their order."""
+    needed = set(needed)
+    kept = []
+    for ins in reversed(instructions):
+        if ins.out in needed or ins.kind == "draw":
+            kept.append(ins)
+            needed.update(ins.reads())
+    kept.reverse()
+    return kept
+
+
+def hoist(instructions: list, consts: dict, keep=()) -> list:
+    """Run once the instructions that read only constants; their results join ``consts`` (in
+    place) and they leave the program. Not hoisted: random draws, writes into arrays and what
+    they write into (the array must be new at every call), and the slots in ``keep`` (the
+    program's outputs: each call returns new arrays)."""
+    written = {ins.reads()[0] for ins in instructions if ins.in_place}
+    keep = set(keep) | written
+    left = []
+    for ins in instructions:
+        if (ins.kind != "draw" and not ins.in_place and ins.out not in keep
+                and all(s in consts for s in ins.reads())):
+            consts[ins.out] = execute(ins, consts)
+        else:
+            left.append(ins)
+    return left
+
+
+def last_uses(instructions: list, outputs) -> dict:
+    """slot -> index of the instruction that reads it last (slots in ``outputs`` are read at
+    the end, ``len(instructions)``)."""
+    last = {}
+    for i, ins in enumerate(instructions):
+        for s in ins.reads():
+            last[s] = i
+    for s in outputs:
+        last[s] = len(instructions)
+    return last
+
+
+# --- code -----------------------------------------------------------------------------------
+class Names:
+    """How slots and constants are spelled in generated code."""
+
+    def __init__(self, consts: dict):
+        self.of: dict[int, str] = {}
+        self.consts = consts
+        self.closure: dict[str, object] = {}  # name -> object the code reads (constants, functions)
+
+    def slot(self, n: int) -> str:
+        name = self.of.get(n)
+        if name is None:  # a constant array
+            name = self.of[n] = f"k{n}"
+            self.closure[name] = self.consts[n]
+        return name
+
+    def constant(self, value) -> str:
+        name = f"c{len(self.closure)}"
+        self.closure[name] = value
+        return name
+
+    def function(self, ins: Instruction) -> str:
+        name = "f_" + ins.name.replace(".", "_")
+        if self.closure.get(name, ins.function) is not ins.function:
+            name = self.constant(ins.function)
+        self.closure[name] = ins.function
+        return name
+
+
+def render(x, names: Names, index: bool = False) -> str:
+    """Python source for an operand: a slot's name, a literal, or a closure constant."""
+    t = type(x)
+    if t is Slot:
+        return names.slot(x.n)
+    if t is tuple:
+        parts = [render(a, names, index) for a in x]
+        if index:
+            return ", ".join(parts) + ("," if len(parts) == 1 else "") if parts else "()"
+        return "(" + ", ".join(parts) + ("," if len(parts) == 1 else "") + ")"
+    if t is list:
+        return "[" + ", ".join(render(a, names) for a in x) + "]"
+    if t is slice:
+        parts = [render(v, names) if v is not None else "" for v in (x.start, x.stop, x.step)]
+        if index:
+            return ":".join(parts[:2]) + (":" + parts[2] if parts[2] else "")
+        return "slice(" + ", ".join(render(v, names) for v in (x.start, x.stop, x.step)) + ")"
+    if x is Ellipsis:
+        return "..."
+    if x is None or t in (bool, int, str):
+        return repr(x)
+    if t is float and math.isfinite(x):
+        return repr(x)
+    if isinstance(x, backend.numpy.dtype):
+        return repr(str(x))
+    return names.constant(x)
+
+
+def expression(ins: Instruction, names: Names, function_name=None) -> str:
+    """The right-hand side of an instruction's line (the whole line for a write)."""
+    function_name = function_name or names.function
+    args = ins.args
+    kind = ins.kind
+    if kind == "binary":
+        return f"{render(args[0], names)} {ins.name} {render(args[1], names)}"
+    if kind == "unary":
+        return f"abs({render(args[0], names)})" if ins.name == "abs" else \
+            f"{ins.name}{render(args[0], names)}"
+    if kind == "getitem":
+        return f"{render(args[0], names)}[{render(args[1], names, index=True)}]"
+    if kind == "attribute":
+        return f"{render(args[0], names)}.{ins.name}"
+    if kind == "setitem":
+        return (f"{render(args[0], names)}[{render(args[1], names, index=True)}] = "
+                f"{render(args[2], names)}")
+    parts = [render(a, names) for a in (args[1:] if kind == "method" else args)]
+    parts += [f"{k}={render(v, names)}" for k, v in ins.kwargs.items()]
+    if kind == "method":
+        return f"{render(args[0], names)}.{ins.name}({', '.join(parts)})"
+    return f"{function_name(ins)}({', '.join(parts)})"
+
+
+def generate(name: str, instructions: list, inputs: list, outputs: list, consts: dict,
+             owned: int | None = None):
+    """The source of a function ``name(*inputs)`` that runs ``instructions`` and returns the
+    tuple of ``outputs``, and the closure values it reads. Each array is let go after its last
+    use: its name is reused by the next result, or deleted.
+
+    With ``owned`` (a number) the function is ``name(owned_list, *rest)``: the first ``owned``
+    inputs come in a list that it empties, so that it holds the only references to them and lets go
+    of each after its last use too (the backward program and the forward's saved arrays)."""
+    names = Names(consts)
+    for i, s in enumerate(inputs):
+        names.of[s] = f"a{i}"
+    releasable = {f"a{i}" for i in range(owned or 0)}
+    last = last_uses(instructions, outputs)
+    free: list[str] = []   # register names whose arrays are dead
+    count = 0
+    lines = []
+    for i, ins in enumerate(instructions):
+        line = expression(ins, names)
+        dying = [names.of.get(s, "") for s in dict.fromkeys(ins.reads()) if last.get(s) == i]
+        target = names.slot(ins.reads()[0]) if ins.in_place else None
+        released = [a for a in dying if a in releasable and a != target]
+        dying = [r for r in dying if r.startswith("r")]  # (inputs and constants stay)
+        if ins.in_place:  # the written array keeps its name
+            names.of[ins.out] = target
+            dying = [r for r in dying if r != target]
+            lines.append(line)
+            free.extend(dying)
+        else:
+            free.extend(dying)
+            if free:
+                register = free.pop()
+            else:
+                register, count = f"r{count}", count + 1
+            names.of[ins.out] = register
+            lines.append(f"{register} = {line}")
+            dying = [r for r in dying if r != register]
+            if ins.out not in last:  # made and never read (a draw kept for the generator)
+                dying.append(register)
+                free.append(register)
+        lines += [f"del {r}" for r in dying + released]
+    for s in outputs:
+        names.slot(s)
+    results = ", ".join(names.of[s] for s in outputs)
+    if owned is not None:
+        if owned:
+            taken = ", ".join(f"a{i}" for i in range(owned)) + ("," if owned == 1 else "")
+            lines[:0] = [f"{taken} = owned", "owned.clear()"]
+        parameters = ["owned"] + [f"a{i}" for i in range(owned, len(inputs))]
+    else:
+        parameters = [f"a{i}" for i in range(len(inputs))]
+    body = "\n".join("        " + line for line in lines) or "        pass"
+    source = (f"def _make({', '.join(names.closure) or ''}):\n"
+              f"    def {name}({', '.join(parameters)}):\n"
+              f"{body}\n"
+              f"        return ({results}{',' if len(outputs) == 1 else ''})\n"
+              f"    return {name}\n")
+    return source, names.closure
+
+
+def compile_function(name: str, instructions: list, inputs: list, outputs: list, consts: dict,
+                     owned: int | None = None):
+    """:func:`generate`, compiled: a Python function of the inputs' arrays."""
+    source, closure = generate(name, instructions, inputs, outputs, consts, owned)
+    namespace: dict = {}
+    exec(compile(source, f"<minigrad.trace {name}>", "exec"), namespace)
+    function = namespace["_make"](*closure.values())
+    function.source = source
+    return function
+
+
+class Replay:
+    """A program as a function of its inputs, compiled (:func:`compile_function`) at its first
+    run, or with ``interpret_first`` at its second: the first run goes through the interpreter
+    (:func:`execute`, one instruction at a time). Compiling costs about as much as running the
+    program a few times through the engine, so a trace's first backward, which may be its only
+    one, is interpreted; a forward program runs only from a trace's second call on (the first
+    one's values come from the recording), when the trace is being reused."""
+
+    def __init__(self, name: str, instructions: list, inputs: list, outputs: list, consts: dict,
+                 owned: int | None = None, interpret_first: bool = False):
+        self.name = name
+        self.instructions = instructions
+        self.inputs = inputs
+        self.outputs = outputs
+        self.consts = consts
+        self.owned = owned
+        self.function = None
+        self.runs = 0 if interpret_first else 1
+
+    def compiled(self):
+        if self.function is None:
+            self.function = compile_function(self.name, self.instructions, self.inputs,
+                                             self.outputs, self.consts, self.owned)
+        return self.function
+
+    def __call__(self, *args):
+        self.runs += 1
+        if self.runs > 1:
+            return self.compiled()(*args)
+        return self.interpret(*args)
+
+    def interpret(self, *args):
+        if self.owned is not None:
+            owned = args[0]
+            args = tuple(owned) + args[1:]
+            owned.clear()
+        values = dict(self.consts)
+        values.update(zip(self.inputs, args))
+        del args  # (the values dict holds the inputs now, and lets go of them at last use)
+        return self._interpret(values)
+
+    def _interpret(self, values):
+        last = last_uses(self.instructions, self.outputs)
+        for i, ins in enumerate(self.instructions):
+            values[ins.out] = execute(ins, values)
+            for s in ins.reads():
+                if last.get(s) == i and s not in self.consts:
+                    values.pop(s, None)
+        return tuple(values[s] for s in self.outputs)
