@@ -455,6 +455,8 @@ def _new_data(t: Tensor, value):
     unwrapped: ``p.data -= lr * p.grad`` makes a Tensor of NumPy's in-place subtraction)."""
     if isinstance(value, Tensor):
         value = value._data
+    if isinstance(value, backend.numpy.generic):  # a NumPy scalar: what a 0-d op may return
+        value = backend.numpy.asarray(value)
     want = f"an array of shape {t.shape}, dtype {t.dtype}, on {t.device}"
     if not backend.is_array(value):
         raise TypeError(f"Tensor.data: assign {want}; got a {type(value).__name__}. To set values "

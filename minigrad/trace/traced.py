@@ -277,8 +277,8 @@ def drawable(watcher, traced_args, outputs) -> None:
             node.constants = {i: _real(v) for i, v in node.constants.items()}
         for name, value in getattr(node, "__dict__", {}).items():
             setattr(node, name, _real(value))
-    for t in traced_args + outputs:
-        t.data = _real(t.data)
+    for t in traced_args + outputs:  # (the slot: a stand-in is no array for the .data setter)
+        t._data = _real(t._data)
 
 
 def _real(value):
@@ -305,7 +305,7 @@ class Recording:
         self.after_forward = rng = backend.rng_state()
         tracing.ACTIVE, backend.recording_draws = recorder, recorder.draw
         for p, stand_in in self.swapped:
-            p.data = stand_in
+            p._data = stand_in  # (the slot: the .data setter takes arrays only)
         collecting = gc.isenabled()
         gc.disable()  # (the recording makes many small objects and no cycles to collect)
         try:
@@ -315,7 +315,7 @@ class Recording:
             if collecting:
                 gc.enable()
             for p, stand_in in self.swapped:
-                p.data = stand_in.value
+                p._data = stand_in.value
             tracing.ACTIVE, backend.recording_draws = None, None
             # the first call's draws are the recording's: the generator goes on from there
             backend.set_rng_state(rng if self.missed else self.after_forward)

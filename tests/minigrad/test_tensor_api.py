@@ -303,3 +303,10 @@ def test_data_refuses_anything_else_and_says_what_to_write(value, error, message
     with pytest.raises(error, match=message):
         t.data = value
     np.testing.assert_array_equal(t.numpy(), np.zeros((2, 3)))  # unchanged
+
+
+def test_data_of_a_0d_tensor_takes_a_numpy_scalar():
+    # what a 0-d op may return (NumPy gives np.float64 for some 0-d results)
+    t = mg.tensor(np.array(1.0))
+    t.data = np.float64(2.5)
+    assert t.data.shape == () and t.item() == 2.5
