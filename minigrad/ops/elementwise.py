@@ -91,15 +91,17 @@ class Pow(Function):
 
     As in PyTorch: dz/da is 0 wherever b == 0 (x ** 0 = 1 is a constant, even at a == 0 or
     where the incoming gradient is inf), dz/db is 0 where a == 0 and b >= 0 (the limit of
-    a^b log a), and a ** -0.5 is 1 / sqrt(a) (NaN at -inf, where C's pow gives 0)."""
+    a^b log a), and a ** 0.5 and a ** -0.5 are sqrt(a) and 1 / sqrt(a): NaN at -inf, where C's
+    pow, which NumPy uses for a 0-d value, gives inf and 0."""
 
     broadcasts = True
     saves_inputs = True
     saves_output = True
 
     def forward(self, a, b):
-        if type(b) is float and b == -0.5:
-            return 1 / backend.get_array_module(a).sqrt(a)
+        if type(b) is float and b in (0.5, -0.5):
+            root = backend.get_array_module(a).sqrt(a)
+            return root if b > 0 else 1 / root
         return a ** b
 
     def backward(self, grad):

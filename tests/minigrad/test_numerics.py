@@ -223,3 +223,22 @@ def test_a_tie_between_minus_zero_and_zero_picks_pytorchs_zero(name):
     ours = mg.tensor(a).relu() if name == "relu" else getattr(mg.tensor(a), name)(mg.tensor(b))
     theirs = torch.relu(torch.tensor(a)) if name == "relu" else getattr(torch, name)(torch.tensor(a), torch.tensor(b))
     np.testing.assert_array_equal(np.signbit(ours.numpy()), np.signbit(theirs.numpy()))
+
+
+@pytest.mark.parametrize("exponent", [0.5, -0.5, 1.5])
+def test_a_0d_value_to_a_half_power_is_pytorchs_at_minus_inf_and_minus_zero(exponent):
+    # found by the fuzzer: x[()] hands NumPy a float64 scalar, whose ** uses C's pow:
+    # (-inf) ** 0.5 was inf (PyTorch NaN, as for arrays) and (-0.) ** 0.5 was 0. (PyTorch -0.)
+    for value in (-np.inf, -0.0, 4.0):
+        x = mg.tensor(np.array(value), requires_grad=True)
+        t = torch.tensor(value, dtype=torch.float64, requires_grad=True)
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", RuntimeWarning)
+            y = x[()] ** exponent
+            y.backward()
+        z = t[()] ** exponent
+        z.backward()
+        np.testing.assert_array_equal(y.numpy(), z.detach().numpy())
+        if not np.isnan(y.numpy()):  # (a NaN's sign bit means nothing)
+            assert np.signbit(y.numpy()) == np.signbit(z.detach().numpy())
+        np.testing.assert_array_equal(x.grad.numpy(), t.grad.numpy())
