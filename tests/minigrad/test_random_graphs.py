@@ -349,14 +349,23 @@ def _quiet():
 
 
 # --- the comparisons ---------------------------------------------------------------------------
-def assert_same(actual: np.ndarray, expected: np.ndarray, what: str) -> None:
-    """Equal to within float64 rounding through a few dozen ops; NaN where PyTorch has NaN, inf
-    where it has inf (of the same sign)."""
+def tolerance(steps) -> float:
+    """Relative tolerance: float64 rounding through a few dozen ops, or float32's where a value
+    or gradient went through float32 (the two libraries sum in float64 in their own orders, a
+    few units in the last place apart, and rounding to float32 may then differ by one of its
+    units: a gradient of 491.2034 against 491.2024)."""
+    return 1e-4 if any(name == "to float32 and back" for _, name, _, _ in steps) else 1e-6
+
+
+def assert_same(actual: np.ndarray, expected: np.ndarray, what: str, rtol: float = 1e-6) -> None:
+    """Equal to within ``rtol`` (and that much of the largest value, absolutely); NaN where
+    PyTorch has NaN, inf where it has inf (of the same sign)."""
     assert actual.shape == expected.shape, f"{what}: shape {actual.shape}, PyTorch {expected.shape}"
     nan, tnan = np.isnan(actual), np.isnan(expected)
-    assert (nan == tnan).all(), f"{what}: NaN at {np.argwhere(nan != tnan)[:3].tolist()}: {actual} vs {expected}"
+    assert (nan == tnan).all(), (f"{what}: NaN at {np.argwhere(nan != tnan)[:3].tolist()}: "
+                                 f"{actual} vs {expected}")
     scale = np.abs(expected[np.isfinite(expected)]).max(initial=1.0)
-    np.testing.assert_allclose(actual[~nan], expected[~tnan], rtol=1e-6, atol=1e-9 * scale,
+    np.testing.assert_allclose(actual[~nan], expected[~tnan], rtol=rtol, atol=rtol * 1e-3 * scale,
                                err_msg=what)
 
 
@@ -379,7 +388,7 @@ def test_random_graphs_match_torch_values_and_gradients(case):
     assume(not _deliberate(DELIBERATE, steps, [n.numpy() for n in nodes]))
     assert len(nodes) == len(tnodes)
     for k, (n, t) in enumerate(zip(nodes, tnodes)):
-        assert_same(n.numpy(), t.detach().numpy(), f"node {k} ({made_by[k]})")
+        assert_same(n.numpy(), t.detach().numpy(), f"node {k} ({made_by[k]})", tolerance(steps))
 
     rng = np.random.default_rng(seed + 1)
     seeds = [rng.standard_normal(t.shape) for t in tnodes[len(leaves):]]
@@ -395,7 +404,7 @@ def test_random_graphs_match_torch_values_and_gradients(case):
     for i, (g, tg, a) in enumerate(zip(grads, tgrads, arrays)):
         actual = np.zeros_like(a) if g is None else g.numpy()
         expected = np.zeros_like(a) if tg is None else tg.numpy()
-        assert_same(actual, expected, f"gradient of leaf {i}")
+        assert_same(actual, expected, f"gradient of leaf {i}", tolerance(steps))
 
 
 @given(case=programs(min_ops=5, max_ops=15, specials=False))
@@ -424,7 +433,7 @@ def test_random_graphs_match_torch_second_derivatives(case):
     for i, (h, th, a) in enumerate(zip(hv, thv, arrays)):
         actual = np.zeros_like(a) if h is None else h.numpy()
         expected = np.zeros_like(a) if th is None else th.numpy(force=True)
-        assert_same(actual, expected, f"second derivative of leaf {i}")
+        assert_same(actual, expected, f"second derivative of leaf {i}", tolerance(steps))
 
 
 @given(case=programs(min_ops=5, max_ops=20, specials=False))
