@@ -14,6 +14,7 @@ from .creation import (arange, full, ones, ones_like, rand, randn, uniform, zero
 from .function import Edge, Function
 from .functional import log_softmax, logsumexp, softmax
 from .hooks import listen
+from .anomaly import AnomalyError, detect_anomaly
 from .gradcheck import GradcheckError, gradcheck, gradgradcheck
 from . import ops
 from .ops import concat, stack, where

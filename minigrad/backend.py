@@ -235,6 +235,13 @@ def mask(condition, like):
     return condition.astype(like.dtype)
 
 
+def warnings_off(*conditions: str):
+    """Context manager: inside, NumPy does not warn of these floating-point ``conditions``
+    (``"over"``, ``"divide"``, ``"invalid"``); CuPy never does. For a formula whose inf is the
+    intended intermediate value, and for anomaly mode, which reports NaN and inf itself."""
+    return numpy.errstate(**dict.fromkeys(conditions, "ignore"))
+
+
 def synchronize(device: str) -> None:
     """Wait for queued GPU work (for timing); a no-op on the CPU."""
     if device == "cuda":
@@ -342,6 +349,32 @@ _NPY_MAGIC = b"\x93NUMPY"
 _ZIP_MAGICS = (b"PK\x03\x04", b"PK\x05\x06")  # a member first; an empty archive
 
 
+def _check_declared_sizes(name: str) -> None:
+    """Refuse an archive whose arrays declare more bytes than the file holds, before anything
+    is allocated: ``save_npz`` stores arrays uncompressed, so their bytes are all in the file,
+    while a small deflated member may declare gigabytes (reading it would allocate them all)."""
+    file_size = os.path.getsize(name)
+    total, largest = 0, None
+    with zipfile.ZipFile(name) as archive:
+        for info in archive.infolist():
+            with archive.open(info) as member:
+                version = numpy.lib.format.read_magic(member)
+                read_header = (numpy.lib.format.read_array_header_1_0 if version == (1, 0)
+                               else numpy.lib.format.read_array_header_2_0)
+                shape, _, dtype = read_header(member)
+            size = dtype.itemsize
+            for n in shape:
+                size *= n
+            total += size
+            if largest is None or size > largest[0]:
+                largest = (size, info.filename, shape, dtype)
+    if total > file_size:
+        size, member, shape, dtype = largest
+        raise ValueError(f"its arrays declare {total:,} bytes but the file has {file_size:,} (the "
+                         f"largest, {member!r}, is {shape} {dtype}): checkpoints are stored "
+                         "uncompressed, so this one is damaged or crafted; nothing was loaded")
+
+
 def load_npz(path) -> dict:
     """Read every array of an .npz file into memory (pickles refused).
 
@@ -358,6 +391,7 @@ def load_npz(path) -> dict:
             raise ValueError("it is a .npy file (one array), not an .npz archive")
         if not magic.startswith(_ZIP_MAGICS):
             raise ValueError(f"it does not start like an .npz (zip) archive (first bytes {magic!r})")
+        _check_declared_sizes(name)
         with numpy.load(name, allow_pickle=False) as archive:
             return {k: archive[k] for k in archive.files}
     except Exception as err:

@@ -17,6 +17,9 @@ def reconcile_dtypes(op: str, inputs, arrays) -> None:
     a, b = arrays
     dtype_a = getattr(a, "dtype", None)
     dtype_b = getattr(b, "dtype", None)
+    for operand, dtype in zip(arrays, (dtype_a, dtype_b)):
+        if dtype is not None and not hasattr(dtype, "kind"):  # another library's tensor (torch)
+            raise operand_error(op, operand, inputs)
     if dtype_a is None or dtype_b is None or dtype_a == dtype_b:
         return
     if "c" in (dtype_a.kind, dtype_b.kind):  # (the cast below would drop the imaginary part)
@@ -42,9 +45,13 @@ def operand_error(op: str, operand, inputs) -> TypeError:
         return TypeError(f"{_snake(op)}: minigrad computes with real numbers, got the complex "
                          f"number {operand!r} as input {position}")
     dtype = next((x.dtype for x in inputs if isinstance(x, Tensor)), backend.DEFAULT_FLOAT)
+    kind = type(operand)
+    name = (kind.__name__ if kind.__module__ == "builtins"
+            else f"{kind.__module__}.{kind.__qualname__}")  # torch.Tensor, not Tensor
+    values = "x.detach().numpy()" if hasattr(operand, "detach") else "..."  # a PyTorch tensor
     return TypeError(f"{_snake(op)}: operands must be tensors, arrays or numbers, got a "
-                     f"{type(operand).__name__} ({repr(operand)[:40]}) as input {position}; "
-                     f"make it a tensor first: minigrad.tensor(..., dtype=minigrad.{dtype})")
+                     f"{name} ({' '.join(repr(operand).split())[:40]}) as input {position}; "
+                     f"make it a tensor first: minigrad.tensor({values}, dtype=minigrad.{dtype})")
 
 
 def check_same_device(op: str, inputs) -> None:

@@ -2,12 +2,15 @@
 
 The data goes to a temporary file in the target's folder, is flushed to disk, and is then
 renamed over the target (``os.replace``, atomic on POSIX and Windows): a reader sees the old
-file or the new one, never half of one, and a failed write leaves the old file untouched.
+file or the new one, never half of one, and a failed write leaves the old file untouched. A
+process killed mid-write cannot remove its temporary file: the next write to the same path does
+(so two processes must not write one path at the same time, which would race anyway).
 """
 from __future__ import annotations
 
 import contextlib
 import os
+import re
 import tempfile
 from pathlib import Path
 from typing import BinaryIO, Callable
@@ -17,6 +20,7 @@ def write_atomic(path: str | os.PathLike, write: Callable[[BinaryIO], object]) -
     """Call ``write(file)`` on a temporary file next to ``path``, then rename it to ``path``."""
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
+    _remove_leftovers(path)
     fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
     try:
         with os.fdopen(fd, "wb") as f:
@@ -30,6 +34,17 @@ def write_atomic(path: str | os.PathLike, write: Callable[[BinaryIO], object]) -
             os.unlink(tmp)
         raise
     _fsync_directory(path.parent)
+
+
+def _remove_leftovers(path: Path) -> None:
+    """Delete the temporary files earlier writes to ``path`` left behind when killed: named as
+    ``mkstemp`` names ours, ``.<name>.`` + 8 random characters + ``.tmp``."""
+    leftover = re.compile(re.escape(f".{path.name}.") + r"[a-z0-9_]{8}\.tmp")
+    with contextlib.suppress(OSError):
+        for entry in os.scandir(path.parent):
+            if leftover.fullmatch(entry.name) and entry.is_file(follow_symlinks=False):
+                with contextlib.suppress(OSError):
+                    os.unlink(entry.path)
 
 
 def _umask() -> int:

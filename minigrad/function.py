@@ -184,7 +184,7 @@ def operands(cls, inputs) -> tuple:
     for x in inputs:
         if isinstance(x, Tensor):
             tensors += 1
-            arrays.append(x.data)
+            arrays.append(x._data)
             if x._requires_grad:
                 needs_grad = True
                 edges.append(x if x.grad_fn is None else _edge(Edge, (x.grad_fn, x._output_index)))

@@ -7,9 +7,13 @@ weight for each output) with central differences, element by element:
 
 ``gradgradcheck`` does the same for the gradient itself, i.e. checks second derivatives through
 ``create_graph=True``. On a mismatch both raise ``GradcheckError`` naming the input, the element
-and the two values.
+and the two values. A NaN or infinite value is a failure too, never a match (``abs(a - n) > tol``
+is False for NaN): in an output of ``fn``, in the analytic gradient or in the numeric one, each
+named as such.
 """
 from __future__ import annotations
+
+import math
 
 from . import backend
 from .autograd import grad
@@ -26,6 +30,26 @@ def _as_tuple(x):
 
 def _float_outputs(fn, inputs) -> list:
     return [o for o in _as_tuple(fn(*inputs)) if backend.is_floating(o.dtype)]
+
+
+def _first_not_finite(array):
+    """The index of the first NaN or infinite element of a NumPy array, or None."""
+    bad = backend.numpy.flatnonzero(~backend.numpy.isfinite(array))
+    if bad.size == 0:
+        return None
+    return tuple(int(e) for e in backend.numpy.unravel_index(bad[0], array.shape))
+
+
+def _not_finite_outputs(outputs) -> str | None:
+    """Describe the first output of ``fn`` that holds a NaN or inf, if any."""
+    for k, out in enumerate(outputs):
+        values = out.numpy()
+        element = _first_not_finite(values)
+        if element is not None:
+            return (f"gradcheck: output {k} of fn (shape {out.shape}) is {values[element]} at "
+                    f"element {element}: a gradient cannot be checked where the function is not "
+                    "finite")
+    return None
 
 
 def _weights(outputs, seed: int) -> list:
@@ -68,15 +92,25 @@ def gradcheck(fn, inputs, eps: float = 1e-6, atol: float = 1e-5, rtol: float = 1
     """
     inputs = _as_tuple(inputs)
     checked = _checked(inputs)
-    weights = _weights(_float_outputs(fn, inputs), seed)
-    analytic = _gradients(_projected(fn, inputs, weights), [inputs[i] for i in checked])
+    outputs = _float_outputs(fn, inputs)
+    failure = _not_finite_outputs(outputs)
+    weights = _weights(outputs, seed)
+    analytic = [] if failure else _gradients(_projected(fn, inputs, weights),
+                                             [inputs[i] for i in checked])
     for i, a in zip(checked, analytic):
+        if failure is not None:
+            break
         a = backend.numpy.zeros(inputs[i].shape) if a is None else backend.to_numpy(a.data)
-        mismatch = _first_mismatch(fn, inputs, weights, i, a.reshape(-1), eps, atol, rtol)
-        if mismatch is not None:
-            if raise_exception:
-                raise GradcheckError(mismatch)
-            return False
+        element = _first_not_finite(a)
+        if element is not None:
+            failure = (f"gradcheck: input {i} (shape {inputs[i].shape}), element {element}: the "
+                       f"analytic gradient is {a[element]}")
+        else:
+            failure = _first_mismatch(fn, inputs, weights, i, a.reshape(-1), eps, atol, rtol)
+    if failure is not None:
+        if raise_exception:
+            raise GradcheckError(failure)
+        return False
     return True
 
 
@@ -95,8 +129,12 @@ def _first_mismatch(fn, inputs, weights, i: int, analytic, eps, atol, rtol) -> s
             minus = _projected(fn, inputs, weights).item()
             flat[k] = original
             numeric = (plus - minus) / (2 * eps)
-            if abs(analytic[k] - numeric) > atol + rtol * abs(numeric):
-                element = tuple(int(e) for e in backend.numpy.unravel_index(k, x.shape))
+            element = tuple(int(e) for e in backend.numpy.unravel_index(k, x.shape))
+            if not math.isfinite(numeric):
+                return (f"gradcheck: input {i} (shape {x.shape}), element {element}: the numeric "
+                        f"gradient is {numeric} (f(x + eps) = {plus}, f(x - eps) = {minus}; "
+                        f"analytic {analytic[k]:.10g})")
+            if not abs(analytic[k] - numeric) <= atol + rtol * abs(numeric):
                 return (f"gradcheck: input {i} (shape {x.shape}), element {element}: "
                         f"analytic {analytic[k]:.10g} vs numeric {numeric:.10g}")
     finally:

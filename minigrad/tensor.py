@@ -37,10 +37,10 @@ class Tensor(TorchSurface):
     ``t.grad`` the accumulated gradient (a Tensor) after ``backward``.
     """
 
-    # ``requires_grad`` is a property, so that setting it checks the dtype as requires_grad_()
-    # does; the engine reads and writes its slot ``_requires_grad`` directly, because a property
-    # on every op's result and input would cost time on the hot path.
-    __slots__ = ("data", "grad", "_requires_grad", "grad_fn", "_output_index", "__dict__",
+    # ``requires_grad`` and ``data`` are properties, so that setting them checks the value; the
+    # engine reads and writes their slots ``_requires_grad`` and ``_data`` directly, because a
+    # property on every op's result and input would cost time on the hot path.
+    __slots__ = ("_data", "grad", "_requires_grad", "grad_fn", "_output_index", "__dict__",
                  "__weakref__")
     name = None            # set by whoever wants this tensor named in a drawing
     is_parameter = False   # True for what a model learns (nn.Parameter): drawn as a parameter
@@ -49,7 +49,7 @@ class Tensor(TorchSurface):
     __hash__ = object.__hash__  # == is elementwise, identity stays the hash
 
     def __init__(self, data, dtype=None, device=None, requires_grad: bool = False):
-        self.data = backend.asarray(data, backend.as_dtype(dtype), device)
+        self._data = backend.asarray(data, backend.as_dtype(dtype), device)
         self.grad = self.grad_fn = None
         self._requires_grad = False
         self._output_index = 0
@@ -60,7 +60,7 @@ class Tensor(TorchSurface):
     def _make(cls, data, grad_fn=None, output_index: int = 0) -> "Tensor":
         """Wrap an array without checks (used by ops)."""
         t = cls.__new__(cls)
-        t.data = data
+        t._data = data
         t.grad = None
         t._requires_grad = grad_fn is not None
         t.grad_fn = grad_fn
@@ -68,6 +68,16 @@ class Tensor(TorchSurface):
         return t
 
     # --- facts -------------------------------------------------------------------------
+    @property
+    def data(self):
+        """The raw NumPy/CuPy array. Assigning replaces it with an array of the same shape, dtype
+        and device; a Tensor's own array is taken, so ``p.data -= lr * p.grad`` updates ``p``."""
+        return self._data
+
+    @data.setter
+    def data(self, value) -> None:
+        self._data = _new_data(self, value)
+
     @property
     def shape(self) -> tuple:
         return self.data.shape
@@ -464,9 +474,33 @@ def _compare(op, tensor: Tensor, other):
     return Tensor._make(op(tensor.data, other))
 
 
+def _new_data(t: Tensor, value):
+    """``value`` checked to replace ``t``'s array: the same shape, dtype and device (a Tensor is
+    unwrapped: ``p.data -= lr * p.grad`` makes a Tensor of NumPy's in-place subtraction)."""
+    if isinstance(value, Tensor):
+        value = value._data
+    if isinstance(value, backend.numpy.generic):  # a NumPy scalar: what a 0-d op may return
+        value = backend.numpy.asarray(value)
+    want = f"an array of shape {t.shape}, dtype {t.dtype}, on {t.device}"
+    if not backend.is_array(value):
+        raise TypeError(f"Tensor.data: assign {want}; got a {type(value).__name__}. To set values "
+                        "in place write t.data[...] = values; for another shape or dtype make a new "
+                        "tensor with minigrad.tensor(values)")
+    if value.shape != t.shape:
+        raise ValueError(f"Tensor.data: assign {want}; got shape {value.shape}. For another shape "
+                         "make a new tensor with minigrad.tensor(values)")
+    if value.dtype != t.dtype:
+        raise TypeError(f"Tensor.data: assign {want}; got dtype {value.dtype}: write "
+                        f"t.data = values.astype('{t.dtype}')")
+    if backend.device_of(value) != t.device:
+        raise ValueError(f"Tensor.data: assign {want}; got an array on {backend.device_of(value)}: "
+                         f"move it first (minigrad.tensor(values, device='{t.device}').data)")
+    return value
+
+
 def unwrap(x):
     """The array inside a Tensor; anything else (an array, a number) as it is."""
-    return x.data if isinstance(x, Tensor) else x
+    return x._data if isinstance(x, Tensor) else x
 
 
 def tensor(data, dtype=None, device: str | None = None, requires_grad: bool = False) -> Tensor:

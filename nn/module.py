@@ -316,7 +316,7 @@ class Module:
                 data = data.astype(dtype, copy=False)
             if device is not None:
                 data = backend.to_device(data, device)
-            t.data = data
+            t._data = data  # (past the .data setter, which keeps a tensor's dtype and device)
             if t.grad is not None:
                 t.grad = t.grad.detach().to(device=device, dtype=data.dtype)
         return self

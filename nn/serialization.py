@@ -27,6 +27,7 @@ from minigrad.files import write_atomic
 RESERVED = "__minigrad__"
 FORMAT_VERSION = 1
 NUMERIC_KINDS = "biufc"  # numpy dtype kinds: bool, int, uint, float, complex
+MAX_DEPTH = 100  # dicts in lists in dicts...: far more than any state dict, far less than Python's stack
 
 
 def save(obj, path: str | os.PathLike | BinaryIO) -> None:
@@ -65,6 +66,9 @@ def load(path: str | os.PathLike, device: str | None = None):
         if header.get("format") != FORMAT_VERSION:
             raise ValueError(f"unknown format version {header.get('format')!r}")
         return _decode(header["tree"], arrays, device)
+    except RecursionError:  # (from json or _decode) a header no checkpoint has: refuse it the same way
+        raise ValueError(f"nn.load: {path!r} is damaged or not a minigrad checkpoint: its header "
+                         f"nests deeper than {MAX_DEPTH} levels") from None
     except (ValueError, KeyError, TypeError, AttributeError) as err:
         raise ValueError(f"nn.load: {path!r} is damaged or not a minigrad checkpoint: {err}") from err
 
@@ -112,20 +116,22 @@ def _store(array, keys: tuple, arrays: dict) -> str:
     return unique
 
 
-def _decode(node, arrays: dict, device: str):
+def _decode(node, arrays: dict, device: str, depth: int = 0):
     if not isinstance(node, dict):
         return node
+    if depth > MAX_DEPTH:
+        raise RecursionError
     (kind, body), = node.items()
     if kind == "tensor":
         return Tensor(arrays[body], device=device)
     if kind == "array":
         return backend.to_device(arrays[body], device)
     if kind == "dict":
-        return {k: _decode(v, arrays, device) for k, v in body}
+        return {k: _decode(v, arrays, device, depth + 1) for k, v in body}
     if kind == "list":
-        return [_decode(v, arrays, device) for v in body]
+        return [_decode(v, arrays, device, depth + 1) for v in body]
     if kind == "tuple":
-        return tuple(_decode(v, arrays, device) for v in body)
+        return tuple(_decode(v, arrays, device, depth + 1) for v in body)
     raise ValueError(f"unknown entry kind {kind!r}")
 
 

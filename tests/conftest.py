@@ -6,8 +6,14 @@
 from __future__ import annotations
 
 import pytest
+from hypothesis import HealthCheck, settings
 
 import minigrad
+
+# ``pytest --hypothesis-profile=long``: the differential fuzzer (tests/minigrad/test_random_graphs.py)
+# draws this many programs per test instead of its bounded default (see docs/architecture.md)
+settings.register_profile("long", max_examples=20_000, deadline=None,
+                          suppress_health_check=list(HealthCheck))
 
 _NO_GPU = "needs CuPy and a GPU (minigrad.cuda_available() is False)"
 

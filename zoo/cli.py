@@ -11,6 +11,7 @@ package (nothing under ``minigrad/`` may use ``nn``).
 from __future__ import annotations
 
 import argparse
+import os
 import subprocess
 import sys
 import warnings
@@ -32,14 +33,23 @@ class _Parser(argparse.ArgumentParser):
         self.exit(2, f"{self.prog}: error: {message} (see {self.prog} --help)\n")
 
 
-def _positive(text: str) -> int:
+def _integer(text: str, low: int, what: str) -> int:
     try:
         value = int(text)
     except ValueError:
-        raise argparse.ArgumentTypeError(f"expected a positive integer, got {text!r}") from None
-    if value < 1:
-        raise argparse.ArgumentTypeError(f"expected a positive integer, got {value}")
+        raise argparse.ArgumentTypeError(f"expected {what}, got {text!r}") from None
+    if value < low:
+        raise argparse.ArgumentTypeError(f"expected {what}, got {value}")
     return value
+
+
+def _positive(text: str) -> int:
+    return _integer(text, 1, "a positive integer")
+
+
+def _seed(text: str) -> int:
+    """A random seed: NumPy's generators take a non-negative integer."""
+    return _integer(text, 0, "a non-negative integer")
 
 
 def _picture(text: str) -> str:
@@ -48,9 +58,28 @@ def _picture(text: str) -> str:
     if Path(text).suffix.lower() not in known:
         raise argparse.ArgumentTypeError(
             f"cannot tell the format of {text!r}; use one of {', '.join(known)}")
-    if Path(text).is_dir():
+    try:
+        is_dir = Path(text).is_dir()
+    except OSError:  # a folder on the way that we may not enter: _cannot_write says so
+        is_dir = False
+    if is_dir:
         raise argparse.ArgumentTypeError(f"{text!r} is a directory; name a file in it")
     return text
+
+
+def _cannot_write(path: Path) -> str | None:
+    """Why the picture cannot be written to ``path``, found before any work; None if it can.
+    Its folder must exist, as for ``torch.save`` and matplotlib's ``savefig``: a mistyped
+    folder name is an error, not a new folder."""
+    folder = path.parent
+    try:
+        if not folder.is_dir():
+            return f"there is no folder {folder} (create it first: mkdir -p {folder})"
+    except OSError as err:
+        return f"{err.strerror} (looking for the folder {folder})"
+    if not os.access(folder, os.W_OK | os.X_OK):
+        return f"Permission denied (the folder {folder} is not writable)"
+    return None
 
 
 def parser() -> argparse.ArgumentParser:
@@ -105,7 +134,7 @@ def parser() -> argparse.ArgumentParser:
     draw.add_argument("--width", type=_positive, default=None, metavar="PX",
                       help="scale the picture down to at most PX pixels wide (default: its "
                            "natural size)")
-    draw.add_argument("--seed", type=int, default=0, help="random seed (default 0)")
+    draw.add_argument("--seed", type=_seed, default=0, help="random seed (default 0)")
     draw.set_defaults(run=_draw_command)
 
     gallery = commands.add_parser(
@@ -127,6 +156,10 @@ def main(argv: list | None = None) -> int:
 
 # --- draw ---------------------------------------------------------------------------------
 def _draw_command(args) -> int:
+    problem = _cannot_write(Path(args.out)) if args.out else None
+    if problem is not None:
+        print(f"minigrad draw: error: cannot write {args.out}: {problem}", file=sys.stderr)
+        return 1
     try:
         output, params = run_model(args.arch, args.steps, args.layers, args.bidirectional,
                                    args.grads or args.backward, args.input_size, args.hidden, args.batch,

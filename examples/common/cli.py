@@ -53,7 +53,7 @@ def parser(name: str, description: str | None, traced: bool | None = None) -> On
                                + f"; both give the same numbers (default: {default})")
     common.add_argument("--device", default=None,
                         help="cpu or cuda (default: MINIGRAD_DEVICE, else cpu)")
-    common.add_argument("--seed", type=int, default=0, help="random seed (default 0)")
+    common.add_argument("--seed", type=seed, default=0, help="random seed (default 0)")
     common.add_argument("--quick", action="store_true",
                         help="a small run: at most about 15 s of CPU time (the tests use it)")
     common.add_argument("--steps", type=positive_int, default=None,
@@ -70,14 +70,23 @@ def parser(name: str, description: str | None, traced: bool | None = None) -> On
     return p
 
 
-def positive_int(text: str) -> int:
+def _integer(text: str, low: int, what: str) -> int:
     try:
         value = int(text)
     except ValueError:
-        raise argparse.ArgumentTypeError(f"expected a positive integer, got {text!r}") from None
-    if value <= 0:
-        raise argparse.ArgumentTypeError(f"expected a positive integer, got {value}")
+        raise argparse.ArgumentTypeError(f"expected {what}, got {text!r}") from None
+    if value < low:
+        raise argparse.ArgumentTypeError(f"expected {what}, got {value}")
     return value
+
+
+def positive_int(text: str) -> int:
+    return _integer(text, 1, "a positive integer")
+
+
+def seed(text: str) -> int:
+    """A random seed: NumPy's generators take a non-negative integer."""
+    return _integer(text, 0, "a non-negative integer")
 
 
 def positive_float(text: str) -> float:

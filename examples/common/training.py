@@ -59,6 +59,18 @@ def derived_seed(seed: int, *parts) -> int:
     return int(np.random.SeedSequence(words).generate_state(1)[0])
 
 
+def divergence(losses: list) -> str | None:
+    """A line saying that training diverged, or None: the mean loss over the last tenth of the
+    steps is over 100 times that over the first tenth (a run that learns goes down, and noise
+    does not multiply the loss by 100). A finite loss can still be useless (an MSE of 1e13)."""
+    n = max(1, len(losses) // 10)
+    first, last = sum(losses[:n]) / n, sum(losses[-n:]) / n
+    if len(losses) < 2 or not first > 0 or not last > 100 * first:
+        return None
+    return (f"training diverged: the loss rose from {first:.3g} to {last:.3g} (means over the "
+            f"first and the last {n} of {len(losses)} steps); try a smaller learning rate")
+
+
 @dataclass
 class History:
     """What a run produced so far: the step counter, per-step losses, evaluated metrics."""
@@ -129,6 +141,9 @@ class Trainer:
                     raise self._stopped()
         finally:
             bar.close()
+        warning = divergence(history.losses)
+        if warning is not None:
+            self.write(f"{name}: {warning}")
         return history
 
     def _stopped(self) -> Stopped:
@@ -162,10 +177,14 @@ class Trainer:
                              if meta["config"].get(k) != self.config.get(k))
             raise UsageError(f"{path} was made with different settings ({', '.join(changed)}); "
                              f"use the same flags, or run without --resume to start over")
-        model.load_state_dict(state["model"])
-        optimizer.load_state_dict(state["optimizer"])
-        if carry is not None:
-            carry.load_state_dict(state["carry"])
+        try:  # the same settings, yet other shapes: a checkpoint of another version of the code
+            model.load_state_dict(state["model"])
+            optimizer.load_state_dict(state["optimizer"])
+            if carry is not None:
+                carry.load_state_dict(state["carry"])
+        except (RuntimeError, ValueError, TypeError, KeyError) as err:
+            raise UsageError(f"cannot resume from {path}: {err}; run without --resume to start "
+                             "over") from err
         backend.set_rng_state(meta["minigrad_rng"])
         if data_rng is not None:
             data_rng.bit_generator.state = meta["data_rng"]

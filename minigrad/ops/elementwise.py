@@ -87,36 +87,45 @@ class Div(Function):
 
 
 class Pow(Function):
-    """z = a ** b;  dz/da = b a^(b-1), dz/db = a^b log a"""
+    """z = a ** b;  dz/da = b a^(b-1), dz/db = a^b log a
+
+    As in PyTorch: dz/da is 0 wherever b == 0 (x ** 0 = 1 is a constant, even at a == 0 or
+    where the incoming gradient is inf), dz/db is 0 where a == 0 and b >= 0 (the limit of
+    a^b log a), and a ** 0.5 and a ** -0.5 are sqrt(a) and 1 / sqrt(a): NaN at -inf, where C's
+    pow, which NumPy uses for a 0-d value, gives inf and 0."""
 
     broadcasts = True
     saves_inputs = True
     saves_output = True
 
     def forward(self, a, b):
+        if type(b) is float and b in (0.5, -0.5):
+            root = backend.get_array_module(a).sqrt(a)
+            return root if b > 0 else 1 / root
         return a ** b
 
     def backward(self, grad):
         a, b = self.inputs()
+        base, exponent = unwrap(a), unwrap(b)  # plain values, for the masks
         grad_a = grad_b = None
         if self.needs_grad(0):
-            exponent = unwrap(b)  # plain values, for the mask
-            if isinstance(exponent, (int, float)) and exponent != 0:  # x ** 2: the common case
-                d_a = grad * b * a ** (b - 1)
-            elif isinstance(exponent, (int, float)):  # x ** 0 = 1, a constant
-                d_a = grad * 0.0
-            else:  # 0 where b == 0, even at a == 0 (not 0 * 0^-1 = NaN), as PyTorch does
-                zero = exponent == 0
+            if isinstance(exponent, (int, float)):  # x ** 2: the common case
+                # (Pow.apply, not **, which on plain arrays would skip forward's -0.5 case)
+                d_a = grad * b * Pow.apply(a, b - 1) if exponent != 0 else where(False, grad, 0.0)
+            else:
+                zero = exponent == 0  # (b - 1 replaced there, so that 0 ** -1 is not computed)
                 d_a = where(zero, 0.0, grad * b * a ** where(zero, 1.0, b - 1))
             grad_a = sum_to_shape(d_a, _shape(a))
         if self.needs_grad(1):
-            # a^b log a, taken as 0 where a == 0 (the limit as b > 0), as PyTorch does
-            base = unwrap(a)  # plain values, for the mask
-            if isinstance(base, (int, float)):  # a Python number: its log stays a weak scalar
-                safe_log = math.log(base) if base > 0 else 0.0 if base == 0 else math.nan
+            limit = (base == 0) & (exponent >= 0)
+            if not self.needs_grad(0) and isinstance(base, (int, float)):  # a constant number
+                # (not a 0-d tensor's value, which NumPy may hand over as a float64 scalar: its
+                # log must stay in the graph)
+                log_a = (math.log(base) if base > 0 else math.nan if base < 0
+                         else where(limit, 0.0, -math.inf))  # (so that 0 * -inf is never formed)
             else:
-                safe_log = Log.apply(where(base == 0, 1.0, a))
-            grad_b = sum_to_shape(grad * self.output() * safe_log, _shape(b))
+                log_a = Log.apply(where(limit, 1.0, a))
+            grad_b = sum_to_shape(grad * where(limit, 0.0, self.output() * log_a), _shape(b))
         return grad_a, grad_b
 
 
@@ -167,7 +176,7 @@ class Sqrt(Function):
 
 
 class Abs(Function):
-    """z = |x|;  dz/dx = sign(x) (0 at 0, as PyTorch)"""
+    """z = |x|;  dz/dx = sign(x), taken as 0 at 0 and at NaN (as PyTorch)"""
 
     saves_inputs = True
 
@@ -176,7 +185,7 @@ class Abs(Function):
 
     def backward(self, grad):
         x = unwrap(self.inputs()[0])
-        return grad * backend.get_array_module(x).sign(x)
+        return grad * ((x > 0).astype(x.dtype) - (x < 0).astype(x.dtype))
 
 
 class Tanh(Function):
@@ -193,37 +202,41 @@ class Tanh(Function):
 
 
 class Sigmoid(Function):
-    """z = 1 / (1 + e^-x) = (1 + tanh(x/2)) / 2;  dz/dx = z (1 - z)
+    """z = 1 / (1 + e^-x);  dz/dx = z (1 - z)
 
-    The tanh form never overflows, for any x."""
+    Full relative precision on both sides: for x << 0, e^-x is large and 1 / (1 + e^-x) stays
+    accurate (the tanh form (1 + tanh(x/2)) / 2 returns 0 from x = -20 in float32). Below
+    x = -88.7 (float32; -709.8 in float64, -11.1 in float16) e^-x overflows to inf and z to 0,
+    as PyTorch's float32 and float64 do: the true value is subnormal there. That overflow is
+    expected, so it is not reported as a warning."""
 
     saves_output = True
 
     def forward(self, x):
-        half = backend.scalar(0.5, x)
-        return backend.get_array_module(x).tanh(x * half) * half + half
+        with backend.warnings_off("over"):
+            return 1 / (1 + backend.get_array_module(x).exp(-x))
 
     def backward(self, grad):
         z = self.output()
-        return grad * z * (backend.scalar(1.0, unwrap(z)) - z)
+        return grad * z * (1 - z)
 
 
 class Relu(Function):
-    """z = max(x, 0);  dz/dx = 1 where x > 0, else 0 (and 1 at NaN, as PyTorch)"""
+    """z = max(x, 0);  dz/dx = 1 where x > 0, else 0 (and 1 at NaN, as PyTorch)
+
+    The gradient is selected, not multiplied by a 0/1 mask: inf * 0 would be NaN where x < 0."""
 
     saves_output = True
 
     def forward(self, x):
-        return backend.get_array_module(x).maximum(x, 0)
+        return backend.get_array_module(x).maximum(0, x)  # (0, x): relu(-0.) is -0., see _Select
 
     def backward(self, grad):
-        # z != 0 is z > 0, but true at NaN too, where z > 0 is false; one comparison either way
-        z = unwrap(self.output())
-        return grad * (z != 0).astype(z.dtype)
+        return where(unwrap(self.output()) <= 0, 0.0, grad)
 
 
 class Clip(Function):
-    """z = min(max(x, low), high);  dz/dx = 1 inside [low, high], else 0"""
+    """z = min(max(x, low), high);  dz/dx = 1 inside [low, high], else 0 (selected, as in Relu)"""
 
     saves_inputs = True
 
@@ -237,49 +250,54 @@ class Clip(Function):
 
     def backward(self, grad):
         x = unwrap(self.inputs()[0])
-        inside = backend.get_array_module(x).ones(x.shape, dtype=bool)
+        inside = True
         if self.low is not None:
-            inside &= x >= self.low
+            inside = inside & (x >= self.low)
         if self.high is not None:
-            inside &= x <= self.high
-        return grad * inside.astype(x.dtype)
+            inside = inside & (x <= self.high)
+        return where(inside, grad, 0.0)
 
 
 class _Select(Function):
-    """Shared by Maximum and Minimum: the gradient goes to the chosen input (split evenly on ties,
-    as PyTorch does)."""
+    """Shared by Maximum and Minimum: the gradient goes to the chosen input, split evenly on
+    ties; where either input is NaN (so is z) both get it whole, as in PyTorch. Selected, not
+    multiplied by a 0/1 mask, so the input not chosen gets 0 even where the gradient is inf.
+
+    On a tie NumPy's maximum returns its second argument and PyTorch's its first; that shows only
+    for -0. and 0. (whose reciprocals are -inf and inf), so forward passes (b, a) to NumPy."""
 
     saves_inputs = True
     broadcasts = True
 
     def backward(self, grad):
         a, b = map(unwrap, self.inputs())
-        xp = backend.get_array_module(unwrap(grad))
-        weight_a = xp.where(a == b, 0.5, self.picks_first(a, b)).astype(grad.dtype)
-        return (sum_to_shape(grad * weight_a, _shape(a)) if self.needs_grad(0) else None,
-                sum_to_shape(grad * (1.0 - weight_a), _shape(b)) if self.needs_grad(1) else None)
+        shared = where(a == b, grad * 0.5, grad)
+        return (sum_to_shape(where(self.loses(a, b), 0.0, shared), _shape(a))
+                if self.needs_grad(0) else None,
+                sum_to_shape(where(self.loses(b, a), 0.0, shared), _shape(b))
+                if self.needs_grad(1) else None)
 
 
 class Maximum(_Select):
     """z = max(a, b) elementwise"""
 
     def forward(self, a, b):
-        return backend.get_array_module(a).maximum(a, b)
+        return backend.get_array_module(a).maximum(b, a)
 
     @staticmethod
-    def picks_first(a, b):
-        return a > b
+    def loses(a, b):
+        return a < b
 
 
 class Minimum(_Select):
     """z = min(a, b) elementwise"""
 
     def forward(self, a, b):
-        return backend.get_array_module(a).minimum(a, b)
+        return backend.get_array_module(a).minimum(b, a)
 
     @staticmethod
-    def picks_first(a, b):
-        return a < b
+    def loses(a, b):
+        return a > b
 
 
 class Where(Function):

@@ -1,6 +1,8 @@
 """Matrix products: `@` with NumPy's rules for vectors and batches, and `addmm` (c + a @ b)."""
 from __future__ import annotations
 
+import math
+
 from ..function import Function
 from .elementwise import sum_to_shape
 
@@ -34,7 +36,9 @@ class MatMul(Function):
             if b2.ndim == 2 and a2.ndim > 2:
                 # a batch times one matrix: fold the batch into the rows, one matmul, no
                 # (batch, k, m) intermediate to sum over
-                a2, g2 = a2.reshape(-1, a2.shape[-1]), g2.reshape(-1, g2.shape[-1])
+                # (rows counted, not -1: with an empty axis, -1 is ambiguous)
+                rows = math.prod(a2.shape[:-1])
+                a2, g2 = a2.reshape(rows, a2.shape[-1]), g2.reshape(rows, g2.shape[-1])
             grad_b = sum_to_shape(_swap_last(a2) @ g2, b2.shape).reshape(b.shape)
         return grad_a, grad_b
 

@@ -1,6 +1,8 @@
 """Reductions over an axis (int or tuple) or over everything, with ``keepdims``."""
 from __future__ import annotations
 
+import math
+
 from .. import backend
 from ..function import Function
 from ..tensor import unwrap
@@ -27,7 +29,10 @@ class Sum(Function):
 
 
 class Mean(Function):
-    """z = (1/n) sum_i x_i;  dz/dx_i = 1/n"""
+    """z = (1/n) sum_i x_i;  dz/dx_i = 1/n
+
+    The mean of n = 0 elements is NaN, as in PyTorch (without NumPy's warning); its input is
+    empty, and so is the gradient."""
 
     def forward(self, x, axis=None, keepdims=False):
         self.axes = normalize_axes(axis, x.ndim, "mean")
@@ -35,10 +40,12 @@ class Mean(Function):
         self.count = 1
         for a in self.axes:
             self.count *= x.shape[a]
+        if self.count == 0:
+            return x.sum(axis=self.axes, keepdims=keepdims) * math.nan
         return x.mean(axis=self.axes, keepdims=keepdims)
 
     def backward(self, grad):
-        grad = grad.reshape(_kept_shape(self.in_shape, self.axes)) / self.count
+        grad = grad.reshape(_kept_shape(self.in_shape, self.axes)) / max(self.count, 1)
         return BroadcastTo.apply(grad, shape=self.in_shape)
 
 

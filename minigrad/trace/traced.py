@@ -282,8 +282,8 @@ def drawable(watcher, traced_args, outputs) -> None:
                 facts.constants = {i: _real(v) for i, v in facts.constants.items()}
         for name, value in getattr(node, "__dict__", {}).items():
             setattr(node, name, _real(value))
-    for t in traced_args + outputs:
-        t.data = _real(t.data)
+    for t in traced_args + outputs:  # (the slot: a stand-in is no array for the .data setter)
+        t._data = _real(t._data)
 
 
 def _real(value):
@@ -327,7 +327,7 @@ class Recording:
         tracing.ACTIVE, backend.recording_draws = recorder, recorder.draw
         STATE.listeners = (self.watcher,)
         for p, stand_in in self.swapped:
-            p.data = stand_in
+            p._data = stand_in  # (the slot: the .data setter takes arrays only)
         collecting = gc.isenabled()
         gc.disable()  # (the recording makes many small objects and no cycles to collect)
         try:
@@ -336,7 +336,7 @@ class Recording:
             if collecting:
                 gc.enable()
             for p, stand_in in self.swapped:
-                p.data = stand_in.value
+                p._data = stand_in.value
             tracing.ACTIVE, backend.recording_draws, STATE.listeners = before
 
     @staticmethod

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from minigrad import backend
 
-from .optimizer import Optimizer
+from .optimizer import Optimizer, check_hyperparameter
 
 
 class Adagrad(Optimizer):
@@ -12,10 +12,9 @@ class Adagrad(Optimizer):
 
     def __init__(self, params, lr: float = 1e-2, lr_decay: float = 0.0, weight_decay: float = 0.0,
                  initial_accumulator_value: float = 0.0, eps: float = 1e-10, maximize: bool = False):
-        if lr < 0 or lr_decay < 0 or weight_decay < 0 or initial_accumulator_value < 0 or eps < 0:
-            raise ValueError(f"Adagrad: lr, lr_decay, weight_decay, initial_accumulator_value and eps "
-                             f"must be >= 0, got {lr}, {lr_decay}, {weight_decay}, "
-                             f"{initial_accumulator_value}, {eps}")
+        for key, value in (("lr", lr), ("lr_decay", lr_decay), ("weight_decay", weight_decay),
+                           ("initial_accumulator_value", initial_accumulator_value), ("eps", eps)):
+            check_hyperparameter("Adagrad", key, value)
         super().__init__(params, dict(lr=lr, lr_decay=lr_decay, weight_decay=weight_decay,
                                       initial_accumulator_value=initial_accumulator_value, eps=eps,
                                       maximize=maximize))

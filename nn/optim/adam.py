@@ -5,7 +5,7 @@ import math
 
 from minigrad import backend
 
-from .optimizer import Optimizer
+from .optimizer import Optimizer, check_hyperparameter
 
 
 class Adam(Optimizer):
@@ -18,11 +18,12 @@ class Adam(Optimizer):
     def __init__(self, params, lr: float = 1e-3, betas: tuple = (0.9, 0.999), eps: float = 1e-8,
                  weight_decay: float = 0.0, amsgrad: bool = False, maximize: bool = False):
         name = type(self).__name__
-        if lr < 0 or eps < 0 or weight_decay < 0:
-            raise ValueError(f"{name}: lr, eps and weight_decay must be >= 0, got lr={lr}, eps={eps}, "
-                             f"weight_decay={weight_decay}")
-        if not all(0.0 <= b < 1.0 for b in betas):
-            raise ValueError(f"{name}: betas must lie in [0, 1), got {betas}")
+        for key, value in (("lr", lr), ("eps", eps), ("weight_decay", weight_decay)):
+            check_hyperparameter(name, key, value)
+        if not isinstance(betas, (tuple, list)) or len(betas) != 2:
+            raise TypeError(f"{name}: betas must be a pair (beta1, beta2), got {betas!r}")
+        for k, beta in enumerate(betas):
+            check_hyperparameter(name, f"betas[{k}]", beta, 0.0, 1.0, high_excluded=True)
         super().__init__(params, dict(lr=lr, betas=tuple(betas), eps=eps, weight_decay=weight_decay,
                                       amsgrad=amsgrad, maximize=maximize))
 

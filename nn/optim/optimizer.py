@@ -10,11 +10,28 @@ entries ``update`` keeps, so that ``load_state_dict`` can refuse another optimiz
 from __future__ import annotations
 
 import copy
+import math
+import numbers
 from typing import Callable
 
 from minigrad import Tensor, backend, enable_grad
 
 from ..parameter import zero_grads
+
+
+def check_hyperparameter(owner: str, name: str, value, low: float = 0.0, high: float = math.inf,
+                         high_excluded: bool = False) -> None:
+    """Refuse what PyTorch refuses, naming the hyper-parameter: anything but a real number (a
+    string, a bool, None), NaN or inf, and a value outside [low, high] ([low, high) with
+    ``high_excluded``). ``lr=nan`` would turn every parameter into NaN at the first step."""
+    if isinstance(value, bool) or not isinstance(value, numbers.Real):
+        raise TypeError(f"{owner}: {name} must be a number, got {type(value).__name__} {value!r}")
+    if not math.isfinite(value):
+        raise ValueError(f"{owner}: {name} must be finite, got {value}")
+    if value < low or value > high or (high_excluded and value == high):
+        bound = (f">= {low:g}" if high == math.inf else
+                 f"in [{low:g}, {high:g}{')' if high_excluded else ']'}")
+        raise ValueError(f"{owner}: {name} must be {bound}, got {value}")
 
 
 class Optimizer:

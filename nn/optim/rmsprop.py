@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from minigrad import backend
 
-from .optimizer import Optimizer
+from .optimizer import Optimizer, check_hyperparameter
 
 
 class RMSprop(Optimizer):
@@ -14,9 +14,9 @@ class RMSprop(Optimizer):
     def __init__(self, params, lr: float = 1e-2, alpha: float = 0.99, eps: float = 1e-8,
                  weight_decay: float = 0.0, momentum: float = 0.0, centered: bool = False,
                  maximize: bool = False):
-        if lr < 0 or alpha < 0 or eps < 0 or weight_decay < 0 or momentum < 0:
-            raise ValueError(f"RMSprop: lr, alpha, eps, weight_decay and momentum must be >= 0, "
-                             f"got {lr}, {alpha}, {eps}, {weight_decay}, {momentum}")
+        for key, value in (("lr", lr), ("alpha", alpha), ("eps", eps), ("weight_decay", weight_decay),
+                           ("momentum", momentum)):
+            check_hyperparameter("RMSprop", key, value)
         super().__init__(params, dict(lr=lr, alpha=alpha, eps=eps, weight_decay=weight_decay,
                                       momentum=momentum, centered=centered, maximize=maximize))
 

@@ -1,9 +1,11 @@
 """Stochastic gradient descent with momentum (PyTorch's formulation)."""
 from __future__ import annotations
 
+import math
+
 from minigrad import backend
 
-from .optimizer import Optimizer
+from .optimizer import Optimizer, check_hyperparameter
 
 
 class SGD(Optimizer):
@@ -15,9 +17,9 @@ class SGD(Optimizer):
 
     def __init__(self, params, lr: float = 1e-3, momentum: float = 0.0, dampening: float = 0.0,
                  weight_decay: float = 0.0, nesterov: bool = False, maximize: bool = False):
-        if lr < 0 or momentum < 0 or weight_decay < 0:
-            raise ValueError(f"SGD: lr, momentum and weight_decay must be >= 0, got lr={lr}, "
-                             f"momentum={momentum}, weight_decay={weight_decay}")
+        for key, value in (("lr", lr), ("momentum", momentum), ("dampening", dampening),
+                           ("weight_decay", weight_decay)):
+            check_hyperparameter("SGD", key, value, low=-math.inf if key == "dampening" else 0.0)
         if nesterov and (momentum <= 0 or dampening != 0):
             raise ValueError(f"SGD: Nesterov momentum needs momentum > 0 and dampening = 0, "
                              f"got momentum={momentum}, dampening={dampening}")

@@ -45,6 +45,7 @@ def test_diverging_run_draws_its_gates_without_warnings(tmp_path):
     args = ["--quick", "--models", "lstm", "--lengths", "8", "--steps", "5", "--lr", "1e6"]
     result = ok(run_example("adding_problem", *args, out=tmp_path / "out"))
     assert "Warning" not in result.stderr, result.stderr
+    assert "T8-lstm: training diverged: the loss rose from" in result.stdout  # (it said nothing)
     assert_png(result.out / "lstm_gates.png")
 
 

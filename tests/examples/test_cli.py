@@ -53,10 +53,11 @@ def test_bad_steps(name, tmp_path):
 
 @pytest.mark.parametrize("args, words", [
     (["--seed", "one"], ["--seed"]),
+    (["--seed", "-5"], ["--seed", "non-negative integer, got -5"]),  # NumPy's error named no flag
     (["--checkpoint-every", "-3"], ["--checkpoint-every"]),
     (["--no-such-flag"], ["--no-such-flag"]),
     (["--device", "tpu"], ["--device", "tpu"]),
-], ids=["seed-not-int", "negative-checkpoint", "unknown-flag", "unknown-device"])
+], ids=["seed-not-int", "negative-seed", "negative-checkpoint", "unknown-flag", "unknown-device"])
 def test_bad_common_arguments(args, words, tmp_path):
     assert_one_line_error(run_example("sine_wave", *args, out=tmp_path / "out"), *words)
 

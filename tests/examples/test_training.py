@@ -158,3 +158,51 @@ def test_stop_after_the_last_step_of_one_model_takes_no_step_of_the_next(tmp_pat
         trainer.fit("second", lambda i: taken.append(("second", i)) or 1.0, 4, model, optimizer)
     assert taken == [("first", i) for i in range(4)]
     assert not (tmp_path / "checkpoints" / "second.ckpt").exists()
+
+
+def _checkpoint(tmp_path) -> Path:
+    with pytest.raises(Stopped):
+        train(tmp_path, stop_after=2)
+    return tmp_path / "checkpoints" / "run.ckpt"
+
+
+@pytest.mark.parametrize("damage, words", [
+    (lambda saved: saved["meta"].pop("config"), "it lacks meta.config (not written by these examples"),
+    (lambda saved: saved["state"].pop("optimizer"), "it lacks state.optimizer"),
+    (lambda saved: saved.pop("meta"), "it is not a checkpoint of these examples (no 'state' and 'meta'"),
+])
+def test_resume_from_a_checkpoint_missing_an_entry_is_a_one_line_error(tmp_path, capsys, damage, words):
+    # a checkpoint without meta.config ended in a KeyError traceback
+    path = _checkpoint(tmp_path)
+    saved = nn.load(path)
+    damage(saved)
+    nn.save(saved, path)
+    assert cli.run(lambda argv: train(tmp_path, resume=True)) == 2
+    lines = capsys.readouterr().err.strip().splitlines()
+    assert len(lines) == 1 and f"error: cannot resume from {path}: {words}" in lines[0], lines
+
+
+def test_resume_with_the_same_settings_and_other_shapes_is_a_one_line_error(tmp_path, capsys):
+    # the same config, but the model's weight has another shape (a checkpoint of other code)
+    path = _checkpoint(tmp_path)
+    saved = nn.load(path)
+    saved["state"]["model"]["weight"] = minigrad.zeros(2, 3)
+    nn.save(saved, path)
+    assert cli.run(lambda argv: train(tmp_path, resume=True)) == 2
+    lines = capsys.readouterr().err.strip().splitlines()
+    assert len(lines) == 1, lines
+    assert f"cannot resume from {path}: load_state_dict for Linear: shape mismatch for 'weight'" in lines[0]
+
+
+def test_a_run_whose_loss_grew_a_hundredfold_says_that_training_diverged(tmp_path, capsys):
+    # adding_problem --lr 1e6 finished with an MSE of 2.6e13 without a word
+    model = nn.Linear(1, 1)
+    optimizer = nn.optim.Adam(model.parameters())
+    grown = [1.0, 3.0, 1e4, 2.6e13]
+    Trainer(flags(tmp_path / "a"), {}).fit("run", lambda i: grown[i], 4, model, optimizer)
+    out = capsys.readouterr().out
+    assert ("run: training diverged: the loss rose from 1 to 2.6e+13 (means over the first and the "
+            "last 1 of 4 steps); try a smaller learning rate") in out
+    learned = [1.0, 0.5, 2.0, 0.1, 0.05]  # noisy, but down
+    Trainer(flags(tmp_path / "b"), {}).fit("run", lambda i: learned[i], 5, model, optimizer)
+    assert "diverged" not in capsys.readouterr().out

@@ -120,3 +120,15 @@ def test_failed_op_records_nothing_and_leaves_inputs_unchanged():
         x + mg.ones(4, dtype=mg.float64)
     assert x.grad is None and x.is_leaf
     np.testing.assert_array_equal(x.numpy(), np.ones((2, 3)))
+
+
+@pytest.mark.parametrize("make", [lambda torch: torch.ones(2), lambda torch: torch.ones(2, dtype=torch.float64)])
+def test_a_pytorch_tensor_operand_is_refused_by_name(make):
+    # tensor + torch.Tensor raised AttributeError about torch.dtype
+    import torch
+
+    x = mg.tensor(np.ones(2))
+    with pytest.raises(TypeError, match=r"add: operands must be tensors, arrays or numbers, got a "
+                                        r"torch\.Tensor \(tensor\(\[1\., 1\.\].*\) as input 1; make it a "
+                                        r"tensor first: minigrad\.tensor\(x\.detach\(\)\.numpy\(\)"):
+        x + make(torch)

@@ -28,3 +28,33 @@ def test_a_failing_writer_leaves_the_old_file_and_no_temporary(tmp_path):
         write_atomic(path, half_then_fail)
     assert path.read_bytes() == b"old"
     assert os.listdir(tmp_path) == ["out.bin"]
+
+
+def test_a_killed_write_leaves_the_old_file_and_the_next_write_removes_its_temporary(tmp_path):
+    import signal
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    path = tmp_path / "model.npz"
+    path.write_bytes(b"old")
+    others = [tmp_path / ".model.npz2.abcdefgh.tmp", tmp_path / ".other.npz.abcdefgh.tmp"]
+    for other in others:  # another target's temporaries are not ours to remove
+        other.write_bytes(b"x")
+    killed = ("import os, signal, sys\n"
+              "from minigrad.files import write_atomic\n"
+              "def half_then_killed(f):\n"
+              "    f.write(b'half'); f.flush()\n"
+              "    os.kill(os.getpid(), signal.SIGKILL)\n"
+              "write_atomic(sys.argv[1], half_then_killed)\n")
+    root = Path(__file__).resolve().parents[2]
+    run = subprocess.run([sys.executable, "-c", killed, str(path)], cwd=root,
+                         env={**os.environ, "PYTHONPATH": str(root)})
+    assert run.returncode == -signal.SIGKILL
+    assert path.read_bytes() == b"old"
+    leftovers = [p for p in tmp_path.iterdir() if p.name.startswith(".model.npz.")]
+    assert len(leftovers) == 1 and leftovers[0].read_bytes() == b"half"
+
+    write_atomic(path, lambda f: f.write(b"new"))
+    assert path.read_bytes() == b"new"
+    assert sorted(p.name for p in tmp_path.iterdir()) == sorted(["model.npz"] + [o.name for o in others])

@@ -120,3 +120,37 @@ def test_gradcheck_wants_float64_inputs():
 def test_gradcheck_needs_an_input_that_requires_grad():
     with pytest.raises(ValueError, match="nothing to check"):
         mg.gradcheck(lambda t: t * 2.0, [mg.tensor(np.ones(2))])
+
+
+class TimesNaNBackward(Function):
+    """z = 2x with a backward that returns g * NaN: abs(a - n) > tol is False for NaN."""
+
+    def forward(self, x):
+        return 2.0 * x
+
+    def backward(self, grad):
+        return grad * float("nan")
+
+
+def test_a_nan_analytic_gradient_fails_and_says_so():
+    x = mg.tensor(np.array([1.0, 2.0]), requires_grad=True)
+    with pytest.raises(mg.GradcheckError, match=r"input 0 .*element \(0,\): the analytic gradient is nan"):
+        mg.gradcheck(TimesNaNBackward.apply, x)
+    assert mg.gradcheck(TimesNaNBackward.apply, x, raise_exception=False) is False
+
+
+def test_a_function_whose_outputs_are_nan_fails_and_says_which_output():
+    x = mg.tensor(np.array([1.0, 2.0]), requires_grad=True)
+    with pytest.raises(mg.GradcheckError, match=r"output 1 of fn \(shape \(2,\)\) is nan at element \(0,\)"):
+        mg.gradcheck(lambda x: (x * 2.0, x * float("nan")), x)
+    with pytest.raises(mg.GradcheckError, match=r"output 0 of fn .* is inf"):
+        mg.gradcheck(lambda x: x * float("inf"), x)
+
+
+def test_an_infinite_numeric_gradient_fails_and_says_so():
+    # 1 / (x - c) with c = x + eps: finite at x, infinite at x + eps, so only the numeric
+    # gradient is not finite
+    x = mg.tensor(np.array([1.0]), requires_grad=True)
+    with np.errstate(divide="ignore"):
+        with pytest.raises(mg.GradcheckError, match=r"element \(0,\): the numeric gradient is -?inf"):
+            mg.gradcheck(lambda x: 1.0 / (x - (1.0 + 1e-6)), x, eps=1e-6)

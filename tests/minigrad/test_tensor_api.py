@@ -262,3 +262,51 @@ def test_numpy_integers_work_as_axes_and_sizes_as_python_ints(use):
     want = AXIS_USES[use](x, 2)
     got = AXIS_USES[use](x, np.int64(2))
     assert got.shape == want.shape and got.tolist() == want.tolist()
+
+
+# --- assigning to .data -------------------------------------------------------------------------
+def test_the_hand_written_sgd_step_updates_the_array_as_pytorch_does():
+    # p.data -= lr * p.grad made p.data a Tensor (NumPy's in-place subtraction defers to
+    # Tensor.__rsub__), and the next forward failed with an unrelated transpose error
+    w0 = np.random.default_rng(0).standard_normal((2, 3))
+    x0 = np.random.default_rng(1).standard_normal((4, 3))
+    w, tw = mg.tensor(w0, requires_grad=True), torch.tensor(w0, requires_grad=True)
+    for _ in range(3):
+        (mg.tensor(x0) @ w.T).tanh().sum().backward()
+        (torch.tensor(x0) @ tw.T).tanh().sum().backward()
+        w.data -= 0.1 * w.grad
+        tw.data -= 0.1 * tw.grad
+        w.grad, tw.grad = None, None
+    assert type(w.data) is np.ndarray and w.data.dtype == np.float64
+    np.testing.assert_allclose(w.numpy(), tw.detach().numpy(), rtol=1e-12)
+
+
+def test_data_takes_an_array_of_the_same_shape_dtype_and_device():
+    t = mg.tensor(np.zeros((2, 3), dtype=np.float32))
+    new = np.ones((2, 3), dtype=np.float32)
+    t.data = new
+    assert t.data is new
+    t.data = mg.tensor(new * 2)  # a Tensor: its array
+    np.testing.assert_array_equal(t.numpy(), new * 2)
+
+
+@pytest.mark.parametrize("value, error, message", [
+    ([[1.0] * 3] * 2, TypeError, r"assign an array of shape \(2, 3\), dtype float32, on cpu; got a "
+                                 r"list\. To set values in place write t\.data\[\.\.\.\] = values"),
+    (np.zeros((3, 2), dtype=np.float32), ValueError, r"got shape \(3, 2\)\. For another shape make a "
+                                                     r"new tensor"),
+    (np.zeros((2, 3)), TypeError, r"got dtype float64: write t\.data = values\.astype\('float32'\)"),
+    (2.0, TypeError, "got a float"),
+])
+def test_data_refuses_anything_else_and_says_what_to_write(value, error, message):
+    t = mg.tensor(np.zeros((2, 3), dtype=np.float32))
+    with pytest.raises(error, match=message):
+        t.data = value
+    np.testing.assert_array_equal(t.numpy(), np.zeros((2, 3)))  # unchanged
+
+
+def test_data_of_a_0d_tensor_takes_a_numpy_scalar():
+    # what a 0-d op may return (NumPy gives np.float64 for some 0-d results)
+    t = mg.tensor(np.array(1.0))
+    t.data = np.float64(2.5)
+    assert t.data.shape == () and t.item() == 2.5

@@ -264,3 +264,51 @@ def test_foreign_npz_and_damaged_header_are_reported(tmp_path):
     with pytest.raises(ValueError, match="damaged.npz.*damaged"):
         nn.load(damaged)
     assert zipfile.is_zipfile(damaged)
+
+
+def test_a_header_nested_100k_deep_is_a_value_error(tmp_path):
+    # json.loads raised RecursionError (the documented error is ValueError)
+    deep = tmp_path / "deep.npz"
+    tree = '{"list": [' * 100_000 + "1" + "]}" * 100_000
+    np.savez(deep, __minigrad__=np.array('{"format": 1, "tree": ' + tree + "}"))
+    with pytest.raises(ValueError, match="deep.npz.*nests deeper than 100 levels"):
+        nn.load(deep)
+    just_too_deep = tmp_path / "just_too_deep.npz"  # deep enough for _decode, not for json
+    tree = '{"list": [' * 150 + "1" + "]}" * 150
+    np.savez(just_too_deep, __minigrad__=np.array('{"format": 1, "tree": ' + tree + "}"))
+    with pytest.raises(ValueError, match="nests deeper than 100 levels"):
+        nn.load(just_too_deep)
+    fine = tmp_path / "fine.npz"
+    nested = [[[[{"a": [1, (2, 3)]}]]]]
+    nn.save(nested, fine)
+    assert nn.load(fine) == nested
+
+
+def test_arrays_declaring_more_bytes_than_the_file_holds_are_refused_before_allocating(tmp_path, monkeypatch):
+    # a deflated member of zeros declares 250M float64 (2 GB) in a 2 MB file: loading it allocated
+    # the 2 GB; the declared sizes are checked against the file first
+    bomb = tmp_path / "bomb.npz"
+    header = {"descr": "<f8", "fortran_order": False, "shape": (250_000_000,)}
+    with zipfile.ZipFile(bomb, "w", compression=zipfile.ZIP_DEFLATED) as archive:
+        with archive.open("__minigrad__.npy", "w") as f:
+            np.lib.format.write_array(f, np.array('{"format": 1, "tree": {"tensor": "w"}}'))
+        with archive.open("w.npy", "w", force_zip64=True) as f:
+            np.lib.format.write_array_header_1_0(f, header)
+            zeros = bytes(8 * 1_000_000)
+            for _ in range(5):  # 40 MB of zeros is enough: the header is what is read
+                f.write(zeros)
+    assert bomb.stat().st_size < 1_000_000
+    allocated = []
+    real_empty = np.empty
+    monkeypatch.setattr(np, "empty", lambda *a, **k: allocated.append(a) or real_empty(*a, **k))
+    with pytest.raises(ValueError, match=r"bomb.npz.*declare 2,000,000,\d+ bytes but the file has "
+                                         r"[\d,]+ \(the largest, 'w.npy', is \(250000000,\) float64\)"):
+        nn.load(bomb)
+    assert not allocated
+
+
+def test_a_checkpoint_declares_no_more_than_its_file_holds(tmp_path):
+    path = tmp_path / "ok.npz"
+    nn.save({"w": minigrad.zeros(1000, 100), "empty": minigrad.zeros(0, 3), "step": 3}, path)
+    loaded = nn.load(path)
+    assert loaded["w"].shape == (1000, 100) and loaded["empty"].shape == (0, 3)

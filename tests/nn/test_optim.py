@@ -337,3 +337,44 @@ def test_pytorch_optimizer_state_loads_and_continues_like_pytorch(config):
         opt.step()
         topt.step()
         _assert_params_match(ours, theirs, step)
+
+
+# --- hyper-parameters are checked as PyTorch checks them, naming the one that is wrong ----------
+BAD_HYPERPARAMETERS = [
+    # (optimizer, keyword arguments, error type, message)
+    (nn.optim.Adam, dict(lr=float("nan")), ValueError, "Adam: lr must be finite, got nan"),
+    (nn.optim.AdamW, dict(lr=float("inf")), ValueError, "AdamW: lr must be finite, got inf"),
+    (nn.optim.RMSprop, dict(lr=float("nan")), ValueError, "RMSprop: lr must be finite, got nan"),
+    (nn.optim.Adagrad, dict(lr=float("nan")), ValueError, "Adagrad: lr must be finite, got nan"),
+    (nn.optim.SGD, dict(lr=float("nan")), ValueError, "SGD: lr must be finite, got nan"),
+    (nn.optim.Adam, dict(lr="0.1"), TypeError, "Adam: lr must be a number, got str '0.1'"),
+    (nn.optim.SGD, dict(lr=None), TypeError, "SGD: lr must be a number, got NoneType None"),
+    (nn.optim.Adam, dict(lr=-1e-3), ValueError, "Adam: lr must be >= 0, got -0.001"),
+    (nn.optim.Adam, dict(eps=float("nan")), ValueError, "Adam: eps must be finite"),
+    (nn.optim.Adam, dict(betas=(0.9, 1.0)), ValueError, r"Adam: betas\[1\] must be in \[0, 1\), got 1.0"),
+    (nn.optim.AdamW, dict(betas=(float("nan"), 0.9)), ValueError, r"AdamW: betas\[0\] must be finite"),
+    (nn.optim.Adam, dict(betas=0.9), TypeError, r"Adam: betas must be a pair"),
+    (nn.optim.AdamW, dict(weight_decay="1e-2"), TypeError, "AdamW: weight_decay must be a number"),
+    (nn.optim.RMSprop, dict(alpha=float("nan")), ValueError, "RMSprop: alpha must be finite"),
+    (nn.optim.RMSprop, dict(momentum=-0.5), ValueError, "RMSprop: momentum must be >= 0, got -0.5"),
+    (nn.optim.Adagrad, dict(lr_decay=float("inf")), ValueError, "Adagrad: lr_decay must be finite"),
+    (nn.optim.Adagrad, dict(initial_accumulator_value=-1.0), ValueError,
+     "Adagrad: initial_accumulator_value must be >= 0"),
+    (nn.optim.SGD, dict(lr=0.1, momentum=True), TypeError, "SGD: momentum must be a number, got bool"),
+    (nn.optim.SGD, dict(lr=0.1, dampening=float("nan")), ValueError, "SGD: dampening must be finite"),
+]
+
+
+@pytest.mark.parametrize("optimizer, kwargs, error, message", BAD_HYPERPARAMETERS,
+                         ids=[f"{o.__name__}{k}" for o, k, _, _ in BAD_HYPERPARAMETERS])
+def test_a_bad_hyperparameter_is_refused_and_named(optimizer, kwargs, error, message):
+    # (Adam(lr=nan) turned every parameter into NaN at its first step; lr="0.1" raised a bare
+    # comparison TypeError)
+    p = nn.Parameter(minigrad.tensor(np.ones(3)))
+    with pytest.raises(error, match=message):
+        optimizer([p], **kwargs)
+
+
+def test_numpy_numbers_are_numbers():
+    p = nn.Parameter(minigrad.tensor(np.ones(3)))
+    nn.optim.Adam([p], lr=np.float64(1e-3), betas=(np.float32(0.9), 0.999))
