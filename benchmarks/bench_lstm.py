@@ -138,8 +138,9 @@ def minigrad_traced_step(shape: Shape, dtype=numpy.float32, device: str = "cpu")
 
 
 def minigrad_traced_step_ready(shape: Shape, dtype=numpy.float32, device: str = "cpu"):
-    """:func:`minigrad_traced_step` after two calls: the recording and the compiling (its
-    programs are compiled when they run a second time); what the timed rows measure."""
+    """:func:`minigrad_traced_step` after two calls: the recording (which runs no program) and
+    the compiling (the programs are compiled at their first run, the second call); what the
+    timed rows measure."""
     step = minigrad_traced_step(shape, dtype, device)
     step()
     step()

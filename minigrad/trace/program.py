@@ -71,7 +71,11 @@ class Instruction:
         """The slots this instruction reads."""
         if self._reads is None:
             found: list[int] = []
-            _slots_in(self.args, found)
+            for a in self.args:  # (most operands are slots: the loop spares a call for each)
+                if type(a) is Slot:
+                    found.append(a.n)
+                else:
+                    _slots_in(a, found)
             if self.kwargs:
                 _slots_in(tuple(self.kwargs.values()), found)
             self._reads = found
@@ -91,7 +95,7 @@ def _slots_in(x, found: list) -> None:
         _slots_in((x.start, x.stop, x.step), found)
 
 
-# --- running one instruction on real arrays (hoisting, and the reference interpreter) -------
+# --- running one instruction on real arrays (hoisting) ------------------------------------
 def resolve(x, values: dict):
     if type(x) is Slot:
         return values[x.n]
@@ -319,14 +323,13 @@ def compile_function(name: str, instructions: list, inputs: list, outputs: list,
 
 class Replay:
     """A program as a function of its inputs, compiled (:func:`compile_function`) at its first
-    run, or with ``interpret_first`` at its second: the first run goes through the interpreter
-    (:func:`execute`, one instruction at a time). Compiling costs about as much as running the
-    program a few times through the engine, so a trace's first backward, which may be its only
-    one, is interpreted; a forward program runs only from a trace's second call on (the first
-    one's values come from the recording), when the trace is being reused."""
+    run. Compiling costs about as much as a few eager steps, so a trace's first call runs no
+    program at all: the recording computed its forward values, and deriving the backward
+    program computes its gradients (see ``Trace.derive``). Programs run from the second call
+    on, when the trace is being reused."""
 
     def __init__(self, name: str, instructions: list, inputs: list, outputs: list, consts: dict,
-                 owned: int | None = None, interpret_first: bool = False):
+                 owned: int | None = None):
         self.name = name
         self.instructions = instructions
         self.inputs = inputs
@@ -334,7 +337,6 @@ class Replay:
         self.consts = consts
         self.owned = owned
         self.function = None
-        self.runs = 0 if interpret_first else 1
 
     def compiled(self):
         if self.function is None:
@@ -343,30 +345,8 @@ class Replay:
         return self.function
 
     def __call__(self, *args):
-        self.runs += 1
         # An overflow to inf is not reported, as in the eager sigmoid, whose e^-x far below 0
         # is inf on purpose (the program has no room for the op's own errstate); anomaly mode,
         # run eagerly, finds an inf that should not be there.
         with backend.warnings_off("over"):
-            if self.runs > 1:
-                return self.compiled()(*args)
-            return self.interpret(*args)
-
-    def interpret(self, *args):
-        if self.owned is not None:
-            owned = args[0]
-            args = tuple(owned) + args[1:]
-            owned.clear()
-        values = dict(self.consts)
-        values.update(zip(self.inputs, args))
-        del args  # (the values dict holds the inputs now, and lets go of them at last use)
-        return self._interpret(values)
-
-    def _interpret(self, values):
-        last = last_uses(self.instructions, self.outputs)
-        for i, ins in enumerate(self.instructions):
-            values[ins.out] = execute(ins, values)
-            for s in ins.reads():
-                if last.get(s) == i and s not in self.consts:
-                    values.pop(s, None)
-        return tuple(values[s] for s in self.outputs)
+            return self.compiled()(*args)

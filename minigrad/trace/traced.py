@@ -14,13 +14,14 @@ runs the backward program. Losses, optimizers, ``no_grad`` around it are as for 
 """
 from __future__ import annotations
 
+import functools
 import gc
 import inspect
+from contextlib import contextmanager
 
 from .. import backend
 from ..autograd import grad as engine_grad, is_grad_enabled
-from ..function import Function
-from ..hooks import listen
+from ..function import STATE, Function
 from ..tensor import Tensor
 from . import program as prog
 from . import tracer as tracing
@@ -154,7 +155,7 @@ class Watcher:
         self.missed: list = []
 
     def on_node(self, node, inputs, outputs):
-        self.forward_marks.append((node, _slots(o.data for o in outputs),
+        self.forward_marks.append((node, _slots([o.data for o in outputs]),
                                    len(self.recorder.instructions)))
         for x in inputs:
             if (isinstance(x, Tensor) and x.grad_fn is None and x._requires_grad
@@ -168,7 +169,7 @@ class Watcher:
 
 
 def _slots(arrays) -> tuple:
-    return tuple(a.slot if isinstance(a, tracing.Tracer) else None for a in arrays)
+    return tuple([a.slot if isinstance(a, tracing.Tracer) else None for a in arrays])
 
 
 def parameters_near(fn, args) -> list:
@@ -215,8 +216,8 @@ def argument_names(fn, args, kwargs) -> list:
 
 
 def record(fn, args, kwargs, tensors: list, structure) -> "Trace":
-    """Run ``fn`` on tracers, then the engine's backward on the graph it made; returns the
-    compiled :class:`Trace`."""
+    """Run ``fn`` on tracers; returns the :class:`Trace` of its forward program. Its backward
+    program is derived later (see :meth:`Trace.derive`)."""
     names = argument_names(fn, args, kwargs)
     args = args + tuple(kwargs.values())  # (where parameters and modules may be found)
     devices = {t.device for t in tensors}
@@ -236,33 +237,29 @@ def record(fn, args, kwargs, tensors: list, structure) -> "Trace":
         if not isinstance(o.data, tracing.Tracer):
             raise TraceError("minigrad.trace: an output was not computed by the traced function "
                              "(return tensors made from its arguments or parameters)")
-    recorder, watcher = run.recorder, run.watcher
-    read = {s for ins in recorder.instructions for s in ins.reads()}
-    read |= {o.data.slot for o in run.outputs}
-    used = [(p, slot) for p, slot in run.swapped if slot in read]  # the parameters it reads
+    # the parameters it differentiates, and the others it reads (looked for only if there are
+    # others: the search reads every instruction)
+    targets = {id(t) for t in run.targets}
+    others = any(id(p) not in targets for p, _ in run.swapped)
+    read = slots_read(run) if others else set()
+    used = [(p, stand_in.slot) for p, stand_in in run.swapped
+            if id(p) in targets or stand_in.slot in read]
     parameters = [p for p, _ in used]
     position = {id(t): i for i, t in enumerate(run.args)}
     position.update({id(p): len(run.args) + k for k, p in enumerate(parameters)})
-    arg_slots = [t.data.slot for t in run.args]
-    output_slots = [o.data.slot for o in run.outputs]
-    seed_slots = {o.data.slot: s.data.slot for o, s in zip(run.differentiable, run.seeds)}
-    modules = modules_of(fn, args)
-
-    def namer():  # names are worked out when the source is asked for
-        return Namer(names, recorder, watcher, arg_slots, used, output_slots, seed_slots, modules)
-
-    trace = Trace(
-        recorder=recorder, forward=recorder.instructions[:run.forward_end],
-        backward=recorder.instructions[run.forward_end:],
-        inputs=arg_slots + [slot for _, slot in used], outputs=output_slots,
+    run.names, run.used, run.modules = names, used, modules_of(fn, args)
+    return Trace(
+        run, inputs=[t.data.slot for t in run.args] + [slot for _, slot in used],
+        outputs=[o.data.slot for o in run.outputs],
         differentiable=[any(o is d for d in run.differentiable) for o in run.outputs],
-        seeds=list(seed_slots.values()),
-        grads=[None if g is None else recorder.ref(g.data).n for g in run.grads],
         grad_inputs=[position[id(t)] for t in run.targets],
-        parameters=parameters, out_structure=run.out_structure, namer=namer, device=device)
-    drawable(watcher, run.args, run.outputs)
-    trace.recorded_outputs = run.outputs
-    return trace
+        parameters=parameters, device=device)
+
+
+def slots_read(run) -> set:
+    """The slots the recorded forward pass reads, or returns."""
+    read = {s for ins in run.recorder.instructions for s in ins.reads()}
+    return read | {o.data.slot for o in run.outputs}
 
 
 def drawable(watcher, traced_args, outputs) -> None:
@@ -291,35 +288,50 @@ def _real(value):
 
 class Recording:
     """One recording run: ``fn`` on stand-in arguments, with the ``candidates`` (parameters)
-    standing in too, then the engine's backward walk over the graph it made, seeded with
-    stand-ins. ``missed`` lists the parameters met with their real arrays (then the run stopped:
-    record again with them standing in)."""
+    standing in too. ``missed`` lists the parameters met with their real arrays (then the run
+    stopped: record again with them standing in). :meth:`derive` runs the engine's backward
+    walk over the graph it made, later."""
 
     def __init__(self, fn, tensors, structure, device, candidates):
         xp = backend.array_module(device)
         self.recorder = recorder = Recorder(xp, tracer_type_for(xp, device))
-        self.watcher = watcher = Watcher(recorder)
+        self.watcher = Watcher(recorder)
         self.args = [self._stand_in(recorder.new_tracer(t.data), t.requires_grad) for t in tensors]
         self.swapped = [(p, recorder.new_tracer(p.data)) for p in candidates]
         self.missed = []
         self.after_forward = rng = backend.rng_state()
+        try:
+            with self._recording():
+                self._run(fn, structure)
+        finally:
+            # the first call's draws are the recording's: the generator goes on from there
+            backend.set_rng_state(rng if self.missed else self.after_forward)
+
+    @contextmanager
+    def _recording(self):
+        """While recording: the recorder is the active one, the parameters hold their stand-ins,
+        and the watcher alone listens to the engine. The recording is not a computation of the
+        user's: tensor hooks and gradient norms (``minigrad.record_grads()``, around a backward
+        that derives the backward program) do not hear of it; they would meet stand-ins, not
+        gradients, and the traced call itself is the node they hear of."""
+        recorder = self.recorder
+        before = (tracing.ACTIVE, backend.recording_draws, STATE.record_grads,
+                  STATE.listeners)
         tracing.ACTIVE, backend.recording_draws = recorder, recorder.draw
+        STATE.record_grads, STATE.listeners = False, (self.watcher,)
         for p, stand_in in self.swapped:
             p._data = stand_in  # (the slot: the .data setter takes arrays only)
         collecting = gc.isenabled()
         gc.disable()  # (the recording makes many small objects and no cycles to collect)
         try:
-            with listen(watcher):
-                self._run(fn, structure, xp)
+            yield
         finally:
             if collecting:
                 gc.enable()
             for p, stand_in in self.swapped:
                 p._data = stand_in.value
-            tracing.ACTIVE, backend.recording_draws = None, None
-            # the first call's draws are the recording's: the generator goes on from there
-            backend.set_rng_state(rng if self.missed else self.after_forward)
-        self.swapped = [(p, stand_in.slot) for p, stand_in in self.swapped]
+            (tracing.ACTIVE, backend.recording_draws, STATE.record_grads,
+             STATE.listeners) = before
 
     @staticmethod
     def _stand_in(tracer, requires_grad: bool) -> Tensor:
@@ -327,7 +339,7 @@ class Recording:
         t._requires_grad = requires_grad
         return t
 
-    def _run(self, fn, structure, xp) -> None:
+    def _run(self, fn, structure) -> None:
         watcher = self.watcher
         try:
             args, kwargs = unflatten(structure, iter(self.args))
@@ -349,12 +361,22 @@ class Recording:
         leaves = {id(x) for x in reached_leaves(self.differentiable)}
         self.targets = [t for t in self.args if t.requires_grad and id(t) in leaves]
         self.targets += [p for p, _ in self.swapped if id(p) in leaves]
-        self.seeds = [self._stand_in(self.recorder.new_tracer(xp.ones(o.shape, dtype=o.dtype)),
-                                     False) for o in self.differentiable]
-        self.grads = ()
-        if self.differentiable and self.targets:
-            self.grads = engine_grad(self.differentiable, self.targets, grad_outputs=self.seeds,
-                                     retain_graph=True, allow_unused=True)
+
+    def derive(self, seeds) -> None:
+        """The engine's backward walk over the recorded graph, seeded with stand-ins for
+        ``seeds`` (one array per differentiable output): the backward formulas record their
+        calls, and compute on the seeds' values. ``grads``: the targets' gradients (Tensors
+        holding stand-ins, or None); ``recorder.kept``: the forward pass's arrays it read."""
+        recorder = self.recorder
+        recorder.keep_below = recorder.slots  # the forward pass's arrays the walk reads are kept
+        self.seeds = [self._stand_in(recorder.new_tracer(s), False) for s in seeds]
+        try:
+            with self._recording():
+                self.grads = engine_grad(self.differentiable, self.targets,
+                                         grad_outputs=self.seeds, retain_graph=True,
+                                         allow_unused=True)
+        finally:
+            recorder.keep_below = 0
 
 
 def reached_leaves(outputs) -> list:
@@ -385,59 +407,109 @@ def reached_leaves(outputs) -> list:
 # --- the compiled trace, and the node that replays it ----------------------------------------
 class Trace:
     """One recorded call: the forward and backward programs, compiled, and what is needed to
-    replay them (the parameters to re-read, the shape of the results)."""
+    replay them (the parameters to re-read, the shape of the results).
 
-    def __init__(self, recorder, forward, backward, inputs, outputs, differentiable, seeds, grads,
-                 grad_inputs, parameters, out_structure, namer, device):
-        self.recorder = recorder
+    Its first call runs no program: the recording computed its outputs, and the backward
+    program is derived (:meth:`derive`) at that call's backward, seeded with the gradients it
+    brings, so that the walk which writes the backward formulas' calls down also computes the
+    gradients the call needs. The passes and the programs (:meth:`prepare`) wait for the
+    second call, or for :meth:`source`; a second call (or a source, or a drawing) before the
+    first call's backward derives the backward program first, seeded with ones."""
+
+    def __init__(self, run: Recording, inputs, outputs, differentiable, grad_inputs, parameters,
+                 device):
         self.inputs = inputs
         self.outputs = outputs
         self.differentiable = differentiable
-        self.seeds = seeds
+        self.grad_inputs = grad_inputs
         self.parameters = parameters
         self.facts = [(p.shape, p.dtype, p.device) for p in parameters]
-        self.out_structure = out_structure
-        self.namer = namer
+        self.out_structure = run.out_structure
+        self.device = device
         self._names = None
         self.source_constants: dict = {}
-        self.device = device
-        consts = dict(recorder.consts)
-        self.consts = consts
-        # the passes, in order: hoist what reads only constants, drop what nothing reads
-        forward = prog.hoist(forward, consts, keep=outputs)
-        used_grads = [g for g in grads if g is not None]
-        backward = prog.drop_dead(backward, used_grads)
-        backward = prog.hoist(backward, consts, keep=used_grads)
-        made_forward = set(inputs) | {ins.out for ins in forward}
-        residuals = []
-        for s in [s for ins in backward for s in ins.reads()] + used_grads:
-            if s in made_forward and s not in residuals and s not in consts:
-                residuals.append(s)
-        self.residuals = residuals
-        self.forward_program = prog.drop_dead(forward, outputs + residuals)
-        self.inference_program = prog.drop_dead(forward, outputs)
-        self.backward_program = backward
-        self.grads = grads
-        self.grad_inputs = grad_inputs
-        self.run_forward = prog.Replay(
-            "forward", self.forward_program, inputs, outputs + residuals, consts)
-        self.run_inference = prog.Replay(
-            "forward", self.inference_program, inputs, outputs, consts)
-        self.run_backward = prog.Replay(
-            "backward", backward, residuals + seeds, used_grads, consts, owned=len(residuals),
-            interpret_first=True)
-        # the first call needs no replay: the recording run computed its outputs and the
-        # arrays backward reads (the same calls on the same arrays give the same numbers)
-        values = recorder.values
-        self.first_values = [values[s] for s in outputs + residuals]
-        recorder.values = None
+        self.recorder = run.recorder
+        self.forward = run.recorder.instructions[:run.forward_end]
         # The backward program lets go of each saved array after its last use, as the eager
         # walk frees each node's. If the graph is kept (retain_graph=True) and walked again,
         # the saved arrays are computed again from the inputs, unless random draws are among
         # them (a second draw would differ): then backward keeps them all to the end.
-        self.consumes = not any(ins.kind == "draw" for ins in self.forward_program)
+        self.consumes = not any(ins.kind == "draw" for ins in self.forward)
         self.n_outputs = len(outputs)
-        self.shapes = [(v.shape, v.dtype) for v in self.first_values[:len(outputs)]]
+        self.first_outputs = [o.data.value for o in run.outputs]  # (taken by the first call)
+        self.shapes = [(a.shape, a.dtype) for a in self.first_outputs]
+        self.recorded_outputs = run.outputs
+        self.run_forward = self.run_backward = None  # (made by prepare)
+        self.pending = run if any(differentiable) and grad_inputs else None
+        # the first call's node holds this dict: derive fills it with the forward pass's
+        # arrays the backward program reads (by slot), and lets go of it
+        self.first_saved = {} if self.pending is not None else None
+        if self.pending is None:  # no backward pass: the recording is done with
+            self.seeds, self.grads, self.backward = [], [], []
+            self._finish_recording(run, {})
+
+    @property
+    def derived(self) -> bool:
+        return self.pending is None
+
+    def derive(self, seeds=None) -> list:
+        """Derive the backward program from the recording, seeded with ``seeds`` (an array per
+        differentiable output; ones if None). Returns the gradients the walk computed (an array
+        or None per target): the ones the call that gave ``seeds`` needs."""
+        run, self.pending = self.pending, None
+        if seeds is None:
+            xp = backend.array_module(self.device)
+            seeds = [xp.ones(shape, dtype=dtype)
+                     for (shape, dtype), d in zip(self.shapes, self.differentiable) if d]
+        run.derive(seeds)
+        recorder = self.recorder
+        self.seeds = [s.data.slot for s in run.seeds]
+        self.grads = [None if g is None else recorder.ref(g.data).n for g in run.grads]
+        self.backward = recorder.instructions[run.forward_end:]
+        saved = self.first_saved
+        saved.update(recorder.kept)
+        saved.update((g.data.slot, g.data.value) for g in run.grads
+                     if g is not None and isinstance(g.data, tracing.Tracer))
+        self.first_saved = None
+        self._finish_recording(run, {o.data.slot: s for o, s in zip(run.differentiable,
+                                                                     self.seeds)})
+        return [None if g is None else tracing.unwrap(g.data) for g in run.grads]
+
+    def _finish_recording(self, run: Recording, seed_slots: dict) -> None:
+        """Keep what naming and drawing need from the recording, and let go of its arrays."""
+        arg_slots = [t.data.slot for t in run.args]
+        self.namer = lambda: Namer(run.names, run.recorder, run.watcher, arg_slots, run.used,
+                                   self.outputs, seed_slots, run.modules)
+        drawable(run.watcher, run.args, run.outputs)
+        self.recorder.kept = {}
+
+    def prepare(self) -> None:
+        """The passes and the programs (made once, ready to compile at their first run)."""
+        if self.pending is not None:
+            self.derive()
+        if self.run_forward is not None:
+            return
+        outputs = self.outputs
+        self.consts = consts = dict(self.recorder.consts)
+        # the passes, in order: hoist what reads only constants, drop what nothing reads
+        forward = prog.hoist(self.forward, consts, keep=outputs)
+        used_grads = [g for g in self.grads if g is not None]
+        backward = prog.drop_dead(self.backward, used_grads)
+        backward = prog.hoist(backward, consts, keep=used_grads)
+        # the arrays the forward program keeps for the backward program
+        made_forward = set(self.inputs) | {ins.out for ins in forward}
+        residuals = {}  # (a dict: the slots in the order backward first reads them, once each)
+        for s in [s for ins in backward for s in ins.reads()] + used_grads:
+            if s in made_forward and s not in consts:
+                residuals[s] = None
+        self.residuals = residuals = list(residuals)
+        self.forward_program = prog.drop_dead(forward, outputs + residuals)
+        self.backward_program = backward
+        self.run_forward = prog.Replay(
+            "forward", self.forward_program, self.inputs, outputs + residuals, consts)
+        self.run_backward = prog.Replay(
+            "backward", backward, residuals + self.seeds, used_grads, consts,
+            owned=len(residuals))
 
     def parameters_unchanged(self) -> bool:
         """Whether every parameter still has the shape, dtype and device it was traced with
@@ -454,17 +526,27 @@ class Trace:
             out = TracedCall.apply(*inputs, trace=self)
             outs = list(out) if type(out) is tuple else [out]
             outs = [o if d else Tensor._make(o.data) for o, d in zip(outs, self.differentiable)]
-            for o, recorded in zip(outs, self.recorded_outputs):
-                o.recording = recorded  # what minigrad.viz.draw draws for it
+            for i, o in enumerate(outs):  # what minigrad.viz.draw draws for it
+                o.recording = functools.partial(self.recorded_output, i)
         else:
-            found, self.first_values = self.first_values, None
+            found, self.first_outputs = self.first_outputs, None
             if found is None:
-                found = self.run_inference(*arrays)
+                self.prepare()
+                found = self.run_forward(*arrays)
             outs = [Tensor._make(a) for a in found[:self.n_outputs]]
         return unflatten(self.out_structure, iter(outs))
 
+    def recorded_output(self, i: int) -> Tensor:
+        """The tensor the recording made for output ``i``, with its graph (drawable once the
+        backward program is derived: the graph's nodes then hold the recording's arrays)."""
+        if self.pending is not None:
+            self.derive()
+        return self.recorded_outputs[i]
+
     def names(self):
         """The :class:`~minigrad.trace.naming.Namer` of this trace (made at the first ask)."""
+        if self.pending is not None:
+            self.derive()
         if self._names is None:
             self._names = self.namer()
             for position, slot in zip(self.grad_inputs, self.grads):
@@ -475,22 +557,28 @@ class Trace:
     def source(self, step=None, inline: bool = True) -> str:
         """The forward and backward programs as Python over NumPy (see
         :mod:`minigrad.trace.source`); ``step``: only the lines of that time step."""
+        self.prepare()
         text, self.source_constants = program_source(self, step, inline)
         return text
 
 
 class TracedCall(Function):
     """One call of a traced function, as one node: forward replays the recorded forward
-    program, backward the derived backward program."""
+    program, backward the derived backward program. The first call replays nothing: its
+    forward values are the recording's, and its backward derives the backward program."""
 
     def forward(self, *arrays, trace: Trace):
         self.trace = trace
         self.arrays = arrays if trace.consumes else None
-        found, trace.first_values = trace.first_values, None
-        if found is None:
-            found = trace.run_forward(*arrays)
         n = trace.n_outputs
-        self.residuals = list(found[n:])
+        found, trace.first_outputs = trace.first_outputs, None
+        self.first_saved = None
+        if found is not None:  # the first call
+            self.first_saved, self.residuals = trace.first_saved, None
+        else:
+            trace.prepare()  # (at the second call)
+            found = trace.run_forward(*arrays)
+            self.residuals = list(found[n:])
         return found[0] if n == 1 else tuple(found[:n])
 
     def backward(self, *grads):
@@ -503,19 +591,37 @@ class TracedCall(Function):
             if d:
                 seeds.append(g if g is not None else
                              backend.array_module(trace.device).zeros(shape, dtype=dtype))
+        if self.first_saved is not None:  # the first call's node: the recording's saved arrays
+            saved, self.first_saved = self.first_saved, None
+            if not trace.derived:  # deriving the backward program computes these gradients
+                computed = trace.derive(seeds)
+                if not trace.consumes:  # (a second walk could not compute them again)
+                    self.residuals = self._saved_residuals(saved)
+                return self._placed(iter(g for g in computed if g is not None))
+            self.residuals = self._saved_residuals(saved)
+        trace.prepare()  # (done by now, but for a second walk of the first call's node)
         residuals = self.residuals
         if not trace.consumes:
             residuals = list(residuals)
         elif residuals is None:  # walked again (retain_graph=True): computed again
             residuals = list(trace.run_forward(*self.arrays)[trace.n_outputs:])
         self.residuals = None if trace.consumes else self.residuals
-        found = iter(trace.run_backward(residuals, *seeds))
+        return self._placed(iter(trace.run_backward(residuals, *seeds)))
+
+    def _saved_residuals(self, saved: dict) -> list:
+        """The arrays the backward program reads, from the recording's (by slot)."""
+        self.trace.prepare()
+        return [saved[s] for s in self.trace.residuals]
+
+    def _placed(self, found) -> tuple:
+        """The gradients ``found`` (one per target the trace differentiates), each at its
+        input's position."""
         result = [None] * len(self.next)
-        for position, slot in zip(trace.grad_inputs, trace.grads):
+        for position, slot in zip(self.trace.grad_inputs, self.trace.grads):
             if slot is not None:
                 result[position] = next(found)
         return tuple(result)
 
     def release(self) -> None:
         super().release()
-        self.residuals = self.arrays = None
+        self.residuals = self.arrays = self.first_saved = None

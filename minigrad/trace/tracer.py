@@ -243,7 +243,7 @@ def unwrap(x):
     if isinstance(x, Tracer):
         return x.value
     if type(x) in (tuple, list):
-        return type(x)(unwrap(a) for a in x)
+        return type(x)([unwrap(a) for a in x])
     return x
 
 
@@ -256,16 +256,24 @@ class Recorder:
         self.array_type = module.ndarray
         self.tracer_type = tracer_type
         self.instructions: list[Instruction] = []
-        self.values: list = []           # per slot: the array the recording run computed
+        self.slots = 0                   # how many slots there are
+        # Only the tracers hold the arrays the recording computes (as an eager run's tensors
+        # do: a temporary goes when nothing uses it, and NumPy reuses its memory). While the
+        # backward walk records, the arrays it reads of the slots below ``keep_below`` (the
+        # forward pass's) are kept here by slot: the saved arrays a first call may need later.
+        self.keep_below = 0
+        self.kept: dict[int, object] = {}
         self.consts: dict[int, object] = {}
         self._const_slots: dict[int, int] = {}  # id(array) -> its slot
         self._kept: list = []            # the constant arrays, alive while their ids are used
 
     # --- slots ---------------------------------------------------------------------------
+    def new_slot(self) -> int:
+        self.slots += 1
+        return self.slots - 1
+
     def new_tracer(self, value) -> Tracer:
-        values = self.values
-        values.append(value)
-        return self.tracer_type(value, len(values) - 1, self)
+        return self.tracer_type(value, self.new_slot(), self)
 
     def const_slot(self, array) -> int:
         """The slot of a real array met as an operand (a parameter's data, a mask...)."""
@@ -279,26 +287,22 @@ class Recorder:
 
     def ref(self, x):
         """An operand as the program holds it: tracers and arrays become slots."""
-        if type(x) is self.tracer_type:
-            return Slot(x.slot) if x.recorder is self else self._foreign(x)
-        if isinstance(x, Tracer):
+        if type(x) is self.tracer_type or isinstance(x, Tracer):
             if x.recorder is not self:
                 raise TraceError("minigrad.trace: an array traced by another trace reached "
                                  "this one")
+            if x.slot < self.keep_below:  # (while the backward walk records: see __init__)
+                self.kept[x.slot] = x.value
             return Slot(x.slot)
         t = type(x)
         if t in (tuple, list):
-            return t(self.ref(a) for a in x)
+            return t([self.ref(a) for a in x])
         if t is slice and any(isinstance(v, Tracer) for v in (x.start, x.stop, x.step)):
             raise _reading(next(v for v in (x.start, x.stop, x.step) if isinstance(v, Tracer)),
                            "slicing with a traced bound")
         if backend.is_array(x):
             return Slot(self.const_slot(x))
         return x
-
-    @staticmethod
-    def _foreign(x):
-        raise TraceError("minigrad.trace: an array traced by another trace reached this one")
 
     def wrap(self, value, instruction: Instruction):
         """The tracer for an instruction's result (for a tuple of arrays, a tuple of tracers,
@@ -324,7 +328,7 @@ class Recorder:
 
     def unary(self, symbol: str, a):
         value = UNARY[symbol](a.value)
-        return self.wrap(value, Instruction("unary", symbol, None, (Slot(a.slot),)))
+        return self.wrap(value, Instruction("unary", symbol, None, (self.ref(a),)))
 
     def getitem(self, a, index):
         value = unwrap(a)[unwrap(index)]
@@ -332,13 +336,13 @@ class Recorder:
 
     def attribute(self, a, name: str):
         return self.wrap(getattr(a.value, name),
-                         Instruction("attribute", name, None, (Slot(a.slot),)))
+                         Instruction("attribute", name, None, (self.ref(a),)))
 
     def method(self, a, name: str, args, kwargs):
         if name in READS or name in ("tobytes", "tofile", "dump"):
             raise _reading(a)
         value = getattr(a.value, name)(*unwrap(args), **unwrap_dict(kwargs))
-        operands = (Slot(a.slot),) + self.ref(tuple(args))
+        operands = (self.ref(a),) + self.ref(tuple(args))
         return self.wrap(value, Instruction("method", name, None, operands, self.ref_dict(kwargs)))
 
     def call(self, name: str, function, args, kwargs):
@@ -353,7 +357,7 @@ class Recorder:
 
     def setitem(self, a, index, value):
         a.value[unwrap(index)] = unwrap(value)
-        self._in_place(Instruction("setitem", None, None, (Slot(a.slot), self.ref(index),
+        self._in_place(Instruction("setitem", None, None, (self.ref(a), self.ref(index),
                                                            self.ref(value))), a)
 
     def _in_place(self, instruction: Instruction, target: Tracer) -> None:
@@ -365,9 +369,7 @@ class Recorder:
             raise TraceError(f"minigrad.trace: {what} writes into an array made outside the "
                              "traced function; make it inside")
         instruction.in_place = True
-        self.values.append(target.value)
-        instruction.out = len(self.values) - 1
-        target.slot = instruction.out
+        instruction.out = target.slot = self.new_slot()
         self.instructions.append(instruction)
 
     def draw(self, draw, args):

@@ -37,7 +37,7 @@ def capture(*outputs: Tensor, params: dict | None = None, inputs: dict | None = 
         if not isinstance(out, Tensor):
             raise TypeError(f"draw: output {k} is a {type(out).__name__}, not a minigrad Tensor")
     # the output of a traced call (minigrad.trace) is drawn as the tensor the trace recorded
-    outputs = tuple(o if getattr(o, "recording", None) is None else o.recording for o in outputs)
+    outputs = tuple(o if getattr(o, "recording", None) is None else o.recording() for o in outputs)
     order = _walk(outputs)
     b = _Builder(step_keys(order), _names_of(params))
     b.sequences = dict(inputs or {})

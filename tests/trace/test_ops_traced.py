@@ -1,5 +1,5 @@
 """Every op of the engine's op table, traced: the same values and gradients as eager (float64),
-at the recording's call (its backward interpreted) and at compiled calls. The trace records the
+at the recording's call (its gradients computed by deriving the backward) and at compiled calls. The trace records the
 ops' own forward and backward formulas, so any array call an op makes must be recordable."""
 from __future__ import annotations
 
@@ -36,7 +36,7 @@ def test_traced_op_equals_eager(case, device):
     seeds = [mg.tensor(rng.standard_normal(o.shape), device=device) for o in eager_outs]
     want = _loss_and_grads(case.mg, inputs, seeds)
     traced = mg.trace(case.mg)
-    for _ in range(3):  # the recording's values (backward interpreted), then compiled
+    for _ in range(3):  # the recording's values (the backward derived), then compiled
         got = _loss_and_grads(traced, inputs, seeds)
         for a, b in zip(got[0], want[0]):
             np.testing.assert_allclose(a, b, rtol=1e-12, atol=0)

@@ -153,6 +153,115 @@ def test_retain_graph_walks_the_traced_call_twice():
     np.testing.assert_array_equal(x.grad.numpy(), 2 * first)
 
 
+def test_the_first_call_runs_no_program():
+    """The recording computed the first call's forward values, and deriving the backward
+    program, seeded with that call's own gradients, computed its gradients: no program runs
+    (nor is compiled) until the second call."""
+    import sys
+    replay = sys.modules["minigrad.trace.program"].Replay
+    runs = []
+    original = replay.__call__
+    replay.__call__ = lambda self, *args: runs.append(self.name) or original(self, *args)
+    try:
+        model, x, r = _lstm(np.float32)
+        traced = mg.trace(lambda x: model(x)[0])
+        params = list(model.parameters())
+        out_t, g_t = _run(traced, (x,), params, r)
+        assert runs == []
+        out_e, g_e = _run(lambda x: model(x)[0], (x,), params, r)
+        assert np.array_equal(out_t, out_e)
+        assert all(np.array_equal(a, b) for a, b in zip(g_t, g_e))
+        _run(traced, (x,), params, r)
+        assert runs == ["forward", "backward"]
+    finally:
+        replay.__call__ = original
+
+
+def test_a_second_call_before_the_first_backward():
+    """The backward program is then derived at the second call (seeded with ones), and the
+    first call's backward runs it on the recording's arrays."""
+    model, x, r = _lstm(np.float64)
+    params = list(model.parameters())
+    eager = lambda x: model(x)[0]
+    traced = mg.trace(eager)
+    grads = []
+    for fn in (traced, eager):
+        for p in params:
+            p.grad = None
+        first, second = fn(x), fn(x * 0.5)
+        ((first * r).sum() + (second * r * r).sum()).backward()
+        grads.append(_grads(params))
+    for a, b in zip(*grads):
+        np.testing.assert_allclose(a, b, rtol=1e-12, atol=1e-300)
+
+
+@pytest.mark.parametrize("before", ["source", "draw"])
+def test_the_first_backward_after_the_source_or_a_drawing(before):
+    """source() and drawing derive the backward program (seeded with ones) before the first
+    call's backward, which then runs it on the recording's saved arrays."""
+    from minigrad.viz import draw
+    model, x, r = _lstm(np.float64)
+    params = list(model.parameters())
+    traced = mg.trace(lambda x: model(x)[0])
+    out = traced(x)
+    traced.source() if before == "source" else draw(out)
+    _, got = _run(lambda x: out, (x,), params, r)
+    _, want = _run(lambda x: model(x)[0], (x,), params, r)
+    for a, b in zip(got, want):
+        np.testing.assert_allclose(a, b, rtol=1e-12, atol=1e-300)
+
+
+def test_the_first_backward_inside_record_grads():
+    """Deriving the backward program inside ``minigrad.record_grads()`` (which notes gradient
+    norms for drawings) records the formulas' calls without reading their values."""
+    model, x, r = _lstm(np.float64)
+    params = list(model.parameters())
+    traced = mg.trace(lambda x: model(x)[0])
+    with mg.record_grads():
+        out_t, g_t = _run(traced, (x,), params, r)
+    out_e, g_e = _run(lambda x: model(x)[0], (x,), params, r)
+    for a, b in zip(g_t, g_e):
+        np.testing.assert_allclose(a, b, rtol=1e-12, atol=1e-300)
+
+
+def test_a_tensor_hook_hears_only_the_traced_calls_gradients():
+    """The recording's backward walk is not the user's: a parameter's hook hears the gradient
+    the traced call gives it, once per backward, never a stand-in."""
+    w = mg.tensor(np.array([1.0, 2.0, 3.0]), requires_grad=True)
+    heard = []
+    w.register_hook(lambda g: heard.append(g.numpy().copy()))
+    x = mg.tensor(np.array([0.5, -1.0, 2.0]))
+    traced = mg.trace(lambda x: (x * w).tanh().sum())
+    for _ in range(2):
+        w.grad = None
+        traced(x).backward()
+    assert len(heard) == 2
+    for g in heard:
+        np.testing.assert_array_equal(g, w.grad.numpy())
+
+
+def test_retain_graph_on_the_first_call_with_dropout():
+    """With a random draw the first call keeps the recording's saved arrays for a second walk."""
+    mg.manual_seed(0)
+    layer = nn.Sequential(nn.Linear(8, 16), nn.Dropout(0.5), nn.Linear(16, 2)).to(dtype=mg.float64)
+    x = mg.tensor(np.random.default_rng(0).normal(size=(4, 8)))
+    params = list(layer.parameters())
+    grads = []
+    for fn in (mg.trace(lambda x: layer(x)), layer):
+        for p in params:
+            p.grad = None
+        mg.manual_seed(5)
+        y = (fn(x) ** 2).sum()
+        y.backward(retain_graph=True)
+        once = _grads(params)
+        y.backward()
+        for a, b in zip(_grads(params), once):
+            np.testing.assert_array_equal(a, 2 * b)
+        grads.append(once)
+    for a, b in zip(*grads):
+        np.testing.assert_array_equal(a, b)
+
+
 def test_lstm_on_each_device_gives_eager_gradients(device):
     """On CuPy the programs call cupy's functions: the same kernels as the eager run."""
     mg.manual_seed(1)
@@ -163,7 +272,7 @@ def test_lstm_on_each_device_gives_eager_gradients(device):
     eager = lambda x: model(x)[0]
     traced = mg.trace(eager)
     params = list(model.parameters())
-    for _ in range(3):  # the recording's values (backward interpreted), then compiled
+    for _ in range(3):  # the recording's values (the backward derived), then compiled
         out_t, g_t = _run(traced, (x,), params, r)
         out_e, g_e = _run(eager, (x,), params, r)
         np.testing.assert_allclose(out_t, out_e, rtol=1e-12, atol=0)
@@ -175,15 +284,20 @@ def test_lstm_on_each_device_gives_eager_gradients(device):
 def test_drawing_a_traced_output_draws_the_recorded_graph():
     from minigrad.viz import draw
 
-    model, x, _ = _lstm(np.float64)
-    traced = mg.trace(lambda x: model(x)[0])
-    traced(x)  # the first call records
-    out = traced(x)
+    model, x, r = _lstm(np.float64)
     params = dict(model.named_parameters())
-    for detail in ("op", "gate", "cell"):
-        got = draw(out, params=params, detail=detail)
-        want = draw(model(x)[0], params=params, detail=detail)
-        assert got.source == want.source
+    traced = mg.trace(lambda x: model(x)[0])
+    first = traced(x)  # the first call records (its backward program not derived yet)
+    for out in (first, traced(x)):
+        for detail in ("op", "gate", "cell"):
+            got = draw(out, params=params, detail=detail)
+            want = draw(model(x)[0], params=params, detail=detail)
+            assert got.source == want.source
+    # drawing the first call's output derived the backward program: its gradients are eager's
+    _, got = _run(lambda x: first, (x,), list(params.values()), r)
+    _, want = _run(lambda x: model(x)[0], (x,), list(params.values()), r)
+    for a, b in zip(got, want):
+        np.testing.assert_allclose(a, b, rtol=1e-12, atol=1e-300)
 
 
 def _layers():
