@@ -161,6 +161,18 @@ def test_graph_growth_warning_sees_a_half_detached_state_and_can_be_disabled(gro
         growth_threshold(0)
 
 
+def test_graph_growth_warning_sees_the_state_through_the_ops_made_from_it(growth_threshold):
+    """The previous state reached through an op on it (here a scaling): the search walks the
+    engine's edges back from hx (it found nothing when it looked for plain tuples, not Edges)."""
+    lstm = nn.LSTM(I, H)
+    chunks = [mg.randn(T, N, I) for _ in range(4)]
+    growth_threshold(2)
+    state = None
+    with pytest.warns(GraphGrowthWarning, match="detach_state"):
+        for x in chunks:
+            _, state = lstm(x, None if state is None else tuple(s * 0.5 for s in state))
+
+
 # --- checks --------------------------------------------------------------------------------------
 def test_layer_errors_match_pytorchs():
     lstm = nn.LSTM(I, H)
