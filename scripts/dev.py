@@ -27,6 +27,7 @@ def run(*cmd, **kw):
 
 
 APT_LOG = ROOT / "apt-get.log"
+PIP_LOG = ROOT / "pip-install.log"
 
 
 def apt_install(*packages: str) -> None:
@@ -54,9 +55,7 @@ def ensure_chromium() -> None:
     if shutil.which("chromium") or shutil.which("chromium-browser"):
         return
     if os.geteuid() == 0 and shutil.which("apt-get"):
-        run("apt-get", "update", "-qq")
-        run("apt-get", "install", "-y", "-qq", "chromium",
-            env={**os.environ, "DEBIAN_FRONTEND": "noninteractive"}, stdout=subprocess.DEVNULL)
+        apt_install("chromium")
     else:
         print("Chromium is missing: the explorable page's browser tests will skip.\n"
               "Install it with:  sudo apt-get install chromium", flush=True)
@@ -75,9 +74,20 @@ def ensure_venv(extras: str) -> None:
             else:
                 raise SystemExit("python3 -m venv failed: install python3-venv (sudo apt-get install python3-venv)")
     if not stamp.exists():
-        run(PYTHON, "-m", "pip", "install", "-q", "--upgrade", "pip")
-        run(PYTHON, "-m", "pip", "install", "-q", "-e", f".[{extras}]", cwd=ROOT)
+        pip_install("--upgrade", "pip")
+        pip_install("-e", f".[{extras}]")
         stamp.touch()
+
+
+def pip_install(*args: str) -> None:
+    """pip install into .venv, its build warnings sent to pip-install.log: one line here."""
+    print(f"+ pip install {' '.join(args)}  (output in {PIP_LOG.name})", flush=True)
+    with open(PIP_LOG, "a") as log:
+        done = subprocess.run([str(PYTHON), "-m", "pip", "install", "-q", *args], cwd=ROOT,
+                              stdout=log, stderr=subprocess.STDOUT)
+    if done.returncode:
+        tail = PIP_LOG.read_text(errors="replace").splitlines()[-15:]
+        raise SystemExit("\n".join(tail) + f"\npip install {' '.join(args)} failed: see {PIP_LOG}")
 
 
 def main(argv: list[str]) -> int:
