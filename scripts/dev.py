@@ -40,25 +40,26 @@ def apt_install(*packages: str) -> None:
                 raise SystemExit(f"{' '.join(cmd)} failed: see {APT_LOG}")
 
 
-def ensure_graphviz() -> None:
-    if shutil.which("dot"):
+def ensure_system_tool(commands: tuple, package: str, without_it: str) -> None:
+    """Install Debian's ``package`` when none of ``commands`` is on PATH (as root, quietly);
+    otherwise say what is missing, what that means, and the command that would install it."""
+    if any(shutil.which(c) for c in commands):
         return
     if os.geteuid() == 0 and shutil.which("apt-get"):
-        apt_install("graphviz")
+        apt_install(package)
     else:
-        print("Graphviz's `dot` is missing: pictures will be written as .dot source only.\n"
-              "Install it with:  sudo apt-get install graphviz", flush=True)
+        print(f"{commands[0]} is missing: {without_it}.\n"
+              f"Install it with:  sudo apt-get install {package}", flush=True)
+
+
+def ensure_graphviz() -> None:
+    ensure_system_tool(("dot",), "graphviz", "pictures will be written as .dot source only")
 
 
 def ensure_chromium() -> None:
     """Headless Chromium, for the explorable page's browser tests (they skip without it)."""
-    if shutil.which("chromium") or shutil.which("chromium-browser"):
-        return
-    if os.geteuid() == 0 and shutil.which("apt-get"):
-        apt_install("chromium")
-    else:
-        print("Chromium is missing: the explorable page's browser tests will skip.\n"
-              "Install it with:  sudo apt-get install chromium", flush=True)
+    ensure_system_tool(("chromium", "chromium-browser"), "chromium",
+                       "the explorable page's browser tests will skip")
 
 
 def ensure_venv(extras: str) -> None:

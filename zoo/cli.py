@@ -34,6 +34,7 @@ class _Parser(argparse.ArgumentParser):
 
 
 def _integer(text: str, low: int, what: str) -> int:
+    """An integer argument of at least ``low``, or argparse's one-line error naming ``what``."""
     try:
         value = int(text)
     except ValueError:
@@ -43,11 +44,11 @@ def _integer(text: str, low: int, what: str) -> int:
     return value
 
 
-def _positive(text: str) -> int:
+def positive_int(text: str) -> int:
     return _integer(text, 1, "a positive integer")
 
 
-def _seed(text: str) -> int:
+def seed(text: str) -> int:
     """A random seed: NumPy's generators take a non-negative integer."""
     return _integer(text, 0, "a non-negative integer")
 
@@ -96,9 +97,9 @@ def parser() -> argparse.ArgumentParser:
                     + "; ".join(f"{k}: {v}" for k, v in ARCHITECTURES.items()))
     draw.add_argument("arch", metavar="ARCH", choices=list(ARCHITECTURES),
                       help="one of: " + ", ".join(ARCHITECTURES))
-    draw.add_argument("--steps", type=_positive, default=3, metavar="T",
+    draw.add_argument("--steps", type=positive_int, default=3, metavar="T",
                       help="time steps to unroll (default 3)")
-    draw.add_argument("--layers", type=_positive, default=None, metavar="L",
+    draw.add_argument("--layers", type=positive_int, default=None, metavar="L",
                       help="stacked layers (default 1; 2 for depth-gated, whose gate joins layers)")
     draw.add_argument("--bidirectional", action="store_true",
                       help="add a reverse-direction layer, drawn right to left")
@@ -116,25 +117,25 @@ def parser() -> argparse.ArgumentParser:
     draw.add_argument("--params", choices=PARAM_MODES, default="auto", dest="param_mode",
                       help="parameters drawn once in their own cluster, repeated faintly in "
                            "every step, or hidden (default auto: repeat at op detail, else hide)")
-    draw.add_argument("--hidden", type=_positive, default=4, metavar="H",
+    draw.add_argument("--hidden", type=positive_int, default=4, metavar="H",
                       help="hidden size (default 4)")
-    draw.add_argument("--input-size", type=_positive, default=3, metavar="I",
+    draw.add_argument("--input-size", type=positive_int, default=3, metavar="I",
                       help="input size (default 3)")
-    draw.add_argument("--batch", type=_positive, default=2, metavar="N",
+    draw.add_argument("--batch", type=positive_int, default=2, metavar="N",
                       help="batch size (default 2)")
     draw.add_argument("--forget-bias", type=float, default=None, metavar="B",
                       help="LSTM family: start the forget gate's bias at B (e.g. 3 keeps C's "
                            "gradient alive over many steps)")
-    draw.add_argument("--max-nodes", type=_positive, default=None, metavar="N",
+    draw.add_argument("--max-nodes", type=positive_int, default=None, metavar="N",
                       help="past this many nodes, elide the middle steps (or coarsen, with "
                            "--detail auto); default 400")
     draw.add_argument("--backward", action="store_true",
                       help="draw the backward pass (implies --grads): the gradients dC_t, dh_t, "
                            "df_t in the same steps and gates, arrows right to left")
-    draw.add_argument("--width", type=_positive, default=None, metavar="PX",
+    draw.add_argument("--width", type=positive_int, default=None, metavar="PX",
                       help="scale the picture down to at most PX pixels wide (default: its "
                            "natural size)")
-    draw.add_argument("--seed", type=_seed, default=0, help="random seed (default 0)")
+    draw.add_argument("--seed", type=seed, default=0, help="random seed (default 0)")
     draw.set_defaults(run=_draw_command)
 
     gallery = commands.add_parser(

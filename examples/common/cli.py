@@ -15,6 +15,7 @@ import sys
 from pathlib import Path
 
 import minigrad
+from zoo.cli import positive_int, seed  # noqa: F401  (argument types shared with the minigrad command)
 
 
 class UsageError(Exception):
@@ -68,25 +69,6 @@ def parser(name: str, description: str | None, traced: bool | None = None) -> On
                         help="stop (with a checkpoint) after N training steps in this run")
     common.add_argument("--no-progress", action="store_true", help="no progress bars")
     return p
-
-
-def _integer(text: str, low: int, what: str) -> int:
-    try:
-        value = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected {what}, got {text!r}") from None
-    if value < low:
-        raise argparse.ArgumentTypeError(f"expected {what}, got {value}")
-    return value
-
-
-def positive_int(text: str) -> int:
-    return _integer(text, 1, "a positive integer")
-
-
-def seed(text: str) -> int:
-    """A random seed: NumPy's generators take a non-negative integer."""
-    return _integer(text, 0, "a non-negative integer")
 
 
 def positive_float(text: str) -> float:

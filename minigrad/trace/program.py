@@ -262,7 +262,31 @@ def generate(name: str, instructions: list, inputs: list, outputs: list, consts:
     names = Names(consts)
     for i, s in enumerate(inputs):
         names.of[s] = f"a{i}"
-    releasable = {f"a{i}" for i in range(owned or 0)}
+    owned_inputs = {f"a{i}" for i in range(owned or 0)}
+    lines = body_lines(instructions, outputs, names, releasable=owned_inputs)
+    for s in outputs:
+        names.slot(s)
+    results = ", ".join(names.of[s] for s in outputs)
+    if owned is not None:
+        if owned:
+            taken = ", ".join(f"a{i}" for i in range(owned)) + ("," if owned == 1 else "")
+            lines[:0] = [f"{taken} = owned", "owned.clear()"]
+        parameters = ["owned"] + [f"a{i}" for i in range(owned, len(inputs))]
+    else:
+        parameters = [f"a{i}" for i in range(len(inputs))]
+    body = "\n".join("        " + line for line in lines) or "        pass"
+    source = (f"def _make({', '.join(names.closure) or ''}):\n"
+              f"    def {name}({', '.join(parameters)}):\n"
+              f"{body}\n"
+              f"        return ({results}{',' if len(outputs) == 1 else ''})\n"
+              f"    return {name}\n")
+    return source, names.closure
+
+
+def body_lines(instructions: list, outputs: list, names: "Names", releasable: set) -> list:
+    """One line per instruction, each result in a register (``r0``, ``r1``...) that a dead array
+    hands on, and ``del`` lines for what dies there: a dead register, or an input in
+    ``releasable`` (the arrays the function owns)."""
     last = last_uses(instructions, outputs)
     free: list[str] = []   # register names whose arrays are dead
     count = 0
@@ -291,23 +315,7 @@ def generate(name: str, instructions: list, inputs: list, outputs: list, consts:
                 dying.append(register)
                 free.append(register)
         lines += [f"del {r}" for r in dying + released]
-    for s in outputs:
-        names.slot(s)
-    results = ", ".join(names.of[s] for s in outputs)
-    if owned is not None:
-        if owned:
-            taken = ", ".join(f"a{i}" for i in range(owned)) + ("," if owned == 1 else "")
-            lines[:0] = [f"{taken} = owned", "owned.clear()"]
-        parameters = ["owned"] + [f"a{i}" for i in range(owned, len(inputs))]
-    else:
-        parameters = [f"a{i}" for i in range(len(inputs))]
-    body = "\n".join("        " + line for line in lines) or "        pass"
-    source = (f"def _make({', '.join(names.closure) or ''}):\n"
-              f"    def {name}({', '.join(parameters)}):\n"
-              f"{body}\n"
-              f"        return ({results}{',' if len(outputs) == 1 else ''})\n"
-              f"    return {name}\n")
-    return source, names.closure
+    return lines
 
 
 def compile_function(name: str, instructions: list, inputs: list, outputs: list, consts: dict,
