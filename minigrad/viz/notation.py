@@ -68,6 +68,9 @@ def ticks(mask) -> str | None:
     return "".join(TICK if u else STILL for u in units)
 
 
+KEY_COLUMNS = 2  # entries per line of the key
+
+
 def legend_html(graph: Graph) -> str:
     """The key: the essay's shapes and lines, and the input stub's ``·Wᵀ + b`` explained once."""
     if graph.backward:
@@ -95,11 +98,17 @@ def legend_html(graph: Graph) -> str:
 
 
 def _key(rows: list) -> str:
-    cells = "".join(f'<td {attr} border="1" width="14">{escape(mark)}</td>'
-                    f'<td align="left"><font point-size="8">{escape(text)}</font></td>'
-                    for text, attr, mark in rows)
+    """The key's entries two to a line: in one line it set the picture's width (1100 points,
+    wider than three LSTM steps; a picture fits a page, see drawing.draw's ``width``)."""
+    cells = [f'<td {attr} border="1" width="14">{escape(mark)}</td>'
+             f'<td align="left"><font point-size="{style.SMALL}">{escape(text)}</font></td>'
+             for text, attr, mark in rows]
+    lines = "".join("<tr>" + "".join(cells[k:k + KEY_COLUMNS]) + "</tr>"
+                    for k in range(0, len(cells), KEY_COLUMNS))
     return ('<table border="0" cellborder="0" cellspacing="3" cellpadding="1"><tr>'
-            '<td><font point-size="9">how to read it:</font></td>' + cells + "</tr></table>")
+            '<td align="left"><font point-size="9">how to read it:</font></td></tr><tr><td>'
+            '<table border="0" cellborder="0" cellspacing="3" cellpadding="1">'
+            f"{lines}</table></td></tr></table>")
 
 
 def graph_label(lines: list, key: str | None) -> str:

@@ -19,6 +19,11 @@ class _Writer:
     def __init__(self, graph: Graph, lay: Layout, scale: tuple | None = None):
         self.graph = graph
         self.lay = lay
+        self.roomy = graph.detail == "op"  # see style.ROOMY
+        # a line's label beside its start, see style.TAIL_LABEL (in a staircase, where lines
+        # climb from layer to layer, they lay on those lines)
+        self.tail_labels = graph.detail == "gate" and not (
+            lay.staircase and max(lay.layers.values(), default=1) > 1)
         self.ids = {nid: f"n{i}" for i, nid in enumerate(graph.nodes)}
         self.flat = not lay.members
         norms = [n.grad_norm for n in graph.nodes.values()] + [e.grad_norm for e in graph.edges]
@@ -46,7 +51,7 @@ class _Writer:
 
     # --- nodes ---------------------------------------------------------------------------
     def node(self, g, node: Node) -> None:
-        attrs = dict(style.node_shape(node.kind, node.op, self.flat))
+        attrs = dict(style.node_shape(node.kind, node.op, self.flat, self.roomy))
         attrs["tooltip"] = self.tooltip(node)
         if node.id in self.differences and not self.flat:
             attrs.update(shape="ellipse", margin="0.01")
@@ -56,11 +61,14 @@ class _Writer:
             attrs["peripheries"] = "2"
         if node.kind == "junction" and self.graph.detail == "cell":  # the lines that meet there
             attrs["xlabel"] = style.html(self.role_html(node.role, self.layer_of(node)))
-            attrs.update(fontsize=style.EDGE["fontsize"], fontcolor=style.EDGE["fontcolor"])
+            attrs.update(fontsize=style.SMALL, fontcolor=style.EDGE["fontcolor"])
         level = style.grad_level(node.grad_norm, self.scale)
         if level is not None and node.kind not in ("junction", "const"):
             attrs.update(style.grad_attrs(level))
         g.node(self.ids[node.id], self.label(node), **attrs)
+
+    def small_html(self, text: str, colour: str = "#555555") -> str:
+        return style.small_html(text, colour, style.small_size(self.roomy))
 
     def role_html(self, role: str | None, layer: int | None) -> str:
         """A role as drawn; in the backward picture, the gradient of it (``dC_3``)."""
@@ -74,7 +82,7 @@ class _Writer:
         return key.layer if node.layer is None else node.layer
 
     def label(self, node: Node) -> str:
-        kind, shape = node.kind, style.small_html(style.shape_text(node.shape))
+        kind, shape = node.kind, self.small_html(style.shape_text(node.shape))
         role = self.role_html(node.role, self.layer_of(node))
         if kind == "gate":
             return style.html(f"{style.gate_symbol_html(node.op, self.graph.backward)}  {role}", shape)
@@ -88,11 +96,9 @@ class _Writer:
         if kind == "ghost":
             return style.html(style.escape(node.name or "param"))
         if kind == "const":
-            return style.html(style.escape(style.const_text(node.value)),
-                              style.small_html(style.shape_text(node.shape)))
+            return self.const_label(node)
         if kind == "stub":
-            return style.html(role, style.GAP, style.small_html(" ".join(
-                t for t in (node.op, style.shape_text(node.shape)) if t)))
+            return self.stub_label(node, role)
         if kind == "exit":
             slot = self.slots.get(node.id)
             where = f"out[{slot}]" if slot is not None else style.symbol(node.op)
@@ -100,14 +106,34 @@ class _Writer:
                 return style.html(style.escape("↓ d" + where))
             return style.html(style.escape("↑ " + where))
         if kind == "cut":
-            return style.html(role or style.escape(node.op), style.small_html("cut earlier"))
+            return style.html(role or style.escape(node.op), self.small_html("cut earlier"))
         if kind == "cell":
             return style.html(f"<b>{style.escape(style.cell_name(node.cell))}</b>", shape)
         if kind == "block":
             return style.html(style.escape(".".join(node.scope)))
         if kind == "ellipsis":
-            return style.html(f"⋯  {style.escape(node.text or '')}  ⋯")
+            if self.graph.detail == "cell":  # one line: a cell's h and C enter it side by side
+                return style.html(f"⋯  {style.escape(node.text or '')}  ⋯")
+            return style.html(style.ELLIPSIS_MARK, style.escape(node.text or ""))  # (a state's
+            # own ⋯ has no text, see elide)
         return style.html("")
+
+    def const_label(self, node: Node) -> str:
+        """The value and its shape; on one line where the picture fits a page (at t = 0 a
+        taller const raised that step's frame over the others')."""
+        value, shape = style.escape(style.const_text(node.value)), style.shape_text(node.shape)
+        if self.roomy:
+            return style.html(value, self.small_html(shape))
+        return style.html(f"{value} {self.small_html(shape)}")
+
+    def stub_label(self, node: Node, role: str) -> str:
+        """``x_t`` over how it was made and its shape; where the picture fits a page, those on
+        two short lines (the stub sets the width of its rank)."""
+        if self.roomy:
+            return style.html(role, style.GAP, self.small_html(" ".join(
+                t for t in (node.op, style.shape_text(node.shape)) if t)))
+        return style.html(role, style.GAP, self.small_html(node.op or ""),
+                          self.small_html(style.shape_text(node.shape)))
 
     def op_label(self, node: Node, role: str, shape: str) -> str:
         sym = style.escape(style.symbol(node.op, self.graph.backward))
@@ -115,7 +141,7 @@ class _Writer:
             if node.id in self.differences:
                 return style.html(style.escape(self.differences[node.id]))
             if node.op == "Where" and node.text:
-                return style.html(f"{sym} {style.small_html(node.text, style.DATA_TEXT)}")
+                return style.html(f"{sym} {self.small_html(node.text, style.DATA_TEXT)}")
             return style.html(sym)
         if self.flat:
             return style.html(f"<b>{sym}</b> {role}", shape, *self.values(node))
@@ -126,9 +152,9 @@ class _Writer:
             return []
         lines = []
         if node.value is not None:
-            lines.append(style.small_html("data " + style.value_text(node.value), style.DATA_TEXT))
+            lines.append(self.small_html("data " + style.value_text(node.value), style.DATA_TEXT))
         if node.grad_value is not None:
-            lines.append(style.small_html("grad " + style.value_text(node.grad_value), style.GRAD_TEXT))
+            lines.append(self.small_html("grad " + style.value_text(node.grad_value), style.GRAD_TEXT))
         return lines
 
     def tooltip(self, node: Node) -> str:
@@ -193,6 +219,8 @@ class _Writer:
         the cell it enters (its middle, where dot puts an ``xlabel``, lies on that row's lines)."""
         if (e.src, e.dst) in self.lay.detours:
             return {"headlabel": text, **style.DETOUR_LABEL}
+        if self.tail_labels:
+            return {"taillabel": text, **style.TAIL_LABEL}
         return {"xlabel" if upward else "label": text}
 
     def edge_style(self, e: Edge, crossing: bool) -> dict:
@@ -211,6 +239,9 @@ class _Writer:
             return self.state_style(e)
         if e.dst in self.collectors:
             return dict(style.COLLECT_EDGE)
+        if self.tail_labels and self.graph.nodes[e.src].kind == "gate" and \
+                e.dst in self.lay.belts and e.dst not in self.lay.top:
+            return dict(style.GATE_INTO_BELT)  # o_t into h_t = o_t * tanh(C_t)
         return {}
 
     def state_style(self, e: Edge) -> dict:
@@ -254,7 +285,7 @@ class _Writer:
                              or self.graph.nodes[e.dst].kind == "exit"):
             return None
         self.labelled.add((e.src, e.role))
-        shape = " " + style.small_html(style.shape_text(e.shape)) if crossing else ""
+        shape = " " + self.small_html(style.shape_text(e.shape)) if crossing else ""
         return style.html(self.role_html(e.role, self.layer_of(src)) + shape)
 
     # --- clusters ------------------------------------------------------------------------
@@ -267,7 +298,8 @@ class _Writer:
         self.headers = [f"header{r}" for r in range(len(lay.rows))] if header else []
         for r, row in reversed(list(enumerate(lay.rows))):  # top row first: see _row_order
             with g.subgraph(name=f"cluster_row{r}") as rg:
-                rg.attr(label="" if header else self.row_label(row), **style.ROW_CLUSTER)
+                rg.attr(label="" if header else self.row_label(row),
+                        **{**style.ROW_CLUSTER, **(style.ROOMY["row"] if self.roomy else {})})
                 if header:
                     rg.node(f"header{r}", self.row_label(row), **style.ROW_HEADER)
                     self.header_edge(rg, r)
@@ -315,6 +347,7 @@ class _Writer:
                 self.posts(c, key, r, s)
             return
         attrs = style.STEP_CLUSTER_CELL if self.graph.detail == "cell" else style.STEP_CLUSTER
+        attrs = {**attrs, **style.ROOMY["step"]} if self.roomy else attrs
         with g.subgraph(name=name) as c:
             c.attr(label=f"t = {key.step}" if key in self.lay.titled else "", **attrs)
             for node in nodes:
@@ -350,7 +383,8 @@ def render(graph: Graph, title: str | None = None, scale: tuple | None = None,
     colours' (lo, hi); ``caption``: lines said under the title."""
     lay = plan(graph)
     w = _Writer(graph, lay, scale)
-    g = Picture("minigrad", graph_attr=style.GRAPH, node_attr=style.NODE, edge_attr=style.EDGE)
+    graph_attr, node_attr, edge_attr = style.graph_attrs(w.roomy)
+    g = Picture("minigrad", graph_attr=graph_attr, node_attr=node_attr, edge_attr=edge_attr)
     if len(lay.rows) > 1:
         g.node(ANCHOR, **style.HIDDEN)  # the first node declared: see _row_order
     key = notation.legend_html(graph) if lay.members and graph.detail != "cell" else None

@@ -20,15 +20,35 @@ FAINT = "#9a9a9a"
 PARAM = "#dbe9f6"
 PARAM_BORDER = "#7f9cbc"
 FONT = "Helvetica"
+SMALL = "9"  # pt: the smallest text (shapes, stubs, exits) where a picture fits a page
 DATA_TEXT = "#202020"
 GRAD_TEXT = "#a02020"
 
 GRAPH = {"rankdir": "LR", "newrank": "true", "fontname": FONT, "fontsize": "11",
-         "nodesep": "0.18", "ranksep": "0.28", "labelloc": "t", "labeljust": "l",
+         "nodesep": "0.18", "ranksep": "0.1", "labelloc": "t", "labeljust": "l",
          "bgcolor": "white", "outputorder": "edgesfirst", "remincross": "false"}
-NODE = {"fontname": FONT, "fontsize": "10", "penwidth": "1", "color": LINE}
-EDGE = {"fontname": FONT, "fontsize": "8", "color": LINE, "arrowsize": "0.6",
+NODE = {"fontname": FONT, "fontsize": "10", "penwidth": "1", "color": LINE,
+        "width": "0.1"}  # no wider than its text (dot's default minimum is 0.75 in)
+EDGE = {"fontname": FONT, "fontsize": SMALL, "color": LINE, "arrowsize": "0.6",
         "fontcolor": "#404040"}
+
+# Gate and cell pictures fit a page (drawing.draw's width): the smallest text is 9 pt, a node
+# is no wider than its text, ranks and frames are close. A picture at op detail is wider than
+# a page whatever its size (one to zoom into, or explore in the page): it keeps the roomier
+# look it had before, the one the layout tests' baseline was measured on.
+ROOMY = {"small": "8", "graph": {"ranksep": "0.28"}, "node": {"width": "0.75"},
+         "edge": {"fontsize": "8"}, "step": {"margin": "6"}, "row": {"margin": "8"}}
+
+
+def graph_attrs(roomy: bool = False) -> tuple:
+    """(graph, node, edge) default attributes, roomier at op detail (see ROOMY)."""
+    if not roomy:
+        return GRAPH, NODE, EDGE
+    return ({**GRAPH, **ROOMY["graph"]}, {**NODE, **ROOMY["node"]}, {**EDGE, **ROOMY["edge"]})
+
+
+def small_size(roomy: bool = False) -> str:
+    return ROOMY["small"] if roomy else SMALL
 
 SYMBOLS = {
     "Add": "+", "Sub": "−", "Mul": "×", "Div": "÷", "Neg": "−x", "Pow": "xⁿ", "Exp": "exp",
@@ -102,8 +122,8 @@ def shape_text(shape) -> str:
     return "(" + ", ".join(str(s) for s in shape) + ")"
 
 
-def small_html(text: str, colour: str = "#555555") -> str:
-    return f'<font point-size="8" color="{colour}">{escape(text)}</font>' if text else ""
+def small_html(text: str, colour: str = "#555555", size: str = SMALL) -> str:
+    return f'<font point-size="{size}" color="{colour}">{escape(text)}</font>' if text else ""
 
 
 def value_text(value) -> str:
@@ -125,6 +145,7 @@ def const_text(value) -> str:
     return "0" if not value.any() else value_text(value)
 
 
+ELLIPSIS_MARK = '<font point-size="14">⋯</font>'  # over "t = 3 … t = 396": steps left out
 GAP = '<font point-size="4"> </font>'  # a thin line: keeps a subscript off the next line
 
 
@@ -139,18 +160,22 @@ def first_line(line: str, label: str) -> str:
 
 
 # --- node and edge attributes by kind ------------------------------------------------------
-def node_shape(kind: str, op: str, flat: bool) -> dict:
-    """Graphviz attributes for a node of this kind (colours and shapes, no label)."""
+def node_shape(kind: str, op: str, flat: bool, roomy: bool = False) -> dict:
+    """Graphviz attributes for a node of this kind (colours and shapes, no label); ``roomy``:
+    at op detail (see ROOMY)."""
+    small = small_size(roomy)
     if kind in ("gate", "linear") or (kind == "op" and op in PRODUCTS):
-        return {"shape": "box", "style": "filled", "fillcolor": LAYER, "margin": "0.08,0.04"}
+        return {"shape": "box", "style": "filled", "fillcolor": LAYER,
+                "margin": "0.08,0.04" if roomy else "0.04,0.03"}
     if kind == "op" and op in POINTWISE_OPS:
         if flat:
             return {"shape": "box", "style": "rounded,filled", "fillcolor": POINTWISE}
+        size = "0.3" if roomy else "0.25"
         return {"shape": "circle" if len(symbol(op)) <= 2 else "ellipse", "style": "filled",
-                "fillcolor": POINTWISE, "margin": "0.02", "width": "0.3", "height": "0.3"}
+                "fillcolor": POINTWISE, "margin": "0.02", "width": size, "height": size}
     if kind == "op" and op in STRUCTURE_OPS:
         return {"shape": "box", "style": "rounded", "color": FAINT, "fontcolor": "#505050",
-                "fontsize": "8", "margin": "0.04,0.02", "height": "0.2"}
+                "fontsize": small, "margin": "0.04,0.02", "height": "0.2"}
     if kind == "op":
         return {"shape": "box", "style": "rounded", "margin": "0.06,0.03"}
     if kind == "cell":
@@ -163,13 +188,14 @@ def node_shape(kind: str, op: str, flat: bool) -> dict:
                 "fontsize": "9"}
     if kind == "ghost":
         return {"shape": "box", "style": "dashed", "color": PARAM_BORDER, "fontcolor": FAINT,
-                "fontsize": "7", "margin": "0.08,0.02", "height": "0.15"}
+                "fontsize": "7" if roomy else small, "margin": "0.08,0.02" if roomy else "0.06,0.02",
+                "height": "0.15"}
     if kind == "input":
         return {"shape": "box", "style": "rounded", "margin": "0.06,0.03"}
     if kind in ("const", "stub"):
         return {"shape": "plaintext", "fontsize": "9", "margin": "0.02", "height": "0.2"}
     if kind == "exit":
-        return {"shape": "plaintext", "fontsize": "8", "fontcolor": "#707070", "margin": "0.01",
+        return {"shape": "plaintext", "fontsize": small, "fontcolor": "#707070", "margin": "0.01",
                 "height": "0.15"}
     if kind == "junction":
         return {"shape": "point", "width": "0.07", "color": LINE}
@@ -178,16 +204,16 @@ def node_shape(kind: str, op: str, flat: bool) -> dict:
     if kind == "cut":
         return {"shape": "box", "style": "dashed,rounded", "color": FAINT}
     if kind == "ellipsis":
-        return {"shape": "plaintext", "fontsize": "14", "fontcolor": "#505050"}
+        return {"shape": "plaintext", "fontsize": "10", "fontcolor": "#505050"}
     return {}
 
 
 STEP_CLUSTER = {"style": "rounded,filled", "fillcolor": CELL, "color": CELL_BORDER, "labelloc": "b",
-                "fontcolor": CELL_BORDER, "fontsize": "10", "margin": "6", "penwidth": "1.2"}
+                "fontcolor": CELL_BORDER, "fontsize": "10", "margin": "4", "penwidth": "1.2"}
 STEP_CLUSTER_CELL = {"style": "rounded", "color": "white", "fontcolor": CELL_BORDER,
                      "fontsize": "9", "margin": "2"}
 ROW_CLUSTER = {"style": "dashed,rounded", "color": "#c8c8c8", "fontcolor": "#707070",
-               "fontsize": "10", "margin": "8"}
+               "fontsize": "10", "margin": "5"}
 ROW_HEADER = {"shape": "plaintext", "fontcolor": ROW_CLUSTER["fontcolor"],  # at cell detail:
               "fontsize": ROW_CLUSTER["fontsize"]}                      # the row's label, as a node
 PARAM_CLUSTER = {"style": "rounded,filled", "fillcolor": "#f4f8fc", "color": PARAM_BORDER,
@@ -209,6 +235,13 @@ STATE_EDGE = {"minlen": "2", "penwidth": "2.4", "color": "#000000", "fontsize": 
               "fontcolor": "#000000"}
 BELT_WEIGHT = {"C": "20", "c": "20", "h": "5"}  # how hard dot pulls a state's line level (render)
 PARAM_EDGE = {"color": "#b8c8dc", "arrowsize": "0.4", "constraint": "false"}
+# At gate detail a line's label sits beside its start (a taillabel), not on its middle: one
+# label on a line makes dot give every line an extra rank for labels, which made each step
+# about a fifth wider.
+TAIL_LABEL = {"labelangle": "25", "labeldistance": "2.2"}
+# With those labels dot no longer kept h level through an LSTM's step (h_2 stood 12 points
+# under h_1): a gate's line into the belt under the top (σ o_t into h_t) weighs more.
+GATE_INTO_BELT = {"weight": "3"}
 DETOUR_LABEL = {"labelangle": "60", "labeldistance": "2"}  # a headlabel: beside the arrowhead
 EXIT_EDGE = {"style": "dashed", "color": "#a0a0a0", "arrowsize": "0.4"}
 COLLECT_EDGE = {"color": "#a0a0a0", "arrowsize": "0.4"}
@@ -296,10 +329,10 @@ def legend_html(scale: tuple, nan: bool = False) -> str:
         level = k / 4
         value = 10 ** (math.log10(lo) + level * (math.log10(hi) - math.log10(lo))) if hi > lo else hi
         colour = grad_colour(level)
-        cells.append(f'<td bgcolor="{colour}" width="40"><font point-size="7" '
+        cells.append(f'<td bgcolor="{colour}" width="40"><font point-size="{SMALL}" '
                      f'color="{text_colour(colour)}">{norm_text(value)}</font></td>')
     if nan:
-        cells.append(f'<td bgcolor="{NAN_GRAD}" width="34"><font point-size="7" '
+        cells.append(f'<td bgcolor="{NAN_GRAD}" width="34"><font point-size="{SMALL}" '
                      f'color="{text_colour(NAN_GRAD)}">NaN</font></td>')
     return ('<<table border="0" cellborder="0" cellspacing="1" cellpadding="2">'
             f'<tr><td colspan="{len(cells)}"><font point-size="9">gradient norm (log scale)'
