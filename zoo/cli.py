@@ -18,6 +18,7 @@ import warnings
 from pathlib import Path
 
 from minigrad.viz import MAX_NODES, draw, save
+from minigrad.viz.picture import PAGE_WIDTH
 from minigrad.viz.files import PAGE_FORMATS, RENDERED_FORMATS, SOURCE_FORMATS
 
 from .models import ARCHITECTURES, gallery_entries, layers_of, run_model
@@ -132,9 +133,9 @@ def parser() -> argparse.ArgumentParser:
     draw.add_argument("--backward", action="store_true",
                       help="draw the backward pass (implies --grads): the gradients dC_t, dh_t, "
                            "df_t in the same steps and gates, arrows right to left")
-    draw.add_argument("--width", type=positive_int, default=None, metavar="PX",
-                      help="scale the picture down to at most PX pixels wide (default: its "
-                           "natural size)")
+    draw.add_argument("--width", type=positive_int, default=PAGE_WIDTH, metavar="PX",
+                      help="the picture at most PX pixels wide, its middle steps elided where "
+                           "its text would be under 9 px there (default 1000, a page)")
     draw.add_argument("--seed", type=seed, default=0, help="random seed (default 0)")
     draw.set_defaults(run=_draw_command)
 

@@ -2,7 +2,9 @@
 from __future__ import annotations
 
 import copy
+import math
 import warnings
+from collections import defaultdict
 
 import graphviz
 
@@ -10,11 +12,12 @@ from ..tensor import Tensor
 from .arrange import arrange
 from .capture import capture
 from .detail import coarsen
-from .elide import elide
+from .elide import elide, is_elision_note
 from . import gradients, values
 from .files import save
 from .gradients import Flows
-from .picture import Picture, size_attr
+from .picture import (MIN_TEXT_PX, PAGE_WIDTH, PX_PER_POINT, Picture, measure, size_attr,
+                      text_px)
 from .sequences import names_of, stub_inputs
 from .records import DETAILS, PARAM_MODES, Graph
 from .render import render
@@ -26,7 +29,7 @@ AUTO_PARAMS = {"op": "repeat", "gate": "hide", "cell": "hide"}
 def draw(*outputs: Tensor, params: dict | None = None, detail: str = "auto",
          param_mode: str = "auto", grads: bool | None = None, max_nodes: int = MAX_NODES,
          title: str | None = None, out: str | None = None, scale: tuple | None = None,
-         flows: Flows | None = None, width: int | None = None,
+         flows: Flows | None = None, width: int | None = PAGE_WIDTH,
          backward: bool = False, inputs: dict | None = None) -> Picture:
     """Draw the graph that produced ``outputs``, unrolled over time.
 
@@ -53,9 +56,11 @@ def draw(*outputs: Tensor, params: dict | None = None, detail: str = "auto",
         left; coloured by the gradients when they were recorded.
     inputs: names for input sequences of a hand-written loop, ``{"x": x}``: each step's slice
         of ``x`` is drawn as a stub ``x_t`` entering the step, as for ``nn``'s layers.
-    width: the most pixels wide the picture is: files are scaled down to it (Graphviz's
-        ``size``); by default files keep their natural size and a notebook shows the picture
-        at most 1000 px wide.
+    width: the most pixels wide the picture is shown (a notebook, ``out`` and ``.save``: Graphviz's
+        ``size``), by default a page's 1000. Where all the steps would leave its smallest text
+        under 9 px at that width, the middle steps are elided ("t = 3 … t = 396"), as many as
+        that takes (the first and last step of each row stay; it needs Graphviz's ``dot`` to
+        measure). ``None``: the natural size, every step (up to ``max_nodes``).
 
     Returns a :class:`Picture`, a ``graphviz.Digraph`` that Jupyter shows inline; ``.records``
     holds the records, ``.save(path)`` writes it.
@@ -75,21 +80,91 @@ def draw(*outputs: Tensor, params: dict | None = None, detail: str = "auto",
                          for n in captured.nodes.values()):  # (leaves keep .grad anyway)
         warnings.warn("minigrad.viz.draw: grads=True, but the ops' gradients were not recorded: "
                       "run backward inside `with minigrad.viz.recording():`", stacklevel=2)
-    records = build(captured, detail, param_mode, max_nodes)
+    finish = dict(sequences=sequences, backward=backward, grads=grads)
+    records = _finished(build(captured, detail, param_mode, max_nodes), **finish)
+    look = dict(title=title, scale=scale, caption=caption, width=width)
+    dot = _picture(records, **look)
+    if width is not None:
+        dot = _fitted(dot, captured, param_mode, width, finish, look)
+    for note in dot.records.notes:
+        warnings.warn(f"minigrad.viz.draw: {note}", stacklevel=2)
+    if out is not None:
+        save(dot, out)
+    return dot
+
+
+def _finished(records: Graph, sequences, backward: bool, grads: bool | None) -> Graph:
     stub_inputs(records, sequences)
     records.backward = bool(backward)
     if grads is not None:
         records.grads = bool(grads) and records.grads
-    for note in records.notes:
-        warnings.warn(f"minigrad.viz.draw: {note}", stacklevel=2)
+    return records
+
+
+def _picture(records: Graph, title, scale, caption, width) -> Picture:
     dot = render(records, title, scale=scale, caption=caption if records.grads else ())
     dot.records = records
     if width is not None:
         dot.width = width
         dot.attr(size=size_attr(width))
-    if out is not None:
-        save(dot, out)
     return dot
+
+
+def _fitted(dot: Picture, graph: Graph, param_mode: str, width: int, finish: dict,
+            look: dict) -> Picture:
+    """The picture with as many steps as fit ``width`` px with every text at least
+    ``MIN_TEXT_PX`` tall there: the first and last steps of each row are kept, the middle ones
+    elided; where not even those two would fit, every step is drawn (and a note says so). Each
+    try is laid out by dot once (the SVG is kept); without dot, no fitting."""
+    level, first = dot.records.detail, dot
+    drawn = dot.layout()
+    while drawn is not None and text_px(drawn, width) < MIN_TEXT_PX:
+        kept = _kept_steps(dot.records)
+        over = _steps_over(drawn, width)
+        if kept <= 2 or dot is first and kept - over < 2:  # not even the first and last step
+            natural, _ = measure(drawn)                      # alone would fit: all are drawn
+            dot.records.notes.append(
+                f"{natural:.0f} px wide: at width={width} its smallest text is "
+                f"{text_px(drawn, width):.1f} px (under {MIN_TEXT_PX})"
+                + ("; draw it wider" if not kept else " however many steps are elided; draw it "
+                   "at a coarser detail or wider"))
+            break
+        keep = max(1, min((kept - 1) // 2, (kept - over) // 2))
+        records = _arranged(graph, level, param_mode, keep)
+        records.notes = [n for n in dot.records.notes  # the detail chosen, and the like
+                         if not is_elision_note(n) and n not in records.notes] + records.notes
+        dot = _picture(_finished(records, **finish), **look)
+        drawn = dot.layout()
+    return dot
+
+
+def _kept_steps(records: Graph) -> int:
+    """The most steps a row of the picture draws (an elided run of steps counts as none)."""
+    steps = defaultdict(set)
+    for node in records.nodes.values():
+        if node.step is not None and node.kind != "ellipsis":
+            steps[node.step.row].add(node.step.step)
+    return max((len(s) for s in steps.values()), default=0)
+
+
+def _steps_over(drawn: dict, width: int) -> int:
+    """How many steps to leave out so that the drawing fits: its excess width over a step's
+    (from one step's frame to the next one's, in a row; an elided run, about half a step, is
+    added once)."""
+    natural, smallest = measure(drawn)
+    allowed = width * smallest / MIN_TEXT_PX  # px wide at which the smallest text is 9 px
+    lefts, elided = defaultdict(list), False
+    for obj in drawn.get("objects", []):
+        name = obj.get("name", "")
+        if name.startswith("cluster_step") and "bb" in obj:
+            elided = elided or "dashed" in obj.get("style", "")
+            lefts[name[len("cluster_step"):].split("_")[0]].append(float(obj["bb"].split(",")[0]))
+    pitches = [b - a for row in lefts.values() for a, b in zip(sorted(row), sorted(row)[1:])]
+    if not pitches:
+        return 1
+    pitch = sorted(pitches)[len(pitches) // 2]
+    excess = (natural - allowed) / PX_PER_POINT + (0 if elided else pitch / 2)
+    return max(1, math.ceil(excess / pitch))
 
 
 def build(graph: Graph, detail: str = "auto", param_mode: str = "auto",

@@ -1,12 +1,14 @@
 """Elide the middle steps of a long unrolled graph: keep the first and last few steps of each row
 and draw one "t = 3 ... t = 396" node per row in their place, with the edges that enter and leave
-it."""
+it. Below cell detail each state but one that runs along the row (C of an LSTM) passes the
+elided steps through a "⋯" of its own, so its line runs on at its height instead of bending
+into the one node."""
 from __future__ import annotations
 
 from collections import defaultdict
 from dataclasses import replace
 
-from .records import Graph, Node, StepKey, role_base
+from .records import Graph, Node, StepKey, crosses_steps, role_base
 
 
 def elide(graph: Graph, keep: int) -> Graph:
@@ -20,6 +22,8 @@ def elide(graph: Graph, keep: int) -> Graph:
     out = Graph(detail=graph.detail, params=graph.params, notes=list(graph.notes),
                 grads=graph.grads, outputs=list(graph.outputs), engine=graph.engine)
     home = {}
+    passing = _passing_states(graph, gone) if graph.detail != "cell" else {}  # a cell's lines
+    # leave it side by side: there they all enter the one node
     for nid, node in graph.nodes.items():
         k = node.step
         if k is None or k.step not in gone.get(k.row, ()):
@@ -29,13 +33,19 @@ def elide(graph: Graph, keep: int) -> Graph:
         first, last = min(gone[k.row]), max(gone[k.row])
         ellipsis = f"elided:{k.group}:{k.call}:{k.layer}:{k.direction}"
         if ellipsis not in out.nodes:
-            out.add(Node(id=ellipsis, kind="ellipsis", cell=node.cell,
-                         step=StepKey(k.group, k.call, k.layer, k.direction, first),
-                         text=f"t = {first} … t = {last}"))
+            key = StepKey(k.group, k.call, k.layer, k.direction, first)
+            out.add(Node(id=ellipsis, kind="ellipsis", cell=node.cell, step=key,
+                         text=span(first, last)))
+            for state in passing.get(k.row, ()):
+                out.add(Node(id=f"{ellipsis}:{state}", kind="ellipsis", cell=node.cell, step=key))
         home[nid] = ellipsis
     seen = set()
     for e in graph.edges:
         src, dst = home[e.src], home[e.dst]
+        if src != dst and crosses_steps(graph.nodes[e.src].step, graph.nodes[e.dst].step):
+            state = role_base(e.role)  # a state's line into or out of the elided steps
+            src = f"{src}:{state}" if f"{src}:{state}" in out.nodes else src
+            dst = f"{dst}:{state}" if f"{dst}:{state}" in out.nodes else dst
         if e.kind == "detach":  # a cut among the elided steps is still drawn (a loop if inside)
             pass
         elif src == dst:
@@ -54,13 +64,24 @@ def elide(graph: Graph, keep: int) -> Graph:
     return out
 
 
+def _passing_states(graph: Graph, gone: dict) -> dict:
+    """{row: the states, but the last in name order (h after C), that a line carries into the
+    row's elided steps}: each gets its own "⋯"; the last one enters the node with the text."""
+    states = defaultdict(set)
+    for e in graph.crossing_edges():
+        dst = graph.nodes[e.dst].step
+        if e.role and dst.step in gone.get(dst.row, ()):
+            states[dst.row].add(role_base(e.role))
+    return {row: sorted(names)[:-1] for row, names in states.items()}
+
+
 def _middle_steps(graph: Graph, keep: int) -> dict:
-    """{row: the steps it leaves out}, for the rows longer than ``2 * keep + 1`` steps."""
+    """{row: the steps it leaves out}, for the rows longer than ``2 * keep`` steps."""
     steps = defaultdict(set)
     for node in graph.nodes.values():
         if node.step is not None:
             steps[node.step.row].add(node.step.step)
-    return {row: set(sorted(s)[keep:-keep]) for row, s in steps.items() if len(s) > 2 * keep + 1}
+    return {row: set(sorted(s)[keep:-keep]) for row, s in steps.items() if len(s) > 2 * keep}
 
 
 def _notes(gone: dict, rows: int) -> list:
@@ -71,8 +92,18 @@ def _notes(gone: dict, rows: int) -> list:
         ranges[min(steps), max(steps), len(steps)].append(row.group)
     notes = []
     for (first, last, count), groups in sorted(ranges.items()):
-        note = f"{count} middle steps elided (t = {first} … t = {last})"
+        note = f"{count} middle step{'s' if count > 1 else ''} elided ({span(first, last)})"
         if len(ranges) > 1 or len(gone) < rows:
             note += " in " + ", ".join(dict.fromkeys(groups))
         notes.append(note)
     return notes
+
+
+def span(first: int, last: int) -> str:
+    """The steps an ellipsis stands for: ``t = 3 … t = 396`` (or ``t = 1``)."""
+    return f"t = {first}" if first == last else f"t = {first} … t = {last}"
+
+
+def is_elision_note(note: str) -> bool:
+    """Whether a picture's note is one that :func:`elide` wrote."""
+    return " elided (t = " in note

@@ -15,7 +15,7 @@ def backward(arch: str, detail: str, **options):
     output, params = run_model(arch, 3, grads=True, **options)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
-        return draw(output, params=params, detail=detail, backward=True)
+        return draw(output, params=params, detail=detail, backward=True, width=None)
 
 
 @pytest.mark.parametrize("detail", ["gate", "cell"])

@@ -41,7 +41,7 @@ def test_the_steps_the_loss_does_not_read_pass_nothing_back_through_the_output()
     other steps, so their lines into it are drawn at the bottom of the scale (they were drawn in
     the colour of h_t's whole gradient, red)."""
     output, params = run_model("lstm", 3, grads=True)
-    g = draw(output, params=params, detail="gate")
+    g = draw(output, params=params, detail="gate", width=None)
     exits = {g.records.nodes[e.dst].step.step: e for e in g.records.edges
              if g.records.nodes[e.dst].kind == "exit"}
     assert exits[0].grad_norm == 0.0 and exits[1].grad_norm == 0.0 and exits[2].grad_norm > 0
@@ -104,7 +104,7 @@ def test_the_gallerys_truncated_bptt_shows_no_gradient_crossing_the_cut():
     outputs, options = build()
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
-        g = draw(*outputs, **options).records
+        g = draw(*outputs, **options, width=None).records  # every step
     first = [n for n in g.nodes.values() if n.kind == "cell" and n.step.step < 4]
     second = [n for n in g.nodes.values() if n.kind == "cell" and n.step.step >= 4]
     assert len(first) == len(second) == 4

@@ -13,7 +13,7 @@ def drawn(arch: str, detail: str, steps: int = 3, **options):
     output, params = run_model(arch, steps, **options)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
-        return draw(output, params=params, detail=detail)
+        return draw(output, params=params, detail=detail, width=None)  # every step
 
 
 def labels(g) -> list:

@@ -29,7 +29,7 @@ def lstm_page(tmp_path, **options):
     output, params = run_model("lstm", 3, grads=True)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
-        g = draw(output, params=params, detail="gate", **options)
+        g = draw(output, params=params, detail="gate", **{"width": None, **options})
     return g, g.save(tmp_path / "graph.html")
 
 

@@ -283,7 +283,7 @@ def test_in_a_bidirectional_depth_gated_cell_picture_the_lines_up_a_column_keep_
     labels C_t lay on the crossings (20 of 78 labels crossed). Lines into a forward row now
     climb on the right, and are labelled under the cell they enter."""
     output, params = run_model("depth-gated", steps, layers, bidirectional=True)
-    drawn = layout(draw(output, params=params, detail="cell"))
+    drawn = layout(draw(output, params=params, detail="cell", width=None))
     climbing = [(e, path) for e, path in zip(drawn["edges"], line_paths(drawn))
                 if "headport" in e]
     assert len(climbing) == 5 * (layers - 1) * steps  # h: 2 into the dot, 1 on; C: 2
@@ -464,7 +464,7 @@ def test_edges_darken_with_the_gradient_and_a_legend_explains_it():
     out, _ = vg.run("rnn", x, params, 4)
     with mg.viz.recording():
         out[5].sum().backward()
-    g = draw(out, detail="cell")
+    g = draw(out, detail="cell", width=None)
     ids = {nid: f"n{i}" for i, nid in enumerate(g.records.nodes)}
     colours = {}
     for e in g.records.crossing_edges():
@@ -533,9 +533,10 @@ def test_each_row_elides_and_names_only_its_own_steps():
         assert {0, T - 1} <= kept
         gone = sorted(set(range(T)) - kept)
         if gone:
-            assert ellipses[group].text == f"t = {gone[0]} … t = {gone[-1]}"
-            notes.append(f"{len(gone)} middle steps elided (t = {gone[0]} … t = {gone[-1]}) "
-                         f"in {group}")
+            span = f"t = {gone[0]}" + (f" … t = {gone[-1]}" if len(gone) > 1 else "")
+            assert ellipses[group].text == span
+            plural = "s" if len(gone) > 1 else ""
+            notes.append(f"{len(gone)} middle step{plural} elided ({span}) in {group}")
     assert "rnn" in ellipses and sorted(g.notes) == sorted(notes)
 
 
@@ -574,7 +575,7 @@ def test_auto_detail_coarsens_before_it_elides():
     assert not [n for n in g.records.nodes.values() if n.kind == "ellipsis"]
     with warnings.catch_warnings():
         warnings.simplefilter("error")
-        assert draw(out, params=params).records.detail == "op"
+        assert draw(out, params=params, width=None).records.detail == "op"
 
 
 def test_a_400_step_two_layer_lstm_draws_at_cell_detail():

@@ -27,6 +27,8 @@ It returns the falsehoods found, as lines of text (none for a true picture).
 """
 from __future__ import annotations
 
+import copy
+import dataclasses
 import math
 import re
 import warnings
@@ -51,7 +53,7 @@ def falsehoods(outputs, params=None, detail="gate", param_mode="auto", max_nodes
     _parameters(cap, of, data, found)
     options = dict(params=params, detail=detail, param_mode=param_mode, max_nodes=max_nodes)
     picture = _draw(outputs, options)
-    drawn = picture.records
+    drawn = _one_ellipsis_per_row(picture.records)
     if not drawn.nodes or any(o not in drawn.nodes for o in drawn.outputs):
         found.append("an output is not drawn")
     stands, leaves = _stands_for(drawn, cap)
@@ -66,6 +68,22 @@ def falsehoods(outputs, params=None, detail="gate", param_mode="auto", max_nodes
         orders = [tuple(reversed(range(len(outputs))))] if len(outputs) > 1 else []
     _order(outputs, orders, cap, of, picture, options, found)
     return found
+
+
+def _one_ellipsis_per_row(drawn):
+    """The records with each row's elided steps one node, as they are to the engine: a state's
+    own "⋯" (its line passes the elided steps at its height) merged into the one that says
+    which steps they are."""
+    named = {n.step: nid for nid, n in drawn.nodes.items() if n.kind == "ellipsis" and n.text}
+    alias = {nid: named[n.step] for nid, n in drawn.nodes.items()
+             if n.kind == "ellipsis" and not n.text and n.step in named}
+    if not alias:
+        return drawn
+    merged = copy.copy(drawn)
+    merged.nodes = {nid: n for nid, n in drawn.nodes.items() if nid not in alias}
+    merged.edges = [dataclasses.replace(e, src=alias.get(e.src, e.src), dst=alias.get(e.dst, e.dst))
+                    for e in drawn.edges]
+    return merged
 
 
 def _draw(outputs, options):
@@ -493,16 +511,19 @@ def _elision(drawn, cap, found):
         if n.step is not None:
             steps[n.step.row].add(n.step.step)
     gone = {row: sorted(t for t in ts if StepKey(*row, t) not in kept) for row, ts in steps.items()}
-    said = {n.step.row: n.text for n in drawn.nodes.values() if n.kind == "ellipsis"}
+    said = {n.step.row: n.text for n in drawn.nodes.values() if n.kind == "ellipsis" and n.text}
     for row, left_out in gone.items():
-        text = f"t = {left_out[0]} … t = {left_out[-1]}" if left_out else None
+        text = None if not left_out else f"t = {left_out[0]}" if len(left_out) == 1 \
+            else f"t = {left_out[0]} … t = {left_out[-1]}"
         if said.get(row) != text or left_out and left_out[-1] - left_out[0] + 1 != len(left_out):
             found.append(f"row {row} left out {left_out}, its ellipsis says {said.get(row)}")
     claimed = set()  # (group or None for every row, first, last, count) the notes state
     for note in drawn.notes:
-        m = re.fullmatch(r"(\d+) middle steps elided \(t = (\d+) … t = (\d+)\)(?: in (.*))?", note)
+        m = re.fullmatch(r"(\d+) middle steps? elided \(t = (\d+)(?: … t = (\d+))?\)(?: in (.*))?",
+                         note)
         if m:
-            count, first, last = map(int, m.groups()[:3])
+            count, first = map(int, m.groups()[:2])
+            last = int(m.group(3) or first)
             claimed |= {(g, first, last, count) for g in (m.group(4) or "").split(", ") or [""]}
     actual = {(row[0], ts[0], ts[-1], len(ts)) for row, ts in gone.items() if ts}
     every = {("", *rest) for _, *rest in actual} if len({r[1:] for r in actual}) == 1 \
