@@ -16,13 +16,14 @@ from .elide import elide, is_elision_note
 from . import gradients, values
 from .files import save
 from .gradients import Flows
-from .picture import (MIN_TEXT_PX, PAGE_WIDTH, PX_PER_POINT, Picture, measure, size_attr,
-                      text_px)
+from .picture import (MIN_TEXT_PX, PAGE_WIDTH, PX_PER_POINT, Picture, frames, measure,
+                      size_attr, text_px)
 from .sequences import names_of, stub_inputs
 from .records import DETAILS, PARAM_MODES, Graph
 from .render import render
 
 MAX_NODES = 400
+PROBE_STEPS = 4  # fitting a longer row to a width measures its first and last step first
 AUTO_PARAMS = {"op": "repeat", "gate": "hide", "cell": "hide"}
 
 
@@ -115,26 +116,49 @@ def _fitted(dot: Picture, graph: Graph, param_mode: str, width: int, finish: dic
     """The picture with as many steps as fit ``width`` px with every text at least
     ``MIN_TEXT_PX`` tall there: the first and last steps of each row are kept, the middle ones
     elided; where not even those two would fit, every step is drawn (and a note says so). Each
-    try is laid out by dot once (the SVG is kept); without dot, no fitting."""
+    try is laid out by dot once (its SVG is kept for pipe); without dot, no fitting. A row of
+    more than PROBE_STEPS steps is first measured with only its first and last step (a small
+    layout instead of a large one)."""
     level, first = dot.records.detail, dot
-    drawn = dot.layout()
+    detailed = coarsen(_copy(graph), level)  # once: a long graph takes a while
+
+    def elided(keep: int) -> Picture:
+        records = _arranged(graph, level, param_mode, keep, detailed)
+        records.notes = [n for n in dot.records.notes  # the detail chosen, and the like
+                         if not is_elision_note(n) and n not in records.notes] + records.notes
+        return _picture(_finished(records, **finish), **look)
+
+    if _kept_steps(dot.records) > PROBE_STEPS:
+        probe = elided(1)
+        svg = probe.svg()
+        if svg is None:
+            return dot
+        if text_px(svg, width) < MIN_TEXT_PX:
+            return _too_wide(dot, svg, width)  # (a long row: the probe was its two ends)
+        keep = 1 + _steps_over(svg, width, spare=True) // 2
+        if 2 * keep < _kept_steps(dot.records):
+            dot = probe if keep == 1 else elided(keep)
+    drawn = dot.svg()
     while drawn is not None and text_px(drawn, width) < MIN_TEXT_PX:
         kept = _kept_steps(dot.records)
         over = _steps_over(drawn, width)
         if kept <= 2 or dot is first and kept - over < 2:  # not even the first and last step
-            natural, _ = measure(drawn)                      # alone would fit: all are drawn
-            dot.records.notes.append(
-                f"{natural:.0f} px wide: at width={width} its smallest text is "
-                f"{text_px(drawn, width):.1f} px (under {MIN_TEXT_PX})"
-                + ("; draw it wider" if not kept else " however many steps are elided; draw it "
-                   "at a coarser detail or wider"))
-            break
-        keep = max(1, min((kept - 1) // 2, (kept - over) // 2))
-        records = _arranged(graph, level, param_mode, keep)
-        records.notes = [n for n in dot.records.notes  # the detail chosen, and the like
-                         if not is_elision_note(n) and n not in records.notes] + records.notes
-        dot = _picture(_finished(records, **finish), **look)
-        drawn = dot.layout()
+            return _too_wide(first, drawn, width)           # alone would fit: all are drawn
+        dot = elided(max(1, min((kept - 1) // 2, (kept - over) // 2)))
+        drawn = dot.svg()
+    return dot
+
+
+def _too_wide(dot: Picture, svg: str, width: int) -> Picture:
+    """``dot`` (every step), with a note: ``svg``, its fewest steps, did not fit ``width``."""
+    if _kept_steps(dot.records) <= 1:
+        note = (f"at width={width} its smallest text is {text_px(svg, width):.1f} px (under "
+                f"{MIN_TEXT_PX}): draw it wider")
+    else:
+        note = (f"at width={width} its smallest text stays under {MIN_TEXT_PX} px even with only "
+                "the first and last step of each row: every step is drawn; draw it at a coarser "
+                "detail or wider")
+    dot.records.notes.append(note)
     return dot
 
 
@@ -147,23 +171,25 @@ def _kept_steps(records: Graph) -> int:
     return max((len(s) for s in steps.values()), default=0)
 
 
-def _steps_over(drawn: dict, width: int) -> int:
-    """How many steps to leave out so that the drawing fits: its excess width over a step's
+def _steps_over(svg: str, width: int, spare: bool = False) -> int:
+    """How many steps to leave out so that the picture fits: its excess width over a step's
     (from one step's frame to the next one's, in a row; an elided run, about half a step, is
-    added once)."""
-    natural, smallest = measure(drawn)
+    added once); ``spare``: how many more would fit."""
+    natural, smallest = measure(svg)
     allowed = width * smallest / MIN_TEXT_PX  # px wide at which the smallest text is 9 px
-    lefts, elided = defaultdict(list), False
-    for obj in drawn.get("objects", []):
-        name = obj.get("name", "")
-        if name.startswith("cluster_step") and "bb" in obj:
-            elided = elided or "dashed" in obj.get("style", "")
-            lefts[name[len("cluster_step"):].split("_")[0]].append(float(obj["bb"].split(",")[0]))
-    pitches = [b - a for row in lefts.values() for a, b in zip(sorted(row), sorted(row)[1:])]
+    rows = defaultdict(list)
+    steps = frames(svg, "cluster_step")
+    for name, left, dashed in steps:
+        rows[name.split("_")[0]].append((left, dashed))
+    pitches = [b[0] - a[0] for row in rows.values() for a, b in zip(sorted(row), sorted(row)[1:])
+               if not a[1]]  # from a step's frame to the next frame
     if not pitches:
         return 1
     pitch = sorted(pitches)[len(pitches) // 2]
+    elided = any(dashed for _, _, dashed in steps)
     excess = (natural - allowed) / PX_PER_POINT + (0 if elided else pitch / 2)
+    if spare:
+        return max(0, math.floor(-excess / pitch))
     return max(1, math.ceil(excess / pitch))
 
 
@@ -206,9 +232,12 @@ def _check_scale(scale) -> None:
         raise ValueError(f"draw: scale must satisfy 0 < lo < hi < inf, got {scale!r}")
 
 
-def _arranged(graph: Graph, level: str, param_mode: str, keep: int | None = None) -> Graph:
+def _arranged(graph: Graph, level: str, param_mode: str, keep: int | None = None,
+              detailed: Graph | None = None) -> Graph:
+    """``graph`` at ``level`` (``detailed``: that already made), elided to ``keep`` steps at
+    each end of a row, arranged."""
     mode = AUTO_PARAMS[level] if param_mode == "auto" else param_mode
-    detailed = coarsen(_copy(graph), level)
+    detailed = coarsen(_copy(graph), level) if detailed is None else detailed
     if keep is not None:
         detailed = elide(detailed, keep)
     return arrange(_copy(detailed), mode)

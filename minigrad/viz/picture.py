@@ -3,16 +3,12 @@ notebook no wider than a page, and saves itself (``.save("graph.html")`` and eve
 :func:`files.save` knows).
 
 A picture fits a width when its smallest text, shrunk with it, is still ``MIN_TEXT_PX`` tall:
-:func:`measure` reads both from what Graphviz drew. ``layout`` runs ``dot`` once for that
-account and the SVG together, and ``pipe`` hands that SVG back while the source is unchanged:
-fitting a picture costs no second layout."""
+:func:`measure` reads both from the SVG that dot made of it. :meth:`Picture.svg` makes that SVG
+once per source, and ``pipe`` hands it back: fitting a picture costs no second layout."""
 from __future__ import annotations
 
-import json
 import re
-import subprocess
-import tempfile
-from pathlib import Path
+from html import unescape
 
 import graphviz
 
@@ -28,26 +24,24 @@ class Picture(graphviz.Digraph):
 
     records = None
     width = PAGE_WIDTH
-    _laid_out = None  # (source, {format: bytes}): what one run of dot made of that source
+    _svg = None  # (source, bytes): the SVG dot made of that source
 
-    def layout(self) -> dict | None:
-        """Graphviz's account of the drawing (``dot -Tjson``: where each node, line and text
-        went, y upwards), or None where ``dot`` is missing."""
-        if self._laid_out is None or self._laid_out[0] != self.source:
+    def svg(self) -> str | None:
+        """The picture as dot draws it, made once per source; None where dot is missing."""
+        if self._svg is None or self._svg[0] != self.source:
             try:
-                self._laid_out = (self.source, _run_dot(self.source, ("json", "svg")))
-            except FileNotFoundError:
+                self._svg = (self.source, super().pipe(format="svg"))
+            except graphviz.ExecutableNotFound:
                 return None
-        return json.loads(self._laid_out[1]["json"])
+        return self._svg[1].decode("utf-8")
 
     def pipe(self, format=None, renderer=None, formatter=None, neato_no_op=None, quiet=False, *,
              engine=None, encoding=None):
-        """As ``graphviz.Digraph.pipe``; what :meth:`layout` already made is not made again."""
-        kept = self._laid_out
-        if (kept is not None and kept[0] == self.source and (format or self.format) in kept[1]
+        """As ``graphviz.Digraph.pipe``; the SVG :meth:`svg` made is not made again."""
+        kept = self._svg
+        if (kept is not None and kept[0] == self.source and (format or self.format) == "svg"
                 and renderer is formatter is neato_no_op is engine is None):
-            data = kept[1][format or self.format]
-            return data.decode(encoding) if encoding else data
+            return kept[1].decode(encoding) if encoding else kept[1]
         return super().pipe(format, renderer=renderer, formatter=formatter,
                             neato_no_op=neato_no_op, quiet=quiet, engine=engine,
                             encoding=encoding)
@@ -68,43 +62,36 @@ class Picture(graphviz.Digraph):
         return save(self, path)
 
 
-def _run_dot(source: str, formats: tuple) -> dict:
-    """One layout by ``dot``, written out in each of ``formats``: {format: bytes}."""
-    with tempfile.TemporaryDirectory() as folder:
-        outputs = {f: Path(folder) / f"picture.{f}" for f in formats}
-        command = ["dot"] + [arg for f, path in outputs.items() for arg in (f"-T{f}", f"-o{path}")]
-        subprocess.run(command, input=source.encode("utf-8"), check=True, capture_output=True)
-        return {f: path.read_bytes() for f, path in outputs.items()}
+TEXT = re.compile(r'<text[^>]*font-size="([\d.]+)"[^>]*>([^<]*)</text>')
+BACKGROUND = re.compile(r'class="graph"[^>]*>\s*<title>[^<]*</title>\s*<polygon[^>]*points="([^"]*)"')
+FRAME = re.compile(r'<g id="clust\d+" class="cluster">\s*<title>([^<]*)</title>\s*'
+                   r'<(?:path|polygon)([^>]*)>')
 
 
-def measure(drawn: dict) -> tuple:
-    """(natural width in px, smallest text in px at that width) of a drawing (``layout()``)."""
-    width = float(drawn["bb"].split(",")[2]) * PX_PER_POINT
-    sizes = [size for ops in _text_ops(drawn) for size in _text_sizes(ops)]
-    return width, min(sizes, default=14.0) * PX_PER_POINT
+def measure(svg: str) -> tuple:
+    """(natural width in px, smallest text in px at that width) of a picture's SVG: the width of
+    its background, drawn before Graphviz's ``size`` scales it, and its fonts' sizes."""
+    background = BACKGROUND.search(svg).group(1)
+    width = max(float(x) for x in re.findall(r"(-?[\d.]+),", background))
+    sizes = [float(size) for size, text in TEXT.findall(svg) if unescape(text).strip()]
+    return width * PX_PER_POINT, min(sizes, default=14.0) * PX_PER_POINT
 
 
-def text_px(drawn: dict, width: int) -> float:
-    """The smallest text's height in px when the drawing is shown at most ``width`` px wide."""
-    natural, smallest = measure(drawn)
+def text_px(svg: str, width: int) -> float:
+    """The smallest text's height in px when the picture is shown at most ``width`` px wide."""
+    natural, smallest = measure(svg)
     return smallest * min(1.0, width / natural)
 
 
-def _text_ops(drawn: dict):
-    yield drawn.get("_ldraw_", [])
-    for item in drawn.get("objects", []) + drawn.get("edges", []):
-        for key in ("_ldraw_", "_hldraw_", "_tldraw_"):
-            yield item.get(key, [])
-
-
-def _text_sizes(ops: list):
-    """The font size of each visible piece of text in a list of xdot drawing operations."""
-    size = 14.0
-    for op in ops:
-        if op["op"] == "F":
-            size = op["size"]
-        elif op["op"] == "T" and op["text"].strip():
-            yield size
+def frames(svg: str, prefix: str) -> list:
+    """(name after ``prefix``, left x in points, dashed) of each cluster frame so named."""
+    found = []
+    for title, attrs in FRAME.findall(svg):
+        if title.startswith(prefix):
+            points = re.search(r'(?:d|points)="([^"]*)"', attrs).group(1)
+            xs = [float(x) for x in re.findall(r"(-?[\d.]+),", points)]
+            found.append((title[len(prefix):], min(xs), "stroke-dasharray" in attrs))
+    return found
 
 
 def fit(svg: str, width: int) -> str:

@@ -570,7 +570,7 @@ def test_a_stub_keeps_its_subscript_off_the_line_below():
 def test_auto_detail_coarsens_before_it_elides():
     out, params, _ = vg.model("lstm", T=6)
     with pytest.warns(UserWarning, match="drawn at cell detail"):
-        g = draw(out, params=params, max_nodes=40)
+        g = draw(out, params=params, max_nodes=40, width=None)  # max_nodes alone
     assert g.records.detail == "cell"
     assert not [n for n in g.records.nodes.values() if n.kind == "ellipsis"]
     with warnings.catch_warnings():
