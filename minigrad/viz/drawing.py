@@ -82,11 +82,12 @@ def draw(*outputs: Tensor, params: dict | None = None, detail: str = "auto",
         warnings.warn("minigrad.viz.draw: grads=True, but the ops' gradients were not recorded: "
                       "run backward inside `with minigrad.viz.recording():`", stacklevel=2)
     finish = dict(sequences=sequences, backward=backward, grads=grads)
-    records = _finished(build(captured, detail, param_mode, max_nodes), **finish)
+    coarse = {}  # detail level -> the captured graph at that level, made once
+    records = _finished(build(captured, detail, param_mode, max_nodes, coarse), **finish)
     look = dict(title=title, scale=scale, caption=caption, width=width)
     dot = _picture(records, **look)
     if width is not None:
-        dot = _fitted(dot, captured, param_mode, width, finish, look)
+        dot = _fitted(dot, captured, param_mode, width, finish, look, coarse)
     for note in dot.records.notes:
         warnings.warn(f"minigrad.viz.draw: {note}", stacklevel=2)
     if out is not None:
@@ -112,7 +113,7 @@ def _picture(records: Graph, title, scale, caption, width) -> Picture:
 
 
 def _fitted(dot: Picture, graph: Graph, param_mode: str, width: int, finish: dict,
-            look: dict) -> Picture:
+            look: dict, coarse: dict) -> Picture:
     """The picture with as many steps as fit ``width`` px with every text at least
     ``MIN_TEXT_PX`` tall there: the first and last steps of each row are kept, the middle ones
     elided; where not even those two would fit, every step is drawn (and a note says so). Each
@@ -120,10 +121,9 @@ def _fitted(dot: Picture, graph: Graph, param_mode: str, width: int, finish: dic
     more than PROBE_STEPS steps is first measured with only its first and last step (a small
     layout instead of a large one)."""
     level, first = dot.records.detail, dot
-    detailed = coarsen(_copy(graph), level)  # once: a long graph takes a while
 
     def elided(keep: int) -> Picture:
-        records = _arranged(graph, level, param_mode, keep, detailed)
+        records = _arranged(graph, level, param_mode, keep, coarse)
         records.notes = [n for n in dot.records.notes  # the detail chosen, and the like
                          if not is_elision_note(n) and n not in records.notes] + records.notes
         return _picture(_finished(records, **finish), **look)
@@ -194,13 +194,14 @@ def _steps_over(svg: str, width: int, spare: bool = False) -> int:
 
 
 def build(graph: Graph, detail: str = "auto", param_mode: str = "auto",
-          max_nodes: int = MAX_NODES) -> Graph:
-    """Detail, elision and arrangement of the captured records, within ``max_nodes``."""
+          max_nodes: int = MAX_NODES, coarse: dict | None = None) -> Graph:
+    """Detail, elision and arrangement of the captured records, within ``max_nodes``
+    (``coarse``: a cache of the graph at each detail level)."""
     _check(detail, param_mode, max_nodes)
     levels = DETAILS if detail == "auto" else (detail,)
     sizes = []
     for level in levels:
-        drawn = _arranged(graph, level, param_mode)
+        drawn = _arranged(graph, level, param_mode, coarse=coarse)
         sizes.append((level, len(drawn.nodes)))
         if len(drawn.nodes) <= max_nodes:
             break
@@ -209,7 +210,7 @@ def build(graph: Graph, detail: str = "auto", param_mode: str = "auto",
         drawn.notes.append(f"{tried} exceed max_nodes={max_nodes}: drawn at {level} detail")
     if len(drawn.nodes) <= max_nodes:
         return drawn
-    return _elided(graph, level, param_mode, max_nodes, drawn)
+    return _elided(graph, level, param_mode, max_nodes, drawn, coarse)
 
 
 def _check(detail: str, param_mode: str, max_nodes: int) -> None:
@@ -233,17 +234,21 @@ def _check_scale(scale) -> None:
 
 
 def _arranged(graph: Graph, level: str, param_mode: str, keep: int | None = None,
-              detailed: Graph | None = None) -> Graph:
-    """``graph`` at ``level`` (``detailed``: that already made), elided to ``keep`` steps at
-    each end of a row, arranged."""
+              coarse: dict | None = None) -> Graph:
+    """``graph`` at ``level`` (taken from ``coarse`` when made before: a long graph takes a
+    while), elided to ``keep`` steps at each end of a row, arranged."""
     mode = AUTO_PARAMS[level] if param_mode == "auto" else param_mode
-    detailed = coarsen(_copy(graph), level) if detailed is None else detailed
+    coarse = {} if coarse is None else coarse
+    if level not in coarse:
+        coarse[level] = coarsen(_copy(graph), level)
+    detailed = coarse[level]
     if keep is not None:
         detailed = elide(detailed, keep)
     return arrange(_copy(detailed), mode)
 
 
-def _elided(graph: Graph, level: str, param_mode: str, max_nodes: int, full: Graph) -> Graph:
+def _elided(graph: Graph, level: str, param_mode: str, max_nodes: int, full: Graph,
+            coarse: dict | None) -> Graph:
     steps = len({n.step.step for n in full.nodes.values() if n.step is not None})
     if steps < 4:
         full.notes.append(f"{len(full.nodes)} nodes exceed max_nodes={max_nodes}; "
@@ -254,7 +259,7 @@ def _elided(graph: Graph, level: str, param_mode: str, max_nodes: int, full: Gra
     per_step = max(1.0, (len(full.nodes) - loose) / steps)
     keep = max(1, int((max_nodes - loose) / per_step) // 2)
     while True:
-        drawn = _arranged(graph, level, param_mode, keep)
+        drawn = _arranged(graph, level, param_mode, keep, coarse)
         if len(drawn.nodes) <= max_nodes or keep == 1:
             drawn.notes = full.notes + drawn.notes
             return drawn
