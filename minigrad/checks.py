@@ -3,6 +3,7 @@ learner may skip on a first reading of the engine, and what a user meets on bad 
 from __future__ import annotations
 
 import re
+import traceback
 
 from . import backend
 from .tensor import Tensor
@@ -52,6 +53,17 @@ def operand_error(op: str, operand, inputs) -> TypeError:
     return TypeError(f"{_snake(op)}: operands must be tensors, arrays or numbers, got a "
                      f"{name} ({' '.join(repr(operand).split())[:40]}) as input {position}; "
                      f"make it a tensor first: minigrad.tensor({values}, dtype=minigrad.{dtype})")
+
+
+def operands_agree(op_class, inputs, arrays: list) -> None:
+    """A binary elementwise op's two operands share one dtype (:func:`reconcile_dtypes`); all
+    the Tensors among an op's inputs are on one device."""
+    if op_class.broadcasts:
+        dtype_a = getattr(arrays[0], "dtype", None)
+        if dtype_a is not None and dtype_a is not getattr(arrays[1], "dtype", dtype_a):
+            reconcile_dtypes(op_class.__name__, inputs, arrays)
+    if backend.cupy is not None:
+        check_same_device(op_class.__name__, inputs)
 
 
 def check_same_device(op: str, inputs) -> None:
@@ -106,9 +118,16 @@ def freed_error(node) -> RuntimeError:
         "first backward. Pass retain_graph=True to the first call if you need to.")
 
 
-def array_hint(node, err: AttributeError) -> AttributeError:
-    """A backward written for Tensors only (``x.sigmoid()``) fails on plain arrays: say why."""
-    return AttributeError(
-        f"{node.name}.backward: {err}. Backward formulas get plain arrays unless "
-        "create_graph=True; use operators and ops (minigrad.sigmoid(x), Op.apply(...)), not "
-        "methods that only Tensors have (see docs/autograd.md, section 6)")
+def array_hint(err: AttributeError) -> AttributeError:
+    """A backward written for Tensors only (``x.sigmoid()``) fails on plain arrays: say so and
+    name the op whose backward failed (from the traceback). Any other error is kept as it is."""
+    for frame, _ in reversed(list(traceback.walk_tb(err.__traceback__))):
+        node = frame.f_locals.get("self")
+        if frame.f_code.co_name == "backward" and hasattr(node, "saves_inputs"):  # a Function's
+            hint = AttributeError(
+                f"{node.name}.backward: {err}. Backward formulas get plain arrays unless "
+                "create_graph=True; use operators and ops (minigrad.sigmoid(x), Op.apply(...)), "
+                "not methods that only Tensors have (see docs/autograd.md, section 6)")
+            hint.__cause__ = err
+            return hint
+    return err

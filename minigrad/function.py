@@ -82,15 +82,14 @@ class Function:
 
     @classmethod
     def apply(cls, *inputs, **options):
-        """Run forward on the inputs' arrays (Tensors' data, or constants) and, if an input needs
-        a gradient, record a node. Given no Tensor (in a backward formula), returns the array."""
+        """Run forward on the inputs' arrays; record a node if an input needs a gradient."""
         arrays, edges = operands(cls, inputs)
         node = cls.__new__(cls)
         try:  # (an empty **options would still cost a dict per op)
             out = node.forward(*arrays, **options) if options else node.forward(*arrays)
         except (ValueError, TypeError, IndexError) as err:  # say which op, which inputs
             raise checks.input_error(cls.__name__, err, inputs) from err
-        if edges is None:                      # no Tensor in: plain arrays out
+        if edges is None:                      # no Tensor in (a backward formula): an array out
             return out
         if not (edges and STATE.grad_enabled):  # nothing needs a gradient: no node
             return untracked(node, out, inputs)
@@ -98,13 +97,9 @@ class Function:
         saves = cls.saves_inputs  # what backward will read: True, or which inputs, or none
         node._inputs = arrays if saves is True else _only(arrays, saves) if saves else None
         node._output = out if cls.saves_output else None
-        if type(out) is tuple:
-            node.n_outputs = len(out)
-            outputs = tuple([Tensor._make(o, node, i) for i, o in enumerate(out)])
-        else:
-            outputs = Tensor._make(out, node, 0)
+        outputs = Tensor._make(out, node, 0) if type(out) is not tuple else node.outputs_of(out)
         if STATE.listeners:
-            hooks.tell_node(node, inputs, outputs if type(outputs) is tuple else (outputs,))
+            hooks.tell_node(node, inputs, outputs)
         return outputs
 
     def forward(self, *arrays):  # pragma: no cover - abstract
@@ -119,9 +114,8 @@ class Function:
         return self.next[i] is not None
 
     def inputs(self):
-        """The saved inputs: arrays, or, while the backward pass is recorded
-        (``create_graph=True``), Tensors linked to the graph so that it reaches them. An input
-        the op did not save is None."""
+        """The saved inputs (None where not saved): arrays, or Tensors of the graph when
+        ``create_graph=True`` records the backward pass."""
         if not STATE.grad_enabled:
             return self._inputs
         return tuple(_linked(edge, x) for edge, x in zip(self.next, self._inputs))
@@ -131,6 +125,11 @@ class Function:
         of this node (so that higher-order gradients flow through it)."""
         out = self._output if self.n_outputs == 1 else self._output[index]
         return Tensor._make(out, self, index) if STATE.grad_enabled else out
+
+    def outputs_of(self, arrays: tuple) -> tuple:
+        """Tensors of this node for each array a multi-output op (split, unbind) returned."""
+        self.n_outputs = len(arrays)
+        return tuple([Tensor._make(a, self, i) for i, a in enumerate(arrays)])
 
     def release(self) -> None:
         """Drop what forward saved; the graph's shape (``next``) stays."""
@@ -185,22 +184,16 @@ def operands(cls, inputs) -> tuple:
         if isinstance(x, Tensor):
             tensors += 1
             arrays.append(x._data)
-            if x._requires_grad:
-                needs_grad = True
-                edges.append(x if x.grad_fn is None else _edge(Edge, (x.grad_fn, x._output_index)))
-            else:
-                edges.append(None)
+            needs_grad |= x._requires_grad
+            edges.append(None if not x._requires_grad else x if x.grad_fn is None
+                         else _edge(Edge, (x.grad_fn, x._output_index)))
         elif type(x) in checks.NOT_OPERANDS:  # (NumPy would make a float64 array of a list)
             raise checks.operand_error(cls.__name__, x, inputs)
         else:
             arrays.append(x)
             edges.append(None)
-    if cls.broadcasts:
-        dtype_a = getattr(arrays[0], "dtype", None)
-        if dtype_a is not None and dtype_a is not getattr(arrays[1], "dtype", dtype_a):
-            checks.reconcile_dtypes(cls.__name__, inputs, arrays)
-    if _CHECK_DEVICES and tensors:
-        checks.check_same_device(cls.__name__, inputs)
+    if cls.broadcasts or _CHECK_DEVICES:  # one dtype (or say why not), one device
+        checks.operands_agree(cls, inputs, arrays)
     return arrays, (tuple(edges) if needs_grad else ()) if tensors else None
 
 
@@ -269,63 +262,53 @@ def run_backward(outputs, seeds, retain_graph: bool, create_graph: bool, to_leaf
     pending = count_consumers(roots)  # node -> how many consumers have yet to send
     buffers = Buffers(create_graph)   # node -> the gradients its outputs received so far
     ready = []                        # nodes whose consumers have all sent theirs
-    to_leaf = to_leaf or (add_to_leaf_with_graph if create_graph else add_to_leaf)
+    to_leaf = to_leaf or add_to_leaf
     previous, STATE.grad_enabled = STATE.grad_enabled, create_graph
     try:
-        seeds = [g if create_graph else g.data for g in seeds]
-        send(roots, seeds, pending, buffers, ready, to_leaf)
+        send(roots, [g if create_graph else g.data for g in seeds], pending, buffers, ready, to_leaf)
         while ready:
             node = ready.pop()
-            grads_out = buffers.pop(node, None) or [None] * node.n_outputs
-            if node.freed:
+            grads_out = buffers.pop(node, None)  # None: nothing arrived, nothing to send on
+            if grads_out is None:
+                grads_in = (None,) * len(node.next)
+            elif node.freed:
                 raise checks.freed_error(node)
-            if grads_out[0] is None and all(g is None for g in grads_out):
-                grads_in = (None,) * len(node.next)  # nothing arrived: nothing to send on
             else:
-                try:
-                    grads_in = node.backward(*grads_out)
-                except AttributeError as err:  # (a formula written for Tensors only: say so)
-                    raise checks.array_hint(node, err) from err
+                grads_in = node.backward(*grads_out)
                 grads_in = grads_in if type(grads_in) is tuple else (grads_in,)
             if STATE.listeners:
-                hooks.tell_backward(node, grads_out, grads_in)
+                hooks.tell_backward(node, grads_out or [None] * node.n_outputs, grads_in)
             if not retain_graph:
                 node.release()
             send(node.next, grads_in, pending, buffers, ready, to_leaf)
+    except AttributeError as err:  # (a backward formula written for Tensors only: say so)
+        raise checks.array_hint(err)
     finally:
         STATE.grad_enabled = previous
 
 
 def count_consumers(roots) -> dict:
-    """For each node reachable from ``roots`` (a root once more per seed), how many edges point
-    at it. Iterative, not recursive: a 100,000-op chain is fine."""
-    pending, todo, edges = {}, [], roots  # todo: the nodes whose edges are still to count
-    while True:
-        for edge in edges:
-            if type(edge) is Edge:
-                if edge.node not in pending:
-                    pending[edge.node] = 0
-                    todo.append(edge.node)
-                pending[edge.node] += 1
-        if not todo:
-            return pending
-        edges = todo.pop().next
+    """For each node reachable from ``roots``, how many edges point at it (a root once more per
+    seed). Iterative, not recursive: a 100,000-op chain is fine."""
+    pending, todo = {}, list(roots)  # todo: the edges still to count
+    while todo:
+        edge = todo.pop()
+        if type(edge) is Edge:
+            if edge.node not in pending:
+                todo += edge.node.next
+            pending[edge.node] = pending.get(edge.node, 0) + 1
+    return pending
 
 
 def send(edges, grads, pending: dict, buffers: "Buffers", ready: list, to_leaf) -> None:
-    """Each gradient along its edge, to the node that made that input (ready once its last
-    consumer has sent) or to a leaf; None: nothing flows, but this consumer is done."""
+    """Each gradient along its edge: into the buffer of the node that made that input (ready
+    once its last consumer has sent; None sends nothing, but counts) or to a leaf."""
     for edge, g in zip(edges, grads):
         if type(edge) is Edge:
             node, index = edge
             if g is not None:
-                grads_of = buffers.get(node)
-                if grads_of is None:  # the first gradient for this node: a new buffer
-                    buffers[node] = grads_of = [None] * node.n_outputs
-                if grads_of[index] is None:
-                    grads_of[index] = g
-                else:
-                    buffers.accumulate(node, index, g)
+                grads_of = buffers.setdefault(node, [None] * node.n_outputs)
+                grads_of[index] = g if grads_of[index] is None else buffers.accumulate(edge, g)
             pending[node] -= 1
             if not pending[node]:
                 ready.append(node)
@@ -339,27 +322,23 @@ class Buffers(dict):
 
     def __init__(self, create_graph: bool):
         super().__init__()
-        self.sums = set()  # (node, output index) where the buffer holds a sum the engine made
+        self.sums = set()  # the Edges whose buffer holds a sum the engine made
         self.create_graph = create_graph  # (then sums are Tensors of the new graph: kept as is)
 
-    def accumulate(self, node: Function, index: int, g) -> None:
-        """Add ``g`` to the gradient already buffered for output ``index`` of ``node``."""
-        grads = self[node]
-        if (node, index) in self.sums:
-            grads[index] += g
-        else:
-            grads[index] = grads[index] + g
-            if not self.create_graph:
-                self.sums.add((node, index))
+    def accumulate(self, edge: Edge, g):
+        """The gradient buffered for output ``edge.index`` of ``edge.node``, plus ``g``."""
+        total = self[edge.node][edge.index]
+        if edge in self.sums:
+            total += g
+            return total
+        if not self.create_graph:
+            self.sums.add(edge)
+        return total + g
 
 
 def add_to_leaf(leaf: Tensor, g) -> None:
-    """A gradient that reached a leaf (a plain array) is added into its ``.grad``."""
-    g = Tensor._make(g)
-    leaf.grad = g if leaf.grad is None else leaf.grad + g
-
-
-def add_to_leaf_with_graph(leaf: Tensor, g: Tensor) -> None:
+    """A gradient that reached a leaf is added into its ``.grad`` (a Tensor)."""
+    g = g if isinstance(g, Tensor) else Tensor._make(g)
     leaf.grad = g if leaf.grad is None else leaf.grad + g
 
 

@@ -43,8 +43,10 @@ class listen:
         STATE.listeners = tuple(x for x in STATE.listeners if x is not self.listener)
 
 
-def tell_node(node, inputs, outputs: tuple) -> None:
-    """Tell every listener that ``node`` was recorded (called by ``Function.apply``)."""
+def tell_node(node, inputs, outputs) -> None:
+    """Tell every listener that ``node`` was recorded (called by ``Function.apply``, with its
+    one output or the tuple of them)."""
+    outputs = outputs if type(outputs) is tuple else (outputs,)
     for listener in STATE.listeners:
         on_node = getattr(listener, "on_node", None)
         if on_node is not None:
