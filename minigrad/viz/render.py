@@ -19,11 +19,12 @@ class _Writer:
     def __init__(self, graph: Graph, lay: Layout, scale: tuple | None = None):
         self.graph = graph
         self.lay = lay
-        self.roomy = graph.detail == "op"  # see style.ROOMY
-        # a line's label beside its start, see style.TAIL_LABEL (in a staircase, where lines
-        # climb from layer to layer, they lay on those lines)
-        self.tail_labels = graph.detail == "gate" and not (
-            lay.staircase and max(lay.layers.values(), default=1) > 1)
+        # a stack's staircase is wider than a page too (layer l + 1 starts a step later)
+        stairs = lay.staircase and max(lay.layers.values(), default=1) > 1
+        self.roomy = graph.detail == "op" or stairs  # see style.ROOMY
+        # a line's label beside its start (style.TAIL_LABEL); in a staircase they lay on the
+        # lines that climb between layers
+        self.tail_labels = graph.detail == "gate" and not stairs
         self.ids = {nid: f"n{i}" for i, nid in enumerate(graph.nodes)}
         self.flat = not lay.members
         norms = [n.grad_norm for n in graph.nodes.values()] + [e.grad_norm for e in graph.edges]

@@ -33,9 +33,10 @@ EDGE = {"fontname": FONT, "fontsize": SMALL, "color": LINE, "arrowsize": "0.6",
         "fontcolor": "#404040"}
 
 # Gate and cell pictures fit a page (drawing.draw's width): the smallest text is 9 pt, a node
-# is no wider than its text, ranks and frames are close. A picture at op detail is wider than
-# a page whatever its size (one to zoom into, or explore in the page): it keeps the roomier
-# look it had before, the one the layout tests' baseline was measured on.
+# is no wider than its text, ranks and frames are close. A picture at op detail, or a stack's
+# staircase below cell detail, is wider than a page whatever its size (one to zoom into, or
+# explore in the page): it keeps the roomier look it had before, the one the layout tests'
+# baseline was measured on.
 ROOMY = {"small": "8", "graph": {"ranksep": "0.28"}, "node": {"width": "0.75"},
          "edge": {"fontsize": "8"}, "step": {"margin": "6"}, "row": {"margin": "8"}}
 
