@@ -27,11 +27,12 @@ class Picture(graphviz.Digraph):
     _svg = None  # (source, bytes): the SVG dot made of that source
 
     def svg(self) -> str | None:
-        """The picture as dot draws it, made once per source; None where dot is missing."""
+        """The picture as dot draws it, made once per source; None where dot is missing or
+        fails (drawing does not: rendering says why)."""
         if self._svg is None or self._svg[0] != self.source:
             try:
-                self._svg = (self.source, super().pipe(format="svg"))
-            except graphviz.ExecutableNotFound:
+                self._svg = (self.source, super().pipe(format="svg", quiet=True))
+            except (graphviz.ExecutableNotFound, graphviz.CalledProcessError):
                 return None
         return self._svg[1].decode("utf-8")
 

@@ -109,6 +109,15 @@ def test_without_graphviz_a_picture_is_drawn_whole(monkeypatch):
     assert steps_drawn(g) == list(range(20)) and g.svg() is None
 
 
+def test_where_dot_fails_drawing_does_not(monkeypatch):
+    """dot can fail on a layout ("triangulation failed"); that is for rendering to report."""
+    def failing(*args, **kwargs):
+        raise graphviz.CalledProcessError(1, ["dot"], stderr=b"triangulation failed")
+    monkeypatch.setattr(graphviz.Digraph, "pipe", failing)
+    g = lstm(20)
+    assert steps_drawn(g) == list(range(20)) and g.svg() is None
+
+
 @needs_dot
 def test_the_svg_made_while_fitting_is_what_graphviz_makes():
     """svg() keeps what dot made; pipe hands it back until the source changes."""
