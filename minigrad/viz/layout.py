@@ -335,7 +335,11 @@ def _stacked(graph: Graph, lay: Layout) -> list:
             base = role_base(node.role)
             if base in ROLE_ORDER and node.kind in ("gate", "op"):
                 alike[fed(i)].append((ROLE_ORDER.index(base), i))
-        groups += [[i for _, i in sorted(g)] for g in alike.values() if len(g) > 1]
+        stacks = [[i for _, i in sorted(g)] for g in alike.values() if len(g) > 1]
+        linear = [i for i in ids if graph.nodes[i].kind == "linear"]
+        if len(stacks) == 1 and len(linear) == 1 and len(stacks[0]) == 2:
+            stacks[0].insert(1, linear[0])  # the GRU's W·h + b for n_t: between z_t and r_t
+        groups += stacks
     return groups
 
 
