@@ -511,11 +511,13 @@ class Trace:
         self.residuals = residuals = list(residuals)
         self.forward_program = prog.drop_dead(forward, outputs + residuals)
         self.backward_program = backward
+        reuse = backend.array_module(self.device) is backend.numpy  # (see prog.Replay)
         self.run_forward = prog.Replay(
-            "forward", self.forward_program, self.inputs, outputs + residuals, consts)
+            "forward", self.forward_program, self.inputs, outputs + residuals, consts,
+            reuse=reuse)
         self.run_backward = prog.Replay(
             "backward", backward, residuals + self.seeds, used_grads, consts,
-            owned=len(residuals))
+            owned=len(residuals), reuse=reuse)
 
     def parameters_unchanged(self) -> bool:
         """Whether every parameter still has the shape, dtype and device it was traced with

@@ -317,6 +317,8 @@ class Recorder:
             return value  # a fact (a Python number, None): returned as it is
         tracer = self.new_tracer(value)
         instruction.out = tracer.slot
+        if type(value) is self.array_type:
+            instruction.facts = (value.shape, value.dtype)
         self.instructions.append(instruction)
         return tracer
 
