@@ -28,6 +28,7 @@ from __future__ import annotations
 
 import math
 import operator
+from types import MappingProxyType
 
 from .. import backend
 
@@ -39,6 +40,7 @@ BINARY = {
     "^": operator.xor,
 }
 UNARY = {"-": operator.neg, "+": operator.pos, "~": operator.invert, "abs": operator.abs}
+NO_KWARGS = MappingProxyType({})  # (shared by the instructions without keyword arguments)
 
 
 class Slot:
@@ -74,7 +76,7 @@ class Instruction:
         self.name = name
         self.function = function
         self.args = args
-        self.kwargs = kwargs or {}
+        self.kwargs = kwargs or NO_KWARGS
         self.out = None
         self.in_place = False
         self.op = self.step = self.phase = self.node = self.facts = self.into = self._reads = None

@@ -269,12 +269,12 @@ def slots_read(run) -> set:
 
 
 def drawable(watcher, traced_args, outputs) -> None:
-    """Keep the recording's graph for ``minigrad.viz.draw``, as an eager graph after backward:
-    what its nodes saved is let go, and the stand-ins it holds (node facts, the arguments, the
-    outputs) become the arrays they stood for."""
+    """Make the recording's graph drawable by ``minigrad.viz.draw``, as an eager graph after
+    backward (what its nodes saved was let go, see :meth:`Trace._finish_recording`): the
+    stand-ins it holds (node facts, the arguments, the outputs) become the arrays they stood
+    for. Done at the first drawing: a trace that is never drawn does not pay for it."""
     from ..viz.recorder import recorded
     for node, _, _ in watcher.forward_marks:
-        node.release()
         facts = recorded(node)
         if facts is not None:
             facts.small_value = _real(facts.small_value)
@@ -433,6 +433,7 @@ class Trace:
         self.out_structure = run.out_structure
         self.device = device
         self._names = None
+        self._to_draw = None
         self.source_constants: dict = {}
         self.recorder = run.recorder
         self.forward = run.recorder.instructions[:run.forward_end]
@@ -486,7 +487,9 @@ class Trace:
         arg_slots = [t.data.slot for t in run.args]
         self.namer = lambda: Namer(run.names, run.recorder, run.watcher, arg_slots, run.used,
                                    self.outputs, seed_slots, run.modules)
-        drawable(run.watcher, run.args, run.outputs)
+        for node, _, _ in run.watcher.forward_marks:
+            node.release()
+        self._to_draw = (run.watcher, run.args, run.outputs)  # (see drawable)
         self.recorder.kept = {}
 
     def prepare(self) -> None:
@@ -549,6 +552,9 @@ class Trace:
         backward program is derived: the graph's nodes then hold the recording's arrays)."""
         if self.pending is not None:
             self.derive()
+        if self._to_draw is not None:
+            drawable(*self._to_draw)
+            self._to_draw = None
         return self.recorded_outputs[i]
 
     def names(self):
