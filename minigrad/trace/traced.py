@@ -515,12 +515,13 @@ class Trace:
         self.forward_program = prog.drop_dead(forward, outputs + residuals)
         self.backward_program = backward
         reuse = backend.array_module(self.device) is backend.numpy  # (see prog.Replay)
+        new_slot = self.recorder.new_slot
         self.run_forward = prog.Replay(
             "forward", self.forward_program, self.inputs, outputs + residuals, consts,
-            reuse=reuse)
+            reuse=reuse, new_slot=new_slot)
         self.run_backward = prog.Replay(
             "backward", backward, residuals + self.seeds, used_grads, consts,
-            owned=len(residuals), reuse=reuse)
+            owned=len(residuals), reuse=reuse, new_slot=new_slot)
 
     def parameters_unchanged(self) -> bool:
         """Whether every parameter still has the shape, dtype and device it was traced with

@@ -1,7 +1,8 @@
-"""The pass that runs before a program is compiled for the replay (program.reuse_buffers): an
-elementwise call writes its result into an operand's dead array. It changes where results are
-written, never the numbers: each test replays (the first call runs no program) and compares
-with eager, bitwise."""
+"""The passes that run before a program is compiled for the replay: program.reuse_buffers (an
+elementwise call writes its result into an operand's dead array) and
+program.contiguous_operands (a transposed right operand of large products copied to C order).
+They change where arrays live, never the numbers: each test replays (the first call runs no
+program) and compares with eager, bitwise."""
 from __future__ import annotations
 
 import numpy as np
@@ -51,6 +52,29 @@ def test_replayed_recurrent_step_is_bitwise_equal_to_eager(reuse_all, dtype, lay
         for p in params:
             p.data = p.data * 0.9
     assert "out=" in _replayed_source(traced)  # (the pass wrote into dead arrays)
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_large_products_read_a_c_order_copy_with_the_same_bits(dtype):
+    """(64, 256) x (256, 1024): m * n * k above program.BLAS_PACKED, the copy is made (with
+    OpenBLAS); the small steps above (the (32, 32) RNN) are below it, and fail when it is not
+    checked."""
+    if not prog.numpy_uses_openblas():
+        pytest.skip("the layout pass runs with OpenBLAS only")
+    mg.manual_seed(1)
+    model = nn.LSTM(8, 256, dtype=dtype)
+    rng = np.random.default_rng(0)
+    x = mg.tensor(rng.normal(size=(3, 64, 8)).astype(dtype))
+    seed = mg.tensor(rng.normal(size=(3, 64, 256)).astype(dtype))
+    params = list(model.parameters())
+    eager = lambda x: model(x)[0]  # noqa: E731
+    traced = mg.trace(eager)
+    for call in range(2):
+        got, want = _step(traced, (x,), params, seed), _step(eager, (x,), params, seed)
+        for a, b in zip(got, want):
+            assert np.array_equal(a, b), f"call {call}"
+    forward = traced.latest.run_forward.compiled().source
+    assert forward.count("f_c_order(") == 1
 
 
 def _compare(fn, *shapes):
