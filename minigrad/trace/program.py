@@ -211,8 +211,9 @@ def _writable_ufunc(ins: Instruction):
 
 
 def _makes_new_array(ins: Instruction) -> bool:
-    """Whether the result is always a new array, sharing memory with none of the operands."""
-    if ins.in_place or ins.facts is None:
+    """Whether the result is always a new array, sharing memory with none of the operands (not
+    one written into an existing array: in place, or ``out=``)."""
+    if ins.in_place or ins.into is not None or ins.facts is None:
         return False
     if ins.kind in ("binary", "unary"):
         return True
