@@ -57,6 +57,7 @@ class Layout:
     separators: list = field(default_factory=list)  # (last of step t, first of step t+1)
     columns: dict = field(default_factory=dict)     # step key -> its body's first, last nodes
     beside: dict = field(default_factory=dict)      # step key -> (entry, consumer) pairs
+    spacers: dict = field(default_factory=dict)     # step key -> node an exit would leave
     mirrored: set = field(default_factory=set)      # rows drawn right to left
     staircase: bool = False                         # layers offset, not lined up (see above)
     layers: dict = field(default_factory=dict)      # group -> number of layers
@@ -108,6 +109,7 @@ def plan(graph: Graph) -> Layout:
     for key, ids in lay.members.items():
         lay.members[key] = _bottom_to_top(graph, ids, lay.top)
     lay.beside = _beside(graph)
+    lay.spacers = _spacers(graph, lay)
     lay.stacked = _stacked(graph, lay)
     lay.aligned, lay.row_heads = _aligned(graph, lay)
     lay.starts = _starts(graph, lay)
@@ -403,6 +405,31 @@ def _beside(graph: Graph) -> dict:
             if graph.nodes[dst].step == node.step:
                 pairs[node.step].append((nid, dst))
     return pairs
+
+
+def _spacers(graph: Graph, lay: Layout) -> dict:
+    """Per step with no exit in a row whose other steps have one (the first chunk of a
+    truncated backpropagation, whose outputs were not drawn), the node an exit would leave
+    from: render puts an invisible exit there, so that the step stands as tall as the others
+    (its cell stood 37 points lower)."""
+    leaving = defaultdict(set)  # row -> (kind, op, state) of the nodes exits leave
+    has_exit = set()
+    for key, pairs in lay.beside.items():
+        for src, dst in pairs:
+            if graph.nodes[dst].kind == "exit":
+                node = graph.nodes[src]
+                leaving[key.row].add((node.kind, node.op, role_base(node.role)))
+                has_exit.add(key)
+    spacers = {}
+    for key, ids in lay.members.items():
+        if key in has_exit or not leaving[key.row]:
+            continue
+        for nid in ids:
+            node = graph.nodes[nid]
+            if (node.kind, node.op, role_base(node.role)) in leaving[key.row]:
+                spacers[key] = nid
+                break
+    return spacers
 
 
 def _belts(graph: Graph) -> tuple:

@@ -334,6 +334,12 @@ class _Writer:
             self.posts(c, key, r, s)
             for pair in self.lay.beside.get(key, ()):
                 c.body.append("{rank=same; %s}" % "; ".join(self.ids[i] for i in pair))
+            if key in self.lay.spacers:  # where the other steps' exits stand (layout._spacers)
+                src, spacer = self.ids[self.lay.spacers[key]], f"spacer{r}_{s}"
+                c.node(spacer, style.html(style.escape("↑ out[0]")),
+                       **dict(style.node_shape("exit", None, False), style="invis"))
+                c.body.append("{rank=same; %s; %s}" % (src, spacer))
+                c.edge(src, spacer, style="invis")
             for stack in self.lay.stacked:
                 if self.graph.nodes[stack[0]].step == key:
                     ids = [self.ids[i] for i in stack]

@@ -58,6 +58,19 @@ def test_the_belts_run_level_across_the_steps(stem):
     assert now["h"] <= TOLERANCE, now
 
 
+UNEVEN = {"depth-gated-op", "depth-gated-gate", "depth-gated-backward"}  # layer 1's first step
+# reads the layer below's three stubs from its top left, the later steps from their bottom left
+
+
+@needs_dot
+@pytest.mark.parametrize("stem", sorted(set(ENTRIES) - UNEVEN))
+def test_the_cells_of_a_row_share_a_height(stem):
+    """Every step frame of a row spans the same heights. Before: a row's first and last cells
+    stood off (above), and the first chunk of tbptt-lstm, whose outputs are not drawn, had no
+    exits above its cells: its steps stood 37 points lower, their "t = k" too."""
+    assert measured(stem)["frames"] <= TOLERANCE
+
+
 @needs_dot
 @pytest.mark.parametrize("stem", ["depth-gated-op", "depth-gated-gate", "depth-gated-backward",
                                   "lstm-2layers-gate"])
