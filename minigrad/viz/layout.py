@@ -38,8 +38,10 @@ from .records import LEARNED, Graph, role_base
 ENTRY_KINDS = ("stub", "const", "ghost", "cut")
 BELOW_KINDS = ("stub", "ghost")
 # Roles from the bottom of a step to the top: the LSTM's output gate near h (bottom), the
-# forget gate next to the C belt (top); the GRU's reset gate low, its update gate high.
-ROLE_ORDER = ("o", "r", "C~", "g", "n", "i", "z", "f", "d")
+# forget gate next to the C belt (top); the GRU's update gate low, next to its h, which dot
+# draws along the bottom (x_t enters above it): placed high, z_t's line down to z * (h - n)
+# crossed two others in every step.
+ROLE_ORDER = ("o", "z", "r", "C~", "g", "n", "i", "f", "d")
 
 
 @dataclass

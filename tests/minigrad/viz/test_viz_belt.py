@@ -105,3 +105,12 @@ def test_in_a_bidirectional_cell_picture_the_end_columns_climb_outside():
     it, where no state line runs (8 crossings in the 2-layer, 3-step picture, now 5: in the
     middle column a line up must cross the h and C between the cells it passes)."""
     assert measured("lstm-bidirectional-cell")["crossings"] <= 5
+
+
+@needs_dot
+@pytest.mark.parametrize("stem,most", [("gru-gate", 3), ("gru-op", 9)])
+def test_the_gru_update_gate_stands_next_to_its_h(stem, most):
+    """dot draws the GRU's h along the bottom of its cells: z_t, stacked above r_t, sent its
+    line down to z * (h - n) across two others in every step (6 crossings at gate detail, 12
+    at op detail); next to h, it crosses only n_t's line into h - n."""
+    assert measured(stem)["crossings"] <= most
