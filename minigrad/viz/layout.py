@@ -493,7 +493,7 @@ def _belt_ends(graph: Graph, belts: dict, top: set, entries: dict, exits: dict,
     either end of a row stood higher or lower than the others (rnn-gate's tanh h_2 by 34
     points)."""
     nodes = graph.nodes
-    sent, read = defaultdict(set), defaultdict(set)  # (row, state) -> (kind, op) at its ends
+    sent, read = defaultdict(set), defaultdict(set)  # (row, state) -> (kind, op, on top)
     for (key, base), nid in exits.items():
         sent[key.row, base].add((nodes[nid].kind, nodes[nid].op, nid in top))
     for (key, base), nid in entries.items():
@@ -520,7 +520,7 @@ def _belt_ends(graph: Graph, belts: dict, top: set, entries: dict, exits: dict,
                 continue
             for kind, op, on_top in kinds:
                 forks = (kind, op) == ("junction", "copy") and node.kind in ("const", "cut")
-                if forks and node.step == key and len(out_edges[nid]) > 1:
+                if forks and len(out_edges[nid]) > 1:
                     entry = nid
                 elif (node.kind, node.op) == (kind, op) and len(initial[nid]) == 1:
                     entry = nid
