@@ -9,7 +9,8 @@ a rank it keeps, where crossings allow, the order in which nodes are declared. S
 * inside a step, inputs (``x_3`` stubs) come first and the state belt (C, or the GRU's h,
   a chain of pointwise ops carrying a state from the previous step to the next) comes last:
   the input enters low (right below its consumer, where it has only one) and the belt runs
-  along the top;
+  along the top (the GRU's x_t, read by two of its dots, enters high, and its h runs along
+  the bottom);
 * one node of step t in every row is put in the same rank, so step t of every layer lines up;
   below cell detail a one-directional stack is a staircase instead: step t of layer l + 1
   starts after layer l computed h_t, so no line runs back in time (a bidirectional stack stays
