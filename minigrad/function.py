@@ -71,7 +71,8 @@ class Function:
 
     # A long unrolled graph has many nodes: the fields every node has are slots. Subclasses
     # declare none, so they also get a __dict__ for the facts their forward keeps (an axis).
-    __slots__ = ("next", "_inputs", "_output", "freed", "__weakref__")
+    __slots__ = ("next", "_inputs", "_output", "__weakref__")
+    freed = False        # True once the backward pass has dropped what forward saved
     n_outputs = 1        # multi-output ops (split, unbind) set their own count
     moves = False        # True for the ops that only move elements (ops/shape.py)
     roles = None         # per output, its role label such as "f_t" (see Tensor.label)
@@ -93,7 +94,7 @@ class Function:
             return out
         if not (edges and STATE.grad_enabled):  # nothing needs a gradient: no node
             return untracked(node, out, inputs)
-        node.next, node.freed = edges, False
+        node.next = edges
         saves = cls.saves_inputs  # what backward will read: True, or which inputs, or none
         node._inputs = arrays if saves is True else _only(arrays, saves) if saves else None
         node._output = out if cls.saves_output else None
