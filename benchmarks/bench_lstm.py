@@ -224,11 +224,13 @@ def _bind(make, shape: Shape, device: str):
     return lambda: make(shape, numpy.float32, device)
 
 
-def first_call_result(shape: Shape, device: str = "cpu", repeats: int = 7):
+def first_call_result(shape: Shape, device: str = "cpu", repeats: int = 15):
     """The first call of a freshly traced step (recording the forward pass, deriving the
     backward pass, and the step itself), timed ``repeats`` times, each with a new trace: a
     :class:`~benchmarks.harness.Result` named "minigrad traced, first call" in its own group
-    (compare it with the "minigrad" row of the step's table)."""
+    (compare it with the "minigrad" row of the step's table). One untimed first call comes
+    before them: the first trace a process makes also imports what tracing needs (as the
+    timed steps have their warm-up calls)."""
     import gc
     import statistics
     import time
@@ -236,6 +238,8 @@ def first_call_result(shape: Shape, device: str = "cpu", repeats: int = 7):
     from .harness import Result
 
     sync = synchronizer(device) or (lambda: None)
+    minigrad_traced_step(shape, numpy.float32, device)()
+    sync()
     times = []
     for _ in range(repeats):
         step = minigrad_traced_step(shape, numpy.float32, device)

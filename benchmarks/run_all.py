@@ -276,7 +276,7 @@ def main(argv=None) -> int:
                               memory=not args.no_memory)
     if args.only in (None, "lstm"):
         results.append(bench_lstm.first_call_result(bench_lstm.SMALL, args.device,
-                                                    repeats=3 if args.quick else 7))
+                                                    repeats=3 if args.quick else 15))
     if args.device == "cpu" and args.only in (None, "lstm") and not (args.no_memory or args.no_rss):
         add_rss(results)
     meta["load_average_after"] = [round(x, 2) for x in os.getloadavg()]

@@ -55,17 +55,6 @@ def operand_error(op: str, operand, inputs) -> TypeError:
                      f"make it a tensor first: minigrad.tensor({values}, dtype=minigrad.{dtype})")
 
 
-def operands_agree(op_class, inputs, arrays: list) -> None:
-    """A binary elementwise op's two operands share one dtype (:func:`reconcile_dtypes`); all
-    the Tensors among an op's inputs are on one device."""
-    if op_class.broadcasts:
-        dtype_a = getattr(arrays[0], "dtype", None)
-        if dtype_a is not None and dtype_a is not getattr(arrays[1], "dtype", dtype_a):
-            reconcile_dtypes(op_class.__name__, inputs, arrays)
-    if backend.cupy is not None:
-        check_same_device(op_class.__name__, inputs)
-
-
 def check_same_device(op: str, inputs) -> None:
     devices = {x.device for x in inputs if isinstance(x, Tensor)}
     if len(devices) > 1:

@@ -71,7 +71,8 @@ class Function:
 
     # A long unrolled graph has many nodes: the fields every node has are slots. Subclasses
     # declare none, so they also get a __dict__ for the facts their forward keeps (an axis).
-    __slots__ = ("next", "_inputs", "_output", "freed", "__weakref__")
+    __slots__ = ("next", "_inputs", "_output", "__weakref__")
+    freed = False        # True once the backward pass has dropped what forward saved
     n_outputs = 1        # multi-output ops (split, unbind) set their own count
     moves = False        # True for the ops that only move elements (ops/shape.py)
     roles = None         # per output, its role label such as "f_t" (see Tensor.label)
@@ -93,7 +94,7 @@ class Function:
             return out
         if not (edges and STATE.grad_enabled):  # nothing needs a gradient: no node
             return untracked(node, out, inputs)
-        node.next, node.freed = edges, False
+        node.next = edges
         saves = cls.saves_inputs  # what backward will read: True, or which inputs, or none
         node._inputs = arrays if saves is True else _only(arrays, saves) if saves else None
         node._output = out if cls.saves_output else None
@@ -114,8 +115,7 @@ class Function:
         return self.next[i] is not None
 
     def inputs(self):
-        """The saved inputs (None where not saved): arrays, or Tensors of the graph when
-        ``create_graph=True`` records the backward pass."""
+        """The saved inputs: arrays, or Tensors of the graph under ``create_graph=True``."""
         if not STATE.grad_enabled:
             return self._inputs
         return tuple(_linked(edge, x) for edge, x in zip(self.next, self._inputs))
@@ -179,12 +179,11 @@ class Function:
 def operands(cls, inputs) -> tuple:
     """(the arrays forward reads, per input where its gradient goes: an Edge, a leaf or None),
     checked; the edges are () if no input needs a gradient, None if no input is a Tensor."""
-    arrays, edges, tensors, needs_grad = [], [], 0, False
+    arrays, edges, needs_grad = [], [], None  # (None until a Tensor comes)
     for x in inputs:
         if isinstance(x, Tensor):
-            tensors += 1
             arrays.append(x._data)
-            needs_grad |= x._requires_grad
+            needs_grad = needs_grad or x._requires_grad
             edges.append(None if not x._requires_grad else x if x.grad_fn is None
                          else _edge(Edge, (x.grad_fn, x._output_index)))
         elif type(x) in checks.NOT_OPERANDS:  # (NumPy would make a float64 array of a list)
@@ -192,9 +191,13 @@ def operands(cls, inputs) -> tuple:
         else:
             arrays.append(x)
             edges.append(None)
-    if cls.broadcasts or _CHECK_DEVICES:  # one dtype (or say why not), one device
-        checks.operands_agree(cls, inputs, arrays)
-    return arrays, (tuple(edges) if needs_grad else ()) if tensors else None
+    if cls.broadcasts:  # (a number takes the tensor's dtype; two float dtypes must agree)
+        dtype_a = getattr(arrays[0], "dtype", None)
+        if dtype_a is not None and dtype_a is not getattr(arrays[1], "dtype", dtype_a):
+            checks.reconcile_dtypes(cls.__name__, inputs, arrays)
+    if _CHECK_DEVICES and needs_grad is not None:
+        checks.check_same_device(cls.__name__, inputs)
+    return arrays, None if needs_grad is None else tuple(edges) if needs_grad else ()
 
 
 def untracked(node: Function, out, inputs):
@@ -247,6 +250,12 @@ def _carry_cut(node: Function, inputs, outputs: tuple) -> None:
 
 
 # --- the backward walk -------------------------------------------------------------------------
+def add_to_leaf(leaf: Tensor, g) -> None:
+    """A gradient that reached a leaf is added into its ``.grad`` (a Tensor)."""
+    g = g if isinstance(g, Tensor) else Tensor._make(g)
+    leaf.grad = g if leaf.grad is None else leaf.grad + g
+
+
 def backward(tensor: Tensor, grad=None, retain_graph: bool = False, create_graph: bool = False):
     """Add d(tensor)/d(leaf) into ``leaf.grad`` for every leaf that requires grad; ``grad`` is
     d(loss)/d(tensor), 1 when omitted for a one-element tensor. Frees the graph's saved values
@@ -255,14 +264,13 @@ def backward(tensor: Tensor, grad=None, retain_graph: bool = False, create_graph
     run_backward([tensor], [seed], retain_graph or create_graph, create_graph)
 
 
-def run_backward(outputs, seeds, retain_graph: bool, create_graph: bool, to_leaf=None) -> None:
+def run_backward(outputs, seeds, retain_graph, create_graph, to_leaf=add_to_leaf) -> None:
     """Kahn's algorithm: each node runs once all of its consumers have sent their gradient. A
     leaf's gradients go to ``to_leaf(leaf, g)`` (by default, added into ``leaf.grad``)."""
     roots = [o if o.grad_fn is None else Edge(o.grad_fn, o._output_index) for o in outputs]
     pending = count_consumers(roots)  # node -> how many consumers have yet to send
     buffers = Buffers(create_graph)   # node -> the gradients its outputs received so far
     ready = []                        # nodes whose consumers have all sent theirs
-    to_leaf = to_leaf or add_to_leaf
     previous, STATE.grad_enabled = STATE.grad_enabled, create_graph
     try:
         send(roots, [g if create_graph else g.data for g in seeds], pending, buffers, ready, to_leaf)
@@ -288,15 +296,14 @@ def run_backward(outputs, seeds, retain_graph: bool, create_graph: bool, to_leaf
 
 
 def count_consumers(roots) -> dict:
-    """For each node reachable from ``roots``, how many edges point at it (a root once more per
-    seed). Iterative, not recursive: a 100,000-op chain is fine."""
-    pending, todo = {}, list(roots)  # todo: the edges still to count
+    """For each node reachable from ``roots``, how many edges point at it (no recursion)."""
+    pending, todo = {}, [roots]  # todo: the lists of edges still to count
     while todo:
-        edge = todo.pop()
-        if type(edge) is Edge:
-            if edge.node not in pending:
-                todo += edge.node.next
-            pending[edge.node] = pending.get(edge.node, 0) + 1
+        for edge in todo.pop():
+            if type(edge) is Edge:
+                if edge.node not in pending:
+                    todo.append(edge.node.next)
+                pending[edge.node] = pending.get(edge.node, 0) + 1
     return pending
 
 
@@ -334,12 +341,6 @@ class Buffers(dict):
         if not self.create_graph:
             self.sums.add(edge)
         return total + g
-
-
-def add_to_leaf(leaf: Tensor, g) -> None:
-    """A gradient that reached a leaf is added into its ``.grad`` (a Tensor)."""
-    g = g if isinstance(g, Tensor) else Tensor._make(g)
-    leaf.grad = g if leaf.grad is None else leaf.grad + g
 
 
 from . import hooks  # noqa: E402  (hooks reads STATE, defined above)

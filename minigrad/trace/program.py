@@ -12,6 +12,17 @@ one :class:`Instruction`. The passes, each a function of its own:
 * :func:`last_uses`: where each slot is read for the last time, so that the generated code lets
   go of its array right there (a name reused, or ``del``).
 
+Before the code is generated, :class:`Replay` runs two more passes (on NumPy), which change
+where arrays live, never which numbers are computed (the printed source, :mod:`.source`, shows
+the program without them):
+
+* :func:`contiguous_operands`: a transposed matrix that several large products take as their
+  right operand is copied once to C order, which OpenBLAS reads faster;
+* :func:`reuse_buffers`: an elementwise call whose operand is an array that dies there
+  (nothing reads it, or a view of it, afterwards) writes its result into that array
+  (``numpy.exp(t, out=t)``) instead of a new one: less memory to allocate and to bring into
+  the cache, the same numbers.
+
 :func:`generate` turns a program into the source of one Python function, one line per array
 call, compiled once: replaying it costs the array calls and little else.
 """
@@ -19,6 +30,7 @@ from __future__ import annotations
 
 import math
 import operator
+from types import MappingProxyType
 
 from .. import backend
 
@@ -30,6 +42,7 @@ BINARY = {
     "^": operator.xor,
 }
 UNARY = {"-": operator.neg, "+": operator.pos, "~": operator.invert, "abs": operator.abs}
+NO_KWARGS = MappingProxyType({})  # (shared by the instructions without keyword arguments)
 
 
 class Slot:
@@ -52,20 +65,23 @@ class Instruction:
     ``out`` names the written array, the same memory as the first operand.
 
     ``op`` (the op it came from, for comments), ``step`` (the time step, from the scope) and
-    ``phase`` ("forward" or "backward") are filled in for printing."""
+    ``phase`` ("forward" or "backward") are filled in for printing. ``facts``: the result's
+    (shape, dtype) when it is an array (frozen at trace time, as every shape is). ``into``: the
+    slot whose dead array a replayed elementwise call writes its result into (``out=``, see
+    :func:`reuse_buffers`)."""
 
     __slots__ = ("kind", "name", "function", "args", "kwargs", "out", "in_place", "op", "step",
-                 "phase", "node", "_reads")
+                 "phase", "node", "facts", "into", "_reads")
 
     def __init__(self, kind: str, name, function, args: tuple, kwargs: dict | None = None):
         self.kind = kind
         self.name = name
         self.function = function
         self.args = args
-        self.kwargs = kwargs or {}
+        self.kwargs = kwargs or NO_KWARGS
         self.out = None
         self.in_place = False
-        self.op = self.step = self.phase = self.node = self._reads = None
+        self.op = self.step = self.phase = self.node = self.facts = self.into = self._reads = None
 
     def reads(self) -> list[int]:
         """The slots this instruction reads."""
@@ -167,6 +183,182 @@ def last_uses(instructions: list, outputs) -> dict:
     for s in outputs:
         last[s] = len(instructions)
     return last
+
+
+# --- a pass for the replay: where results are written, the same numbers -----------------
+REUSE_BYTES = 4096  # below this, out= costs more than a new array (NumPy caches small ones)
+EXACT_UFUNCS = frozenset({"add", "subtract", "multiply", "divide", "maximum", "minimum"})
+OPERATOR_UFUNCS = {"+": "add", "-": "subtract", "*": "multiply", "/": "divide"}
+
+
+def _writable_ufunc(ins: Instruction):
+    """The ufunc of an elementwise instruction that may write its result into an operand's
+    array with the same bits: +, -, *, / (each element exactly rounded, whatever loop NumPy
+    picks), maximum, minimum, and any one-operand ufunc (exp, tanh: written into its only
+    operand, the loop reads and writes the same layout, as it would out of place)."""
+    np = backend.numpy
+    if ins.kwargs or ins.in_place:
+        return None
+    if ins.kind == "binary" and ins.name in OPERATOR_UFUNCS:
+        return getattr(np, OPERATOR_UFUNCS[ins.name])
+    if ins.kind == "unary" and ins.name == "-":
+        return np.negative
+    function = ins.function
+    if (ins.kind == "call" and isinstance(function, np.ufunc) and function.nout == 1
+            and (function.nin == 1 or function.__name__ in EXACT_UFUNCS)):
+        return function
+    return None
+
+
+def _makes_new_array(ins: Instruction) -> bool:
+    """Whether the result is always a new array, sharing memory with none of the operands (not
+    one written into an existing array: in place, or ``out=``)."""
+    if ins.in_place or ins.into is not None or ins.facts is None:
+        return False
+    if ins.kind in ("binary", "unary"):
+        return True
+    function = ins.function
+    return ins.kind == "call" and (
+        (isinstance(function, backend.numpy.ufunc) and function.nout == 1)
+        or ins.name in ("matmul", "concatenate", "stack"))
+
+
+def _aliases(instructions: list) -> dict:
+    """slot -> the arrays made by the program (their slots) whose memory it may share: itself
+    for a new array (:func:`_makes_new_array`); for anything else every such array its
+    operands may share (it may be a view of what it reads)."""
+    roots: dict = {}
+    for ins in instructions:
+        if _makes_new_array(ins):
+            roots[ins.out] = (ins.out,)
+        else:
+            roots[ins.out] = tuple({r for s in ins.reads() for r in roots.get(s, ())})
+    return roots
+
+
+def reuse_buffers(instructions: list, outputs, min_bytes: int | None = None) -> list:
+    """Elementwise calls write into an operand's array that dies there (``out=``), when it
+    has the result's shape and dtype and at least ``min_bytes``.
+
+    Which arrays may be written: those the program made itself (:func:`_makes_new_array`),
+    not the inputs, the constants or the ``outputs``; and only at their last use counting
+    the views of them: any instruction that does not surely make a new array (indexing,
+    ``reshape``, ``.T``, a write into an array) is taken to return a view of every array it
+    reads, so an array is dead only when it and all such results of it are."""
+    roots = _aliases(instructions)
+    owned = {s for s, r in roots.items() if r == (s,)}
+    end = {}  # array made by the program -> the last instruction that reads it or a view
+    for i, ins in enumerate(instructions):
+        for s in ins.reads():
+            for r in roots.get(s, ()):
+                end[r] = i
+    for s in outputs:
+        for r in roots.get(s, ()):
+            end[r] = len(instructions)
+    facts = {ins.out: ins.facts for ins in instructions}
+    min_bytes = REUSE_BYTES if min_bytes is None else min_bytes
+    result = []
+    for i, ins in enumerate(instructions):
+        ufunc = _writable_ufunc(ins) if ins.facts is not None else None
+        if ufunc is not None:
+            shape, dtype = ins.facts
+            if dtype.itemsize * math.prod(shape) >= min_bytes:
+                operands = [a.n for a in ins.args if type(a) is Slot]
+                for x in operands:
+                    others = [r for s in operands if s != x for r in roots.get(s, ())]
+                    if (x in owned and end.get(x) == i and facts.get(x) == ins.facts
+                            and x not in others):
+                        written = Instruction("call", ufunc.__name__, ufunc, ins.args,
+                                              {"out": Slot(x)})
+                        written.out, written.facts, written.into = ins.out, ins.facts, x
+                        written.op, written.step, written.phase = ins.op, ins.step, ins.phase
+                        ins = written
+                        break
+        result.append(ins)
+    return result
+
+
+BLAS_PACKED = 200 ** 3  # m * n * k above which a product surely takes the packed path (below)
+
+
+def _is_product(ins: Instruction) -> bool:
+    return (ins.kind == "binary" and ins.name == "@") or (ins.kind == "call"
+                                                          and ins.name == "matmul")
+
+
+def _is_transpose(ins: Instruction) -> bool:
+    return ((ins.kind == "attribute" and ins.name == "T")
+            or (ins.kind == "method" and ins.name == "transpose" and len(ins.args) <= 2
+                and not ins.kwargs and (len(ins.args) == 1 or ins.args[1] is None)))
+
+
+def numpy_uses_openblas() -> bool:
+    """Whether NumPy multiplies matrices with OpenBLAS (its wheels' BLAS)."""
+    try:
+        blas = backend.numpy.show_config(mode="dicts")["Build Dependencies"]["blas"]
+        return "openblas" in str(blas.get("name", "")).lower()
+    except Exception:  # pragma: no cover - a NumPy too old to say, or another layout
+        return False
+
+
+def c_order(a):
+    """``a`` copied to C order if it is a transposed matrix (2-D, F order only), else ``a``."""
+    if a.ndim == 2 and a.flags.f_contiguous and not a.flags.c_contiguous:
+        return backend.numpy.ascontiguousarray(a)
+    return a
+
+
+def contiguous_operands(instructions: list, new_slot) -> list:
+    """A transposed matrix that two or more large matrix products take as their right operand
+    (an LSTM's W_hh^T, read at every step) is copied once to C order (:func:`c_order`), just
+    before the first of them, and they read the copy.
+
+    OpenBLAS multiplies by a right operand in C order faster (about 25% on the LSTM step's
+    (64, 256) x (256, 1024) products). The numbers are the same as long as the product takes
+    OpenBLAS's packed path, which copies both operands into its own layout before its kernel
+    sums: the layout they came in cannot change the sums. Small products (m * n * k up to
+    100^3) take kernels that read the operands in place, one per layout, whose sums differ in
+    the last bits: so only products with m * n * k above :data:`BLAS_PACKED` (with room to
+    spare) and both m, n >= 2 (NumPy's matrix-vector path aside) read the copy. Only with
+    OpenBLAS (:func:`numpy_uses_openblas`): another library's rules are not known here. Not
+    for a matrix the program writes into (in place): the copy would miss the write."""
+    made = {ins.out: ins for ins in instructions}
+    roots = _aliases(instructions)
+    written = {r for ins in instructions if ins.in_place for r in roots.get(ins.reads()[0], ())}
+    readers: dict = {}
+    for ins in instructions:
+        if not _is_product(ins) or len(ins.args) != 2 or type(ins.args[1]) is not Slot:
+            continue
+        operand = made.get(ins.args[1].n)
+        if (operand is None or not _is_transpose(operand) or operand.facts is None
+                or written.intersection(roots.get(operand.out, ()))):
+            continue
+        if ins.facts is None or len(ins.facts[0]) != 2 or len(operand.facts[0]) != 2:
+            continue
+        (m, n), k = ins.facts[0], operand.facts[0][0]
+        if m >= 2 and n >= 2 and m * n * k > BLAS_PACKED:
+            readers.setdefault(operand.out, []).append(ins)
+    copies = {s: None for s, products in readers.items() if len(products) >= 2}
+    chosen = {id(ins) for s in copies for ins in readers[s]}
+    if not copies:
+        return instructions
+    result = []
+    for ins in instructions:
+        if id(ins) in chosen:
+            source = ins.args[1].n
+            if copies[source] is None:  # the first product that reads it: copy it here
+                copy = Instruction("call", "c_order", c_order, (ins.args[1],))
+                copy.out, copy.facts = new_slot(), made[source].facts
+                copy.op, copy.step, copy.phase = "layout for BLAS", ins.step, ins.phase
+                copies[source] = copy.out
+                result.append(copy)
+            product = Instruction(ins.kind, ins.name, ins.function,
+                                  (ins.args[0], Slot(copies[source])), ins.kwargs)
+            product.out, product.facts = ins.out, ins.facts
+            product.op, product.step, product.phase = ins.op, ins.step, ins.phase
+            ins = product
+        result.append(ins)
+    return result
 
 
 # --- code -----------------------------------------------------------------------------------
@@ -294,14 +486,18 @@ def body_lines(instructions: list, outputs: list, names: "Names", releasable: se
     for i, ins in enumerate(instructions):
         line = expression(ins, names)
         dying = [names.of.get(s, "") for s in dict.fromkeys(ins.reads()) if last.get(s) == i]
-        target = names.slot(ins.reads()[0]) if ins.in_place else None
+        written = ins.reads()[0] if ins.in_place else ins.into
+        target = names.slot(written) if written is not None else None
         released = [a for a in dying if a in releasable and a != target]
         dying = [r for r in dying if r.startswith("r")]  # (inputs and constants stay)
-        if ins.in_place:  # the written array keeps its name
+        if target is not None:  # the written array keeps its name
             names.of[ins.out] = target
             dying = [r for r in dying if r != target]
             lines.append(line)
             free.extend(dying)
+            if ins.out not in last and target.startswith("r"):  # (written, never read)
+                dying.append(target)
+                free.append(target)
         else:
             free.extend(dying)
             if free:
@@ -331,24 +527,37 @@ def compile_function(name: str, instructions: list, inputs: list, outputs: list,
 
 class Replay:
     """A program as a function of its inputs, compiled (:func:`compile_function`) at its first
-    run. Compiling costs about as much as a few eager steps, so a trace's first call runs no
-    program at all: the recording computed its forward values, and deriving the backward
-    program computes its gradients (see ``Trace.derive``). Programs run from the second call
-    on, when the trace is being reused."""
+    run, after :func:`contiguous_operands` and :func:`reuse_buffers` (unless ``reuse=False``:
+    on a GPU, where the library's memory pool makes a new array cheap and its BLAS has other
+    rules). Compiling costs about as much as a few eager steps,
+    so a trace's first call runs no program at all: the recording computed its forward values,
+    and deriving the backward program computes its gradients (see ``Trace.derive``). Programs
+    run from the second call on, when the trace is being reused."""
 
     def __init__(self, name: str, instructions: list, inputs: list, outputs: list, consts: dict,
-                 owned: int | None = None):
+                 owned: int | None = None, reuse: bool = True, new_slot=None):
         self.name = name
         self.instructions = instructions
         self.inputs = inputs
         self.outputs = outputs
         self.consts = consts
         self.owned = owned
+        self.reuse = reuse
+        self.new_slot = new_slot  # numbers the copies contiguous_operands adds (None: not run)
         self.function = None
+
+    def replayed(self) -> list:
+        """The instructions the compiled function runs."""
+        if not self.reuse:
+            return self.instructions
+        instructions = self.instructions
+        if self.new_slot is not None and numpy_uses_openblas():
+            instructions = contiguous_operands(instructions, self.new_slot)
+        return reuse_buffers(instructions, self.outputs)
 
     def compiled(self):
         if self.function is None:
-            self.function = compile_function(self.name, self.instructions, self.inputs,
+            self.function = compile_function(self.name, self.replayed(), self.inputs,
                                              self.outputs, self.consts, self.owned)
         return self.function
 

@@ -269,12 +269,12 @@ def slots_read(run) -> set:
 
 
 def drawable(watcher, traced_args, outputs) -> None:
-    """Keep the recording's graph for ``minigrad.viz.draw``, as an eager graph after backward:
-    what its nodes saved is let go, and the stand-ins it holds (node facts, the arguments, the
-    outputs) become the arrays they stood for."""
+    """Make the recording's graph drawable by ``minigrad.viz.draw``, as an eager graph after
+    backward (what its nodes saved was let go, see :meth:`Trace._finish_recording`): the
+    stand-ins it holds (node facts, the arguments, the outputs) become the arrays they stood
+    for. Done at the first drawing: a trace that is never drawn does not pay for it."""
     from ..viz.recorder import recorded
     for node, _, _ in watcher.forward_marks:
-        node.release()
         facts = recorded(node)
         if facts is not None:
             facts.small_value = _real(facts.small_value)
@@ -433,6 +433,7 @@ class Trace:
         self.out_structure = run.out_structure
         self.device = device
         self._names = None
+        self._to_draw = None
         self.source_constants: dict = {}
         self.recorder = run.recorder
         self.forward = run.recorder.instructions[:run.forward_end]
@@ -486,7 +487,9 @@ class Trace:
         arg_slots = [t.data.slot for t in run.args]
         self.namer = lambda: Namer(run.names, run.recorder, run.watcher, arg_slots, run.used,
                                    self.outputs, seed_slots, run.modules)
-        drawable(run.watcher, run.args, run.outputs)
+        for node, _, _ in run.watcher.forward_marks:
+            node.release()
+        self._to_draw = (run.watcher, run.args, run.outputs)  # (see drawable)
         self.recorder.kept = {}
 
     def prepare(self) -> None:
@@ -511,11 +514,14 @@ class Trace:
         self.residuals = residuals = list(residuals)
         self.forward_program = prog.drop_dead(forward, outputs + residuals)
         self.backward_program = backward
+        reuse = backend.array_module(self.device) is backend.numpy  # (see prog.Replay)
+        new_slot = self.recorder.new_slot
         self.run_forward = prog.Replay(
-            "forward", self.forward_program, self.inputs, outputs + residuals, consts)
+            "forward", self.forward_program, self.inputs, outputs + residuals, consts,
+            reuse=reuse, new_slot=new_slot)
         self.run_backward = prog.Replay(
             "backward", backward, residuals + self.seeds, used_grads, consts,
-            owned=len(residuals))
+            owned=len(residuals), reuse=reuse, new_slot=new_slot)
 
     def parameters_unchanged(self) -> bool:
         """Whether every parameter still has the shape, dtype and device it was traced with
@@ -547,6 +553,9 @@ class Trace:
         backward program is derived: the graph's nodes then hold the recording's arrays)."""
         if self.pending is not None:
             self.derive()
+        if self._to_draw is not None:
+            drawable(*self._to_draw)
+            self._to_draw = None
         return self.recorded_outputs[i]
 
     def names(self):

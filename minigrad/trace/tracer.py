@@ -257,6 +257,7 @@ class Recorder:
         self.tracer_type = tracer_type
         self.instructions: list[Instruction] = []
         self.slots = 0                   # how many slots there are
+        self.refs: list[Slot] = []       # the operand for each slot (made once, shared)
         # Only the tracers hold the arrays the recording computes (as an eager run's tensors
         # do: a temporary goes when nothing uses it, and NumPy reuses its memory). While the
         # backward walk records, the arrays it reads of the slots below ``keep_below`` (the
@@ -269,8 +270,10 @@ class Recorder:
 
     # --- slots ---------------------------------------------------------------------------
     def new_slot(self) -> int:
-        self.slots += 1
-        return self.slots - 1
+        n = self.slots
+        self.slots = n + 1
+        self.refs.append(Slot(n))
+        return n
 
     def new_tracer(self, value) -> Tracer:
         return self.tracer_type(value, self.new_slot(), self)
@@ -291,9 +294,10 @@ class Recorder:
             if x.recorder is not self:
                 raise TraceError("minigrad.trace: an array traced by another trace reached "
                                  "this one")
-            if x.slot < self.keep_below:  # (while the backward walk records: see __init__)
-                self.kept[x.slot] = x.value
-            return Slot(x.slot)
+            n = x.slot
+            if n < self.keep_below:  # (while the backward walk records: see __init__)
+                self.kept[n] = x.value
+            return self.refs[n]
         t = type(x)
         if t in (tuple, list):
             return t([self.ref(a) for a in x])
@@ -301,12 +305,19 @@ class Recorder:
             raise _reading(next(v for v in (x.start, x.stop, x.step) if isinstance(v, Tracer)),
                            "slicing with a traced bound")
         if backend.is_array(x):
-            return Slot(self.const_slot(x))
+            return self.refs[self.const_slot(x)]
         return x
 
     def wrap(self, value, instruction: Instruction):
         """The tracer for an instruction's result (for a tuple of arrays, a tuple of tracers,
         each taken from it by one more instruction)."""
+        if type(value) is self.array_type:  # (the common case first: this runs for every call)
+            instruction.out = n = self.slots
+            self.slots = n + 1
+            self.refs.append(Slot(n))
+            instruction.facts = (value.shape, value.dtype)
+            self.instructions.append(instruction)
+            return self.tracer_type(value, n, self)
         if type(value) is tuple:
             whole = self.new_tracer(value)
             instruction.out = whole.slot
@@ -315,16 +326,27 @@ class Recorder:
         if type(value) is not self.array_type and not (
                 backend.is_array(value) or isinstance(value, backend.numpy.generic)):
             return value  # a fact (a Python number, None): returned as it is
-        tracer = self.new_tracer(value)
-        instruction.out = tracer.slot
+        instruction.out = slot = self.new_slot()
+        if type(value) is self.array_type:
+            instruction.facts = (value.shape, value.dtype)
         self.instructions.append(instruction)
-        return tracer
+        return self.tracer_type(value, slot, self)
 
     # --- the calls ------------------------------------------------------------------------
     def binary(self, symbol: str, a, b):
-        value = BINARY[symbol](a.value if isinstance(a, Tracer) else unwrap(a),
-                               b.value if isinstance(b, Tracer) else unwrap(b))
-        return self.wrap(value, Instruction("binary", symbol, None, (self.ref(a), self.ref(b))))
+        # (the most frequent call: a tracer of this recorder is read here without ref's checks,
+        # which only a tracer of another recorder or a slot the backward walk keeps would need)
+        tracer, keep_below = self.tracer_type, self.keep_below
+        if type(a) is tracer and a.recorder is self and a.slot >= keep_below:
+            value_a, ref_a = a.value, self.refs[a.slot]
+        else:
+            value_a, ref_a = unwrap(a), self.ref(a)
+        if type(b) is tracer and b.recorder is self and b.slot >= keep_below:
+            value_b, ref_b = b.value, self.refs[b.slot]
+        else:
+            value_b, ref_b = unwrap(b), self.ref(b)
+        return self.wrap(BINARY[symbol](value_a, value_b),
+                         Instruction("binary", symbol, None, (ref_a, ref_b)))
 
     def unary(self, symbol: str, a):
         value = UNARY[symbol](a.value)

@@ -157,8 +157,9 @@ def _block_node(graph: Graph, exit_: tuple, members: set, carried: dict) -> Node
 
 
 def _merge_shared_inputs(graph: Graph) -> None:
-    """The inputs that all gate boxes of a step share ([h_{t-1}, x_t]) meet at one junction
-    first; any other input (a peephole's C) goes to its box directly."""
+    """The inputs that all gate boxes of a step share ([h_{t-1}, x_t]; where they share fewer,
+    those that most of them read, see _most_shared) meet at one junction first; any other
+    input (a peephole's C) goes to its box directly."""
     ins = _inputs(graph)
     per_step = {}
     for nid, node in graph.nodes.items():
@@ -170,11 +171,12 @@ def _merge_shared_inputs(graph: Graph) -> None:
             per_step.setdefault(node.step, []).append((nid, data))
     by_set = {}
     for step, gates in per_step.items():
-        shared = set.intersection(*(data for _, data in gates))
-        if len(shared) >= 2:
-            by_set[step, tuple(sorted(shared))] = [nid for nid, _ in gates]
-        else:
-            for nid, data in gates:
+        shared = _most_shared(gates)
+        sharing = [nid for nid, data in gates if shared <= data]
+        if len(shared) >= 2 and len(sharing) >= 2:
+            by_set[step, tuple(sorted(shared))] = sharing
+        for nid, data in gates:
+            if nid not in sharing or len(shared) < 2:
                 by_set.setdefault((step, tuple(sorted(data))), []).append(nid)
     via = {}
     for (step, data), gates in by_set.items():
@@ -196,6 +198,22 @@ def _merge_shared_inputs(graph: Graph) -> None:
             keep.append(Edge(junction, e.dst, tensor=(junction, 0)))
     joined = _joined_norms(keep, set(via.values()))
     graph.edges[:] = [replace(e, grad_norm=joined[e.src]) if e.src in joined else e for e in keep]
+
+
+def _most_shared(gates: list) -> set:
+    """The inputs that all gates share; where they share fewer than two, those that the most
+    gates read (a depth-gated LSTM's layer above: [h_t below, h_{t-1}] into four of its five
+    gates; its depth gate reads C_t below instead): each gate with its own junction, their
+    lines crossed 3 times a step."""
+    shared = set.intersection(*(data for _, data in gates))
+    if len(shared) >= 2:
+        return shared
+    readers = {}
+    for _, data in gates:
+        for source in data:
+            readers[source] = readers.get(source, 0) + 1
+    most = max(readers.values())
+    return {source for source, n in readers.items() if n == most} if most > 1 else set()
 
 
 def _joined_norms(edges: list, junctions: set) -> dict:

@@ -9,7 +9,8 @@ a rank it keeps, where crossings allow, the order in which nodes are declared. S
 * inside a step, inputs (``x_3`` stubs) come first and the state belt (C, or the GRU's h,
   a chain of pointwise ops carrying a state from the previous step to the next) comes last:
   the input enters low (right below its consumer, where it has only one) and the belt runs
-  along the top;
+  along the top (the GRU's x_t, read by two of its dots, enters high, and its h runs along
+  the bottom);
 * one node of step t in every row is put in the same rank, so step t of every layer lines up;
   below cell detail a one-directional stack is a staircase instead: step t of layer l + 1
   starts after layer l computed h_t, so no line runs back in time (a bidirectional stack stays
@@ -22,11 +23,15 @@ a rank it keeps, where crossings allow, the order in which nodes are declared. S
   gate reading C_t, overlaps the next one and dot stacks them diagonally);
 * gates fed alike keep the essay's order through invisible edges inside their rank
   (``remincross=false``: dot's final reordering pass would undo it, and the rows' order);
-* a reverse-direction row is laid out mirrored (its edges run right to left).
+* a reverse-direction row is laid out mirrored (its edges run right to left);
+* each state's line is one dot ``group`` per row, from the initial state's entry in the first
+  step to the node that leaves it in the last, through every step (render weighs its lines
+  inside a step, so that it stays straight against dot's pull on each cluster's frame): so the
+  cells of a row stand at one height.
 """
 from __future__ import annotations
 
-from collections import defaultdict
+from collections import defaultdict, deque
 from dataclasses import dataclass, field
 
 from .records import LEARNED, Graph, role_base
@@ -34,8 +39,10 @@ from .records import LEARNED, Graph, role_base
 ENTRY_KINDS = ("stub", "const", "ghost", "cut")
 BELOW_KINDS = ("stub", "ghost")
 # Roles from the bottom of a step to the top: the LSTM's output gate near h (bottom), the
-# forget gate next to the C belt (top); the GRU's reset gate low, its update gate high.
-ROLE_ORDER = ("o", "r", "C~", "g", "n", "i", "z", "f", "d")
+# forget gate next to the C belt (top); the GRU's update gate low, next to its h, which dot
+# draws along the bottom (x_t enters above it): placed high, z_t's line down to z * (h - n)
+# crossed two others in every step.
+ROLE_ORDER = ("o", "z", "r", "C~", "g", "n", "i", "f", "d")
 
 
 @dataclass
@@ -45,6 +52,7 @@ class Layout:
     members: dict = field(default_factory=dict)     # step key -> node ids, bottom to top
     belts: dict = field(default_factory=dict)       # node id -> line kept straight (dot's group)
     top: set = field(default_factory=set)           # belt nodes: drawn along the top
+    level: list = field(default_factory=list)       # (lower, upper): one rank, in that order
     aligned: list = field(default_factory=list)     # groups of node ids to put in one rank
     row_heads: list = field(default_factory=list)   # per row (bottom to top): its first node
     starts: list = field(default_factory=list)      # per row (bottom to top): its first nodes
@@ -52,6 +60,7 @@ class Layout:
     separators: list = field(default_factory=list)  # (last of step t, first of step t+1)
     columns: dict = field(default_factory=dict)     # step key -> its body's first, last nodes
     beside: dict = field(default_factory=dict)      # step key -> (entry, consumer) pairs
+    spacers: dict = field(default_factory=dict)     # step key -> node an exit would leave
     mirrored: set = field(default_factory=set)      # rows drawn right to left
     staircase: bool = False                         # layers offset, not lined up (see above)
     layers: dict = field(default_factory=dict)      # group -> number of layers
@@ -99,10 +108,11 @@ def plan(graph: Graph) -> Layout:
         lay.layers[group] = max(lay.layers.get(group, 0), layer + 1)
     lay.band = _band(graph)
     lay.loose = [i for i in lay.loose if i not in lay.band]
-    lay.belts, lay.top = _belts(graph)
+    lay.belts, lay.top, lay.level = _belts(graph)
     for key, ids in lay.members.items():
         lay.members[key] = _bottom_to_top(graph, ids, lay.top)
     lay.beside = _beside(graph)
+    lay.spacers = _spacers(graph, lay)
     lay.stacked = _stacked(graph, lay)
     lay.aligned, lay.row_heads = _aligned(graph, lay)
     lay.starts = _starts(graph, lay)
@@ -269,11 +279,21 @@ def _starts(graph: Graph, lay: Layout) -> list:
 
 
 def _separators(graph: Graph, lay: Layout) -> list:
-    """(a, b) pairs: a ends step t of a row, b starts step t+1 (in drawing direction)."""
+    """(a, b) pairs: a ends step t of a row, b starts step t+1 (in drawing direction). In a row
+    above another (a staircase's), the stubs of h_t from the layer below start its steps, and
+    a step ends where its h_t leaves for the output: without them, nothing kept such a step
+    clear of the one before, and a long step (the depth-gated LSTM's) ran under the next,
+    which dot drew lower and lower, the row upside down."""
     ins, outs = defaultdict(int), defaultdict(int)
+    fed = {e.dst for e in graph.edges
+           if graph.nodes[e.dst].kind == "stub" and graph.nodes[e.src].step is not None
+           and graph.nodes[e.src].step.row != graph.nodes[e.dst].step.row}
+    upper = {graph.nodes[i].step.row for i in fed}  # rows fed by another row's steps
     for e in graph.edges:
         a, b = graph.nodes[e.src], graph.nodes[e.dst]
         if a.step is not None and a.step == b.step and e.kind != "invisible":
+            if b.kind == "exit" and a.step.row in upper:
+                continue
             ins[e.dst] += 1
             outs[e.src] += 1
     flat = BELOW_KINDS + ("exit",)
@@ -282,7 +302,8 @@ def _separators(graph: Graph, lay: Layout) -> list:
         before, after = (ins, outs) if row in lay.mirrored else (outs, ins)
         for k0, k1 in zip(keys, keys[1:]):
             last = [i for i in lay.members[k0] if before[i] == 0 and graph.nodes[i].kind not in flat]
-            first = [i for i in lay.members[k1] if after[i] == 0 and graph.nodes[i].kind not in flat]
+            first = [i for i in lay.members[k1] if after[i] == 0 and (graph.nodes[i].kind not in flat
+                     or i in fed)]
             pairs += [(a, b) for a in last for b in first]
     return pairs
 
@@ -309,6 +330,8 @@ def _body_ends(graph: Graph, lay: Layout) -> dict:
 def _bottom_to_top(graph: Graph, ids: list, top: set) -> list:
     def rank(nid):
         node = graph.nodes[nid]
+        if nid in top:  # an initial state that enters on the belt too
+            return (3, 0)
         if node.kind in ENTRY_KINDS:
             return (0, 0)
         if node.kind == "exit":
@@ -391,31 +414,156 @@ def _beside(graph: Graph) -> dict:
     return pairs
 
 
+def _spacers(graph: Graph, lay: Layout) -> dict:
+    """Per step with no exit in a row whose other steps have one (the first chunk of a
+    truncated backpropagation, whose outputs were not drawn), the node an exit would leave
+    from: render puts an invisible exit there, so that the step stands as tall as the others
+    (its cell stood 37 points lower)."""
+    leaving = defaultdict(set)  # row -> (kind, op, state) of the nodes exits leave
+    has_exit = set()
+    for key, pairs in lay.beside.items():
+        for src, dst in pairs:
+            if graph.nodes[dst].kind == "exit":
+                node = graph.nodes[src]
+                leaving[key.row].add((node.kind, node.op, role_base(node.role)))
+                has_exit.add(key)
+    spacers = {}
+    for key, ids in lay.members.items():
+        if key in has_exit or not leaving[key.row]:
+            continue
+        for nid in ids:
+            node = graph.nodes[nid]
+            if (node.kind, node.op, role_base(node.role)) in leaving[key.row]:
+                spacers[key] = nid
+                break
+    return spacers
+
+
 def _belts(graph: Graph) -> tuple:
     """Nodes on a chain of pointwise ops that carries a state across a step (the belt), and the
-    two ends of every edge that carries a state from one step to the next (kept level)."""
+    two ends of every edge that carries a state from one step to the next (kept level), and
+    through the first and last steps (_belt_ends) and each step (_join_ends); the belt's nodes
+    drawn along the top; and the pairs of nodes put in one rank (_level_entries)."""
     nodes = graph.nodes
     out_edges = defaultdict(list)
     for e in graph.edges:
         out_edges[e.src].append(e.dst)
     belts = {nid: f"{n.step.row}:cells" for nid, n in nodes.items() if n.kind == "cell"}
     top = set()
+    entries, exits = {}, {}  # (step key, state) -> node id
     for e in graph.crossing_edges():
-        if not e.role:
+        if not e.role or nodes[e.src].kind == "cell":
             continue
         base = role_base(e.role)
         step = nodes[e.dst].step
         name = f"{step.row}:{base}"
-        if nodes[e.src].kind == "cell":
-            continue
         belts.setdefault(e.src, name)  # the state's line across the boundary runs straight
         belts.setdefault(e.dst, name)
+        exits.setdefault((nodes[e.src].step, base), e.src)
+        entries.setdefault((step, base), e.dst)
         path = _path_to_role(graph, e.dst, base, step, out_edges) or ()
         for nid in path:
             belts[nid] = name
         top.update(path)
         top.update([e.src] if path else [])
-    return belts, top
+    _belt_ends(graph, belts, top, entries, exits, out_edges)
+    _join_ends(graph, belts, entries, exits, out_edges)
+    return belts, top, _level_entries(graph, entries)
+
+
+def _level_entries(graph: Graph, entries: dict) -> list:
+    """(lower, upper): where a state forks as it enters a step (the peephole LSTM's C into
+    its gates), its fork stands in the rank of the other state's entry, above it, as dot
+    puts it in every step but the first; there, with nothing to its left, the fork of the
+    initial state left the rank free, and dot put x_0 above the matmul (73 points)."""
+    per_step = defaultdict(dict)
+    for (key, base), nid in entries.items():
+        per_step[key][base] = nid
+    pairs = []
+    for states in per_step.values():
+        for base, nid in states.items():
+            node = graph.nodes[nid]
+            forks = node.kind in ("const", "cut") or (node.kind, node.op) == ("junction", "copy")
+            if forks and base in ("C", "c"):
+                pairs += [(low, nid) for other, low in states.items() if other != base]
+    return pairs
+
+
+def _belt_ends(graph: Graph, belts: dict, top: set, entries: dict, exits: dict,
+               out_edges: dict) -> None:
+    """The belt in a row's first and last steps, where no line from another step marks it: in
+    the last step the node that would send the state on (``h_2``), in the first the one that
+    reads the initial state, and that state's entry (the ``0`` of ``h_{-1}``; where the state
+    forks as it enters the other steps, the entry itself forks): without them the cells at
+    either end of a row stood higher or lower than the others (rnn-gate's tanh h_2 by 34
+    points)."""
+    nodes = graph.nodes
+    sent, read = defaultdict(set), defaultdict(set)  # (row, state) -> (kind, op, on top)
+    for (key, base), nid in exits.items():
+        sent[key.row, base].add((nodes[nid].kind, nodes[nid].op, nid in top))
+    for (key, base), nid in entries.items():
+        read[key.row, base].add((nodes[nid].kind, nodes[nid].op, nid in top))
+    initial = defaultdict(list)  # node -> the entries (an initial state) it reads
+    for e in graph.edges:
+        src, dst = nodes[e.src], nodes[e.dst]
+        if src.kind in ("const", "cut") and src.step in (dst.step, None) and dst.step is not None:
+            initial[e.dst].append(e.src)
+    for nid, node in nodes.items():
+        key = node.step
+        if key is None or nid in belts:
+            continue
+        for (row, base), kinds in sent.items():
+            if row != key.row or (key, base) in exits or role_base(node.role) != base:
+                continue
+            for kind, op, on_top in kinds:
+                if (node.kind, node.op) == (kind, op):
+                    exits[key, base] = nid
+                    belts[nid] = f"{row}:{base}"
+                    top.update([nid] if on_top else [])
+        for (row, base), kinds in read.items():
+            if row != key.row or (key, base) in entries:
+                continue
+            for kind, op, on_top in kinds:
+                forks = (kind, op) == ("junction", "copy") and node.kind in ("const", "cut")
+                if forks and len(out_edges[nid]) > 1:
+                    entry = nid
+                elif (node.kind, node.op) == (kind, op) and len(initial[nid]) == 1:
+                    entry = nid
+                    belts.setdefault(initial[nid][0], f"{row}:{base}")
+                else:
+                    continue
+                entries[key, base] = entry
+                belts[entry] = f"{row}:{base}"
+                path = _path_to_role(graph, entry, base, key, out_edges) or ()
+                for i in path:
+                    belts[i] = f"{row}:{base}"
+                top.update(path)
+                top.update([entry] if on_top else [])
+                break
+
+
+def _join_ends(graph: Graph, belts: dict, entries: dict, exits: dict, out_edges: dict) -> None:
+    """Where a state's line enters a step and leaves it with no belt between them (h enters an
+    LSTM's step at the dot where it meets x and leaves from o_t * tanh(C_t)), the shortest
+    path of drawn lines from entry to exit joins the belt (there, through σ o_t), so the line
+    runs straight through the step, as the essay draws it."""
+    nodes = graph.nodes
+    for (key, base), entry in entries.items():
+        exit_ = exits.get((key, base))
+        if exit_ is None or exit_ == entry:
+            continue
+        paths, todo = {entry: [entry]}, deque([entry])
+        while todo and exit_ not in paths:
+            nid = todo.popleft()
+            for nxt in out_edges[nid]:
+                if nxt not in paths and nodes[nxt].step == key and nodes[nxt].kind != "exit":
+                    paths[nxt] = paths[nid] + [nxt]
+                    todo.append(nxt)
+        name = belts[entry]
+        path = paths.get(exit_, ())
+        if all(belts.get(i, name) == name for i in path):  # through no other belt
+            for i in path:
+                belts[i] = name
 
 
 def _path_to_role(graph: Graph, start: str, base: str, step, out_edges) -> list | None:

@@ -13,6 +13,11 @@ from .picture import Picture
 from .records import Edge, Graph, Node, crosses_steps, role_base
 
 ANCHOR = "rows"
+# dot keeps a line between two nodes of one group (a belt) straight with 100 times its weight,
+# and pulls every cluster's frame tight with weight 128: a step's frame and its row's, 256 in
+# all. So a belt's line inside a step weighs 3: at weight 1 the frames won, and a step whose
+# belt node had room to move (rnn's tanh h_2, at the end of its row) stood 34 points lower.
+INSIDE_BELT_WEIGHT = "3"
 
 
 class _Writer:
@@ -238,12 +243,19 @@ class _Writer:
             return attrs
         if crossing:
             return self.state_style(e)
+        if self.on_belt(e):
+            return {"weight": INSIDE_BELT_WEIGHT}
         if e.dst in self.collectors:
             return dict(style.COLLECT_EDGE)
         if self.tail_labels and self.graph.nodes[e.src].kind == "gate" and \
                 e.dst in self.lay.belts and e.dst not in self.lay.top:
             return dict(style.GATE_INTO_BELT)  # o_t into h_t = o_t * tanh(C_t)
         return {}
+
+    def on_belt(self, e: Edge) -> bool:
+        """Whether a line joins two nodes of one belt (dot's group)."""
+        belt = self.lay.belts.get(e.src)
+        return belt is not None and belt == self.lay.belts.get(e.dst)
 
     def state_style(self, e: Edge) -> dict:
         """A state's line from one step to the next: thick, classed by state and row (the
@@ -356,6 +368,12 @@ class _Writer:
             self.posts(c, key, r, s)
             for pair in self.lay.beside.get(key, ()):
                 c.body.append("{rank=same; %s}" % "; ".join(self.ids[i] for i in pair))
+            if key in self.lay.spacers:  # where the other steps' exits stand (layout._spacers)
+                src, spacer = self.ids[self.lay.spacers[key]], f"spacer{r}_{s}"
+                c.node(spacer, style.html(style.escape("↑ out[0]")),
+                       **dict(style.node_shape("exit", None, False), style="invis"))
+                c.body.append("{rank=same; %s; %s}" % (src, spacer))
+                c.edge(src, spacer, style="invis")
             for stack in self.lay.stacked:
                 if self.graph.nodes[stack[0]].step == key:
                     ids = [self.ids[i] for i in stack]
@@ -413,8 +431,9 @@ def render(graph: Graph, title: str | None = None, scale: tuple | None = None,
     w.rows(g)
     _scoped(w, g, rest)
     _row_order(g, w, lay)
-    for a, b in lay.separators:
-        g.edge(w.ids[a], w.ids[b], style="invis")
+    for a, b in lay.separators:  # into a stub from the layer below: placing, not pulling
+        weight = {"weight": "0"} if graph.nodes[b].kind == "stub" else {}  # (a 3-layer
+        g.edge(w.ids[a], w.ids[b], style="invis", **weight)  # depth-gated stack was upside down)
     _columns(g, lay)
     for ids in lay.aligned:
         with g.subgraph() as s:
@@ -423,6 +442,9 @@ def render(graph: Graph, title: str | None = None, scale: tuple | None = None,
                 s.node(w.ids[i])
     for e in sorted(graph.edges, key=edge_order):
         w.edge(g, e)
+    for lower, upper in lay.level:
+        g.body.append("{rank=same; %s; %s}" % (w.ids[lower], w.ids[upper]))
+        g.edge(w.ids[lower], w.ids[upper], style="invis")
     return g
 
 
