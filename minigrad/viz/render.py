@@ -247,9 +247,6 @@ class _Writer:
             return {"weight": INSIDE_BELT_WEIGHT}
         if e.dst in self.collectors:
             return dict(style.COLLECT_EDGE)
-        if self.tail_labels and self.graph.nodes[e.src].kind == "gate" and \
-                e.dst in self.lay.belts and e.dst not in self.lay.top:
-            return dict(style.GATE_INTO_BELT)  # o_t into h_t = o_t * tanh(C_t)
         return {}
 
     def on_belt(self, e: Edge) -> bool:

@@ -240,9 +240,6 @@ PARAM_EDGE = {"color": "#b8c8dc", "arrowsize": "0.4", "constraint": "false"}
 # label on a line makes dot give every line an extra rank for labels, which made each step
 # about a fifth wider.
 TAIL_LABEL = {"labelangle": "25", "labeldistance": "2.2"}
-# With those labels dot no longer kept h level through an LSTM's step (h_2 stood 12 points
-# under h_1): a gate's line into the belt under the top (σ o_t into h_t) weighs more.
-GATE_INTO_BELT = {"weight": "3"}
 DETOUR_LABEL = {"labelangle": "60", "labeldistance": "2"}  # a headlabel: beside the arrowhead
 EXIT_EDGE = {"style": "dashed", "color": "#a0a0a0", "arrowsize": "0.4"}
 COLLECT_EDGE = {"color": "#a0a0a0", "arrowsize": "0.4"}
