@@ -43,7 +43,7 @@ def accept_torch_names(cls) -> None:
 def _renaming(method):
     @functools.wraps(method)
     def with_torch_names(self, *args, **kwargs):
-        if kwargs:
+        if kwargs and not _RENAMED.keys().isdisjoint(kwargs):  # (a PyTorch name was given)
             for torch_name, ours in _RENAMED.items():
                 if torch_name in kwargs:
                     if ours in kwargs:
