@@ -1,6 +1,7 @@
 """Graphviz draws every picture without a word: each set-up of test_viz_truth.py (which checks
 only the records) at every detail level and parameter mode, and every gallery entry, rendered
-by ``dot`` with every step (``width=None``); any error or warning on dot's stderr fails.
+by ``dot`` with every step (``width=None``; the gallery also fitted to a page); any error or
+warning on dot's stderr fails.
 
 Before: two_chunks (truncated BPTT in a 2-layer stack, h_n and c_n drawn between the chunks)
 with ``param_mode="hide"`` at op and gate detail made dot fail ("triangulation failed ... lost
@@ -53,8 +54,11 @@ def every_mode(outputs, **options) -> dict:
 @needs_dot
 @pytest.mark.parametrize("stem", sorted(ENTRIES))
 def test_every_gallery_picture_renders(stem):
+    """With every step, and fitted to a page as the gallery shows it (fitting lays out elided
+    versions of it too, and where dot fails there, draw keeps the picture unfitted)."""
     outputs, options = ENTRIES[stem]()
     assert complaints(outputs, **options) == ""
+    assert complaints(outputs, **{**options, "width": 1000}) == ""
 
 
 @needs_dot
