@@ -451,12 +451,16 @@ def _row_order(g, w: _Writer, lay: Layout) -> None:
     keeps along its length the place it got in its first rank. So a spine (_spine) ties every
     row's first nodes (or, below cell detail, the header that stands before them): there it is
     a row's only neighbour. In a staircase, whose layers start in different ranks, and in a
-    bidirectional stack's columns (_columns), a spine at every later step holds them too. The
-    invisible anchor, the first node declared, is tied to the top row, and the rows are
-    declared top row first: that is the order dot starts from. A model drawn after another
-    (layout._offsets) starts in later ranks: its rows have spines of their own. Found by
-    drawing every architecture, stacked and bidirectional, over one to six steps;
-    tests/minigrad/viz checks the drawn order."""
+    bidirectional stack's columns (_columns), a spine at every later step holds them too, but
+    not at a staircase's step that a detached state enters (truncated BPTT's next chunk): there
+    the dashed lines into every row filled the gap between the rows, dot put the upper row's
+    spine node above its row and the lower one's below theirs, and could not draw the invisible
+    line between them across the rows (dot failed: "lost row2_1 row2_0 edge"); the earlier
+    spines keep the order. The invisible anchor, the first node declared, is tied to the top
+    row, and the rows are declared top row first: that is the order dot starts from. A model
+    drawn after another (layout._offsets) starts in later ranks: its rows have spines of their
+    own. Found by drawing every architecture, stacked and bidirectional, over one to six steps;
+    tests/minigrad/viz checks the drawn order (test_viz_rendered.py: that dot draws it)."""
     if len(lay.row_heads) < 2:
         return
     g.edge(ANCHOR, w.ids[lay.row_heads[-1]], style="invis")
@@ -472,9 +476,11 @@ def _stage_order(g, w: _Writer, lay: Layout, rows: list, prefix: str) -> None:
         firsts = [[w.headers[r]] for r in rows]
     _spine(g, prefix, firsts)
     steps = [lay.steps[lay.rows[r]] for r in rows]
+    detached = {w.graph.nodes[e.dst].step for e in w.graph.edges if e.kind == "detach"}
     for t in range(1, min(len(keys) for keys in steps)):
         if lay.staircase:
-            _spine(g, f"{prefix}{t}_", [[w.ids[lay.members[keys[t]][0]]] for keys in steps])
+            if not detached.intersection(keys[t] for keys in steps):
+                _spine(g, f"{prefix}{t}_", [[w.ids[lay.members[keys[t]][0]]] for keys in steps])
         elif lay.columns:
             _spine(g, f"{prefix}{t}_", [[_post("in", r, t)] for r in rows])
 
