@@ -98,7 +98,7 @@ class Function:
         saves = cls.saves_inputs  # what backward will read: True, or which inputs, or none
         node._inputs = arrays if saves is True else _only(arrays, saves) if saves else None
         node._output = out if cls.saves_output else None
-        outputs = Tensor._make(out, node, 0) if type(out) is not tuple else node.outputs_of(out)
+        outputs = node.make_outputs(out) if type(out) is tuple else Tensor._make(out, node, 0)
         if STATE.listeners:
             hooks.tell_node(node, inputs, outputs)
         return outputs
@@ -126,7 +126,7 @@ class Function:
         out = self._output if self.n_outputs == 1 else self._output[index]
         return Tensor._make(out, self, index) if STATE.grad_enabled else out
 
-    def outputs_of(self, arrays: tuple) -> tuple:
+    def make_outputs(self, arrays: tuple) -> tuple:
         """Tensors of this node for each array a multi-output op (split, unbind) returned."""
         self.n_outputs = len(arrays)
         return tuple([Tensor._make(a, self, i) for i, a in enumerate(arrays)])
@@ -184,8 +184,9 @@ def operands(cls, inputs) -> tuple:
         if isinstance(x, Tensor):
             arrays.append(x._data)
             needs_grad = needs_grad or x._requires_grad
-            edges.append(None if not x._requires_grad else x if x.grad_fn is None
-                         else _edge(Edge, (x.grad_fn, x._output_index)))
+            edges.append(None if not x._requires_grad       # no gradient wanted
+                         else x if x.grad_fn is None          # a leaf: into its .grad
+                         else _edge(Edge, (x.grad_fn, x._output_index)))  # the op that made it
         elif type(x) in checks.NOT_OPERANDS:  # (NumPy would make a float64 array of a list)
             raise checks.operand_error(cls.__name__, x, inputs)
         else:
@@ -276,11 +277,11 @@ def run_backward(outputs, seeds, retain_graph, create_graph, to_leaf=add_to_leaf
         send(roots, [g if create_graph else g.data for g in seeds], pending, buffers, ready, to_leaf)
         while ready:
             node = ready.pop()
+            if node.freed:
+                raise checks.freed_error(node)
             grads_out = buffers.pop(node, None)  # None: nothing arrived, nothing to send on
             if grads_out is None:
                 grads_in = (None,) * len(node.next)
-            elif node.freed:
-                raise checks.freed_error(node)
             else:
                 grads_in = node.backward(*grads_out)
                 grads_in = grads_in if type(grads_in) is tuple else (grads_in,)
@@ -308,12 +309,11 @@ def count_consumers(roots) -> dict:
 
 
 def send(edges, grads, pending: dict, buffers: "Buffers", ready: list, to_leaf) -> None:
-    """Each gradient along its edge: into the buffer of the node that made that input (ready
-    once its last consumer has sent; None sends nothing, but counts) or to a leaf."""
+    """Each gradient along its edge: to the node that made that input, or to a leaf."""
     for edge, g in zip(edges, grads):
         if type(edge) is Edge:
             node, index = edge
-            if g is not None:
+            if g is not None:  # (None: nothing flows, but this consumer is done)
                 grads_of = buffers.setdefault(node, [None] * node.n_outputs)
                 grads_of[index] = g if grads_of[index] is None else buffers.accumulate(edge, g)
             pending[node] -= 1

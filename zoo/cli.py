@@ -49,6 +49,11 @@ def positive_int(text: str) -> int:
     return _integer(text, 1, "a positive integer")
 
 
+def _width(text: str) -> int | None:
+    """--width: pixels, or 0 for the natural size (``draw(..., width=None)``)."""
+    return _integer(text, 0, "a non-negative integer") or None
+
+
 def seed(text: str) -> int:
     """A random seed: NumPy's generators take a non-negative integer."""
     return _integer(text, 0, "a non-negative integer")
@@ -133,9 +138,10 @@ def parser() -> argparse.ArgumentParser:
     draw.add_argument("--backward", action="store_true",
                       help="draw the backward pass (implies --grads): the gradients dC_t, dh_t, "
                            "df_t in the same steps and gates, arrows right to left")
-    draw.add_argument("--width", type=positive_int, default=PAGE_WIDTH, metavar="PX",
+    draw.add_argument("--width", type=_width, default=PAGE_WIDTH, metavar="PX",
                       help="the picture at most PX pixels wide, its middle steps elided where "
-                           "its text would be under 9 px there (default 1000, a page)")
+                           "its text would be under 9 px there (default 1000, a page; 0: every "
+                           "step at its natural size)")
     draw.add_argument("--seed", type=seed, default=0, help="random seed (default 0)")
     draw.set_defaults(run=_draw_command)
 

@@ -28,6 +28,7 @@ call, compiled once: replaying it costs the array calls and little else.
 """
 from __future__ import annotations
 
+import functools
 import math
 import operator
 from types import MappingProxyType
@@ -66,7 +67,7 @@ class Instruction:
 
     ``op`` (the op it came from, for comments), ``step`` (the time step, from the scope) and
     ``phase`` ("forward" or "backward") are filled in for printing. ``facts``: the result's
-    (shape, dtype) when it is an array (frozen at trace time, as every shape is). ``into``: the
+    (shape, dtype, strides) when it is an array (frozen at trace time, as every shape is). ``into``: the
     slot whose dead array a replayed elementwise call writes its result into (``out=``, see
     :func:`reuse_buffers`)."""
 
@@ -238,7 +239,8 @@ def _aliases(instructions: list) -> dict:
 
 def reuse_buffers(instructions: list, outputs, min_bytes: int | None = None) -> list:
     """Elementwise calls write into an operand's array that dies there (``out=``), when it
-    has the result's shape and dtype and at least ``min_bytes``.
+    has the result's shape, dtype and layout (strides: a sum after it adds in the same order)
+    and at least ``min_bytes``.
 
     Which arrays may be written: those the program made itself (:func:`_makes_new_array`),
     not the inputs, the constants or the ``outputs``; and only at their last use counting
@@ -261,7 +263,7 @@ def reuse_buffers(instructions: list, outputs, min_bytes: int | None = None) -> 
     for i, ins in enumerate(instructions):
         ufunc = _writable_ufunc(ins) if ins.facts is not None else None
         if ufunc is not None:
-            shape, dtype = ins.facts
+            shape, dtype, _ = ins.facts
             if dtype.itemsize * math.prod(shape) >= min_bytes:
                 operands = [a.n for a in ins.args if type(a) is Slot]
                 for x in operands:
@@ -292,6 +294,7 @@ def _is_transpose(ins: Instruction) -> bool:
                 and not ins.kwargs and (len(ins.args) == 1 or ins.args[1] is None)))
 
 
+@functools.cache
 def numpy_uses_openblas() -> bool:
     """Whether NumPy multiplies matrices with OpenBLAS (its wheels' BLAS)."""
     try:
@@ -348,7 +351,9 @@ def contiguous_operands(instructions: list, new_slot) -> list:
             source = ins.args[1].n
             if copies[source] is None:  # the first product that reads it: copy it here
                 copy = Instruction("call", "c_order", c_order, (ins.args[1],))
-                copy.out, copy.facts = new_slot(), made[source].facts
+                shape, dtype, _ = made[source].facts
+                copy.out, copy.facts = new_slot(), (shape, dtype, (shape[1] * dtype.itemsize,
+                                                                    dtype.itemsize))
                 copy.op, copy.step, copy.phase = "layout for BLAS", ins.step, ins.phase
                 copies[source] = copy.out
                 result.append(copy)

@@ -315,7 +315,7 @@ class Recorder:
             instruction.out = n = self.slots
             self.slots = n + 1
             self.refs.append(Slot(n))
-            instruction.facts = (value.shape, value.dtype)
+            instruction.facts = (value.shape, value.dtype, value.strides)
             self.instructions.append(instruction)
             return self.tracer_type(value, n, self)
         if type(value) is tuple:
@@ -323,12 +323,9 @@ class Recorder:
             instruction.out = whole.slot
             self.instructions.append(instruction)
             return tuple(self.getitem(whole, i) for i in range(len(value)))
-        if type(value) is not self.array_type and not (
-                backend.is_array(value) or isinstance(value, backend.numpy.generic)):
+        if not (backend.is_array(value) or isinstance(value, backend.numpy.generic)):
             return value  # a fact (a Python number, None): returned as it is
         instruction.out = slot = self.new_slot()
-        if type(value) is self.array_type:
-            instruction.facts = (value.shape, value.dtype)
         self.instructions.append(instruction)
         return self.tracer_type(value, slot, self)
 

@@ -125,3 +125,21 @@ def test_a_dead_array_is_written_into(reuse_all):
 def test_small_arrays_are_not_written_into():
     source = _compare(lambda x: (x * 1.5).sigmoid(), (2, 3))
     assert "out=" not in source
+
+
+def test_a_dead_array_of_another_layout_is_not_written_into(reuse_all):
+    """a = x.T * 2 is in F order (NumPy keeps its operand's layout); a + y, with y in C order,
+    is made in C order. Written into a, it would be F order, and the column sums after it
+    would add in another order: other last bits (float32)."""
+    def fn(x, y):
+        a = x.T * 2.0
+        c = a + y
+        return c.sum(axis=0)
+
+    rng = np.random.default_rng(0)
+    args = [mg.tensor(rng.normal(size=s).astype(np.float32), requires_grad=True)
+            for s in ((48, 64), (64, 48))]
+    traced = mg.trace(fn)
+    want = fn(*args).numpy()
+    for _ in range(3):  # the recording, then replays
+        np.testing.assert_array_equal(traced(*args).numpy(), want)

@@ -175,3 +175,13 @@ def test_the_command_fits_a_long_sequence_to_a_page_by_default(tmp_path, capsys)
 def test_what_draw_returns_saves_itself(tmp_path):
     path = lstm().save(tmp_path / "lstm.svg")
     assert path.read_text().lstrip().startswith("<?xml")
+
+
+@needs_dot
+def test_the_command_draws_every_step_at_width_0(tmp_path, capsys):
+    """--width 0 is draw(..., width=None): the 30 steps at their natural size, none elided."""
+    out = tmp_path / "lstm.svg"
+    assert main(["draw", "lstm", "--steps", "30", "--detail", "gate", "--width", "0",
+                 "--out", str(out)]) == 0
+    assert svg_width_px(out.read_text()) > PAGE_WIDTH
+    assert "elided" not in out.read_text()
