@@ -198,7 +198,7 @@ class Tanh(Function):
 
     def backward(self, grad):
         z = self.output()
-        return grad - grad * z * z  # grad (1 - z^2), with no number for NumPy to convert
+        return grad * (1 - z * z)
 
 
 class Sigmoid(Function):

@@ -534,6 +534,18 @@ def test_a_backward_that_needs_tensor_methods_gets_an_error_that_says_why():
         TensorOnlyBackward.apply(x).sum().backward()
 
 
+def test_tanh_passes_an_infinite_gradient_on_as_torch_does():
+    """grad (1 - z^2) with grad = inf is inf; written grad - grad z^2 it was inf - inf = NaN
+    (found by the differential fuzzer: a tanh whose output fed a division by zero)."""
+    x = mg.tensor(np.array([0.1257, -2.0]), requires_grad=True)
+    (g,) = mg.grad([x.tanh()], [x], grad_outputs=[mg.tensor(np.array([np.inf, -np.inf]))])
+    tx = torch.tensor([0.1257, -2.0], dtype=torch.float64, requires_grad=True)
+    (tg,) = torch.autograd.grad([tx.tanh()], [tx], grad_outputs=[torch.tensor([np.inf, -np.inf],
+                                                                              dtype=torch.float64)])
+    np.testing.assert_array_equal(g.numpy(), tg.numpy())
+    assert np.isposinf(g.numpy()[0]) and np.isneginf(g.numpy()[1])
+
+
 def test_where_gives_the_side_not_chosen_an_exact_zero_gradient_like_torch():
     """Even where the incoming gradient is inf or NaN (0 * inf would be NaN)."""
     x = mg.tensor(np.array([1.0, 2.0, 3.0]), requires_grad=True)

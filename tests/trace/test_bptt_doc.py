@@ -31,5 +31,5 @@ def test_the_printed_source_is_current(code, printed):
 
 def test_the_conveyor_belt_line_is_in_the_derived_code():
     lstm_printed = pairs()[0][1]
-    assert "dC_2 = dC_3 * f_3 + (dtanh_2 - dtanh_2 * tanh_2 * tanh_2)" in lstm_printed
+    assert "dC_2 = dC_3 * f_3 + dtanh_2 * (1 - tanh_2 * tanh_2)" in lstm_printed
     assert "df_2 = dC_2 * C_1" in lstm_printed
