@@ -67,8 +67,8 @@ class Instruction:
 
     ``op`` (the op it came from, for comments), ``step`` (the time step, from the scope) and
     ``phase`` ("forward" or "backward") are filled in for printing. ``facts``: the result's
-    (shape, dtype, strides) when it is an array (frozen at trace time, as every shape is). ``into``: the
-    slot whose dead array a replayed elementwise call writes its result into (``out=``, see
+    (shape, dtype, strides) when it is an array (frozen at trace time, as every shape is).
+    ``into``: the slot whose dead array a replayed elementwise call writes its result into (``out=``, see
     :func:`reuse_buffers`)."""
 
     __slots__ = ("kind", "name", "function", "args", "kwargs", "out", "in_place", "op", "step",
@@ -250,34 +250,36 @@ def reuse_buffers(instructions: list, outputs, min_bytes: int | None = None) -> 
     roots = _aliases(instructions)
     owned = {s for s, r in roots.items() if r == (s,)}
     end = {}  # array made by the program -> the last instruction that reads it or a view
-    for i, ins in enumerate(instructions):
-        for s in ins.reads():
-            for r in roots.get(s, ()):
-                end[r] = i
-    for s in outputs:
+    for s, i in last_uses(instructions, outputs).items():
         for r in roots.get(s, ()):
-            end[r] = len(instructions)
+            end[r] = max(end.get(r, i), i)
     facts = {ins.out: ins.facts for ins in instructions}
     min_bytes = REUSE_BYTES if min_bytes is None else min_bytes
     result = []
     for i, ins in enumerate(instructions):
         ufunc = _writable_ufunc(ins) if ins.facts is not None else None
-        if ufunc is not None:
-            shape, dtype, _ = ins.facts
-            if dtype.itemsize * math.prod(shape) >= min_bytes:
-                operands = [a.n for a in ins.args if type(a) is Slot]
-                for x in operands:
-                    others = [r for s in operands if s != x for r in roots.get(s, ())]
-                    if (x in owned and end.get(x) == i and facts.get(x) == ins.facts
-                            and x not in others):
-                        written = Instruction("call", ufunc.__name__, ufunc, ins.args,
-                                              {"out": Slot(x)})
-                        written.out, written.facts, written.into = ins.out, ins.facts, x
-                        written.op, written.step, written.phase = ins.op, ins.step, ins.phase
-                        ins = written
-                        break
+        shape, dtype, _ = ins.facts or ((), None, None)
+        if ufunc is not None and dtype.itemsize * math.prod(shape) >= min_bytes:
+            operands = [a.n for a in ins.args if type(a) is Slot]
+            dead = [x for x in operands if x in owned and end.get(x) == i
+                    and facts.get(x) == ins.facts
+                    and x not in [r for s in operands if s != x for r in roots.get(s, ())]]
+            if dead:
+                ins = _in_place_of(ins, "call", ufunc.__name__, ufunc, ins.args,
+                                   {"out": Slot(dead[0])})
+                ins.into = dead[0]
         result.append(ins)
     return result
+
+
+def _in_place_of(ins: Instruction, kind: str, name, function, args: tuple,
+                 kwargs: dict | None = None) -> Instruction:
+    """A new instruction that stands where ``ins`` stood: the same result slot, facts, and op,
+    step and phase for printing."""
+    new = Instruction(kind, name, function, args, kwargs)
+    new.out, new.facts = ins.out, ins.facts
+    new.op, new.step, new.phase = ins.op, ins.step, ins.phase
+    return new
 
 
 BLAS_PACKED = 200 ** 3  # m * n * k above which a product surely takes the packed path (below)
@@ -326,6 +328,31 @@ def contiguous_operands(instructions: list, new_slot) -> list:
     OpenBLAS (:func:`numpy_uses_openblas`): another library's rules are not known here. Not
     for a matrix the program writes into (in place): the copy would miss the write."""
     made = {ins.out: ins for ins in instructions}
+    readers = _large_products_of_transposes(instructions, made)
+    copies = {s: None for s, products in readers.items() if len(products) >= 2}
+    chosen = {id(ins) for s in copies for ins in readers[s]}
+    if not copies:
+        return instructions
+    result = []
+    for ins in instructions:
+        if id(ins) in chosen:
+            source = ins.args[1].n
+            if copies[source] is None:  # the first product that reads it: copy it here
+                shape, dtype, _ = made[source].facts
+                copy = _in_place_of(ins, "call", "c_order", c_order, (ins.args[1],))
+                copy.out, copy.op = new_slot(), "layout for BLAS"
+                copy.facts = (shape, dtype, (shape[1] * dtype.itemsize, dtype.itemsize))
+                copies[source] = copy.out
+                result.append(copy)
+            ins = _in_place_of(ins, ins.kind, ins.name, ins.function,
+                               (ins.args[0], Slot(copies[source])), ins.kwargs)
+        result.append(ins)
+    return result
+
+
+def _large_products_of_transposes(instructions: list, made: dict) -> dict:
+    """slot of a transposed matrix -> the products above :data:`BLAS_PACKED` (m, n >= 2) that
+    take it as their right operand, for a matrix the program never writes into."""
     roots = _aliases(instructions)
     written = {r for ins in instructions if ins.in_place for r in roots.get(ins.reads()[0], ())}
     readers: dict = {}
@@ -341,29 +368,7 @@ def contiguous_operands(instructions: list, new_slot) -> list:
         (m, n), k = ins.facts[0], operand.facts[0][0]
         if m >= 2 and n >= 2 and m * n * k > BLAS_PACKED:
             readers.setdefault(operand.out, []).append(ins)
-    copies = {s: None for s, products in readers.items() if len(products) >= 2}
-    chosen = {id(ins) for s in copies for ins in readers[s]}
-    if not copies:
-        return instructions
-    result = []
-    for ins in instructions:
-        if id(ins) in chosen:
-            source = ins.args[1].n
-            if copies[source] is None:  # the first product that reads it: copy it here
-                copy = Instruction("call", "c_order", c_order, (ins.args[1],))
-                shape, dtype, _ = made[source].facts
-                copy.out, copy.facts = new_slot(), (shape, dtype, (shape[1] * dtype.itemsize,
-                                                                    dtype.itemsize))
-                copy.op, copy.step, copy.phase = "layout for BLAS", ins.step, ins.phase
-                copies[source] = copy.out
-                result.append(copy)
-            product = Instruction(ins.kind, ins.name, ins.function,
-                                  (ins.args[0], Slot(copies[source])), ins.kwargs)
-            product.out, product.facts = ins.out, ins.facts
-            product.op, product.step, product.phase = ins.op, ins.step, ins.phase
-            ins = product
-        result.append(ins)
-    return result
+    return readers
 
 
 # --- code -----------------------------------------------------------------------------------

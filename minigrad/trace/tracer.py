@@ -312,9 +312,7 @@ class Recorder:
         """The tracer for an instruction's result (for a tuple of arrays, a tuple of tracers,
         each taken from it by one more instruction)."""
         if type(value) is self.array_type:  # (the common case first: this runs for every call)
-            instruction.out = n = self.slots
-            self.slots = n + 1
-            self.refs.append(Slot(n))
+            instruction.out = n = self.new_slot()
             instruction.facts = (value.shape, value.dtype, value.strides)
             self.instructions.append(instruction)
             return self.tracer_type(value, n, self)
