@@ -68,10 +68,8 @@ def draw(*outputs: Tensor, params: dict | None = None, detail: str = "auto",
     """
     if not outputs:
         raise TypeError("draw: give at least one output tensor")
-    _check(detail, param_mode, max_nodes)
+    _check(detail, param_mode, max_nodes, width)
     _check_scale(scale)
-    if width is not None and (isinstance(width, bool) or not isinstance(width, int) or width < 1):
-        raise ValueError(f"draw: width must be a positive number of pixels, got {width!r}")
     sequences = names_of(inputs)
     captured = capture(*outputs, params=params, inputs=inputs)
     values.apply_values(captured)
@@ -213,13 +211,15 @@ def build(graph: Graph, detail: str = "auto", param_mode: str = "auto",
     return _elided(graph, level, param_mode, max_nodes, drawn, coarse)
 
 
-def _check(detail: str, param_mode: str, max_nodes: int) -> None:
+def _check(detail: str, param_mode: str, max_nodes: int, width: int | None = None) -> None:
     if detail != "auto" and detail not in DETAILS:
         raise ValueError(f"draw: detail must be 'auto' or one of {DETAILS}, got {detail!r}")
     if param_mode != "auto" and param_mode not in PARAM_MODES:
         raise ValueError(f"draw: param_mode must be 'auto' or one of {PARAM_MODES}, got {param_mode!r}")
     if isinstance(max_nodes, bool) or not isinstance(max_nodes, int) or max_nodes < 1:
         raise ValueError(f"draw: max_nodes must be a positive integer, got {max_nodes!r}")
+    if width is not None and (isinstance(width, bool) or not isinstance(width, int) or width < 1):
+        raise ValueError(f"draw: width must be a positive number of pixels, got {width!r}")
 
 
 def _check_scale(scale) -> None:

@@ -489,6 +489,15 @@ def _level_entries(graph: Graph, entries: dict) -> list:
     return pairs
 
 
+def _kinds_at(nodes: dict, ends: dict, top: set) -> dict:
+    """(row, state) -> the (kind, op, on top) of the nodes ``ends`` names (a row's exits or
+    entries) in the steps that have them."""
+    found = defaultdict(set)
+    for (key, base), nid in ends.items():
+        found[key.row, base].add((nodes[nid].kind, nodes[nid].op, nid in top))
+    return found
+
+
 def _belt_ends(graph: Graph, belts: dict, top: set, entries: dict, exits: dict,
                out_edges: dict) -> None:
     """The belt in a row's first and last steps, where no line from another step marks it: in
@@ -498,11 +507,7 @@ def _belt_ends(graph: Graph, belts: dict, top: set, entries: dict, exits: dict,
     either end of a row stood higher or lower than the others (rnn-gate's tanh h_2 by 34
     points)."""
     nodes = graph.nodes
-    sent, read = defaultdict(set), defaultdict(set)  # (row, state) -> (kind, op, on top)
-    for (key, base), nid in exits.items():
-        sent[key.row, base].add((nodes[nid].kind, nodes[nid].op, nid in top))
-    for (key, base), nid in entries.items():
-        read[key.row, base].add((nodes[nid].kind, nodes[nid].op, nid in top))
+    sent, read = _kinds_at(nodes, exits, top), _kinds_at(nodes, entries, top)
     initial = defaultdict(list)  # node -> the entries (an initial state) it reads
     for e in graph.edges:
         src, dst = nodes[e.src], nodes[e.dst]
