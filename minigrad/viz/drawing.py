@@ -158,26 +158,31 @@ def _fitted(dot: Picture, graph: Graph, param_mode: str, width: int, finish: dic
                          if not is_elision_note(n) and n not in records.notes] + records.notes
         return _picture(_finished(records, **finish), **look)
 
+    def fits(picture: Picture) -> bool | None:
+        """Whether ``picture`` fits (None where dot made no SVG of it); else it joins ``tried``."""
+        svg = picture.svg()
+        if svg is None or text_px(svg, width) >= MIN_TEXT_PX:
+            return None if svg is None else True
+        tried.append((picture, svg))
+        return False
+
     if _kept_steps(dot.records) > PROBE_STEPS:
         probe = elided(1)
-        svg = probe.svg()
-        if svg is None:
+        fit = fits(probe)  # (a long row: the probe is its two ends)
+        if fit is None:
             return first
-        if text_px(svg, width) < MIN_TEXT_PX:  # (a long row: the probe was its two ends)
-            tried.append((probe, svg))
-            dot = None
-        else:
-            keep = 1 + _steps_over(svg, width, spare=True) // 2
-            if 2 * keep < _kept_steps(dot.records):
-                dot = probe if keep == 1 else elided(keep)
+        dot = None
+        if fit:
+            keep = 1 + _steps_over(probe.svg(), width, spare=True) // 2
+            dot = probe if keep == 1 else elided(keep) if 2 * keep < _kept_steps(first.records) \
+                else first
     while dot is not None:
-        drawn = dot.svg()
-        if drawn is None:
+        fit = fits(dot)
+        if fit is None:
             return first
-        if text_px(drawn, width) >= MIN_TEXT_PX:
+        if fit:
             return dot
-        tried.append((dot, drawn))
-        kept, over = _kept_steps(dot.records), _steps_over(drawn, width)
+        kept, over = _kept_steps(dot.records), _steps_over(tried[-1][1], width)
         if kept <= 2 or dot is first and kept - over < 2:  # not even the first and last step
             break                                           # alone would fit
         dot = elided(max(1, min((kept - 1) // 2, (kept - over) // 2)))
@@ -185,12 +190,11 @@ def _fitted(dot: Picture, graph: Graph, param_mode: str, width: int, finish: dic
         return None
     if _kept_steps(first.records) > 1:
         one = elided(1, _one_step(first.records))
-        svg = one.svg()
-        if svg is None:
+        fit = fits(one)
+        if fit is None:
             return first
-        if text_px(svg, width) >= MIN_TEXT_PX:
+        if fit:
             return one
-        tried.append((one, svg))
     return _widened(tried, width)
 
 
