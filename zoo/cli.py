@@ -112,7 +112,7 @@ def parser() -> argparse.ArgumentParser:
     draw.add_argument("--detail", choices=DETAILS, default="gate",
                       help="op: every primitive op; gate: one yellow box per learned layer, as "
                            "in the essay; cell: one box per step; auto: the finest that fits "
-                           "--max-nodes (default gate)")
+                           "--max-nodes and --width (default gate)")
     draw.add_argument("--grads", action="store_true",
                       help="backpropagate the last step's output and colour the graph by "
                            "gradient norm (log scale)")

@@ -7,9 +7,13 @@ import warnings
 
 import graphviz
 import pytest
+import viz_graphs as vg
 from drawn import needs_dot
 
-from minigrad.viz import draw
+import minigrad as mg
+from minigrad.viz import capture, draw
+from minigrad.viz.arrange import arrange
+from minigrad.viz.elide import elide
 from minigrad.viz.picture import PAGE_WIDTH, Picture, fit
 from zoo.cli import main
 from zoo.models import ARCHITECTURES, gallery_entries, run_model
@@ -139,6 +143,22 @@ def test_where_the_first_and_last_step_do_not_fit_a_backward_picture_keeps_its_f
     assert [n.text for n in g.records.nodes.values() if n.kind == "ellipsis" and n.text] == [
         "t = 1 … t = 2"]
     assert "2 steps elided (t = 1 … t = 2)" in notes and smallest_text_px(g) >= 9.0
+
+
+def test_one_step_per_row_keeps_what_enters_the_elided_first_step_from_another_model():
+    """An encoder's final state enters the decoder's first step; kept to its last step, the
+    decoder's marker receives that line. Before, the line was dropped as a per-step input and
+    the whole encoder, reaching no output, vanished from the picture."""
+    with mg.viz.recording():
+        output = vg.encoder_decoder("gru", layers=1, T=3, decoder_steps=2)
+    kept = arrange(elide(capture(output), 1, "last"), "hide")
+    drawn = {(n.step.group, n.step.step, n.kind == "ellipsis") for n in kept.nodes.values()
+             if n.step}
+    assert drawn == {("encoder", 0, True), ("encoder", 2, False), ("decoder", 0, True),
+                     ("decoder", 1, False)}
+    assert "2 steps elided (t = 0 … t = 1) in encoder" in kept.notes
+    with pytest.raises(ValueError, match="end"):
+        elide(capture(output), 1, "middle")
 
 
 @needs_dot
