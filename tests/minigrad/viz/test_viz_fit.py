@@ -134,10 +134,9 @@ def test_where_the_first_and_last_step_do_not_fit_a_forward_picture_keeps_its_la
 
 @needs_dot
 def test_where_the_first_and_last_step_do_not_fit_a_backward_picture_keeps_its_first():
-    """The LSTM's backward pass at gate detail: one step fits a page, two do not. It keeps
-    t = 0, where dC_0 and dh_0 arrive from the elided steps (at t = 2 only the loss's dh_2
-    arrives)."""
-    output, params = run_model("lstm", 3, grads=True)
+    """The GRU's backward pass at gate detail: one step fits a page, two do not. It keeps
+    t = 0, where dh_0 arrives from the elided steps (at t = 2 only the loss's dh_2 arrives)."""
+    output, params = run_model("gru", 3, grads=True)
     g, notes = drawn_quietly(output, params=params, detail="gate", backward=True)
     assert steps_drawn(g) == [0]
     assert [n.text for n in g.records.nodes.values() if n.kind == "ellipsis" and n.text] == [
