@@ -224,8 +224,7 @@ def _widened(tried: list, width: int) -> Picture:
         f"at width={width} its smallest text would be {text_px(svg, width):.1f} px"
         f"{_fewest(dot.records)} (under {MIN_TEXT_PX}): drawn {wide} px wide instead, for "
         f"{MIN_TEXT_PX} px text; draw it at a coarser detail to fit the page")
-    dot.width = wide
-    dot.attr(size=size_attr(wide))
+    dot.widen(wide, svg)
     return dot
 
 

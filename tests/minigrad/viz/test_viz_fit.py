@@ -175,6 +175,27 @@ def test_a_picture_that_cannot_fit_is_drawn_wider_with_9_px_text_and_a_note_of_i
 
 
 @needs_dot
+def test_a_picture_drawn_wider_is_dots_drawing_at_that_size_without_a_second_layout(
+        monkeypatch):
+    """Graphviz's size changes only the SVG's header (width, height, viewBox and the drawing's
+    scale): the page-wide SVG, its header scaled, is what dot makes at the wider size."""
+    output, params = run_model("lstm", 3)
+    g, notes = drawn_quietly(output, params=params, detail="op")
+    dots = graphviz.Source(g.source).pipe(format="svg", encoding="utf-8")
+    monkeypatch.setattr(graphviz.Digraph, "pipe", lambda *a, **k: pytest.fail("laid out again"))
+    ours = g.pipe(format="svg", encoding="utf-8")
+    assert svg_width_px(ours) == pytest.approx(svg_width_px(dots), abs=1) == widened_to(notes)
+    height = re.compile(r'<svg width="[\d.]+p[tx]" height="([\d.]+)(p[tx])"')
+    heights = [float(m.group(1)) * (PX_PER_PT if m.group(2) == "pt" else 1)
+               for m in (height.search(ours), height.search(dots))]
+    assert heights[0] == pytest.approx(heights[1], abs=1)
+
+    def drawing(svg):  # what follows the drawing's scale
+        return svg.split('class="graph"', 1)[1].split("\n", 1)[1]
+    assert drawing(ours) == drawing(dots)
+
+
+@needs_dot
 def test_a_picture_that_cannot_fit_keeps_one_step_where_every_step_is_twice_as_wide():
     """The GRU at op detail: every step needs 2800 px at 9 px text, one step 1300 px."""
     output, params = run_model("gru", 3)
