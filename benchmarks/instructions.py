@@ -2,7 +2,7 @@
 
 On a shared machine one step's time varies by 2x from run to run; the number of instructions it
 executes repeats within 0.1%. Each workload runs in a fresh process under Valgrind's callgrind,
-twice: once with its set-up and two warm-up steps, once with ``STEPS`` steps more. The
+twice: once with its set-up and eight warm-up steps, once with ``STEPS`` steps more. The
 difference divided by ``STEPS`` is one step's count: imports and set-up cancel out.
 
 Instructions are not time. NumPy's C loops retire more instructions per cycle than PyTorch's
@@ -30,7 +30,8 @@ from . import THREAD_VARIABLES, bench_lstm, bench_ops
 ROOT = Path(__file__).resolve().parent.parent
 STEPS = 5
 CHAIN_OPS = 2_000  # a shorter chain than the timed one: Valgrind runs code about 50x slower
-WARMUP = 2
+WARMUP = 8  # CPython 3.11 specialises a function's bytecode at its 8th call at the latest (a
+            # function called once a step whose loop is a ``while``, like the backward walk)
 
 
 def workloads() -> list:
@@ -56,8 +57,10 @@ def collected(valgrind_output: str) -> int:
 
 def count(index: int, steps: int) -> int:
     """Instructions executed by a fresh process that runs workload ``index`` for ``steps`` steps
-    after its set-up and warm-up (one BLAS thread, PyTorch on one thread)."""
-    env = dict(os.environ, **{var: "1" for var in THREAD_VARIABLES})
+    after its set-up and warm-up (one BLAS thread, PyTorch on one thread). String hashing is
+    seeded: the seed decides which names collide in CPython's attribute caches, and moved one
+    step's count by over 3% from one process to the next."""
+    env = dict(os.environ, PYTHONHASHSEED="0", **{var: "1" for var in THREAD_VARIABLES})
     done = subprocess.run(
         ["valgrind", "--tool=callgrind", "--callgrind-out-file=/dev/null",
          sys.executable, "-m", "benchmarks.instructions", str(index), str(steps)],

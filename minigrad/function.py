@@ -302,9 +302,9 @@ def count_consumers(roots) -> dict:
     while todo:
         for edge in todo.pop():
             if type(edge) is Edge:
-                if edge.node not in pending:
-                    todo.append(edge.node.next)
-                pending[edge.node] = pending.get(edge.node, 0) + 1
+                if (node := edge.node) not in pending:  # (first time here: count its inputs too)
+                    todo.append(node.next)
+                pending[node] = pending.get(node, 0) + 1
     return pending
 
 

@@ -34,3 +34,19 @@ def test_report_gives_counts_per_op_and_against_the_reference():
     assert "| minigrad | 100.00 M | 50.0 k | 2.50x |" in text
     assert "| minigrad | 45.00 M | 1.50x |" in text
     assert text.count("| implementation |") == 2
+
+
+def test_the_counted_process_hashes_with_one_seed_and_is_warm(monkeypatch):
+    """String hashing decides which names collide in CPython's attribute caches: unseeded, one
+    step's count moved by over 3% between two processes. And CPython 3.11 specialises a function
+    called once a step (the backward walk, a ``while`` loop) only at its 8th call."""
+    seen = {}
+
+    def run(command, cwd, env, capture_output, text):
+        seen.update(env)
+        return type("Done", (), {"returncode": 0, "stderr": "==1== Collected : 42\n"})
+
+    monkeypatch.setattr(instructions.subprocess, "run", run)
+    assert instructions.count(0, 1) == 42
+    assert seen["PYTHONHASHSEED"] == "0"
+    assert instructions.WARMUP >= 8
