@@ -91,7 +91,10 @@ class _Writer:
         kind, shape = node.kind, self.small_html(style.shape_text(node.shape))
         role = self.role_html(node.role, self.layer_of(node))
         if kind == "gate":
-            return style.html(f"{style.gate_symbol_html(node.op, self.graph.backward)}  {role}", shape)
+            symbol = style.gate_symbol_html(node.op, self.graph.backward)
+            if self.graph.backward:  # "tanh′ · Wᵀ" over "dC̃_3 (2, 4)": on one line, the widest
+                return style.html(symbol, f"{role} {shape}")  # box set its rank's width
+            return style.html(f"{symbol}  {role}", shape)
         if kind == "linear":
             return style.html("· Wᵀ" if self.graph.backward else "W · + b", shape)
         if kind == "op":
@@ -405,10 +408,11 @@ def render(graph: Graph, title: str | None = None, scale: tuple | None = None,
         g.node(ANCHOR, **style.HIDDEN)  # the first node declared: see _row_order
     key = notation.legend_html(graph) if lay.members and graph.detail != "cell" else None
     lines = ([title] if title else []) + list(caption) + graph.notes
-    if lines or key:  # every line left-justified (\l), like the title itself
-        g.attr(label=notation.graph_label(lines, key))
-    if w.scale is not None:
-        g.node("legend", style.legend_html(w.scale, nan=w.any_nan), shape="plaintext")
+    # the colours' scale goes in the label too: as a node of its own it stood in the first
+    # rank, 210 points wide, and pushed the first step's nodes apart (lstm-backward's by 138)
+    colours = style.legend_html(w.scale, nan=w.any_nan)[1:-1] if w.scale is not None else None
+    if lines or key or colours:  # every line left-justified (\l), like the title itself
+        g.attr(label=notation.graph_label(lines, key, colours))
     loose = [graph.nodes[i] for i in lay.loose]
     learned = [n for n in loose if n.kind in ("param", "derived")]
     has_input = {e.dst for e in graph.edges}
