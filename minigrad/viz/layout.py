@@ -70,6 +70,7 @@ class Layout:
     detours: dict = field(default_factory=dict)     # (src, dst) -> side of the column it climbs
     offsets: dict = field(default_factory=dict)     # group -> steps drawn before its step 0
     stages: list = field(default_factory=list)      # row indices by the time they start
+    hanging: list = field(default_factory=list)     # (belt node, op): one rank, op below it
 
     def time(self, key) -> int:
         """Where step ``key`` stands on the picture's time axis (see _offsets)."""
@@ -118,6 +119,7 @@ def plan(graph: Graph) -> Layout:
     lay.starts = _starts(graph, lay)
     lay.titled = _titled(graph, lay)
     lay.detours = _detours(graph, lay)
+    lay.hanging = _hanging(graph, lay) if graph.detail == "gate" else []
     if lay.mirrored and graph.detail != "cell" and len(lay.rows) > 1:
         lay.columns, lay.aligned = _body_ends(graph, lay), []
     else:
@@ -344,6 +346,26 @@ def _bottom_to_top(graph: Graph, ids: list, top: set) -> list:
         middle = len(ROLE_ORDER) // 2  # nodes without a known role sit mid-way
         return (2, ROLE_ORDER.index(base) - middle if base in ROLE_ORDER else 0)
     return sorted(ids, key=rank)
+
+
+def _hanging(graph: Graph, lay: Layout) -> list:
+    """(belt node, op): a pointwise op that reads only a node of the belt along the top, in its
+    step, and is on no belt itself (the LSTM's tanh(C_t)), hangs right under it, in its rank, as
+    the essay draws it: a rank of its own made every step wider. Not where the belt node feeds
+    more in its step (the peephole LSTM's C_t, into σ o_t): there dot put the op above the belt
+    in the last step (31 points)."""
+    ins, inside = defaultdict(list), defaultdict(int)
+    for e in graph.edges:
+        if e.kind != "invisible":
+            ins[e.dst].append(e.src)
+            inside[e.src] += graph.nodes[e.src].step == graph.nodes[e.dst].step
+    pairs = []
+    for nid, node in graph.nodes.items():
+        if (node.kind == "op" and node.step is not None and nid not in lay.belts
+                and len(ins[nid]) == 1 and ins[nid][0] in lay.top
+                and graph.nodes[ins[nid][0]].step == node.step and inside[ins[nid][0]] == 1):
+            pairs.append((ins[nid][0], nid))
+    return pairs
 
 
 def _stacked(graph: Graph, lay: Layout) -> list:

@@ -39,6 +39,8 @@ class _Writer:
         self.labelled = set()
         self.headers = []  # the rows' header nodes, where rows() draws them
         self.flat_pairs = {pair for pairs in lay.beside.values() for pair in pairs}
+        self.hanging = set(lay.hanging)
+        self.hangs = {op for _, op in lay.hanging}
         self.crosses = {e.src for e in graph.crossing_edges()}
         pairs = Counter((e.src, e.dst) for e in graph.crossing_edges())
         self.state_uses = Counter((e.src, e.role) for e in graph.crossing_edges())
@@ -211,6 +213,11 @@ class _Writer:
                 and (e.src, e.dst) not in self.flat_pairs):
             src, dst = dst, src
             turned = True
+        if (e.src, e.dst) in self.hanging:  # inside one rank dot puts a line's tail below its
+            src, dst = dst, src             # head: turned, the op hangs under the belt
+            turned = not turned
+        if e.src in self.hangs and a == b:  # enters from the top: dot keeps the op above the
+            attrs["headport"] = "n"         # lines that pass under it into the same node
         if turned != self.graph.backward:  # the backward pass: each gradient runs the other way
             attrs["dir"] = "back"
         g.edge(src, dst, **attrs)
@@ -368,6 +375,9 @@ class _Writer:
             self.posts(c, key, r, s)
             for pair in self.lay.beside.get(key, ()):
                 c.body.append("{rank=same; %s}" % "; ".join(self.ids[i] for i in pair))
+            for belt, op in self.lay.hanging:
+                if self.graph.nodes[op].step == key:
+                    c.body.append("{rank=same; %s; %s}" % (self.ids[belt], self.ids[op]))
             if key in self.lay.spacers:  # where the other steps' exits stand (layout._spacers)
                 src, spacer = self.ids[self.lay.spacers[key]], f"spacer{r}_{s}"
                 c.node(spacer, style.html(style.escape("↑ out[0]")),

@@ -116,3 +116,27 @@ def test_the_gru_update_gate_stands_next_to_its_h(stem, most):
     line down to z * (h - n) across two others in every step (6 crossings at gate detail, 12
     at op detail); next to h, it crosses only n_t's line into h - n."""
     assert measured(stem)["crossings"] <= most
+
+
+@needs_dot
+@pytest.mark.parametrize("stem", ["lstm-gate", "lstm-concat-gate", "coupled-gate", "lstm-backward"])
+def test_tanh_of_the_cell_state_hangs_under_its_plus(stem):
+    """As in the essay, tanh(C_t) hangs right under the + that made C_t, in its rank, above the
+    h line: in a rank of its own it made every step 27 points wider (lstm-gate's 269 -> 242
+    from one step's frame to the next)."""
+    outputs, options = ENTRIES[stem]()
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        picture = draw(*outputs, **{"width": None, **options})
+    records = picture.records
+    ids = {nid: f"n{i}" for i, nid in enumerate(records.nodes)}
+    at = {o["name"]: tuple(map(float, o["pos"].split(","))) for o in layout(picture)["objects"]
+          if "pos" in o}
+    ins = {e.dst: e.src for e in records.edges}
+    hanging = [(ins[nid], nid) for nid, n in records.nodes.items()
+               if n.kind == "op" and n.op == "Tanh" and records.nodes[ins[nid]].op == "Add"]
+    assert len(hanging) == 3
+    for plus, tanh in hanging:
+        (x_plus, y_plus), (x_tanh, y_tanh) = at[ids[plus]], at[ids[tanh]]
+        h_out = next(e.dst for e in records.edges if e.src == tanh)  # o_t * tanh(C_t): on h
+        assert abs(x_plus - x_tanh) <= TOLERANCE and at[ids[h_out]][1] < y_tanh < y_plus
