@@ -140,3 +140,22 @@ def test_tanh_of_the_cell_state_hangs_under_its_plus(stem):
         (x_plus, y_plus), (x_tanh, y_tanh) = at[ids[plus]], at[ids[tanh]]
         h_out = next(e.dst for e in records.edges if e.src == tanh)  # o_t * tanh(C_t): on h
         assert abs(x_plus - x_tanh) <= TOLERANCE and at[ids[h_out]][1] < y_tanh < y_plus
+
+
+@needs_dot
+@pytest.mark.parametrize("stem", ["rnn-backward", "lstm-backward", "gru-backward",
+                                  "clockwork-backward"])
+def test_the_colour_scale_widens_no_step(stem):
+    """The first step is at most its initial state's entries (50 points) wider than the next.
+    The gradient colours' scale was a node of the first rank, 210 points wide: lstm-backward's
+    first step was 138 points wider than its second, rnn-backward's 138."""
+    outputs, options = ENTRIES[stem]()
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        drawn = layout(draw(*outputs, **{"width": None, **options}))
+    widths = {}
+    for obj in drawn["objects"]:
+        if obj.get("name", "").startswith("cluster_step0_"):
+            left, _, right, _ = map(float, obj["bb"].split(","))
+            widths[int(obj["name"].rsplit("_", 1)[1])] = right - left
+    assert widths[0] - widths[1] <= 50, widths
