@@ -24,12 +24,19 @@ class _Writer:
     def __init__(self, graph: Graph, lay: Layout, scale: tuple | None = None):
         self.graph = graph
         self.lay = lay
-        # a stack's staircase is wider than a page too (layer l + 1 starts a step later)
-        stairs = lay.staircase and max(lay.layers.values(), default=1) > 1
-        self.roomy = graph.detail == "op" or stairs  # see style.ROOMY
+        stairs = lay.stairs
+        # (a stack's staircase at gate detail was roomy too: fitted to a page, its text is 9
+        # points, not 8, and its ranks closer: lstm-2layers-gate 1973 points wide, 1253 now)
+        self.roomy = graph.detail == "op"  # see style.ROOMY
         # a line's label beside its start (style.TAIL_LABEL); in a staircase they lay on the
         # lines that climb between layers
         self.tail_labels = graph.detail == "gate" and not stairs
+        # there a line's label is placed after the layout (dot's xlabel): on the line, dot
+        # doubled the ranks for it (lstm-2layers-gate: 1750 points wide, 1253 so); not where a
+        # layer hands the state of its top belt up too (the depth-gated LSTM's C_t): the lines
+        # up then leave both of its belts, and in the fewer ranks dot sent layer 0's C line
+        # under its steps (132 points)
+        self.xlabels = graph.detail == "gate" and stairs and not self.hands_up_its_belt()
         self.ids = {nid: f"n{i}" for i, nid in enumerate(graph.nodes)}
         self.flat = not lay.members
         norms = [n.grad_norm for n in graph.nodes.values()] + [e.grad_norm for e in graph.edges]
@@ -39,6 +46,7 @@ class _Writer:
         self.labelled = set()
         self.headers = []  # the rows' header nodes, where rows() draws them
         self.flat_pairs = {pair for pairs in lay.beside.values() for pair in pairs}
+        self.joined = {(e.src, e.dst) for e in graph.edges}
         self.hanging = set(lay.hanging)
         self.hangs = {op for _, op in lay.hanging}
         self.crosses = {e.src for e in graph.crossing_edges()}
@@ -56,6 +64,13 @@ class _Writer:
                       if graph.nodes[e.dst].kind == "exit"}
         self.cut_for = {e.src: graph.nodes[e.dst].step for e in graph.edges  # the step a cut
                         if graph.nodes[e.src].kind == "cut"}                 # box stands for
+
+    def hands_up_its_belt(self) -> bool:
+        """Whether a line from a row's top belt (C) enters a stub of another row."""
+        nodes = self.graph.nodes
+        return any(e.src in self.lay.top and nodes[e.dst].kind == "stub"
+                   and nodes[e.dst].step is not None
+                   and nodes[e.dst].step.row != nodes[e.src].step.row for e in self.graph.edges)
 
     # --- nodes ---------------------------------------------------------------------------
     def node(self, g, node: Node) -> None:
@@ -237,7 +252,7 @@ class _Writer:
             return {"headlabel": text, **style.DETOUR_LABEL}
         if self.tail_labels:
             return {"taillabel": text, **style.TAIL_LABEL}
-        return {"xlabel" if upward else "label": text}
+        return {"xlabel" if upward or self.xlabels else "label": text}
 
     def edge_style(self, e: Edge, crossing: bool) -> dict:
         """The look of an edge by what it carries: a parameter, a cut, a state, a stacked output."""
@@ -375,6 +390,12 @@ class _Writer:
             self.posts(c, key, r, s)
             for pair in self.lay.beside.get(key, ()):
                 c.body.append("{rank=same; %s}" % "; ".join(self.ids[i] for i in pair))
+            for group in self.lay.under:  # (a second line beside a drawn one: dot 2.43
+                if self.graph.nodes[group[-1]].step == key:  # failed to route them)
+                    c.body.append("{rank=same; %s}" % "; ".join(self.ids[i] for i in group))
+                    for lower, upper in zip(group, group[1:]):
+                        if (lower, upper) not in self.joined:
+                            c.edge(self.ids[lower], self.ids[upper], style="invis")
             for belt, op in self.lay.hanging:
                 if self.graph.nodes[op].step == key:
                     c.body.append("{rank=same; %s; %s}" % (self.ids[belt], self.ids[op]))
