@@ -26,8 +26,10 @@ OLAH = {"layer": "#f5ee9c", "pointwise": "#f9d1d1", "cell": "#e1f7d0", "border":
 
 
 def lstm_graph(**options):
+    """A 2-layer LSTM over 3 steps, every step drawn (fitted to a page, its gate picture leaves
+    out t = 1)."""
     out, params, _ = vg.model("lstm", T=3, layers=2)
-    return draw(out, params=params, **options)
+    return draw(out, params=params, **{"width": None, **options})
 
 
 def step_clusters(source: str) -> list:
