@@ -18,13 +18,18 @@ ENTRIES = {stem: build for stem, _, build in gallery_entries()}
 TOLERANCE = 1.0  # points: dot rounds positions to whole points
 
 
-def measured(stem: str) -> dict:
-    """The layout at its natural size, every step drawn (``width=None``): fitted to a page, a
-    picture may leave out its middle steps (test_viz_fit.py), and that is another picture."""
+def drawn_entry(stem: str, width: int | None = None):
+    """The gallery picture ``stem``, by default at its natural size, every step drawn
+    (``width=None``): fitted to a page, a picture may leave out its middle steps
+    (test_viz_fit.py), and that is another picture."""
     outputs, options = ENTRIES[stem]()
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
-        return measure(draw(*outputs, **{"width": None, **options}))
+        return draw(*outputs, **{"width": width, **options})
+
+
+def measured(stem: str) -> dict:
+    return measure(drawn_entry(stem))
 
 
 def test_the_baseline_covers_every_gallery_picture():
@@ -85,10 +90,7 @@ def test_every_layer_carries_its_cell_state_above_h(stem):
     one height. The depth-gated stack's layer 1 was drawn upside down (h entered at the top,
     C_t left from the bottom), its steps stacked down the page (C spread over 255 points at
     gate detail), and its C line crossed h's."""
-    outputs, options = ENTRIES[stem]()
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")
-        drawn = layout(draw(*outputs, **options))
+    drawn = layout(drawn_entry(stem, width=1000))  # (fitted to a page, as the gallery shows it)
     lines = state_lines(drawn)
     rows = {row for row, _ in lines}
     assert len(rows) == 2
@@ -128,10 +130,7 @@ def test_tanh_of_the_cell_state_hangs_under_its_plus(stem):
     """As in the essay, tanh(C_t) hangs right under the + that made C_t, in its rank, above the
     h line: in a rank of its own it made every step 27 points wider (lstm-gate's 269 -> 242
     from one step's frame to the next)."""
-    outputs, options = ENTRIES[stem]()
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")
-        picture = draw(*outputs, **{"width": None, **options})
+    picture = drawn_entry(stem)
     records = picture.records
     ids = {nid: f"n{i}" for i, nid in enumerate(records.nodes)}
     at = {o["name"]: tuple(map(float, o["pos"].split(","))) for o in layout(picture)["objects"]
@@ -153,10 +152,7 @@ def test_the_colour_scale_widens_no_step(stem):
     """The first step is at most its initial state's entries (50 points) wider than the next.
     The gradient colours' scale was a node of the first rank, 210 points wide: lstm-backward's
     first step was 138 points wider than its second, rnn-backward's 138."""
-    outputs, options = ENTRIES[stem]()
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")
-        drawn = layout(draw(*outputs, **{"width": None, **options}))
+    drawn = layout(drawn_entry(stem))
     widths = {}
     for obj in drawn["objects"]:
         if obj.get("name", "").startswith("cluster_step0_"):
@@ -168,10 +164,7 @@ def test_the_colour_scale_widens_no_step(stem):
 def pitch(stem: str) -> float:
     """Points from the second step's frame to the third's, in the bottom row (the first step
     is wider by its initial state's entries)."""
-    outputs, options = ENTRIES[stem]()
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")
-        drawn = layout(draw(*outputs, **{"width": None, **options}))
+    drawn = layout(drawn_entry(stem))
     left = {obj["name"]: float(obj["bb"].split(",")[0]) for obj in drawn["objects"]
             if obj.get("name", "").startswith("cluster_step0_")}
     return left["cluster_step0_2"] - left["cluster_step0_1"]
@@ -197,8 +190,5 @@ def test_the_backward_pictures_and_a_stack_fit_a_page(stem):
     coupled-backward 6.7, peephole-backward 7.0, lstm-2layers-gate 4.0 (depth-gated-backward,
     2.5 then, 4.2 now, still does not fit)."""
     from minigrad.viz.picture import text_px
-    outputs, options = ENTRIES[stem]()
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")
-        svg = draw(*outputs, **options).svg()
+    svg = drawn_entry(stem, width=1000).svg()
     assert text_px(svg, 1000) >= 9
