@@ -431,7 +431,6 @@ def _stacked(graph: Graph, lay: Layout) -> list:
     return groups
 
 
-
 def _initial_top(graph: Graph, lay: Layout, ids: list) -> list:
     """In a row's first step, the initial state of the belt along the top (C's ``0``), where it
     enters its belt alone: it goes on top of the gates' stack, in their rank (in a stack's

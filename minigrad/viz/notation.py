@@ -98,8 +98,8 @@ def legend_html(graph: Graph) -> str:
 
 
 def _key(rows: list, columns: int = KEY_COLUMNS) -> str:
-    """The key's entries ``columns`` to a line: in one line it set the picture's width (1100 points,
-    wider than three LSTM steps; a picture fits a page, see drawing.draw's ``width``)."""
+    """The key's entries ``columns`` to a line: in one line it set the picture's width (1100
+    points, wider than three LSTM steps; a picture fits a page, see drawing.draw's ``width``)."""
     cells = [f'<td {attr} border="1" width="14">{escape(mark)}</td>'
              f'<td align="left"><font point-size="{style.SMALL}">{escape(text)}</font></td>'
              for text, attr, mark in rows]

@@ -25,8 +25,8 @@ class _Writer:
         self.graph = graph
         self.lay = lay
         stairs = lay.stairs
-        # (a stack's staircase at gate detail was roomy too: fitted to a page, its text is 9
-        # points, not 8, and its ranks closer: lstm-2layers-gate 1973 points wide, 1253 now)
+        # (a stack's staircase was roomy too; fitted to a page it keeps 9-point text and close
+        # ranks, as one row does: lstm-2layers-gate 1973 -> 1615 points wide)
         self.roomy = graph.detail == "op"  # see style.ROOMY
         # a line's label beside its start (style.TAIL_LABEL); in a staircase they lay on the
         # lines that climb between layers
@@ -395,12 +395,13 @@ class _Writer:
             self.posts(c, key, r, s)
             for pair in self.lay.beside.get(key, ()):
                 c.body.append("{rank=same; %s}" % "; ".join(self.ids[i] for i in pair))
-            for group in self.lay.under:  # (a second line beside a drawn one: dot 2.43
-                if self.graph.nodes[group[-1]].step == key:  # failed to route them)
+            for group in self.lay.under:  # in one rank, bottom to top
+                if self.graph.nodes[group[-1]].step == key:
                     c.body.append("{rank=same; %s}" % "; ".join(self.ids[i] for i in group))
                     for lower, upper in zip(group, group[1:]):
-                        if (lower, upper) not in self.joined:
-                            c.edge(self.ids[lower], self.ids[upper], style="invis")
+                        if (lower, upper) not in self.joined:  # beside a drawn line, an
+                            c.edge(self.ids[lower], self.ids[upper], style="invis")  # invisible
+                            # one made dot 2.43 fail to route both (tbptt, 2 layers, 3 steps)
             for belt, op in self.lay.hanging:
                 if self.graph.nodes[op].step == key:
                     c.body.append("{rank=same; %s; %s}" % (self.ids[belt], self.ids[op]))

@@ -49,7 +49,8 @@ def test_no_invariant_gets_worse(stem):
 
 ONE_ROW = ["lstm", "lstm-concat", "peephole", "coupled", "gru", "rnn", "clockwork"]
 LEVEL = ([f"{arch}-{detail}" for arch in ONE_ROW for detail in ("op", "gate", "backward")]
-         + ["lstm-params-once-op", "lstm-2layers-gate", "depth-gated-gate", "depth-gated-backward"])
+         + ["lstm-params-once-op", "lstm-2layers-gate", "depth-gated-gate",
+            "depth-gated-backward"])
 
 
 @needs_dot
@@ -125,7 +126,8 @@ def test_the_gru_update_gate_stands_next_to_its_h(stem, most):
 
 
 @needs_dot
-@pytest.mark.parametrize("stem", ["lstm-gate", "lstm-concat-gate", "coupled-gate", "lstm-backward"])
+@pytest.mark.parametrize("stem", ["lstm-gate", "lstm-concat-gate", "coupled-gate",
+                                  "lstm-backward"])
 def test_tanh_of_the_cell_state_hangs_under_its_plus(stem):
     """As in the essay, tanh(C_t) hangs right under the + that made C_t, in its rank, above the
     h line: in a rank of its own it made every step 27 points wider (lstm-gate's 269 -> 242
