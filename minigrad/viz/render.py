@@ -47,7 +47,9 @@ class _Writer:
         self.headers = []  # the rows' header nodes, where rows() draws them
         self.flat_pairs = {pair for pairs in lay.beside.values() for pair in pairs}
         self.joined = {(e.src, e.dst) for e in graph.edges}
-        self.hanging = set(lay.hanging)
+        self.hanging = set(lay.hanging)  # lines written turned: inside one rank dot puts a
+        self.hanging |= {(upper, lower) for stack in lay.stacked  # line's tail below its head
+                         for lower, upper in zip(stack, stack[1:]) if (upper, lower) in self.joined}
         self.hangs = {op for _, op in lay.hanging}
         self.crosses = {e.src for e in graph.crossing_edges()}
         pairs = Counter((e.src, e.dst) for e in graph.crossing_edges())
@@ -413,10 +415,10 @@ class _Writer:
                 c.edge(src, spacer, style="invis")
             for stack in self.lay.stacked:
                 if self.graph.nodes[stack[0]].step == key:
-                    ids = [self.ids[i] for i in stack]
-                    c.body.append("{rank=same; %s}" % "; ".join(ids))
-                    for lower, upper in zip(ids, ids[1:]):
-                        c.edge(lower, upper, style="invis")
+                    c.body.append("{rank=same; %s}" % "; ".join(self.ids[i] for i in stack))
+                    for lower, upper in zip(stack, stack[1:]):  # a drawn line orders them
+                        if not {(lower, upper), (upper, lower)} & self.joined:  # (turned)
+                            c.edge(self.ids[lower], self.ids[upper], style="invis")
 
     def posts(self, g, key, r: int, s: int) -> None:
         """Where steps span columns (see _columns): an invisible post a rank before the first
