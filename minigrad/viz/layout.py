@@ -22,7 +22,8 @@ a rank it keeps, where crossings allow, the order in which nodes are declared. S
   row side by side (without them a step that runs long, such as the peephole LSTM's output
   gate reading C_t, overlaps the next one and dot stacks them diagonally);
 * gates fed alike keep the essay's order through invisible edges inside their rank
-  (``remincross=false``: dot's final reordering pass would undo it, and the rows' order);
+  (``remincross=false``: dot's final reordering pass would undo it, and the rows' order); at
+  gate detail the LSTM's products of its gates stand in that rank too (``_with_products``);
 * a reverse-direction row is laid out mirrored (its edges run right to left);
 * at gate detail tanh(C_t) hangs under the + that made C_t, in its rank (``hanging``), and in
   a stack's staircase the stubs that bring a layer its input from the layer below stand under

@@ -47,9 +47,11 @@ class _Writer:
         self.headers = []  # the rows' header nodes, where rows() draws them
         self.flat_pairs = {pair for pairs in lay.beside.values() for pair in pairs}
         self.joined = {(e.src, e.dst) for e in graph.edges}
-        self.hanging = set(lay.hanging)  # lines written turned: inside one rank dot puts a
-        self.hanging |= {(upper, lower) for stack in lay.stacked  # line's tail below its head
-                         for lower, upper in zip(stack, stack[1:]) if (upper, lower) in self.joined}
+        # lines inside one rank that run downwards, written turned: dot puts a line's tail below
+        # its head there (a hanging op under its belt node, i_t * C̃_t under σ i_t)
+        self.downwards = set(lay.hanging) | {
+            (upper, lower) for stack in lay.stacked for lower, upper in zip(stack, stack[1:])
+            if (upper, lower) in self.joined}
         self.hangs = {op for _, op in lay.hanging}
         self.crosses = {e.src for e in graph.crossing_edges()}
         pairs = Counter((e.src, e.dst) for e in graph.crossing_edges())
@@ -231,8 +233,8 @@ class _Writer:
                 and (e.src, e.dst) not in self.flat_pairs):
             src, dst = dst, src
             turned = True
-        if (e.src, e.dst) in self.hanging:  # inside one rank dot puts a line's tail below its
-            src, dst = dst, src             # head: turned, the op hangs under the belt
+        if (e.src, e.dst) in self.downwards:
+            src, dst = dst, src
             turned = not turned
         if e.src in self.hangs and a == b:  # enters from the top: dot keeps the op above the
             attrs["headport"] = "n"         # lines that pass under it into the same node
