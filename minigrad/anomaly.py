@@ -67,7 +67,7 @@ class _Watcher:
         self.raise_pending()
         self.recorded_at[node] = (_user_frame(), current_scope())
         for k, out in enumerate(outputs):
-            bad = _not_finite(out.data)
+            bad = _not_finite(out._data)
             if bad is not None:
                 self.pending = (node, k, bad, out.shape, _shapes(inputs), _first_bad_input(inputs))
                 return

@@ -191,6 +191,8 @@ def asarray(data, dtype=None, device: str | None = None):
                             "minigrad.stack)")
         if data.dtype == float64:
             data = data.astype(DEFAULT_FLOAT)
+    if isinstance(data, numpy.ndarray):
+        data = numpy.asarray(data)  # a subclass (Tensor.data's DataArray) as the plain array
     if is_array(data):
         if data.dtype.kind not in "biuf":
             raise TypeError(f"tensor: cannot make a tensor of an array of dtype {data.dtype}, "

@@ -91,7 +91,7 @@ def seed(tensor: Tensor, grad, op: str) -> Tensor:
         if tensor.numel() != 1:
             raise ValueError(f"{op}: grad can be implicit only for a one-element output, got shape "
                              f"{tensor.shape}; pass grad= with that shape")
-        return Tensor._make(backend.get_array_module(tensor.data).ones_like(tensor.data))
+        return Tensor._make(backend.get_array_module(tensor._data).ones_like(tensor._data))
     grad = grad if isinstance(grad, Tensor) else Tensor(grad, dtype=tensor.dtype, device=tensor.device)
     if grad.shape != tensor.shape:
         raise ValueError(f"{op}: grad has shape {grad.shape} but the output has shape {tensor.shape}")

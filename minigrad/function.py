@@ -274,7 +274,7 @@ def run_backward(outputs, seeds, retain_graph, create_graph, to_leaf=add_to_leaf
     ready = []                        # nodes whose consumers have all sent theirs
     previous, STATE.grad_enabled = STATE.grad_enabled, create_graph
     try:
-        send(roots, [g if create_graph else g.data for g in seeds], pending, buffers, ready, to_leaf)
+        send(roots, [g if create_graph else g._data for g in seeds], pending, buffers, ready, to_leaf)
         while ready:
             node = ready.pop()
             if node.freed:

@@ -11,6 +11,7 @@ import weakref
 from typing import NamedTuple
 
 from . import backend
+from .data_array import data_view, plain
 from .tensor_torch import TorchSurface, accept_torch_names
 
 
@@ -33,7 +34,7 @@ class Cut(NamedTuple):
 class Tensor(TorchSurface):
     """An n-dimensional array that records the operations applied to it.
 
-    Make one with :func:`minigrad.tensor`. ``t.data`` is the raw NumPy/CuPy array,
+    Make one with :func:`minigrad.tensor`. ``t.data`` is its NumPy/CuPy array,
     ``t.grad`` the accumulated gradient (a Tensor) after ``backward``.
     """
 
@@ -70,9 +71,11 @@ class Tensor(TorchSurface):
     # --- facts -------------------------------------------------------------------------
     @property
     def data(self):
-        """The raw NumPy/CuPy array. Assigning replaces it with an array of the same shape, dtype
+        """The NumPy/CuPy array this tensor holds. On NumPy it also answers PyTorch's in-place
+        methods, writing into this tensor (``p.data.add_(p.grad, alpha=-lr)``; see
+        minigrad/data_array.py). Assigning replaces it with an array of the same shape, dtype
         and device; a Tensor's own array is taken, so ``p.data -= lr * p.grad`` updates ``p``."""
-        return self._data
+        return data_view(self._data)
 
     @data.setter
     def data(self, value) -> None:
@@ -80,19 +83,19 @@ class Tensor(TorchSurface):
 
     @property
     def shape(self) -> tuple:
-        return self.data.shape
+        return self._data.shape
 
     @property
     def ndim(self) -> int:
-        return self.data.ndim
+        return self._data.ndim
 
     @property
     def dtype(self):
-        return self.data.dtype
+        return self._data.dtype
 
     @property
     def device(self) -> str:
-        return backend.device_of(self.data)
+        return backend.device_of(self._data)
 
     @property
     def is_leaf(self) -> bool:
@@ -105,12 +108,12 @@ class Tensor(TorchSurface):
 
     def numpy(self):
         """The data as a NumPy array (copied from the GPU if needed)."""
-        return backend.to_numpy(self.data)
+        return backend.to_numpy(self._data)
 
     def item(self):
         if self.numel() != 1:
             raise ValueError(f"item(): only a one-element tensor converts to a number, got shape {self.shape}")
-        return self.data.item()
+        return self._data.item()
 
     def tolist(self):
         return self.numpy().tolist()
@@ -132,7 +135,7 @@ class Tensor(TorchSurface):
     def __bool__(self) -> bool:
         if self.numel() != 1:
             raise ValueError(f"the truth value of a tensor of shape {self.shape} is ambiguous")
-        return bool(self.data)
+        return bool(self._data)
 
     def __float__(self) -> float:
         return float(self.item())
@@ -174,7 +177,7 @@ class Tensor(TorchSurface):
     def detach(self) -> "Tensor":
         """The same data, cut from the graph (truncated BPTT). Remembers where it was cut
         (:attr:`cut_from`)."""
-        t = Tensor._make(self.data)
+        t = Tensor._make(self._data)
         fn, index = self.grad_fn, self._output_index
         if fn is not None:
             t._cut = Cut(weakref.ref(fn), index, fn.cut_role(index))
@@ -353,7 +356,7 @@ class Tensor(TorchSurface):
             axis = ops.normalize_axes(axis, self.ndim, op)[0] if self.ndim else None
         if (self.shape[axis] if axis is not None else self.numel()) == 0:
             raise ValueError(f"{op}: cannot pick from an empty axis of a tensor of shape {self.shape}")
-        found = getattr(self.data, op)(axis=axis, keepdims=keepdims)
+        found = getattr(self._data, op)(axis=axis, keepdims=keepdims)
         return Tensor._make(found.astype(backend.int64, copy=False))
 
     def softmax(self, axis: int = -1):
@@ -368,7 +371,7 @@ class Tensor(TorchSurface):
     # --- shape -----------------------------------------------------------------------------
     def reshape(self, *shape):
         shape = tuple(shape[0]) if len(shape) == 1 and isinstance(shape[0], (tuple, list)) else shape
-        if shape == self.data.shape:
+        if shape == self._data.shape:
             return self
         return ops.Reshape.apply(self, shape=shape)
 
@@ -468,17 +471,16 @@ def _compare(op, tensor: Tensor, other):
     array nor a number (None, a string, a list) NotImplemented, so that Python falls back as
     for PyTorch tensors: ``x == None`` is False, ``x != "a"`` True, ``x < None`` a TypeError."""
     if isinstance(other, Tensor):
-        other = other.data
+        other = other._data
     elif not isinstance(other, backend.ARRAYS_AND_NUMBERS):
         return NotImplemented
-    return Tensor._make(op(tensor.data, other))
+    return Tensor._make(op(tensor._data, other))
 
 
 def _new_data(t: Tensor, value):
     """``value`` checked to replace ``t``'s array: the same shape, dtype and device (a Tensor is
     unwrapped: ``p.data -= lr * p.grad`` makes a Tensor of NumPy's in-place subtraction)."""
-    if isinstance(value, Tensor):
-        value = value._data
+    value = plain(unwrap(value))  # (a DataArray, what .data handed out, as the plain array)
     if isinstance(value, backend.numpy.generic):  # a NumPy scalar: what a 0-d op may return
         value = backend.numpy.asarray(value)
     want = f"an array of shape {t.shape}, dtype {t.dtype}, on {t.device}"
@@ -510,7 +512,7 @@ def tensor(data, dtype=None, device: str | None = None, requires_grad: bool = Fa
     ``device`` is ``"cpu"`` or ``"cuda"`` (default: :func:`minigrad.get_default_device`).
     """
     if isinstance(data, Tensor):
-        data = data.data
+        data = data._data
     return Tensor(data, dtype=dtype, device=device, requires_grad=requires_grad)
 
 
@@ -540,4 +542,4 @@ def _bound(value, name: str):
     if value.requires_grad:
         raise TypeError(f"clip: the {name} bound {tuple(value.shape)} requires grad; clip's "
                         "bounds are constants (use maximum/minimum to differentiate them)")
-    return value.data
+    return value._data

@@ -80,11 +80,11 @@ class TorchSurface:
 
     def numel(self) -> int:
         """The number of elements."""
-        return self.data.size
+        return self._data.size
 
     def dim(self) -> int:
         """The number of axes (``ndim``)."""
-        return self.data.ndim
+        return self._data.ndim
 
     def type(self, dtype=None):
         """Without an argument PyTorch's type name (``"torch.FloatTensor"``); with a dtype, a
@@ -109,7 +109,7 @@ class TorchSurface:
     def new_tensor(self, data):
         """A leaf from ``data`` with this tensor's device and (unless data is a Tensor of its
         own dtype) dtype."""
-        return type(self)(data.data if isinstance(data, type(self)) else data,
+        return type(self)(data._data if isinstance(data, type(self)) else data,
                           dtype=self.dtype, device=self.device)
 
     def new_zeros(self, *size):
@@ -176,10 +176,10 @@ class TorchSurface:
     def argsort(self, dim: int = -1, descending: bool = False):
         """The indices that sort ``dim`` (ascending, or descending); int64, no gradient."""
         axis = _ops().normalize_axes(dim, self.ndim, "argsort")
-        xp = backend.get_array_module(self.data)
+        xp = backend.get_array_module(self._data)
         if not axis:
             return type(self)._make(xp.zeros((), dtype=backend.int64))
-        data = self.data
+        data = self._data
         if descending:  # ascending in -x, stably: equal elements keep their order
             data = ~data if data.dtype == backend.bool_ else -data
         order = backend.stable_argsort(data, axis[0])
@@ -214,7 +214,7 @@ class TorchSurface:
         coordinate along ``dim`` is the index's value and whose other coordinates are the
         position's own."""
         axis = _ops().normalize_axes(dim, self.ndim, op)
-        index = index.data if isinstance(index, type(self)) else backend.asarray(
+        index = index._data if isinstance(index, type(self)) else backend.asarray(
             index, backend.int64, self.device)
         if backend.is_floating(index.dtype) or index.dtype == backend.bool_:
             raise TypeError(f"{op}: index must hold integers, got dtype {index.dtype}")
@@ -248,7 +248,7 @@ class TorchSurface:
         mask = mask if isinstance(mask, type(self)) else type(self)(mask, device=self.device)
         if mask.dtype != backend.bool_:
             raise TypeError(f"masked_fill: the mask must be a bool tensor, got dtype {mask.dtype}")
-        value = value.data if isinstance(value, type(self)) else value
+        value = value._data if isinstance(value, type(self)) else value
         fill = backend.asarray(value, self.dtype, self.device)
         return _ops().where(mask, fill, self)
 
@@ -373,7 +373,7 @@ class TorchSurface:
         from .autograd import no_grad
         with no_grad():
             result = function(self, other)
-        return self._set(op, result.data)
+        return self._set(op, result._data)
 
     def add_(self, other, alpha=1):
         """self += alpha * other, in place."""
@@ -399,13 +399,13 @@ class TorchSurface:
 
     def fill_(self, value):
         value = value.item() if isinstance(value, type(self)) else value
-        xp = backend.get_array_module(self.data)
+        xp = backend.get_array_module(self._data)
         return self._set("fill_", xp.full(self.shape, value, dtype=self.dtype))
 
     def copy_(self, src):
         """self's values become src's (broadcast to self's shape, cast to its dtype)."""
-        src = src.data if isinstance(src, type(self)) else backend.asarray(src, device=self.device)
-        xp = backend.get_array_module(self.data)
+        src = src._data if isinstance(src, type(self)) else backend.asarray(src, device=self.device)
+        xp = backend.get_array_module(self._data)
         src = backend.to_device(src, self.device)
         return self._set("copy_", xp.broadcast_to(src, self.shape).astype(self.dtype))
 

@@ -67,12 +67,22 @@ class DataLoader:
     """Batches of ``batch_size`` samples (the last one smaller unless ``drop_last``), in order,
     or with ``shuffle`` in a new random order each epoch. The order comes from minigrad's
     generator (``minigrad.manual_seed``), or from ``generator``: a seed or a
-    ``numpy.random.Generator``."""
+    ``numpy.random.Generator``.
+
+    Every batch is loaded in this process: ``num_workers``, ``pin_memory``, ``timeout``,
+    ``prefetch_factor`` and ``persistent_workers`` are accepted so that a PyTorch script runs
+    as written, and change nothing (the batches are the ones PyTorch's workers would give)."""
 
     def __init__(self, dataset, batch_size: int | None = 1, shuffle: bool = False,
-                 drop_last: bool = False, collate_fn: Callable | None = None, generator=None):
+                 drop_last: bool = False, collate_fn: Callable | None = None, generator=None,
+                 num_workers: int = 0, pin_memory: bool = False, timeout: float = 0,
+                 prefetch_factor: int | None = None, persistent_workers: bool = False):
         if batch_size is not None and (not isinstance(batch_size, int) or batch_size < 1):
             raise ValueError(f"DataLoader: batch_size must be a positive int, got {batch_size!r}")
+        if not isinstance(num_workers, int) or num_workers < 0:
+            raise ValueError(f"DataLoader: num_workers must be an int >= 0, got {num_workers!r}")
+        if timeout < 0:
+            raise ValueError(f"DataLoader: timeout must be >= 0, got {timeout!r}")
         self.dataset, self.batch_size = dataset, batch_size
         self.shuffle, self.drop_last = shuffle, drop_last
         self.collate_fn = collate_fn or default_collate

@@ -311,7 +311,7 @@ class Module:
             raise TypeError(f"{type(self).__name__}.to: parameters need a floating dtype, got {dtype}")
         device = backend.check_device(device) if device is not None else None
         for t in itertools.chain(self.parameters(), self.buffers()):
-            data = t.data
+            data = t._data
             if dtype is not None and backend.is_floating(data.dtype):
                 data = data.astype(dtype, copy=False)
             if device is not None:

@@ -112,7 +112,7 @@ def parser() -> argparse.ArgumentParser:
     draw.add_argument("--detail", choices=DETAILS, default="gate",
                       help="op: every primitive op; gate: one yellow box per learned layer, as "
                            "in the essay; cell: one box per step; auto: the finest that fits "
-                           "--max-nodes (default gate)")
+                           "--max-nodes and --width (default gate)")
     draw.add_argument("--grads", action="store_true",
                       help="backpropagate the last step's output and colour the graph by "
                            "gradient norm (log scale)")
@@ -139,9 +139,10 @@ def parser() -> argparse.ArgumentParser:
                       help="draw the backward pass (implies --grads): the gradients dC_t, dh_t, "
                            "df_t in the same steps and gates, arrows right to left")
     draw.add_argument("--width", type=_width, default=PAGE_WIDTH, metavar="PX",
-                      help="the picture at most PX pixels wide, its middle steps elided where "
-                           "its text would be under 9 px there (default 1000, a page; 0: every "
-                           "step at its natural size)")
+                      help="the picture at most PX pixels wide with its text at least 9 px: "
+                           "steps elided, and with --detail auto a coarser detail, as far as that "
+                           "takes; wider, with a warning, where nothing fits (default 1000, a "
+                           "page; 0: every step at its natural size)")
     draw.add_argument("--seed", type=seed, default=0, help="random seed (default 0)")
     draw.set_defaults(run=_draw_command)
 
@@ -227,14 +228,17 @@ def _count(n: int, noun: str) -> str:
 
 
 def make_gallery(folder, fmt: str = "svg") -> list:
-    """Draw every gallery entry into ``folder``; returns the paths written."""
+    """Draw every gallery entry into ``folder``; returns the paths written. Each at its natural
+    size, every step (``width=None``): the docs describe them step by step ("the backward pass
+    of a 3-step LSTM", the cut between two chunks), and a file opened in a browser scrolls and
+    zooms; fitting a page is for ``draw``'s default, in a notebook."""
     folder = Path(folder)
     written = []
     for stem, caption, build in gallery_entries():
         outputs, options = build()
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")  # elision is the point of one entry
-            graph = draw(*outputs, title=caption, **options)
+            graph = draw(*outputs, title=caption, width=None, **options)
         written.append(save(graph, folder / f"{stem}.{fmt}"))
     return written
 

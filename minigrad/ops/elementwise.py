@@ -327,7 +327,7 @@ def where(cond, a, b):
     """Elementwise ``a if cond else b`` (``cond`` carries no gradient). A Tensor, unless no
     argument is one (plain arrays in a backward formula)."""
     if isinstance(cond, Tensor):
-        out = Where.apply(a, b, cond=cond.data)
+        out = Where.apply(a, b, cond=cond._data)
         return out if isinstance(out, Tensor) else Tensor._make(out)
     return Where.apply(a, b, cond=cond)
 

@@ -61,7 +61,7 @@ def _raw_index(index, device: str):
     if isinstance(index, tuple):
         return tuple(_raw_index(i, device) for i in index)
     if isinstance(index, Tensor):
-        index = index.data
+        index = index._data
     elif isinstance(index, list):  # ([] picks nothing; NumPy would make it a float array)
         index = backend.asarray(index, backend.int64 if not index else None, device)
     return backend.to_device(index, device) if backend.is_array(index) else index

@@ -159,13 +159,13 @@ class Watcher:
         self.missed: list = []
 
     def on_node(self, node, inputs, outputs):
-        self.forward_marks.append((node, _slots([o.data for o in outputs]),
+        self.forward_marks.append((node, _slots([o._data for o in outputs]),
                                    len(self.recorder.instructions)))
         self.scopes[id(node)] = current_scope()
         self.facts.on_node(node, inputs, outputs)
         for x in inputs:
             if (isinstance(x, Tensor) and x.grad_fn is None and x._requires_grad
-                    and not isinstance(x.data, tracing.Tracer)
+                    and not isinstance(x._data, tracing.Tracer)
                     and not any(x is m for m in self.missed)):
                 self.missed.append(x)
 
@@ -240,7 +240,7 @@ def record(fn, args, kwargs, tensors: list, structure) -> "Trace":
     else:  # pragma: no cover - parameters appearing at every try
         raise TraceError("minigrad.trace: the parameters the function reads keep changing")
     for o in run.outputs:
-        if not isinstance(o.data, tracing.Tracer):
+        if not isinstance(o._data, tracing.Tracer):
             raise TraceError("minigrad.trace: an output was not computed by the traced function "
                              "(return tensors made from its arguments or parameters)")
     # the parameters it differentiates, and the others it reads (looked for only if there are
@@ -255,8 +255,8 @@ def record(fn, args, kwargs, tensors: list, structure) -> "Trace":
     position.update({id(p): len(run.args) + k for k, p in enumerate(parameters)})
     run.names, run.used, run.modules = names, used, modules_of(fn, args)
     return Trace(
-        run, inputs=[t.data.slot for t in run.args] + [slot for _, slot in used],
-        outputs=[o.data.slot for o in run.outputs],
+        run, inputs=[t._data.slot for t in run.args] + [slot for _, slot in used],
+        outputs=[o._data.slot for o in run.outputs],
         differentiable=[any(o is d for d in run.differentiable) for o in run.outputs],
         grad_inputs=[position[id(t)] for t in run.targets],
         parameters=parameters, device=device)
@@ -265,7 +265,7 @@ def record(fn, args, kwargs, tensors: list, structure) -> "Trace":
 def slots_read(run) -> set:
     """The slots the recorded forward pass reads, or returns."""
     read = {s for ins in run.recorder.instructions for s in ins.reads()}
-    return read | {o.data.slot for o in run.outputs}
+    return read | {o._data.slot for o in run.outputs}
 
 
 def drawable(watcher, traced_args, outputs) -> None:
@@ -304,8 +304,8 @@ class Recording:
         xp = backend.array_module(device)
         self.recorder = recorder = Recorder(xp, tracer_type_for(xp, device))
         self.watcher = Watcher(recorder)
-        self.args = [self._stand_in(recorder.new_tracer(t.data), t.requires_grad) for t in tensors]
-        self.swapped = [(p, recorder.new_tracer(p.data)) for p in candidates]
+        self.args = [self._stand_in(recorder.new_tracer(t._data), t.requires_grad) for t in tensors]
+        self.swapped = [(p, recorder.new_tracer(p._data)) for p in candidates]
         self.missed = []
         self.after_forward = rng = backend.rng_state()
         try:
@@ -443,7 +443,7 @@ class Trace:
         # them (a second draw would differ): then backward keeps them all to the end.
         self.consumes = not any(ins.kind == "draw" for ins in self.forward)
         self.n_outputs = len(outputs)
-        self.first_outputs = [o.data.value for o in run.outputs]  # (taken by the first call)
+        self.first_outputs = [o._data.value for o in run.outputs]  # (taken by the first call)
         self.shapes = [(a.shape, a.dtype) for a in self.first_outputs]
         self.recorded_outputs = run.outputs
         self.run_forward = self.run_backward = None  # (made by prepare)
@@ -470,21 +470,21 @@ class Trace:
                      for (shape, dtype), d in zip(self.shapes, self.differentiable) if d]
         run.derive(seeds)
         recorder = self.recorder
-        self.seeds = [s.data.slot for s in run.seeds]
-        self.grads = [None if g is None else recorder.ref(g.data).n for g in run.grads]
+        self.seeds = [s._data.slot for s in run.seeds]
+        self.grads = [None if g is None else recorder.ref(g._data).n for g in run.grads]
         self.backward = recorder.instructions[run.forward_end:]
         saved = self.first_saved
         saved.update(recorder.kept)
-        saved.update((g.data.slot, g.data.value) for g in run.grads
-                     if g is not None and isinstance(g.data, tracing.Tracer))
+        saved.update((g._data.slot, g._data.value) for g in run.grads
+                     if g is not None and isinstance(g._data, tracing.Tracer))
         self.first_saved = None
-        self._finish_recording(run, {o.data.slot: s for o, s in zip(run.differentiable,
+        self._finish_recording(run, {o._data.slot: s for o, s in zip(run.differentiable,
                                                                      self.seeds)})
-        return [None if g is None else tracing.unwrap(g.data) for g in run.grads]
+        return [None if g is None else tracing.unwrap(g._data) for g in run.grads]
 
     def _finish_recording(self, run: Recording, seed_slots: dict) -> None:
         """Keep what naming and drawing need from the recording, and let go of its arrays."""
-        arg_slots = [t.data.slot for t in run.args]
+        arg_slots = [t._data.slot for t in run.args]
         self.namer = lambda: Namer(run.names, run.recorder, run.watcher, arg_slots, run.used,
                                    self.outputs, seed_slots, run.modules)
         for node, _, _ in run.watcher.forward_marks:
@@ -532,12 +532,12 @@ class Trace:
         return True
 
     def call(self, tensors: list):
-        arrays = [t.data for t in tensors] + [p.data for p in self.parameters]
+        arrays = [t._data for t in tensors] + [p._data for p in self.parameters]
         if is_grad_enabled() and any(self.differentiable) and self.grad_inputs:
             inputs = tensors + self.parameters
             out = TracedCall.apply(*inputs, trace=self)
             outs = list(out) if type(out) is tuple else [out]
-            outs = [o if d else Tensor._make(o.data) for o, d in zip(outs, self.differentiable)]
+            outs = [o if d else Tensor._make(o._data) for o, d in zip(outs, self.differentiable)]
             for i, o in enumerate(outs):  # what minigrad.viz.draw draws for it
                 o.recording = functools.partial(self.recorded_output, i)
         else:

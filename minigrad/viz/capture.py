@@ -192,8 +192,8 @@ class _Builder:
         self.graph.add(Node(
             id=self.new_id(t), kind="param" if is_param else "input",
             name=self.names.get(id(t), t.name), shape=tuple(t.shape), dtype=str(t.dtype),
-            value=_small(t.data), grad_norm=_norm(t.grad),
-            grad_value=_small(t.grad.data) if t.grad is not None else None))
+            value=_small(unwrap(t)), grad_norm=_norm(t.grad),
+            grad_value=_small(unwrap(t.grad)) if t.grad is not None else None))
 
     def edge_from(self, src, index: int, dst: str, dst_input: int | None = None) -> Edge:
         if isinstance(src, Function):
@@ -341,7 +341,7 @@ def _constant(array):
 def _norm(t) -> float | None:
     if t is None:
         return None
-    data = t.data.astype(backend.float64)
+    data = unwrap(t).astype(backend.float64)
     return float((data * data).sum()) ** 0.5
 
 

@@ -36,7 +36,8 @@ def draw(*outputs: Tensor, params: dict | None = None, detail: str = "auto",
 
     detail: ``"op"`` (every primitive op), ``"gate"`` (one yellow box per learned layer, the
         essay's figures), ``"cell"`` (one box per step), or ``"auto"``: the finest that fits
-        in ``max_nodes`` nodes. Past ``max_nodes`` the middle steps are elided ("t = 3 …
+        in ``max_nodes`` nodes and, with ``width``, fits that width with at least the first
+        and last step of each row. Past ``max_nodes`` the middle steps are elided ("t = 3 …
         t = 396"); both are said in the picture's label and in a warning.
     params: names for leaf tensors, e.g. ``dict(model.named_parameters())`` (or the
         ``(name, tensor)`` pairs ``model.named_parameters()`` yields).
@@ -60,8 +61,11 @@ def draw(*outputs: Tensor, params: dict | None = None, detail: str = "auto",
     width: the most pixels wide the picture is shown (a notebook, ``out`` and ``.save``: Graphviz's
         ``size``), by default a page's 1000. Where all the steps would leave its smallest text
         under 9 px at that width, the middle steps are elided ("t = 3 … t = 396"), as many as
-        that takes (the first and last step of each row stay; it needs Graphviz's ``dot`` to
-        measure). ``None``: the natural size, every step (up to ``max_nodes``).
+        that takes (the first and last step of each row stay); where those two do not fit, one
+        step per row (the last; a backward picture's first); where nothing fits, the picture
+        is drawn as wide as 9 px text needs, and a warning names that width. It needs
+        Graphviz's ``dot`` to measure. ``None``: the natural size, every step (up to
+        ``max_nodes``).
 
     Returns a :class:`Picture`, a ``graphviz.Digraph`` that Jupyter shows inline; ``.records``
     holds the records, ``.save(path)`` writes it.
@@ -85,7 +89,9 @@ def draw(*outputs: Tensor, params: dict | None = None, detail: str = "auto",
     look = dict(title=title, scale=scale, caption=caption, width=width)
     dot = _picture(records, **look)
     if width is not None:
-        dot = _fitted(dot, captured, param_mode, width, finish, look, coarse)
+        fit = dict(graph=captured, param_mode=param_mode, width=width, finish=finish, look=look,
+                   coarse=coarse)
+        dot = _auto_fitted(dot, max_nodes, **fit) if detail == "auto" else _fitted(dot, **fit)
     for note in dot.records.notes:
         warnings.warn(f"minigrad.viz.draw: {note}", stacklevel=2)
     if out is not None:
@@ -110,54 +116,131 @@ def _picture(records: Graph, title, scale, caption, width) -> Picture:
     return dot
 
 
+def _auto_fitted(dot: Picture, max_nodes: int, graph: Graph, param_mode: str, width: int,
+                 finish: dict, look: dict, coarse: dict) -> Picture:
+    """``detail="auto"``: the finest level, from the one ``max_nodes`` allows, that fits
+    ``width`` with at least the first and last step of each row (see :func:`_fitted`); at
+    the coarsest, whatever :func:`_fitted` makes of it. Each level passed over is noted."""
+    fit = dict(graph=graph, param_mode=param_mode, width=width, finish=finish, look=look,
+               coarse=coarse)
+    levels = DETAILS[DETAILS.index(dot.records.detail):]
+    for level, coarser in zip(levels, levels[1:]):
+        fitted = _fitted(dot, last_resort=False, **fit)
+        if fitted is not None:
+            return fitted
+        records = build(graph, coarser, param_mode, max_nodes, coarse)
+        ends = (" even with only the first and last step of each row"
+                if _kept_steps(dot.records) > 2 else "")
+        records.notes = [n for n in dot.records.notes if not is_elision_note(n)] + [
+            f"at {level} detail its smallest text would be under {MIN_TEXT_PX} px at "
+            f"width={width}{ends}: drawn at {coarser} detail"] + [
+            n for n in records.notes if is_elision_note(n)]
+        dot = _picture(_finished(records, **finish), **look)
+    return _fitted(dot, **fit)
+
+
 def _fitted(dot: Picture, graph: Graph, param_mode: str, width: int, finish: dict,
-            look: dict, coarse: dict) -> Picture:
+            look: dict, coarse: dict, last_resort: bool = True) -> Picture | None:
     """The picture with as many steps as fit ``width`` px with every text at least
     ``MIN_TEXT_PX`` tall there: the first and last steps of each row are kept, the middle ones
-    elided; where not even those two would fit, every step is drawn (and a note says so). Each
-    try is laid out by dot once (its SVG is kept for pipe); without dot, no fitting. A row of
-    more than PROBE_STEPS steps is first measured with only its first and last step (a small
+    elided. Where not even those two fit: None unless ``last_resort`` (``detail="auto"`` tries
+    a coarser level first); else one step per row (:func:`_one_step`), and where not even that
+    fits, a try drawn wider than ``width``, as :func:`_widened` picks. Each try is laid out
+    by dot once (its SVG is kept for pipe); without dot, or where dot fails, no fitting. A row
+    of more than PROBE_STEPS steps is first measured with only its first and last step (a small
     layout instead of a large one)."""
     level, first = dot.records.detail, dot
+    tried = []  # (picture, its SVG) of each try that did not fit
 
-    def elided(keep: int) -> Picture:
-        records = _arranged(graph, level, param_mode, keep, coarse)
-        records.notes = [n for n in dot.records.notes  # the detail chosen, and the like
+    def elided(keep: int, end: str | None = None) -> Picture:
+        records = _arranged(graph, level, param_mode, keep, coarse, end)
+        records.notes = [n for n in first.records.notes  # the detail chosen, and the like
                          if not is_elision_note(n) and n not in records.notes] + records.notes
         return _picture(_finished(records, **finish), **look)
 
+    def fits(picture: Picture) -> bool | None:
+        """Whether ``picture`` fits (None where dot made no SVG of it); else it joins ``tried``."""
+        svg = picture.svg()
+        if svg is None or text_px(svg, width) >= MIN_TEXT_PX:
+            return None if svg is None else True
+        tried.append((picture, svg))
+        return False
+
     if _kept_steps(dot.records) > PROBE_STEPS:
         probe = elided(1)
-        svg = probe.svg()
-        if svg is None:
+        fit = fits(probe)  # (a long row: the probe is its two ends)
+        if fit is None:
+            return first
+        dot = None
+        if fit:
+            keep = 1 + _steps_over(probe.svg(), width, spare=True) // 2
+            dot = probe if keep == 1 else elided(keep) if 2 * keep < _kept_steps(first.records) \
+                else first
+    while dot is not None:
+        fit = fits(dot)
+        if fit is None:
+            return first
+        if fit:
             return dot
-        if text_px(svg, width) < MIN_TEXT_PX:
-            return _too_wide(dot, svg, width)  # (a long row: the probe was its two ends)
-        keep = 1 + _steps_over(svg, width, spare=True) // 2
-        if 2 * keep < _kept_steps(dot.records):
-            dot = probe if keep == 1 else elided(keep)
-    drawn = dot.svg()
-    while drawn is not None and text_px(drawn, width) < MIN_TEXT_PX:
-        kept = _kept_steps(dot.records)
-        over = _steps_over(drawn, width)
+        kept, over = _kept_steps(dot.records), _steps_over(tried[-1][1], width)
         if kept <= 2 or dot is first and kept - over < 2:  # not even the first and last step
-            return _too_wide(first, drawn, width)           # alone would fit: all are drawn
+            break                                           # alone would fit
         dot = elided(max(1, min((kept - 1) // 2, (kept - over) // 2)))
-        drawn = dot.svg()
+    if not last_resort:
+        return None
+    if _kept_steps(first.records) > 1:
+        one = elided(1, _one_step(first.records))
+        fit = fits(one)
+        if fit is None:
+            return first
+        if fit:
+            return one
+    return _widened(tried, width)
+
+
+def _one_step(records: Graph) -> str:
+    """Which step of each row a picture keeps where only one fits: the one its pass reaches
+    last, the last step of a forward picture and the first of a backward one. Everything that
+    step receives comes from the elided steps (C_{t-1} and h_{t-1}; dC_t and dh_t), so it
+    shows the recurrence in its general form, not its boundary (the initial state, the loss)."""
+    return "first" if records.backward else "last"
+
+
+def _widened(tried: list, width: int) -> Picture:
+    """Of ``tried`` (pictures none of which fits ``width``), the one with the most steps that
+    is at most twice as wide as the narrowest, each measured at the width where its smallest
+    text is ``MIN_TEXT_PX``, drawn that wide, with a note naming the width: a page scrolls, a
+    shrunk picture cannot be read. A picture that scrolls anyway keeps its steps (eliding one
+    of three saves little), unless that would double its width (a long row keeps its ends)."""
+    def needed(svg: str) -> int:
+        natural, smallest = measure(svg)
+        return math.ceil(natural * MIN_TEXT_PX / smallest)
+
+    narrowest = min(needed(svg) for _, svg in tried)
+    dot, svg = max((pair for pair in tried if needed(pair[1]) <= 2 * narrowest),
+                   key=lambda pair: (_drawn_steps(pair[0].records), -needed(pair[1])))
+    wide = needed(svg)
+    dot.records.notes.append(
+        f"at width={width} its smallest text would be {text_px(svg, width):.1f} px"
+        f"{_fewest(dot.records)} (under {MIN_TEXT_PX}): drawn {wide} px wide instead, for "
+        f"{MIN_TEXT_PX} px text; draw it at a coarser detail to fit the page")
+    dot.widen(wide, svg)
     return dot
 
 
-def _too_wide(dot: Picture, svg: str, width: int) -> Picture:
-    """``dot`` (every step), with a note: ``svg``, its fewest steps, did not fit ``width``."""
-    if _kept_steps(dot.records) <= 1:
-        note = (f"at width={width} its smallest text is {text_px(svg, width):.1f} px (under "
-                f"{MIN_TEXT_PX}): draw it wider")
-    else:
-        note = (f"at width={width} its smallest text stays under {MIN_TEXT_PX} px even with only "
-                "the first and last step of each row: every step is drawn; draw it at a coarser "
-                "detail or wider")
-    dot.records.notes.append(note)
-    return dot
+def _fewest(records: Graph) -> str:
+    """How few steps a picture too wide for its width draws, for its note."""
+    if not any(n.kind == "ellipsis" for n in records.nodes.values()):
+        return " with every step" if _kept_steps(records) > 1 else ""
+    if _kept_steps(records) == 1:
+        return " with one step of each row"
+    return " with only the first and last steps of each row"
+
+
+def _drawn_steps(records: Graph) -> int:
+    """How many steps a picture draws, in all its rows."""
+    return len({n.step for n in records.nodes.values()
+                if n.step is not None and n.kind != "ellipsis"})
 
 
 def _kept_steps(records: Graph) -> int:
@@ -234,16 +317,17 @@ def _check_scale(scale) -> None:
 
 
 def _arranged(graph: Graph, level: str, param_mode: str, keep: int | None = None,
-              coarse: dict | None = None) -> Graph:
+              coarse: dict | None = None, end: str | None = None) -> Graph:
     """``graph`` at ``level`` (taken from ``coarse`` when made before: a long graph takes a
-    while), elided to ``keep`` steps at each end of a row, arranged."""
+    while), elided to ``keep`` steps at each end of a row (at ``end`` only: see elide),
+    arranged."""
     mode = AUTO_PARAMS[level] if param_mode == "auto" else param_mode
     coarse = {} if coarse is None else coarse
     if level not in coarse:
         coarse[level] = coarsen(_copy(graph), level)
     detailed = coarse[level]
     if keep is not None:
-        detailed = elide(detailed, keep)
+        detailed = elide(detailed, keep, end)
     return arrange(_copy(detailed), mode)
 
 

@@ -11,12 +11,17 @@ from dataclasses import replace
 from .records import Graph, Node, StepKey, crosses_steps, role_base
 
 
-def elide(graph: Graph, keep: int) -> Graph:
-    """Keep the first ``keep`` and the last ``keep`` steps of every row (at least one of each).
-    Each row leaves out only its own middle steps: drawn together, a 5-step model keeps its
-    last steps beside a 400-step one, and no ellipsis claims steps a row never ran."""
+def elide(graph: Graph, keep: int, end: str | None = None) -> Graph:
+    """Keep the first ``keep`` and the last ``keep`` steps of every row (at least one of each);
+    ``end="first"`` or ``"last"``: only the ``keep`` steps at that end, the rest elided before
+    or after them. Each row leaves out only its own steps: drawn together, a 5-step model keeps
+    its last steps beside a 400-step one, and no ellipsis claims steps a row never ran."""
     keep = max(1, keep)
-    gone = _middle_steps(graph, keep)
+    if end not in (None, "first", "last"):
+        raise ValueError(f"elide: end must be None, 'first' or 'last', got {end!r}")
+    head = 0 if end == "last" else keep
+    tail = 0 if end == "first" else keep
+    gone = _elided_steps(graph, head, tail)
     if not gone:
         return graph
     out = Graph(detail=graph.detail, params=graph.params, notes=list(graph.notes),
@@ -39,6 +44,7 @@ def elide(graph: Graph, keep: int) -> Graph:
             for state in passing.get(k.row, ()):
                 out.add(Node(id=f"{ellipsis}:{state}", kind="ellipsis", cell=node.cell, step=key))
         home[nid] = ellipsis
+    stranded = _stranded(graph, home)
     seen = set()
     for e in graph.edges:
         src, dst = home[e.src], home[e.dst]
@@ -51,7 +57,7 @@ def elide(graph: Graph, keep: int) -> Graph:
         elif src == dst:
             continue
         elif out.nodes[dst].kind == "ellipsis" and out.nodes[src].step is None \
-                and out.nodes[src].kind != "ellipsis":
+                and out.nodes[src].kind != "ellipsis" and src not in stranded:
             continue  # per-step inputs of elided steps: the ellipsis stands for them
         key = (src, dst, role_base(e.role)) if dst != e.dst or src != e.src else None
         if key is not None:
@@ -59,9 +65,30 @@ def elide(graph: Graph, keep: int) -> Graph:
                 continue
             seen.add(key)
         out.edges.append(replace(e, src=src, dst=dst))
-    out.notes += _notes(gone, len({n.step.row for n in graph.nodes.values() if n.step}))
+    out.notes += _notes(gone, len({n.step.row for n in graph.nodes.values() if n.step}),
+                        middle=end is None)
     out.outputs = [home[o] for o in graph.outputs]
     return out
+
+
+def _stranded(graph: Graph, home: dict) -> set:
+    """The nodes outside the steps, computed from steps, that only elided steps read: an
+    encoder's final state entering a decoder's elided first step. Their line into the ellipsis
+    stays (else what computed them would hang in the air); a step's slice of the input
+    sequence, computed from no step, is left to the ellipsis."""
+    readers = defaultdict(list)
+    for e in graph.edges:
+        readers[e.src].append(e.dst)
+    from_steps = set()
+    todo = [dst for nid, node in graph.nodes.items() if node.step is not None
+            for dst in readers[nid]]
+    while todo:
+        nid = todo.pop()
+        if graph.nodes[nid].step is None and nid not in from_steps:
+            from_steps.add(nid)
+            todo.extend(readers[nid])
+    kept_readers = {e.src for e in graph.edges if home[e.dst] == e.dst}
+    return from_steps - kept_readers
 
 
 def _passing_states(graph: Graph, gone: dict) -> dict:
@@ -75,24 +102,27 @@ def _passing_states(graph: Graph, gone: dict) -> dict:
     return {row: sorted(names)[:-1] for row, names in states.items()}
 
 
-def _middle_steps(graph: Graph, keep: int) -> dict:
-    """{row: the steps it leaves out}, for the rows longer than ``2 * keep`` steps."""
+def _elided_steps(graph: Graph, head: int, tail: int) -> dict:
+    """{row: the steps it leaves out, all but its first ``head`` and last ``tail``}, for the
+    rows longer than ``head + tail`` steps."""
     steps = defaultdict(set)
     for node in graph.nodes.values():
         if node.step is not None:
             steps[node.step.row].add(node.step.step)
-    return {row: set(sorted(s)[keep:-keep]) for row, s in steps.items() if len(s) > 2 * keep}
+    return {row: set(sorted(s)[head:len(s) - tail]) for row, s in steps.items()
+            if len(s) > head + tail}
 
 
-def _notes(gone: dict, rows: int) -> list:
-    """One line per range of elided steps; it names the models (scope groups) it applies to
-    unless every row left out the same steps."""
+def _notes(gone: dict, rows: int, middle: bool = True) -> list:
+    """One line per range of elided steps ("middle" where steps are kept on both sides); it
+    names the models (scope groups) it applies to unless every row left out the same steps."""
     ranges = defaultdict(list)
     for row, steps in gone.items():
         ranges[min(steps), max(steps), len(steps)].append(row.group)
     notes = []
     for (first, last, count), groups in sorted(ranges.items()):
-        note = f"{count} middle step{'s' if count > 1 else ''} elided ({span(first, last)})"
+        what = "middle step" if middle else "step"
+        note = f"{count} {what}{'s' if count > 1 else ''} elided ({span(first, last)})"
         if len(ranges) > 1 or len(gone) < rows:
             note += " in " + ", ".join(dict.fromkeys(groups))
         notes.append(note)

@@ -36,6 +36,16 @@ class Picture(graphviz.Digraph):
                 return None
         return self._svg[1].decode("utf-8")
 
+    def widen(self, width: int, svg: str) -> None:
+        """Show the picture ``width`` px wide, wider than the page it was laid out for: Graphviz's
+        ``size`` says so to dot (PNG, PDF), and ``svg``, dot's SVG of it at the page's width,
+        scaled up to ``width`` by its header stands for dot's SVG at the new size. ``size``
+        changes no layout, only the header's scale (the drawing keeps its viewBox), so a
+        second layout would give the same picture."""
+        self.width = width
+        self.attr(size=size_attr(width))
+        self._svg = (self.source, fit(svg, width, up=True).encode("utf-8"))
+
     def pipe(self, format=None, renderer=None, formatter=None, neato_no_op=None, quiet=False, *,
              engine=None, encoding=None):
         """As ``graphviz.Digraph.pipe``; the SVG :meth:`svg` made is not made again."""
@@ -95,15 +105,19 @@ def frames(svg: str, prefix: str) -> list:
     return found
 
 
-def fit(svg: str, width: int) -> str:
-    """The SVG scaled down (never up) to at most ``width`` pixels wide: its width and height
-    attributes set in px, its viewBox kept, so the drawing scales and stays sharp."""
-    match = re.search(r'<svg width="([\d.]+)pt" height="([\d.]+)pt"', svg)
+def fit(svg: str, width: int, up: bool = False) -> str:
+    """The SVG scaled down to ``width`` pixels wide where it is wider (``up``: also up where it
+    is narrower): its width and height attributes set in px, its viewBox kept, so the drawing
+    scales and stays sharp."""
+    match = re.search(r'<svg width="([\d.]+)(?:pt|px)" height="([\d.]+)(pt|px)"', svg)
     if match is None:
         return svg
-    w_px, h_px = (float(v) * PX_PER_POINT for v in match.groups())
-    if w_px > width:
-        w_px, h_px = width, h_px * width / w_px
+    unit = PX_PER_POINT if match.group(3) == "pt" else 1.0
+    w_px, h_px = (float(v) * unit for v in match.groups()[:2])
+    box = re.search(r'viewBox="[-\d.]+ [-\d.]+ ([\d.]+) ([\d.]+)"', svg)  # (the header rounds)
+    if w_px > width or up:
+        w_px, h_px = width, width * (float(box.group(2)) / float(box.group(1)) if box else
+                                     h_px / w_px)
     return svg.replace(match.group(0), f'<svg width="{w_px:.0f}px" height="{h_px:.0f}px"', 1)
 
 

@@ -62,7 +62,7 @@ class Recorder:
             constants[i] = unwrap(x)
             if isinstance(x, Tensor) and x.cut_from is not None:
                 cuts[i] = CutInput(x.cut_from, tuple(x.shape))
-        single = outputs[0].data if len(outputs) == 1 else None
+        single = unwrap(outputs[0]) if len(outputs) == 1 else None
         _FACTS[node] = NodeFacts(
             scope=current_scope(), shapes=tuple(o.shape for o in outputs),
             small_value=single if single is not None and single.size <= SMALL else None,

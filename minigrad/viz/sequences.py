@@ -7,7 +7,7 @@ from __future__ import annotations
 from collections import defaultdict
 from dataclasses import replace
 
-from ..tensor import Tensor
+from ..tensor import Tensor, unwrap
 from .records import Graph, Node
 
 SLICING = ("GetItem", "Unbind", "Squeeze", "Reshape")  # ops that take a step's slice
@@ -69,7 +69,7 @@ def sequence_of(array, inputs: dict) -> str | None:
     base = array
     while base is not None:
         for name, t in inputs.items():
-            if base is t.data:
+            if base is unwrap(t):
                 return name
         base = getattr(base, "base", None)
     return None

@@ -1,13 +1,15 @@
-"""L-BFGS (PyTorch's ``torch.optim.LBFGS``, without a line search): a quasi-Newton method that
-builds the inverse Hessian from the last ``history_size`` steps. PyTorch's LSTMCell sine-wave
-tutorial trains with it.
+"""L-BFGS (PyTorch's ``torch.optim.LBFGS``): a quasi-Newton method that builds the inverse
+Hessian from the last ``history_size`` steps. PyTorch's LSTMCell sine-wave tutorial trains
+with it.
 
 All parameters are viewed as one flat vector θ with gradient g. One ``step(closure)`` runs up to
 ``max_iter`` iterations, each:
 
     d = -H g   (two-loop recursion over the pairs s_k = θ_{k+1} - θ_k, y_k = g_{k+1} - g_k,
                ρ_k = 1 / y_k·s_k, starting from H_0 = (y·s / y·y) I; the first d is -g)
-    θ = θ + t d  (t = lr, and min(1, 1/|g|_1) lr on the very first iteration)
+    θ = θ + t d  (t = lr, and min(1, 1/|g|_1) lr on the very first iteration; with
+                  ``line_search_fn="strong_wolfe"`` that t is where a line search starts,
+                  line_search.py)
 
 and stops early when the gradient, the step or the change of the loss is below its tolerance.
 """
@@ -17,6 +19,7 @@ from typing import Callable
 
 from minigrad import Tensor, backend, enable_grad
 
+from .line_search import Point, strong_wolfe
 from .optimizer import Optimizer
 
 
@@ -29,13 +32,13 @@ class LBFGS(Optimizer):
                  history_size: int = 100, line_search_fn: str | None = None):
         if lr <= 0:
             raise ValueError(f"LBFGS: lr must be > 0, got {lr}")
-        if line_search_fn is not None:
-            raise ValueError(f"LBFGS: line_search_fn={line_search_fn!r} is not implemented here; "
-                             "only the fixed step (line_search_fn=None, PyTorch's default)")
+        if line_search_fn not in (None, "strong_wolfe"):
+            raise ValueError(f"LBFGS: line_search_fn must be None or 'strong_wolfe' (as in "
+                             f"PyTorch), got {line_search_fn!r}")
         super().__init__(params, dict(
             lr=lr, max_iter=max_iter, max_eval=max_eval if max_eval is not None else max_iter * 5 // 4,
             tolerance_grad=tolerance_grad, tolerance_change=tolerance_change,
-            history_size=history_size, line_search_fn=None))
+            history_size=history_size, line_search_fn=line_search_fn))
         if len(self.param_groups) != 1:
             raise ValueError("LBFGS: supports one parameter group only (as PyTorch's)")
 
@@ -96,15 +99,24 @@ class LBFGS(Optimizer):
                 d = self._two_loop(-g, old_dirs, old_steps, ro, h_diag)
             prev_g, prev_loss = g.copy(), loss
             t = min(1.0, 1.0 / float(xp.abs(g).sum())) * lr if state["n_iter"] == 1 else lr
-            if float(g @ d) > -tol_change:  # not a descent direction any more
+            slope = float(g @ d)
+            if slope > -tol_change:  # not a descent direction any more
                 break
-            self._move(t, d)
             last = done_iters == group["max_iter"]
-            if not last:
-                loss = float(evaluate())
-                g = self._flat_grad()
-                evals += 1
-                state["func_evals"] += 1
+            if group["line_search_fn"] == "strong_wolfe":
+                found, used = strong_wolfe(lambda t: self._evaluate_at(t, d, evaluate), d,
+                                           Point(0.0, loss, g, slope), t, tol_change)
+                loss, g, t = found.loss, found.grad, found.t
+                self._move(t, d)
+            else:
+                self._move(t, d)
+                used = 0
+                if not last:
+                    loss = float(evaluate())
+                    g = self._flat_grad()
+                    used = 1
+            evals += used
+            state["func_evals"] += used
             if (last or evals >= group["max_eval"] or float(xp.abs(g).max()) <= tol_grad
                     or float(xp.abs(d * t).max()) <= tol_change
                     or abs(loss - prev_loss) < tol_change):
@@ -112,6 +124,17 @@ class LBFGS(Optimizer):
         state.update(d=d, t=t, old_dirs=old_dirs, old_stps=old_steps, ro=ro, H_diag=h_diag,
                      prev_flat_grad=prev_g, prev_loss=prev_loss)
         return first_loss
+
+    def _evaluate_at(self, t: float, d, evaluate) -> tuple:
+        """The loss and the flat gradient at θ + t d; θ is left as it was."""
+        params = self.param_groups[0]["params"]
+        here = [p.data for p in params]
+        self._move(t, d)
+        loss = float(evaluate())
+        grad = self._flat_grad()
+        for p, array in zip(params, here):
+            p.data = array
+        return loss, grad
 
     @staticmethod
     def _two_loop(q, old_dirs, old_steps, ro, h_diag):

@@ -30,6 +30,28 @@ def test_in_order_batches_equal_torchs(batch_size, drop_last):
             assert a.dtype == b.dtype
 
 
+def test_worker_arguments_are_taken_and_give_torchs_batches():
+    """A tutorial's DataLoader(..., num_workers=2, pin_memory=True) runs unchanged; the batches
+    are loaded here in this process, the same ones torch's workers give."""
+    options = dict(batch_size=4, num_workers=2, pin_memory=True, persistent_workers=True,
+                   prefetch_factor=2, timeout=5)
+    mine = DataLoader(TensorDataset(mg.tensor(X), mg.tensor(Y)), **options)
+    ref = tdata.DataLoader(tdata.TensorDataset(torch.tensor(X), torch.tensor(Y)), **options)
+    for g, w in zip(_batches(mine), _batches(ref), strict=True):
+        for a, b in zip(g, w):
+            np.testing.assert_array_equal(a, b)
+
+
+@pytest.mark.parametrize("options, message", [
+    (dict(num_workers=-1), "num_workers must be an int >= 0, got -1"),
+    (dict(num_workers=1.5), "num_workers must be an int >= 0, got 1.5"),
+    (dict(timeout=-2), "timeout must be >= 0, got -2"),
+])
+def test_bad_worker_arguments_are_named(options, message):
+    with pytest.raises(ValueError, match=message):
+        DataLoader(TensorDataset(mg.tensor(X)), **options)
+
+
 class Pairs(Dataset):
     """Plain Python samples: an int, a float, a dict and an array, as a user's dataset gives."""
 

@@ -166,7 +166,7 @@ def test_parameters_keep_identity_and_array():
     opt = optim.Adam([p], lr=0.1)
     p.grad = minigrad.tensor(np.ones(3))
     opt.step()
-    assert p.data is array and not np.array_equal(array, np.ones(3))
+    assert np.shares_memory(p.data, array) and not np.array_equal(array, np.ones(3))
 
 
 def test_parameters_without_grad_are_skipped():

@@ -48,7 +48,7 @@ def test_arrows_run_right_to_left(detail):
         output, params = run_model("lstm", 3, grads=True)
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
-            drawn = layout(draw(output, params=params, detail=detail, backward=back))
+            drawn = layout(draw(output, params=params, detail=detail, backward=back, width=None))
         states = [e for e in drawn["edges"] if "state" in e.get("class", "")]
         assert len(states) == 4
         for e in states:

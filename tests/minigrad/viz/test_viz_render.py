@@ -144,7 +144,7 @@ def test_every_step_keeps_the_essays_gate_order(form, detail):
     """o, C~, i, f from the bottom up in every step, also where each gate has its own matmul
     (the concatenated form at op detail)."""
     out, params, _ = vg.model("lstm", T=3, form=form)
-    g = draw(out, params=params, detail=detail).records
+    g = draw(out, params=params, detail=detail, width=None).records
     stacks = [[g.nodes[i].role.rsplit("_", 1)[0] for i in ids if g.nodes[i].role]  # (the gates;
               for ids in plan(g).stacked]  # at gate detail their products stand with them)
     assert stacks == [["o", "C~", "i", "f"]] * 3
@@ -357,7 +357,7 @@ def test_parameters_drawn_once_reach_the_steps_from_under_the_row(kind, detail):
     the top left, outside the row, and their lines looped under the whole row, through the
     steps on their way."""
     out, params, _ = vg.model(kind, T=3)
-    drawn = layout(draw(out, params=params, detail=detail, param_mode="once"))
+    drawn = layout(draw(out, params=params, detail=detail, param_mode="once", width=None))
     (left, bottom, right, top), = cluster_boxes(drawn, "cluster_row").values()
     steps = list(cluster_boxes(drawn, "cluster_step").values())
 
@@ -548,7 +548,7 @@ def test_eliding_counts_the_taps_of_parameters_drawn_once_with_the_steps():
     outside the steps, 40 steps' taps left no room and only one step at each end was kept."""
     out, params, _ = vg.model("lstm", T=40)
     with pytest.warns(UserWarning, match="middle steps elided"):
-        g = draw(out, params=params, detail="op", param_mode="once", max_nodes=150)
+        g = draw(out, params=params, detail="op", param_mode="once", max_nodes=150, width=None)
     steps = {n.step.step for n in g.records.nodes.values()
              if n.step is not None and n.kind != "ellipsis"}
     assert len(steps) >= 6 and len(g.records.nodes) <= 150

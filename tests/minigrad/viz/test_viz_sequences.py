@@ -31,7 +31,7 @@ def gru_loop(x_needs_grad: bool, slice_inside: bool = True, T: int = 3):
 def drawn(h, params, detail, **options):
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
-        return draw(h, params=params, detail=detail, **options).records
+        return draw(h, params=params, detail=detail, **{"width": None, **options}).records
 
 
 @pytest.mark.parametrize("slice_inside", [True, False])

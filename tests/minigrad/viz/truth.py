@@ -519,7 +519,7 @@ def _elision(drawn, cap, found):
             found.append(f"row {row} left out {left_out}, its ellipsis says {said.get(row)}")
     claimed = set()  # (group or None for every row, first, last, count) the notes state
     for note in drawn.notes:
-        m = re.fullmatch(r"(\d+) middle steps? elided \(t = (\d+)(?: … t = (\d+))?\)(?: in (.*))?",
+        m = re.fullmatch(r"(\d+) (?:middle )?steps? elided \(t = (\d+)(?: … t = (\d+))?\)(?: in (.*))?",
                          note)
         if m:
             count, first = map(int, m.groups()[:2])
