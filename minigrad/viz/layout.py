@@ -22,8 +22,12 @@ a rank it keeps, where crossings allow, the order in which nodes are declared. S
   row side by side (without them a step that runs long, such as the peephole LSTM's output
   gate reading C_t, overlaps the next one and dot stacks them diagonally);
 * gates fed alike keep the essay's order through invisible edges inside their rank
-  (``remincross=false``: dot's final reordering pass would undo it, and the rows' order);
+  (``remincross=false``: dot's final reordering pass would undo it, and the rows' order); at
+  gate detail the LSTM's products of its gates stand in that rank too (``_with_products``);
 * a reverse-direction row is laid out mirrored (its edges run right to left);
+* at gate detail tanh(C_t) hangs under the + that made C_t, in its rank (``hanging``), and in
+  a stack's staircase the stubs that bring a layer its input from the layer below stand under
+  the dot where they meet h, in its rank (``under``): every step of the layer alike;
 * each state's line is one dot ``group`` per row, from the initial state's entry in the first
   step to the node that leaves it in the last, through every step (render weighs its lines
   inside a step, so that it stays straight against dot's pull on each cluster's frame): so the
@@ -70,6 +74,14 @@ class Layout:
     detours: dict = field(default_factory=dict)     # (src, dst) -> side of the column it climbs
     offsets: dict = field(default_factory=dict)     # group -> steps drawn before its step 0
     stages: list = field(default_factory=list)      # row indices by the time they start
+    hanging: list = field(default_factory=list)     # (belt node, op): one rank, op below it
+    under: list = field(default_factory=list)       # a layer's entries from below, then the
+                                                    # belt node they go under: one rank
+
+    @property
+    def stairs(self) -> bool:
+        """Whether the picture is a stack's staircase (layer l + 1 a step after layer l)."""
+        return self.staircase and max(self.layers.values(), default=1) > 1
 
     def time(self, key) -> int:
         """Where step ``key`` stands on the picture's time axis (see _offsets)."""
@@ -118,6 +130,8 @@ def plan(graph: Graph) -> Layout:
     lay.starts = _starts(graph, lay)
     lay.titled = _titled(graph, lay)
     lay.detours = _detours(graph, lay)
+    lay.hanging = _hanging(graph, lay) if graph.detail == "gate" else []
+    lay.under = _under(graph, lay) if graph.detail == "gate" and lay.stairs else []
     if lay.mirrored and graph.detail != "cell" and len(lay.rows) > 1:
         lay.columns, lay.aligned = _body_ends(graph, lay), []
     else:
@@ -346,6 +360,56 @@ def _bottom_to_top(graph: Graph, ids: list, top: set) -> list:
     return sorted(ids, key=rank)
 
 
+def _under(graph: Graph, lay: Layout) -> list:
+    """Per step of a layer fed by the layer below, the stubs that bring its h_t (and the
+    depth-gated LSTM's C_t) up, bottom to top, then the node of the step's belt that reads one
+    of them (the dot where h meets the input): all in that node's rank, the stubs under it, the
+    one it reads right under it, below that the most read lowest. Left to dot, the depth-gated
+    stack's first step of layer 1 drew them at its top left, its later steps at their bottom
+    left (62 points higher or lower). There C_t^(0) now enters below h_t^(0) at t = 0 too, and
+    its line up crosses the two from h_t^(0) (30 crossings, 28 before; the most read highest:
+    32)."""
+    consumers = defaultdict(list)
+    fed_from = {}
+    for e in graph.edges:
+        consumers[e.src].append(e.dst)
+        src, dst = graph.nodes[e.src], graph.nodes[e.dst]
+        if dst.kind == "stub" and src.step is not None and dst.step is not None \
+                and src.step.row != dst.step.row:
+            fed_from[e.dst] = e.src
+    groups = []
+    for key, ids in lay.members.items():
+        stubs = [i for i in ids if i in fed_from]
+        anchors = [c for i in stubs for c in consumers[i]
+                   if c in lay.belts and graph.nodes[c].step == key]
+        if stubs and anchors:
+            feeding = [i for i in stubs if anchors[0] in consumers[i]]
+            rest = sorted((i for i in stubs if i not in feeding), key=lambda i: -len(consumers[i]))
+            groups.append(rest + feeding + anchors[:1])
+    return groups
+
+
+def _hanging(graph: Graph, lay: Layout) -> list:
+    """(belt node, op): a pointwise op that reads only a node of the belt along the top, in its
+    step, and is on no belt itself (the LSTM's tanh(C_t)), hangs right under it, in its rank, as
+    the essay draws it: a rank of its own made every step wider. Not where the belt node feeds
+    more in its step (the peephole LSTM's C_t, into σ o_t): there dot put the op above the belt
+    in the last step (31 points)."""
+    ins, inside = defaultdict(list), defaultdict(int)
+    for e in graph.edges:
+        if e.kind != "invisible":
+            ins[e.dst].append(e.src)
+            inside[e.src] += graph.nodes[e.src].step == graph.nodes[e.dst].step
+    pairs = []
+    for nid, node in graph.nodes.items():
+        if (node.kind == "op" and node.step is not None and nid not in lay.belts
+                and len(ins[nid]) == 1 and ins[nid][0] in lay.top
+                and graph.nodes[ins[nid][0]].step == node.step
+                and inside[ins[nid][0]] == 1):
+            pairs.append((ins[nid][0], nid))
+    return pairs
+
+
 def _stacked(graph: Graph, lay: Layout) -> list:
     """Gates fed alike (the four LSTM layers after [h, x]) in the essay's order, forget gate on
     top, output gate at the bottom; listed bottom to top."""
@@ -362,8 +426,51 @@ def _stacked(graph: Graph, lay: Layout) -> list:
         linear = [i for i in ids if graph.nodes[i].kind == "linear"]
         if len(stacks) == 1 and len(linear) == 1 and len(stacks[0]) == 2:
             stacks[0].insert(1, linear[0])  # the GRU's W·h + b for n_t: between z_t and r_t
+        if graph.detail == "gate":
+            stacks = [_with_products(graph, lay, stack, ids) for stack in stacks]
+        if (len(stacks) == 1 and graph.detail == "gate" and lay.stairs
+                and stacks[0][-1] not in lay.top):
+            stacks[0] += _initial_top(graph, lay, ids)
         groups += stacks
     return groups
+
+
+def _with_products(graph: Graph, lay: Layout, stack: list, ids: list) -> list:
+    """The stack of gates with the pointwise products that read them in its rank too: one of two
+    neighbouring gates between them (the LSTM's i_t * C̃_t), the belt's product of the top gate
+    (f_t * C_{t-1}) on top, where the belt runs. In a rank of their own they made an LSTM step
+    26 points wider."""
+    ins, outs = defaultdict(set), defaultdict(set)
+    for e in graph.edges:
+        if e.kind not in ("invisible", "param"):
+            ins[e.dst].add(e.src)
+            outs[e.src].add(e.dst)
+    gates = [i for i in stack if graph.nodes[i].kind == "gate"]
+    out = list(stack)
+    for nid in ids:
+        node = graph.nodes[nid]
+        if node.kind != "op" or nid in stack:
+            continue
+        reads = ins[nid]
+        between = [k for k in range(len(stack) - 1) if reads == {stack[k], stack[k + 1]}
+                   and {stack[k], stack[k + 1]} <= set(gates)]
+        belt = reads - {stack[-1]}
+        if between:
+            out.insert(out.index(stack[between[0] + 1]), nid)
+        elif (nid in lay.top and len(reads) == 2 and stack[-1] in reads and out[-1] == stack[-1]
+              and not any(outs[i] & set(stack) for i in belt)):  # (C forked into the gates:
+            out.append(nid)                                     # peephole, depth-gated)
+    return out
+
+
+def _initial_top(graph: Graph, lay: Layout, ids: list) -> list:
+    """In a row's first step, the initial state of the belt along the top (C's ``0``), where it
+    enters its belt alone: it goes on top of the gates' stack, in their rank (in a stack's
+    staircase dot put it under σ f_0, and that step's frame stood 47 points higher)."""
+    on_top = {lay.belts[i] for i in lay.top if i in lay.belts}
+    levelled = {i for pair in lay.level for i in pair}
+    return [i for i in ids if graph.nodes[i].kind == "const" and lay.belts.get(i) in on_top
+            and i not in levelled][:1]
 
 
 def _fed_by(graph: Graph):

@@ -80,7 +80,7 @@ def legend_html(graph: Graph) -> str:
                  "dC_t−1 = dC_t × f_t)",
                  f'bgcolor="{style.POINTWISE}"', "×"),
                 ("where lines met going forward, their gradients add going back", "", "⋗")]
-        return _key(rows)
+        return _key(rows, columns=1)  # long entries: two to a line set the width (968 points)
     layer = ("learned layer: σ or tanh of W·[h, x] + b" if graph.detail == "gate"
              else "a product with learned weights (matmul)")
     rows = [(layer, f'bgcolor="{style.LAYER}"', "σ" if graph.detail == "gate" else "W"),
@@ -97,25 +97,26 @@ def legend_html(graph: Graph) -> str:
     return _key(rows)
 
 
-def _key(rows: list) -> str:
-    """The key's entries two to a line: in one line it set the picture's width (1100 points,
-    wider than three LSTM steps; a picture fits a page, see drawing.draw's ``width``)."""
+def _key(rows: list, columns: int = KEY_COLUMNS) -> str:
+    """The key's entries ``columns`` to a line: in one line it set the picture's width (1100
+    points, wider than three LSTM steps; a picture fits a page, see drawing.draw's ``width``)."""
     cells = [f'<td {attr} border="1" width="14">{escape(mark)}</td>'
              f'<td align="left"><font point-size="{style.SMALL}">{escape(text)}</font></td>'
              for text, attr, mark in rows]
-    lines = "".join("<tr>" + "".join(cells[k:k + KEY_COLUMNS]) + "</tr>"
-                    for k in range(0, len(cells), KEY_COLUMNS))
+    lines = "".join("<tr>" + "".join(cells[k:k + columns]) + "</tr>"
+                    for k in range(0, len(cells), columns))
     return ('<table border="0" cellborder="0" cellspacing="3" cellpadding="1"><tr>'
             '<td align="left"><font point-size="9">how to read it:</font></td></tr><tr><td>'
             '<table border="0" cellborder="0" cellspacing="3" cellpadding="1">'
             f"{lines}</table></td></tr></table>")
 
 
-def graph_label(lines: list, key: str | None) -> str:
+def graph_label(lines: list, key: str | None, colours: str | None = None) -> str:
     """The picture's label: its lines (title, notes) left-justified and, when given, the key
-    under them (an HTML label; without a key, plain lines ending in ``\\l``)."""
-    if key is None:
+    and the gradient colours' scale (``colours``, an HTML table) under them (an HTML label;
+    with neither, plain lines ending in ``\\l``)."""
+    if key is None and colours is None:
         return "".join(f"{line}\\l" for line in lines)
     rows = "".join(f'<tr><td align="left">{escape(line)}</td></tr>' for line in lines)
-    return (f'<<table border="0" cellborder="0" cellspacing="0">{rows}'
-            f'<tr><td align="left">{key}</td></tr></table>>')
+    rows += "".join(f'<tr><td align="left">{part}</td></tr>' for part in (key, colours) if part)
+    return f'<<table border="0" cellborder="0" cellspacing="0">{rows}</table>>'

@@ -109,7 +109,7 @@ body { font: 13px Helvetica, Arial, sans-serif; margin: 0; color: #202020; }
   });
   svg.querySelectorAll("g.edge").forEach(function (g) {
     var ends = g.querySelector("title").textContent.split("->");
-    var src = ends[0], dst = ends[1];
+    var src = ends[0].split(":")[0], dst = ends[1].split(":")[0];  // (a port: "n8:n")
     if (g.querySelector("path") && g.querySelector("path").getAttribute("stroke") === "none") return;
     var dirBack = false;  // the record, whichever way the DOT line was written
     var rec = data.edges.find(function (e) { return e.src === src && e.dst === dst; });

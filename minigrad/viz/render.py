@@ -24,12 +24,19 @@ class _Writer:
     def __init__(self, graph: Graph, lay: Layout, scale: tuple | None = None):
         self.graph = graph
         self.lay = lay
-        # a stack's staircase is wider than a page too (layer l + 1 starts a step later)
-        stairs = lay.staircase and max(lay.layers.values(), default=1) > 1
-        self.roomy = graph.detail == "op" or stairs  # see style.ROOMY
+        stairs = lay.stairs
+        # (a stack's staircase was roomy too; fitted to a page it keeps 9-point text and close
+        # ranks, as one row does: lstm-2layers-gate 1973 -> 1615 points wide)
+        self.roomy = graph.detail == "op"  # see style.ROOMY
         # a line's label beside its start (style.TAIL_LABEL); in a staircase they lay on the
         # lines that climb between layers
         self.tail_labels = graph.detail == "gate" and not stairs
+        # there a line's label is placed after the layout (dot's xlabel): on the line, dot
+        # doubled the ranks for it (lstm-2layers-gate: 1750 points wide, 1253 so); not where a
+        # layer hands the state of its top belt up too (the depth-gated LSTM's C_t): the lines
+        # up then leave both of its belts, and in the fewer ranks dot sent layer 0's C line
+        # under its steps (132 points)
+        self.xlabels = graph.detail == "gate" and stairs and not self.hands_up_its_belt()
         self.ids = {nid: f"n{i}" for i, nid in enumerate(graph.nodes)}
         self.flat = not lay.members
         norms = [n.grad_norm for n in graph.nodes.values()] + [e.grad_norm for e in graph.edges]
@@ -39,6 +46,13 @@ class _Writer:
         self.labelled = set()
         self.headers = []  # the rows' header nodes, where rows() draws them
         self.flat_pairs = {pair for pairs in lay.beside.values() for pair in pairs}
+        self.joined = {(e.src, e.dst) for e in graph.edges}
+        # lines inside one rank that run downwards, written turned: dot puts a line's tail below
+        # its head there (a hanging op under its belt node, i_t * C̃_t under σ i_t)
+        self.downwards = set(lay.hanging) | {
+            (upper, lower) for stack in lay.stacked for lower, upper in zip(stack, stack[1:])
+            if (upper, lower) in self.joined}
+        self.hangs = {op for _, op in lay.hanging}
         self.crosses = {e.src for e in graph.crossing_edges()}
         pairs = Counter((e.src, e.dst) for e in graph.crossing_edges())
         self.state_uses = Counter((e.src, e.role) for e in graph.crossing_edges())
@@ -54,6 +68,13 @@ class _Writer:
                       if graph.nodes[e.dst].kind == "exit"}
         self.cut_for = {e.src: graph.nodes[e.dst].step for e in graph.edges  # the step a cut
                         if graph.nodes[e.src].kind == "cut"}                 # box stands for
+
+    def hands_up_its_belt(self) -> bool:
+        """Whether a line from a row's top belt (C) enters a stub of another row."""
+        nodes = self.graph.nodes
+        return any(e.src in self.lay.top and nodes[e.dst].kind == "stub"
+                   and nodes[e.dst].step is not None
+                   and nodes[e.dst].step.row != nodes[e.src].step.row for e in self.graph.edges)
 
     # --- nodes ---------------------------------------------------------------------------
     def node(self, g, node: Node) -> None:
@@ -91,7 +112,10 @@ class _Writer:
         kind, shape = node.kind, self.small_html(style.shape_text(node.shape))
         role = self.role_html(node.role, self.layer_of(node))
         if kind == "gate":
-            return style.html(f"{style.gate_symbol_html(node.op, self.graph.backward)}  {role}", shape)
+            symbol = style.gate_symbol_html(node.op, self.graph.backward)
+            if self.graph.backward:  # "tanh′ · Wᵀ" over "dC̃_3 (2, 4)": on one line, the widest
+                return style.html(symbol, f"{role} {shape}")  # box set its rank's width
+            return style.html(f"{symbol}  {role}", shape)
         if kind == "linear":
             return style.html("· Wᵀ" if self.graph.backward else "W · + b", shape)
         if kind == "op":
@@ -108,9 +132,10 @@ class _Writer:
         if kind == "exit":
             slot = self.slots.get(node.id)
             where = f"out[{slot}]" if slot is not None else style.symbol(node.op)
+            # the arrow over the slot: on one line the exit set the width of its rank
             if self.graph.backward:  # the gradient arriving from that slot of the output
-                return style.html(style.escape("↓ d" + where))
-            return style.html(style.escape("↑ " + where))
+                return style.html("↓", style.escape("d" + where))
+            return style.html("↑", style.escape(where))
         if kind == "cut":
             return style.html(role or style.escape(node.op), self.small_html("cut earlier"))
         if kind == "cell":
@@ -208,6 +233,11 @@ class _Writer:
                 and (e.src, e.dst) not in self.flat_pairs):
             src, dst = dst, src
             turned = True
+        if (e.src, e.dst) in self.downwards:
+            src, dst = dst, src
+            turned = not turned
+        if e.src in self.hangs and a == b:  # enters from the top: dot keeps the op above the
+            attrs["headport"] = "n"         # lines that pass under it into the same node
         if turned != self.graph.backward:  # the backward pass: each gradient runs the other way
             attrs["dir"] = "back"
         g.edge(src, dst, **attrs)
@@ -227,7 +257,7 @@ class _Writer:
             return {"headlabel": text, **style.DETOUR_LABEL}
         if self.tail_labels:
             return {"taillabel": text, **style.TAIL_LABEL}
-        return {"xlabel" if upward else "label": text}
+        return {"xlabel" if upward or self.xlabels else "label": text}
 
     def edge_style(self, e: Edge, crossing: bool) -> dict:
         """The look of an edge by what it carries: a parameter, a cut, a state, a stacked output."""
@@ -264,8 +294,12 @@ class _Writer:
         base = role_base(e.role) or "state"
         row = self.lay.rows.index(self.graph.nodes[e.src].step.row)
         attrs = dict(style.STATE_EDGE, **{"class": f"state role-{base} row-{row}"})
-        weight = style.BELT_WEIGHT.get(base)
         dst = self.graph.nodes[e.dst]
+        if self.xlabels and dst.kind != "ellipsis":
+            attrs["minlen"] = "1"  # its label, placed after the layout, needs no rank of its
+            # own (lstm-2layers-gate 1223 -> 1065 points); into elided steps, with one rank,
+            # dot drew layer 0's first step upside down
+        weight = style.BELT_WEIGHT.get(base)
         if (weight and self.graph.detail != "cell" and self.state_uses[e.src, e.role] == 1
                 and (dst.kind != "junction" or not edge_order(e))):
             attrs["weight"] = weight
@@ -365,18 +399,28 @@ class _Writer:
             self.posts(c, key, r, s)
             for pair in self.lay.beside.get(key, ()):
                 c.body.append("{rank=same; %s}" % "; ".join(self.ids[i] for i in pair))
+            for group in self.lay.under:  # in one rank, bottom to top
+                if self.graph.nodes[group[-1]].step == key:
+                    c.body.append("{rank=same; %s}" % "; ".join(self.ids[i] for i in group))
+                    for lower, upper in zip(group, group[1:]):
+                        if (lower, upper) not in self.joined:  # beside a drawn line, an
+                            c.edge(self.ids[lower], self.ids[upper], style="invis")  # invisible
+                            # one made dot 2.43 fail to route both (tbptt, 2 layers, 3 steps)
+            for belt, op in self.lay.hanging:
+                if self.graph.nodes[op].step == key:
+                    c.body.append("{rank=same; %s; %s}" % (self.ids[belt], self.ids[op]))
             if key in self.lay.spacers:  # where the other steps' exits stand (layout._spacers)
                 src, spacer = self.ids[self.lay.spacers[key]], f"spacer{r}_{s}"
-                c.node(spacer, style.html(style.escape("↑ out[0]")),
+                c.node(spacer, style.html("↑", "out[0]"),
                        **dict(style.node_shape("exit", None, False), style="invis"))
                 c.body.append("{rank=same; %s; %s}" % (src, spacer))
                 c.edge(src, spacer, style="invis")
             for stack in self.lay.stacked:
                 if self.graph.nodes[stack[0]].step == key:
-                    ids = [self.ids[i] for i in stack]
-                    c.body.append("{rank=same; %s}" % "; ".join(ids))
-                    for lower, upper in zip(ids, ids[1:]):
-                        c.edge(lower, upper, style="invis")
+                    c.body.append("{rank=same; %s}" % "; ".join(self.ids[i] for i in stack))
+                    for lower, upper in zip(stack, stack[1:]):  # a drawn line orders them
+                        if not {(lower, upper), (upper, lower)} & self.joined:  # (turned)
+                            c.edge(self.ids[lower], self.ids[upper], style="invis")
 
     def posts(self, g, key, r: int, s: int) -> None:
         """Where steps span columns (see _columns): an invisible post a rank before the first
@@ -405,10 +449,11 @@ def render(graph: Graph, title: str | None = None, scale: tuple | None = None,
         g.node(ANCHOR, **style.HIDDEN)  # the first node declared: see _row_order
     key = notation.legend_html(graph) if lay.members and graph.detail != "cell" else None
     lines = ([title] if title else []) + list(caption) + graph.notes
-    if lines or key:  # every line left-justified (\l), like the title itself
-        g.attr(label=notation.graph_label(lines, key))
-    if w.scale is not None:
-        g.node("legend", style.legend_html(w.scale, nan=w.any_nan), shape="plaintext")
+    # the colours' scale goes in the label too: as a node of its own it stood in the first
+    # rank, 210 points wide, and pushed the first step's nodes apart (lstm-backward's by 138)
+    colours = style.legend_html(w.scale, nan=w.any_nan)[1:-1] if w.scale is not None else None
+    if lines or key or colours:  # every line left-justified (\l), like the title itself
+        g.attr(label=notation.graph_label(lines, key, colours))
     loose = [graph.nodes[i] for i in lay.loose]
     learned = [n for n in loose if n.kind in ("param", "derived")]
     has_input = {e.dst for e in graph.edges}

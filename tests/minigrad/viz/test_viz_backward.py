@@ -35,8 +35,8 @@ def test_the_states_lines_carry_their_gradients(arch, detail):
 def test_the_gate_boxes_name_the_gates_gradients():
     source = backward("lstm", "gate").source
     for gate in ("f", "i", "o"):
-        assert len(re.findall(rf"σ′</font> · Wᵀ  d{gate}<sub>\d</sub>", source)) == 3, gate
-    assert len(re.findall(r"tanh′</font> · Wᵀ  dC̃<sub>\d</sub>", source)) == 3
+        assert len(re.findall(rf"σ′</font> · Wᵀ<br/>d{gate}<sub>\d</sub>", source)) == 3, gate
+    assert len(re.findall(r"tanh′</font> · Wᵀ<br/>dC̃<sub>\d</sub>", source)) == 3
 
 
 @needs_dot

@@ -18,13 +18,18 @@ ENTRIES = {stem: build for stem, _, build in gallery_entries()}
 TOLERANCE = 1.0  # points: dot rounds positions to whole points
 
 
-def measured(stem: str) -> dict:
-    """The layout at its natural size, every step drawn (``width=None``): fitted to a page, a
-    picture may leave out its middle steps (test_viz_fit.py), and that is another picture."""
+def drawn_entry(stem: str, width: int | None = None):
+    """The gallery picture ``stem``, by default at its natural size, every step drawn
+    (``width=None``): fitted to a page, a picture may leave out its middle steps
+    (test_viz_fit.py), and that is another picture."""
     outputs, options = ENTRIES[stem]()
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
-        return measure(draw(*outputs, **{"width": None, **options}))
+        return draw(*outputs, **{"width": width, **options})
+
+
+def measured(stem: str) -> dict:
+    return measure(drawn_entry(stem))
 
 
 def test_the_baseline_covers_every_gallery_picture():
@@ -44,7 +49,8 @@ def test_no_invariant_gets_worse(stem):
 
 ONE_ROW = ["lstm", "lstm-concat", "peephole", "coupled", "gru", "rnn", "clockwork"]
 LEVEL = ([f"{arch}-{detail}" for arch in ONE_ROW for detail in ("op", "gate", "backward")]
-         + ["lstm-params-once-op", "lstm-2layers-gate"])
+         + ["lstm-params-once-op", "lstm-2layers-gate", "depth-gated-gate",
+            "depth-gated-backward"])
 
 
 @needs_dot
@@ -60,8 +66,10 @@ def test_the_belts_run_level_across_the_steps(stem):
     assert now["h"] <= TOLERANCE, now
 
 
-UNEVEN = {"depth-gated-op", "depth-gated-gate", "depth-gated-backward"}  # layer 1's first step
-# reads the layer below's three stubs from its top left, the later steps from their bottom left
+UNEVEN = {"depth-gated-op"}  # layer 1's steps stand up to 110 points apart: its first step
+# reads the layer below's stubs from its top left, the later ones from their bottom left (at
+# gate detail layout.under puts them under the dot where h meets them in every step; at op
+# detail so, dot sent C of both layers under their steps, 230 points)
 
 
 @needs_dot
@@ -69,7 +77,9 @@ UNEVEN = {"depth-gated-op", "depth-gated-gate", "depth-gated-backward"}  # layer
 def test_the_cells_of_a_row_share_a_height(stem):
     """Every step frame of a row spans the same heights. Before: a row's first and last cells
     stood off (above), and the first chunk of tbptt-lstm, whose outputs are not drawn, had no
-    exits above its cells: its steps stood 37 points lower, their "t = k" too."""
+    exits above its cells: its steps stood 37 points lower, their "t = k" too; the depth-gated
+    stack's layer 1 at gate detail and backward, 62 points apart (its first step read the stubs
+    from the layer below at its top left, the others at their bottom left)."""
     assert measured(stem)["frames"] <= TOLERANCE
 
 
@@ -81,10 +91,7 @@ def test_every_layer_carries_its_cell_state_above_h(stem):
     one height. The depth-gated stack's layer 1 was drawn upside down (h entered at the top,
     C_t left from the bottom), its steps stacked down the page (C spread over 255 points at
     gate detail), and its C line crossed h's."""
-    outputs, options = ENTRIES[stem]()
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")
-        drawn = layout(draw(*outputs, **options))
+    drawn = layout(drawn_entry(stem, width=1000))  # (fitted to a page, as the gallery shows it)
     lines = state_lines(drawn)
     rows = {row for row, _ in lines}
     assert len(rows) == 2
@@ -116,3 +123,100 @@ def test_the_gru_update_gate_stands_next_to_its_h(stem, most):
     line down to z * (h - n) across two others in every step (6 crossings at gate detail, 12
     at op detail); next to h, it crosses only n_t's line into h - n."""
     assert measured(stem)["crossings"] <= most
+
+
+@needs_dot
+@pytest.mark.parametrize("stem", ["lstm-gate", "lstm-concat-gate", "coupled-gate",
+                                  "lstm-backward"])
+def test_tanh_of_the_cell_state_hangs_under_its_plus(stem):
+    """As in the essay, tanh(C_t) hangs right under the + that made C_t, in its rank, above the
+    h line: in a rank of its own it made every step 27 points wider (lstm-gate's 269 -> 242
+    from one step's frame to the next)."""
+    picture = drawn_entry(stem)
+    records = picture.records
+    ids = {nid: f"n{i}" for i, nid in enumerate(records.nodes)}
+    at = {o["name"]: tuple(map(float, o["pos"].split(","))) for o in layout(picture)["objects"]
+          if "pos" in o}
+    ins = {e.dst: e.src for e in records.edges}
+    hanging = [(ins[nid], nid) for nid, n in records.nodes.items()
+               if n.kind == "op" and n.op == "Tanh" and records.nodes[ins[nid]].op == "Add"]
+    assert len(hanging) == 3
+    for plus, tanh in hanging:
+        (x_plus, y_plus), (x_tanh, y_tanh) = at[ids[plus]], at[ids[tanh]]
+        h_out = next(e.dst for e in records.edges if e.src == tanh)  # o_t * tanh(C_t): on h
+        assert abs(x_plus - x_tanh) <= TOLERANCE and at[ids[h_out]][1] < y_tanh < y_plus
+
+
+@needs_dot
+@pytest.mark.parametrize("stem", ["rnn-backward", "lstm-backward", "gru-backward",
+                                  "clockwork-backward"])
+def test_the_colour_scale_widens_no_step(stem):
+    """The first step is at most its initial state's entries (50 points) wider than the next.
+    The gradient colours' scale was a node of the first rank, 210 points wide: lstm-backward's
+    first step was 138 points wider than its second, rnn-backward's 138."""
+    drawn = layout(drawn_entry(stem))
+    widths = {}
+    for obj in drawn["objects"]:
+        if obj.get("name", "").startswith("cluster_step0_"):
+            left, _, right, _ = map(float, obj["bb"].split(","))
+            widths[int(obj["name"].rsplit("_", 1)[1])] = right - left
+    assert widths[0] - widths[1] <= 50, widths
+
+
+def pitch(stem: str) -> float:
+    """Points from the second step's frame to the third's, in the bottom row (the first step
+    is wider by its initial state's entries)."""
+    drawn = layout(drawn_entry(stem))
+    left = {obj["name"]: float(obj["bb"].split(",")[0]) for obj in drawn["objects"]
+            if obj.get("name", "").startswith("cluster_step0_")}
+    return left["cluster_step0_2"] - left["cluster_step0_1"]
+
+
+@needs_dot
+def test_a_stacks_staircase_is_drawn_as_tight_as_one_row():
+    """From step to step, the 2-layer LSTM at gate detail takes at most 1.1 times the room of
+    one layer (it took 1.78: its look was the roomy one of op detail, and the labels on its
+    lines made dot double its ranks and keep one between steps; now 1.01)."""
+    assert pitch("lstm-2layers-gate") <= 1.1 * pitch("lstm-gate")
+
+
+FIT = ["rnn-backward", "lstm-backward", "lstm-concat-backward", "peephole-backward",
+       "coupled-backward", "gru-backward", "clockwork-backward", "lstm-2layers-gate"]
+
+
+@needs_dot
+@pytest.mark.parametrize("stem", FIT)
+def test_the_backward_pictures_and_a_stack_fit_a_page(stem):
+    """Fitted to 1000 px (its middle steps left out as need be), the smallest text is 9 px.
+    Before, with the first and last step only: lstm-backward 7.4 px, gru-backward 6.2,
+    coupled-backward 6.7, peephole-backward 7.0, lstm-2layers-gate 4.0 (depth-gated-backward,
+    2.5 then, 4.2 now, still does not fit)."""
+    from minigrad.viz.picture import text_px
+    svg = drawn_entry(stem, width=1000).svg()
+    assert text_px(svg, 1000) >= 9
+
+
+@needs_dot
+@pytest.mark.parametrize("stem", ["lstm-gate", "lstm-concat-gate", "lstm-backward"])
+def test_the_lstm_gates_products_stand_in_their_column(stem):
+    """f_t * C_{t-1} right above σ f_t, on the belt, and i_t * C̃_t between σ i_t and tanh C̃_t,
+    in the gates' rank: in a rank of their own they made every step 26 points wider
+    (lstm-gate 231 -> 205 points from frame to frame)."""
+    picture = drawn_entry(stem)
+    records = picture.records
+    ids = {nid: f"n{i}" for i, nid in enumerate(records.nodes)}
+    at = {o["name"]: tuple(map(float, o["pos"].split(","))) for o in layout(picture)["objects"]
+          if "pos" in o}
+    ins = {}
+    for e in records.edges:
+        ins.setdefault(e.dst, set()).add(e.src)
+    for t in range(3):
+        gate = {role_base: next(nid for nid, n in records.nodes.items() if n.kind == "gate"
+                                and n.role == f"{role_base}_{t}") for role_base in ("f", "i", "C~")}
+        products = {frozenset(ins[nid]): nid for nid, n in records.nodes.items()
+                    if n.op == "Mul" and n.step is not None and n.step.step == t}
+        times_i = at[ids[products[frozenset((gate["i"], gate["C~"]))]]]
+        times_f = at[ids[next(p for reads, p in products.items() if gate["f"] in reads)]]
+        f, i, c = (at[ids[gate[r]]] for r in ("f", "i", "C~"))
+        assert abs(times_i[0] - i[0]) <= TOLERANCE and c[1] < times_i[1] < i[1]
+        assert abs(times_f[0] - f[0]) <= TOLERANCE and times_f[1] > f[1]

@@ -153,10 +153,10 @@ def test_where_the_first_and_last_step_do_not_fit_a_forward_picture_keeps_its_la
 
 @needs_dot
 def test_where_the_first_and_last_step_do_not_fit_a_backward_picture_keeps_its_first():
-    """The LSTM's backward pass at gate detail, where one step fits and two do not: it keeps
-    t = 0, where dC_0 and dh_0 arrive from the elided steps (at t = 2 only the loss's dh_2
-    arrives)."""
-    output, params = run_model("lstm", 3, grads=True)
+    """The GRU's backward pass at gate detail, where one step fits and two do not: it keeps
+    t = 0, where dh_0 arrives from the elided steps (at t = 2 only the loss's dh_2 arrives).
+    (The LSTM's first and last step, 205 points apart, fit wherever its one step does.)"""
+    output, params = run_model("gru", 3, grads=True)
     width, g, notes = first_width_where(one_step, [output], params=params, detail="gate",
                                         backward=True)
     assert steps_drawn(g) == [0]
@@ -290,9 +290,9 @@ def test_the_svg_made_while_fitting_is_what_graphviz_makes():
 
 @needs_dot
 def test_a_notebook_and_the_files_show_the_picture_at_most_a_page_wide_and_sharp():
-    g = lstm()
+    g = lstm(4)  # (three LSTM steps at gate detail are narrower than a page now)
     assert isinstance(g, Picture)
-    assert svg_width_px(lstm(width=None).pipe(format="svg", encoding="utf-8")) > PAGE_WIDTH
+    assert svg_width_px(lstm(4, width=None).pipe(format="svg", encoding="utf-8")) > PAGE_WIDTH
     for svg in (g.pipe(format="svg", encoding="utf-8"), g._repr_svg_(),
                 g._repr_mimebundle_()["image/svg+xml"]):
         assert svg_width_px(svg) <= PAGE_WIDTH + 1

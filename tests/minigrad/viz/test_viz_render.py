@@ -26,8 +26,10 @@ OLAH = {"layer": "#f5ee9c", "pointwise": "#f9d1d1", "cell": "#e1f7d0", "border":
 
 
 def lstm_graph(**options):
+    """A 2-layer LSTM over 3 steps, every step drawn (fitted to a page, its gate picture leaves
+    out t = 1)."""
     out, params, _ = vg.model("lstm", T=3, layers=2)
-    return draw(out, params=params, **options)
+    return draw(out, params=params, **{"width": None, **options})
 
 
 def step_clusters(source: str) -> list:
@@ -143,7 +145,8 @@ def test_every_step_keeps_the_essays_gate_order(form, detail):
     (the concatenated form at op detail)."""
     out, params, _ = vg.model("lstm", T=3, form=form)
     g = draw(out, params=params, detail=detail, width=None).records
-    stacks = [[g.nodes[i].role.rsplit("_", 1)[0] for i in ids] for ids in plan(g).stacked]
+    stacks = [[g.nodes[i].role.rsplit("_", 1)[0] for i in ids if g.nodes[i].role]  # (the gates;
+              for ids in plan(g).stacked]  # at gate detail their products stand with them)
     assert stacks == [["o", "C~", "i", "f"]] * 3
 
 
