@@ -27,15 +27,24 @@ def plain(array):
     return array.view(_ndarray) if isinstance(array, DataArray) else array
 
 
+def is_view_of(value, array) -> bool:
+    """Whether ``value`` is a DataArray over exactly ``array``'s memory (data, shape, strides)."""
+    return (isinstance(value, DataArray) and type(array) is _ndarray
+            and plain(value).__array_interface__ == array.__array_interface__)
+
+
 class DataArray(_ndarray):
     """A NumPy array with PyTorch's in-place methods: ``x.add_(y, alpha=a)`` is ``x += a * y``.
     A Tensor operand is read as its array; each method returns the array itself."""
 
-    def __array_ufunc__(self, ufunc, method, *inputs, **kwargs):
-        # Compute on plain views, so that no result is a DataArray: only .data hands them out.
-        if "out" in kwargs:
-            kwargs["out"] = tuple(plain(x) for x in kwargs["out"])
-        return getattr(ufunc, method)(*(plain(x) for x in inputs), **kwargs)
+    def __array_ufunc__(self, ufunc, method, *inputs, out=None, **kwargs):
+        # Compute on plain views, so that arithmetic never makes a DataArray (a view, copy or
+        # reshape of one is still one, as for any ndarray subclass). With out=, the out arrays
+        # are returned, as NumPy does: d += 1 keeps d a DataArray.
+        if out is not None:
+            kwargs["out"] = tuple(plain(x) for x in out)
+        result = getattr(ufunc, method)(*(plain(x) for x in inputs), **kwargs)
+        return result if out is None else out[0] if len(out) == 1 else out
 
     def __repr__(self) -> str:
         return repr(plain(self))
@@ -57,13 +66,18 @@ class DataArray(_ndarray):
 
     def _apply(self, name: str, ufunc, other):
         """self = ufunc(self, other), written into self's memory."""
-        result = backend.numpy.result_type(self, other)
-        if not backend.numpy.can_cast(result, self.dtype, casting="same_kind"):
-            raise TypeError(f".data.{name}: a {result} result cannot be stored in place in a "
-                            f"{self.dtype} array")
-        self._check_shape(name, other)
+        self._check(name, other)
         ufunc(plain(self), other, out=plain(self))
         return self
+
+    def _check(self, name: str, *operands) -> None:
+        """Each operand must give a result this dtype can hold, and fit this shape."""
+        for other in operands:
+            result = backend.numpy.result_type(self, other)
+            if not backend.numpy.can_cast(result, self.dtype, casting="same_kind"):
+                raise TypeError(f".data.{name}: a {result} result cannot be stored in place in "
+                                f"a {self.dtype} array")
+            self._check_shape(name, other)
 
     def _check_shape(self, name: str, other) -> None:
         shape = backend.numpy.shape(other)
@@ -76,12 +90,20 @@ class DataArray(_ndarray):
                              f"the array's shape {self.shape}")
 
     def clamp_(self, min=None, max=None):
-        backend.numpy.clip(plain(self), _array(min), _array(max), out=plain(self))
+        if min is None and max is None:
+            raise ValueError(".data.clamp_: give min, max or both")
+        low, high = _array(min), _array(max)
+        self._check("clamp_", *(b for b in (low, high) if b is not None))
+        backend.numpy.clip(plain(self), low, high, out=plain(self))
         return self
 
     clip_ = clamp_
 
     def fill_(self, value):
+        """Every element becomes ``value``, a number (or a 0-d tensor or array)."""
+        if backend.numpy.ndim(_array(value)) != 0:
+            raise TypeError(f".data.fill_: takes a number, got an array of shape "
+                            f"{backend.numpy.shape(_array(value))} (use copy_)")
         return self.copy_(value)
 
     def zero_(self):
@@ -109,5 +131,6 @@ def _scaled(value, alpha):
 
 
 def _array(value):
-    """A Tensor's array (plain), a DataArray's plain view, or the value as it is."""
-    return plain(getattr(value, "_data", value))
+    """A Tensor's array, a DataArray's plain view, or the value as it is."""
+    from .tensor import Tensor  # (tensor.py imports this module)
+    return value._data if isinstance(value, Tensor) else plain(value)

@@ -11,7 +11,7 @@ import weakref
 from typing import NamedTuple
 
 from . import backend
-from .data_array import data_view, plain
+from .data_array import data_view, is_view_of, plain
 from .tensor_torch import TorchSurface, accept_torch_names
 
 
@@ -480,6 +480,8 @@ def _compare(op, tensor: Tensor, other):
 def _new_data(t: Tensor, value):
     """``value`` checked to replace ``t``'s array: the same shape, dtype and device (a Tensor is
     unwrapped: ``p.data -= lr * p.grad`` makes a Tensor of NumPy's in-place subtraction)."""
+    if is_view_of(value, t._data):  # p.data -= g: NumPy wrote into the tensor's own array
+        return t._data
     value = plain(unwrap(value))  # (a DataArray, what .data handed out, as the plain array)
     if isinstance(value, backend.numpy.generic):  # a NumPy scalar: what a 0-d op may return
         value = backend.numpy.asarray(value)

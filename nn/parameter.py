@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 from minigrad import Tensor, backend
+from minigrad.tensor import unwrap
 
 
 class Parameter(Tensor):
@@ -15,7 +16,7 @@ class Parameter(Tensor):
     is_parameter = True  # (the renderer draws it as a learned parameter)
 
     def __init__(self, data, requires_grad: bool = True):
-        data = data.data if isinstance(data, Tensor) else data
+        data = unwrap(data)  # (a Tensor's own array, not a view of it)
         super().__init__(data, device=backend.device_of(data) if backend.is_array(data) else None)
         self.requires_grad_(requires_grad)
 

@@ -91,7 +91,7 @@ def draw(*outputs: Tensor, params: dict | None = None, detail: str = "auto",
     if width is not None:
         fit = dict(graph=captured, param_mode=param_mode, width=width, finish=finish, look=look,
                    coarse=coarse)
-        dot = _auto_fitted(dot, max_nodes, **fit) if detail == "auto" else _fitted(dot, **fit)
+        dot = _auto_fitted(dot, max_nodes, fit) if detail == "auto" else _fitted(dot, **fit)
     for note in dot.records.notes:
         warnings.warn(f"minigrad.viz.draw: {note}", stacklevel=2)
     if out is not None:
@@ -116,26 +116,25 @@ def _picture(records: Graph, title, scale, caption, width) -> Picture:
     return dot
 
 
-def _auto_fitted(dot: Picture, max_nodes: int, graph: Graph, param_mode: str, width: int,
-                 finish: dict, look: dict, coarse: dict) -> Picture:
+def _auto_fitted(dot: Picture, max_nodes: int, fit: dict) -> Picture:
     """``detail="auto"``: the finest level, from the one ``max_nodes`` allows, that fits
-    ``width`` with at least the first and last step of each row (see :func:`_fitted`); at
-    the coarsest, whatever :func:`_fitted` makes of it. Each level passed over is noted."""
-    fit = dict(graph=graph, param_mode=param_mode, width=width, finish=finish, look=look,
-               coarse=coarse)
+    ``width`` with at least the first and last step of each row (``fit``: :func:`_fitted`'s
+    arguments); at the coarsest, whatever :func:`_fitted` makes of it. Each level passed over
+    is noted."""
+    graph, param_mode, width = fit["graph"], fit["param_mode"], fit["width"]
     levels = DETAILS[DETAILS.index(dot.records.detail):]
     for level, coarser in zip(levels, levels[1:]):
         fitted = _fitted(dot, last_resort=False, **fit)
         if fitted is not None:
             return fitted
-        records = build(graph, coarser, param_mode, max_nodes, coarse)
+        records = build(graph, coarser, param_mode, max_nodes, fit["coarse"])
         ends = (" even with only the first and last step of each row"
                 if _kept_steps(dot.records) > 2 else "")
         records.notes = [n for n in dot.records.notes if not is_elision_note(n)] + [
             f"at {level} detail its smallest text would be under {MIN_TEXT_PX} px at "
             f"width={width}{ends}: drawn at {coarser} detail"] + [
             n for n in records.notes if is_elision_note(n)]
-        dot = _picture(_finished(records, **finish), **look)
+        dot = _picture(_finished(records, **fit["finish"]), **fit["look"])
     return _fitted(dot, **fit)
 
 
@@ -216,10 +215,10 @@ def _widened(tried: list, width: int) -> Picture:
         natural, smallest = measure(svg)
         return math.ceil(natural * MIN_TEXT_PX / smallest)
 
-    narrowest = min(needed(svg) for _, svg in tried)
-    dot, svg = max((pair for pair in tried if needed(pair[1]) <= 2 * narrowest),
-                   key=lambda pair: (_drawn_steps(pair[0].records), -needed(pair[1])))
-    wide = needed(svg)
+    widths = [needed(svg) for _, svg in tried]
+    narrowest = min(widths)
+    (dot, svg), wide = max(((pair, w) for pair, w in zip(tried, widths) if w <= 2 * narrowest),
+                           key=lambda found: (_drawn_steps(found[0][0].records), -found[1]))
     dot.records.notes.append(
         f"at width={width} its smallest text would be {text_px(svg, width):.1f} px"
         f"{_fewest(dot.records)} (under {MIN_TEXT_PX}): drawn {wide} px wide instead, for "

@@ -366,9 +366,9 @@ def _under(graph: Graph, lay: Layout) -> list:
     of them (the dot where h meets the input): all in that node's rank, the stubs under it, the
     one it reads right under it, below that the most read lowest. Left to dot, the depth-gated
     stack's first step of layer 1 drew them at its top left, its later steps at their bottom
-    left (62 points higher or lower). There C_t^(0) now enters below h_t^(0) at t = 0 too, and
-    its line up crosses the two from h_t^(0) (30 crossings, 28 before; the most read highest:
-    32)."""
+    left, so its cells stood at different heights. C_t^(0) enters below h_t^(0) in every step,
+    its line up crossing the two from h_t^(0) (of the orders tried, the one with the fewest
+    crossings)."""
     consumers = defaultdict(list)
     fed_from = {}
     for e in graph.edges:

@@ -25,14 +25,14 @@ class _Writer:
         self.graph = graph
         self.lay = lay
         stairs = lay.stairs
-        # (a stack's staircase was roomy too; fitted to a page it keeps 9-point text and close
-        # ranks, as one row does: lstm-2layers-gate 1973 -> 1615 points wide)
+        # (a stack's staircase is not roomy: fitted to a page it keeps 9-point text and close
+        # ranks, as one row does)
         self.roomy = graph.detail == "op"  # see style.ROOMY
         # a line's label beside its start (style.TAIL_LABEL); in a staircase they lay on the
         # lines that climb between layers
         self.tail_labels = graph.detail == "gate" and not stairs
         # there a line's label is placed after the layout (dot's xlabel): on the line, dot
-        # doubled the ranks for it (lstm-2layers-gate: 1750 points wide, 1253 so); not where a
+        # doubled the ranks for it; not where a
         # layer hands the state of its top belt up too (the depth-gated LSTM's C_t): the lines
         # up then leave both of its belts, and in the fewer ranks dot sent layer 0's C line
         # under its steps (132 points)
@@ -47,8 +47,12 @@ class _Writer:
         self.headers = []  # the rows' header nodes, where rows() draws them
         self.flat_pairs = {pair for pairs in lay.beside.values() for pair in pairs}
         self.joined = {(e.src, e.dst) for e in graph.edges}
-        # lines inside one rank that run downwards, written turned: dot puts a line's tail below
-        # its head there (a hanging op under its belt node, i_t * C̃_t under σ i_t)
+        # lines inside one rank (a hanging op under its belt node, i_t * C̃_t under σ i_t):
+        # dot puts a line's tail below its head there, so those that run downwards are written
+        # turned, in every row (a mirrored row's mirroring turns only lines between ranks)
+        stacked = {pair for stack in lay.stacked for lower, upper in zip(stack, stack[1:])
+                   for pair in ((lower, upper), (upper, lower)) if pair in self.joined}
+        self.in_rank = set(lay.hanging) | stacked
         self.downwards = set(lay.hanging) | {
             (upper, lower) for stack in lay.stacked for lower, upper in zip(stack, stack[1:])
             if (upper, lower) in self.joined}
@@ -228,16 +232,15 @@ class _Writer:
         if self.scale is not None and e.kind == "data" and e.dst not in self.collectors:
             attrs.update(style.grad_attrs(style.grad_level(e.grad_norm, self.scale)))
         src, dst = self.ids[e.src], self.ids[e.dst]
-        turned = False
-        if (a is not None and b is not None and a.row == b.row and a.row in self.lay.mirrored
-                and (e.src, e.dst) not in self.flat_pairs):
+        if (e.src, e.dst) in self.in_rank:  # written turned (dst -> src, the arrow drawn back)
+            turned = (e.src, e.dst) in self.downwards
+        else:
+            turned = (a is not None and b is not None and a.row == b.row
+                      and a.row in self.lay.mirrored and (e.src, e.dst) not in self.flat_pairs)
+        if turned:
             src, dst = dst, src
-            turned = True
-        if (e.src, e.dst) in self.downwards:
-            src, dst = dst, src
-            turned = not turned
         if e.src in self.hangs and a == b:  # enters from the top: dot keeps the op above the
-            attrs["headport"] = "n"         # lines that pass under it into the same node
+            attrs["tailport" if turned else "headport"] = "n"  # lines passing under it
         if turned != self.graph.backward:  # the backward pass: each gradient runs the other way
             attrs["dir"] = "back"
         g.edge(src, dst, **attrs)
@@ -297,8 +300,7 @@ class _Writer:
         dst = self.graph.nodes[e.dst]
         if self.xlabels and dst.kind != "ellipsis":
             attrs["minlen"] = "1"  # its label, placed after the layout, needs no rank of its
-            # own (lstm-2layers-gate 1223 -> 1065 points); into elided steps, with one rank,
-            # dot drew layer 0's first step upside down
+            # own; into elided steps, with one rank, dot drew layer 0's first step upside down
         weight = style.BELT_WEIGHT.get(base)
         if (weight and self.graph.detail != "cell" and self.state_uses[e.src, e.role] == 1
                 and (dst.kind != "junction" or not edge_order(e))):

@@ -26,7 +26,7 @@ class Adagrad(Optimizer):
         if not state:
             xp = backend.get_array_module(p.data)
             state["step"] = 0
-            state["sum"] = xp.full_like(p.data, group["initial_accumulator_value"])
+            state["sum"] = xp.full(p.shape, group["initial_accumulator_value"], p.dtype)
         state["step"] += 1
         lr = group["lr"] / (1 + (state["step"] - 1) * group["lr_decay"])
         s = state["sum"]

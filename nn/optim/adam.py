@@ -37,10 +37,10 @@ class Adam(Optimizer):
         if not state:
             xp = backend.get_array_module(p.data)
             state["step"] = 0
-            state["exp_avg"] = xp.zeros_like(p.data)
-            state["exp_avg_sq"] = xp.zeros_like(p.data)
+            state["exp_avg"] = xp.zeros(p.shape, p.dtype)
+            state["exp_avg_sq"] = xp.zeros(p.shape, p.dtype)
             if group["amsgrad"]:
-                state["max_exp_avg_sq"] = xp.zeros_like(p.data)
+                state["max_exp_avg_sq"] = xp.zeros(p.shape, p.dtype)
         state["step"] += 1
         t, m, v = state["step"], state["exp_avg"], state["exp_avg_sq"]
         m += (1 - beta1) * (g - m)

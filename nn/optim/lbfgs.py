@@ -103,18 +103,7 @@ class LBFGS(Optimizer):
             if slope > -tol_change:  # not a descent direction any more
                 break
             last = done_iters == group["max_iter"]
-            if group["line_search_fn"] == "strong_wolfe":
-                found, used = strong_wolfe(lambda t: self._evaluate_at(t, d, evaluate), d,
-                                           Point(0.0, loss, g, slope), t, tol_change)
-                loss, g, t = found.loss, found.grad, found.t
-                self._move(t, d)
-            else:
-                self._move(t, d)
-                used = 0
-                if not last:
-                    loss = float(evaluate())
-                    g = self._flat_grad()
-                    used = 1
+            loss, g, t, used = self._step_along(d, t, Point(0.0, loss, g, slope), evaluate, last)
             evals += used
             state["func_evals"] += used
             if (last or evals >= group["max_eval"] or float(xp.abs(g).max()) <= tol_grad
@@ -125,16 +114,31 @@ class LBFGS(Optimizer):
                      prev_flat_grad=prev_g, prev_loss=prev_loss)
         return first_loss
 
+    def _step_along(self, d, t: float, here: Point, evaluate, last: bool) -> tuple:
+        """θ moved to θ + t d: (the loss there, its gradient, t, the evaluations it took). With
+        the strong Wolfe search t is the step it finds, starting from t; without, the loss is
+        evaluated there, except after the last iteration (as PyTorch's)."""
+        group = self.param_groups[0]
+        if group["line_search_fn"] == "strong_wolfe":
+            found, used = strong_wolfe(lambda t: self._evaluate_at(t, d, evaluate), d, here, t,
+                                       group["tolerance_change"])
+            self._move(found.t, d)
+            return found.loss, found.grad, found.t, used
+        self._move(t, d)
+        if last:
+            return here.loss, here.grad, t, 0
+        return float(evaluate()), self._flat_grad(), t, 1
+
     def _evaluate_at(self, t: float, d, evaluate) -> tuple:
         """The loss and the flat gradient at θ + t d; θ is left as it was."""
         params = self.param_groups[0]["params"]
         here = [p.data for p in params]
         self._move(t, d)
-        loss = float(evaluate())
-        grad = self._flat_grad()
-        for p, array in zip(params, here):
-            p.data = array
-        return loss, grad
+        try:
+            return float(evaluate()), self._flat_grad()
+        finally:  # (also when the closure fails: θ is left as it was)
+            for p, array in zip(params, here):
+                p.data = array
 
     @staticmethod
     def _two_loop(q, old_dirs, old_steps, ro, h_diag):

@@ -9,7 +9,8 @@ find a step t that satisfies the strong Wolfe conditions
 in two phases (Nocedal & Wright, Numerical Optimization, algorithms 3.5 and 3.6): first grow t
 until an interval [lo, hi] must hold such a step, then shrink the interval ("zoom") by the
 minimum of the cubic through both ends' values and slopes, until a step satisfies both. Each
-try costs one evaluation of the loss and its gradient; at most ``max_tries`` in all.
+try costs one evaluation of the loss and its gradient: the first, then at most ``max_tries``
+more (PyTorch's count).
 """
 from __future__ import annotations
 
@@ -108,7 +109,7 @@ def cubic_minimum(a: Point, b: Point, bounds: tuple | None = None) -> float:
         return (lo + hi) / 2
     d2 = math.sqrt(square)
     if a.t <= b.t:
-        t = b.t - (b.t - a.t) * (b.slope + d2 - d1) / (b.slope - a.slope + 2 * d2)
+        t = b.t - (b.t - a.t) * ((b.slope + d2 - d1) / (b.slope - a.slope + 2 * d2))
     else:
-        t = a.t - (a.t - b.t) * (a.slope + d2 - d1) / (a.slope - b.slope + 2 * d2)
+        t = a.t - (a.t - b.t) * ((a.slope + d2 - d1) / (a.slope - b.slope + 2 * d2))
     return min(max(t, lo), hi)

@@ -29,11 +29,11 @@ class RMSprop(Optimizer):
         xp = backend.get_array_module(p.data)
         if not state:
             state["step"] = 0
-            state["square_avg"] = xp.zeros_like(p.data)
+            state["square_avg"] = xp.zeros(p.shape, p.dtype)
             if mu > 0:
-                state["momentum_buffer"] = xp.zeros_like(p.data)
+                state["momentum_buffer"] = xp.zeros(p.shape, p.dtype)
             if group["centered"]:
-                state["grad_avg"] = xp.zeros_like(p.data)
+                state["grad_avg"] = xp.zeros(p.shape, p.dtype)
         state["step"] += 1
         v = state["square_avg"]
         v *= alpha

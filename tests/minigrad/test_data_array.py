@@ -85,6 +85,9 @@ def test_the_array_stays_an_array():
         assert type(result) is np.ndarray  # only .data hands out the PyTorch methods
     p.data[0] = 7.0  # NumPy's own ways still write into the tensor
     assert p.numpy()[0].tolist() == [7.0] * 4
+    d = p.data
+    d += 1.0  # in place: d stays the tensor's array, with its methods
+    assert p.numpy()[0].tolist() == [8.0] * 4 and d.zero_() is d and not p.numpy().any()
 
 
 def test_no_tensor_ends_up_holding_the_view():
@@ -93,10 +96,21 @@ def test_no_tensor_ends_up_holding_the_view():
     p = mg.tensor(A, requires_grad=True)
     p.data -= 0.1 * mg.tensor(G)
     p.data = p.data * 1.0
-    made = [mg.tensor(p.data), mg.Tensor(p.data), p * 2.0, p + mg.tensor(p.data)]
+    made = [mg.tensor(p.data), mg.Tensor(p.data), p * 2.0, p + mg.tensor(p.data),
+            mg.tensor(p.data.T.copy()), mg.tensor(p.data[0]), p * p.data]
     (made[2] * made[3]).sum().backward()
     for t in [p, p.grad] + made:
         assert type(t._data) is np.ndarray
+
+
+def test_an_optimizers_state_holds_plain_arrays():
+    import nn
+    p = nn.Parameter(mg.tensor(A))
+    optimizer = nn.optim.Adam([p], amsgrad=True)
+    (p * p).sum().backward()
+    optimizer.step()
+    for name, value in optimizer.state[p].items():
+        assert not isinstance(value, np.ndarray) or type(value) is np.ndarray, name
 
 
 @pytest.mark.parametrize("call, error, message", [
@@ -105,6 +119,10 @@ def test_no_tensor_ends_up_holding_the_view():
     (lambda d: d.mul_(np.ones((2, 2), int)), ValueError, r"\.data\.mul_: an operand of shape \(2, 2\) "
                                                     r"does not broadcast to the array's shape \(2,\)"),
     (lambda d: d.copy_(np.ones(3)), ValueError, r"\.data\.copy_: an operand of shape \(3,\)"),
+    (lambda d: d.clamp_(), ValueError, r"\.data\.clamp_: give min, max or both"),
+    (lambda d: d.clamp_(0.5, 1.5), TypeError, r"\.data\.clamp_: a float64 result cannot be stored"),
+    (lambda d: d.fill_(np.ones(2, int)), TypeError, r"\.data\.fill_: takes a number, got an array "
+                                                    r"of shape \(2,\)"),
 ])
 def test_a_bad_operand_is_named_and_changes_nothing(call, error, message):
     t = mg.tensor([1, 2])

@@ -45,11 +45,17 @@ def test_worker_arguments_are_taken_and_give_torchs_batches():
 @pytest.mark.parametrize("options, message", [
     (dict(num_workers=-1), "num_workers must be an int >= 0, got -1"),
     (dict(num_workers=1.5), "num_workers must be an int >= 0, got 1.5"),
-    (dict(timeout=-2), "timeout must be >= 0, got -2"),
+    (dict(timeout=-2), "timeout must be a number >= 0, got -2"),
+    (dict(timeout=None), "timeout must be a number >= 0, got None"),
+    (dict(prefetch_factor=2), "prefetch_factor and persistent_workers need num_workers > 0"),
+    (dict(persistent_workers=True), "prefetch_factor and persistent_workers need num_workers > 0"),
 ])
 def test_bad_worker_arguments_are_named(options, message):
     with pytest.raises(ValueError, match=message):
         DataLoader(TensorDataset(mg.tensor(X)), **options)
+    if options != dict(num_workers=1.5):  # (torch takes that one, and fails when it loads)
+        with pytest.raises((ValueError, TypeError)):
+            tdata.DataLoader(tdata.TensorDataset(torch.tensor(X)), **options)
 
 
 class Pairs(Dataset):

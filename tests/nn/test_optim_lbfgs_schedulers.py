@@ -96,6 +96,45 @@ def test_the_strong_wolfe_search_walks_rosenbrocks_valley_as_torch_does(start):
     assert last < 0.01 * first  # well along the valley to its minimum at (1, 1)
 
 
+LINES = {  # a loss along the line, its derivative, a start and a first step
+    "quartic": (lambda x: (x - 3) ** 4 - 2 * x, lambda x: 4 * (x - 3) ** 3 - 2, 0.0, 1.0),
+    "wavy": (lambda x: np.sin(3 * x) + 0.1 * x * x, lambda x: 3 * np.cos(3 * x) + 0.2 * x, 0.1, 5.0),
+    "steep": (lambda x: np.exp(x) - 4 * x, lambda x: np.exp(x) - 4, -2.0, 0.01),
+    "far": (lambda x: (x - 40.0) ** 2, lambda x: 2 * (x - 40.0), 0.0, 0.5),
+    "overshoot": (lambda x: (x - 1) ** 2, lambda x: 2 * (x - 1), 0.0, 1.95),  # past the minimum
+    "falling": (lambda x: -x - 0.1 * x ** 3, lambda x: -1 - 0.3 * x ** 2, 0.0, 1.0),  # no bottom
+}
+
+
+@pytest.mark.parametrize("max_tries", [10, 2])
+@pytest.mark.parametrize("name", sorted(LINES))
+def test_the_strong_wolfe_search_tries_the_points_torchs_tries(name, max_tries):
+    """Each branch of the search (growing the step, zooming with the cubic, the safeguard
+    against creeping to an end, running out of tries) against torch's own search."""
+    from torch.optim.lbfgs import _strong_wolfe
+    from nn.optim.line_search import Point, strong_wolfe
+    loss, slope, x0, t = LINES[name]
+    d = np.array([1.0])
+    tried = {"ours": [], "torch": []}
+
+    def ours(step):
+        tried["ours"].append(step)
+        return float(loss(x0 + step)), np.array([slope(x0 + step)])
+
+    def theirs(x, step, direction):
+        tried["torch"].append(float(step))
+        return float(loss(x0 + step)), torch.tensor([float(slope(x0 + step))], dtype=torch.float64)
+
+    found, evals = strong_wolfe(ours, d, Point(0.0, loss(x0), np.array([slope(x0)]), slope(x0)),
+                                t, max_tries=max_tries)
+    f, _, t_torch, evals_torch = _strong_wolfe(
+        theirs, torch.zeros(1, dtype=torch.float64), t, torch.tensor(d), float(loss(x0)),
+        torch.tensor([slope(x0)]), torch.tensor(slope(x0)), max_ls=max_tries)
+    np.testing.assert_allclose(tried["ours"], tried["torch"], rtol=1e-12)
+    assert evals == evals_torch == len(tried["ours"])
+    assert found.t == pytest.approx(float(t_torch), rel=1e-12) and found.loss == pytest.approx(f)
+
+
 def test_lbfgs_needs_a_closure_and_knows_one_line_search():
     p = mg.tensor([1.0], requires_grad=True)
     with pytest.raises(ValueError, match="LBFGS.step: needs a closure"):

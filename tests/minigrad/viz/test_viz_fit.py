@@ -79,7 +79,8 @@ def test_every_gallery_picture_fits_a_page_or_says_how_wide_it_had_to_be(stem):
     detail picture but the RNN's, the depth-gated and 2-layer stacks at gate detail, five
     backward pictures, the truncated-BPTT one and the MLP were shrunk to 1.8 to 8.4 px text."""
     outputs, options = ENTRIES[stem]()
-    options.pop("detail", None) if stem == "mlp" else None  # (it has none: draw's default)
+    if stem == "mlp":  # (drawn at draw's default detail)
+        options.pop("detail", None)
     g, notes = drawn_quietly(*outputs, **options)
     shown = svg_width_px(g._repr_svg_())
     needed = widened_to(notes)

@@ -673,3 +673,30 @@ def test_atomic_write_leaves_the_old_file_when_writing_fails(tmp_path):
         write_atomic(path, lambda f: f.write("not bytes"))
     assert path.read_text() == "old"
     assert [p.name for p in tmp_path.iterdir()] == ["picture.dot"]
+
+
+@needs_dot
+@pytest.mark.parametrize("backward", [False, True])
+def test_a_reverse_row_is_drawn_as_its_forward_row_mirrored(backward):
+    """In both rows of a bidirectional LSTM at gate detail: f, i, C~, o from the top down, and
+    tanh(C_t) right under the + that made C_t, above o_t * tanh(C_t). The lines written turned
+    inside a rank were turned back by the reverse row's mirroring: its gates stood o, i, C~ and
+    its tanh above its +."""
+    out, params, _ = vg.model("lstm", T=3, bidirectional=True)
+    if backward:
+        out.sum().backward()
+    g = draw(out, params=params, detail="gate", width=None, backward=backward)
+    at, nodes, edges = positions(g), g.records.nodes, g.records.edges
+    checked = 0
+    for plus in (n for n in nodes.values() if n.op == "Add" and n.role and n.role.startswith("C_")):
+        row, t = plus.step.row, plus.step.step
+        gates = {n.role.rsplit("_", 1)[0]: at[n.id] for n in nodes.values()
+                 if n.kind == "gate" and n.step is not None and n.step == plus.step}
+        ys = [gates[r][1] for r in ("f", "i", "C~", "o")]
+        assert ys == sorted(ys), (row, t, gates)
+        tanh = next(nodes[e.dst] for e in edges if e.src == plus.id and nodes[e.dst].op == "Tanh")
+        product = next(e.dst for e in edges if e.src == tanh.id)
+        (x_plus, y_plus), (x_tanh, y_tanh) = at[plus.id], at[tanh.id]
+        assert abs(x_plus - x_tanh) <= 2 and y_plus < y_tanh < at[product][1], (row, t)
+        checked += 1
+    assert checked == 6
