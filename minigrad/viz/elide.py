@@ -44,31 +44,37 @@ def elide(graph: Graph, keep: int, end: str | None = None) -> Graph:
             for state in passing.get(k.row, ()):
                 out.add(Node(id=f"{ellipsis}:{state}", kind="ellipsis", cell=node.cell, step=key))
         home[nid] = ellipsis
+    out.edges += _edges_onto(graph, out, home)
+    out.notes += _notes(gone, len({n.step.row for n in graph.nodes.values() if n.step}),
+                        middle=end is None)
+    out.outputs = [home[o] for o in graph.outputs]
+    return out
+
+
+def _edges_onto(graph: Graph, out: Graph, home: dict) -> list:
+    """Each line of ``graph`` between the nodes of ``out`` that stand for its ends (``home``:
+    an elided step's node is its row's ellipsis, or the ellipsis of the state a line carries).
+    Lines inside the elided steps and the per-step inputs of elided steps are left out (the
+    ellipsis stands for them); the lines that land on one pair of nodes are drawn once."""
     stranded = _stranded(graph, home)
-    seen = set()
+    seen, edges = set(), []
     for e in graph.edges:
         src, dst = home[e.src], home[e.dst]
         if src != dst and crosses_steps(graph.nodes[e.src].step, graph.nodes[e.dst].step):
             state = role_base(e.role)  # a state's line into or out of the elided steps
             src = f"{src}:{state}" if f"{src}:{state}" in out.nodes else src
             dst = f"{dst}:{state}" if f"{dst}:{state}" in out.nodes else dst
-        if e.kind == "detach":  # a cut among the elided steps is still drawn (a loop if inside)
-            pass
-        elif src == dst:
-            continue
-        elif out.nodes[dst].kind == "ellipsis" and out.nodes[src].step is None \
-                and out.nodes[src].kind != "ellipsis" and src not in stranded:
-            continue  # per-step inputs of elided steps: the ellipsis stands for them
+        per_step_input = (out.nodes[dst].kind == "ellipsis" and out.nodes[src].step is None
+                          and out.nodes[src].kind != "ellipsis" and src not in stranded)
+        if e.kind != "detach" and (src == dst or per_step_input):  # (a cut among the elided
+            continue                               # steps is still drawn, a loop if inside)
         key = (src, dst, role_base(e.role)) if dst != e.dst or src != e.src else None
         if key is not None:
             if key in seen:
                 continue
             seen.add(key)
-        out.edges.append(replace(e, src=src, dst=dst))
-    out.notes += _notes(gone, len({n.step.row for n in graph.nodes.values() if n.step}),
-                        middle=end is None)
-    out.outputs = [home[o] for o in graph.outputs]
-    return out
+        edges.append(replace(e, src=src, dst=dst))
+    return edges
 
 
 def _stranded(graph: Graph, home: dict) -> set:

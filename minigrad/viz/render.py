@@ -47,15 +47,7 @@ class _Writer:
         self.headers = []  # the rows' header nodes, where rows() draws them
         self.flat_pairs = {pair for pairs in lay.beside.values() for pair in pairs}
         self.joined = {(e.src, e.dst) for e in graph.edges}
-        # lines inside one rank (a hanging op under its belt node, i_t * C̃_t under σ i_t):
-        # dot puts a line's tail below its head there, so those that run downwards are written
-        # turned, in every row (a mirrored row's mirroring turns only lines between ranks)
-        stacked = {pair for stack in lay.stacked for lower, upper in zip(stack, stack[1:])
-                   for pair in ((lower, upper), (upper, lower)) if pair in self.joined}
-        self.in_rank = set(lay.hanging) | stacked
-        self.downwards = set(lay.hanging) | {
-            (upper, lower) for stack in lay.stacked for lower, upper in zip(stack, stack[1:])
-            if (upper, lower) in self.joined}
+        self.in_rank, self.downwards = _lines_in_a_rank(lay, self.joined)
         self.hangs = {op for _, op in lay.hanging}
         self.crosses = {e.src for e in graph.crossing_edges()}
         pairs = Counter((e.src, e.dst) for e in graph.crossing_edges())
@@ -587,3 +579,16 @@ def _scoped(w: _Writer, g, nodes: list) -> None:
             c.attr(label=".".join(path), **style.SCOPE_CLUSTER)
             for n in members:
                 w.node(c, n)
+
+
+def _lines_in_a_rank(lay, joined: set) -> tuple[set, set]:
+    """The drawn lines inside one rank (a hanging op under its belt node, i_t * C̃_t under
+    σ i_t), and those of them that run downwards. dot puts a line's tail below its head
+    there, so those are written turned, in every row: a mirrored row's mirroring turns only
+    the lines between ranks."""
+    upwards = {(lower, upper) for stack in lay.stacked for lower, upper in zip(stack, stack[1:])
+               if (lower, upper) in joined}
+    downwards = set(lay.hanging) | {
+        (upper, lower) for stack in lay.stacked for lower, upper in zip(stack, stack[1:])
+        if (upper, lower) in joined}
+    return upwards | downwards, downwards

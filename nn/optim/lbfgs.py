@@ -89,13 +89,7 @@ class LBFGS(Optimizer):
             if state["n_iter"] == 1:
                 d, old_dirs, old_steps, ro, h_diag = -g, [], [], [], 1.0
             else:
-                y, s = g - prev_g, d * t
-                ys = float(y @ s)
-                if ys > 1e-10:  # keep the pair only if the curvature is positive
-                    if len(old_dirs) == history:
-                        old_dirs.pop(0), old_steps.pop(0), ro.pop(0)
-                    old_dirs.append(y), old_steps.append(s), ro.append(1.0 / ys)
-                    h_diag = ys / float(y @ y)
+                h_diag = self._remember(g - prev_g, d * t, old_dirs, old_steps, ro, history, h_diag)
                 d = self._two_loop(-g, old_dirs, old_steps, ro, h_diag)
             prev_g, prev_loss = g.copy(), loss
             t = min(1.0, 1.0 / float(xp.abs(g).sum())) * lr if state["n_iter"] == 1 else lr
@@ -139,6 +133,19 @@ class LBFGS(Optimizer):
         finally:  # (also when the closure fails: θ is left as it was)
             for p, array in zip(params, here):
                 p.data = array
+
+    @staticmethod
+    def _remember(y, s, old_dirs, old_steps, ro, history: int, h_diag: float) -> float:
+        """Keep the pair y = g_{k+1} - g_k, s = θ_{k+1} - θ_k if its curvature y·s is positive
+        (the oldest pair dropped past ``history``); returns H_0's scale y·s / y·y, or
+        ``h_diag`` where the pair is not kept."""
+        ys = float(y @ s)
+        if ys <= 1e-10:
+            return h_diag
+        if len(old_dirs) == history:
+            old_dirs.pop(0), old_steps.pop(0), ro.pop(0)
+        old_dirs.append(y), old_steps.append(s), ro.append(1.0 / ys)
+        return ys / float(y @ y)
 
     @staticmethod
     def _two_loop(q, old_dirs, old_steps, ro, h_diag):

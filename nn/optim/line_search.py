@@ -33,34 +33,39 @@ def strong_wolfe(evaluate, d, start: Point, t: float, tolerance_change: float = 
                  max_tries: int = 25) -> tuple[Point, int]:
     """The step found, as a Point, and how many evaluations it took. ``evaluate(t)`` gives
     (φ(t), the gradient at θ + t d) and leaves θ as it was."""
-    d_size = float(abs(d).max())
-
     def at(t: float) -> Point:
         loss, grad = evaluate(t)
         return Point(t, loss, grad, float(grad @ d))
 
-    prev, new = start, at(t)
-    tries, bracket, found = 0, None, False  # tries: past the first evaluation
-    while tries < max_tries:  # phase 1: grow the step until an interval holds a good one
-        if not _decreased_enough(new, start) or (tries > 1 and new.loss >= prev.loss):
-            bracket = [prev, new]
-            break
-        if abs(new.slope) <= -C2 * start.slope:
-            bracket, found = [new], True
-            break
-        if new.slope >= 0:
-            bracket = [prev, new]
-            break
+    bracket, tries = _grow(at, start, t, max_tries)
+    if len(bracket) == 1:  # the step already satisfies both conditions
+        return bracket[0], tries + 1
+    return _zoom(at, start, bracket, tries, max_tries, float(abs(d).max()), tolerance_change)
+
+
+def _grow(at, start: Point, t: float, max_tries: int) -> tuple[list, int]:
+    """Phase 1: try longer steps until [the previous try, this one] must hold a good step, or
+    this one is good (a bracket of one Point). Also returns the tries past the first."""
+    prev, new, tries = start, at(t), 0
+    while tries < max_tries:
+        going_down = _decreased_enough(new, start) and not (tries > 1 and new.loss >= prev.loss)
+        if going_down and _flat_enough(new, start):
+            return [new], tries
+        if not going_down or new.slope >= 0:
+            return [prev, new], tries
         t = cubic_minimum(prev, new, bounds=(new.t + 0.01 * (new.t - prev.t), new.t * 10))
         prev, new = new, at(t)
         tries += 1
-    if bracket is None:  # out of tries: the interval from the start to the last try
-        bracket = [start, new]
+    return [start, new], tries  # out of tries: the interval from the start to the last try
 
+
+def _zoom(at, start: Point, bracket: list, tries: int, max_tries: int, d_size: float,
+          tolerance_change: float) -> tuple[Point, int]:
+    """Phase 2: shrink the interval ``bracket`` by the cubic's minimum until a try satisfies
+    both conditions, or θ would move less than ``tolerance_change`` across it; the best
+    Point, and the evaluations."""
     stalled = False
-    while not found and tries < max_tries:  # phase 2: zoom into the interval
-        if abs(bracket[1].t - bracket[0].t) * d_size < tolerance_change:
-            break
+    while tries < max_tries and abs(bracket[1].t - bracket[0].t) * d_size >= tolerance_change:
         t, stalled = _not_at_an_end(cubic_minimum(*bracket), bracket, stalled)
         new = at(t)
         tries += 1
@@ -68,9 +73,9 @@ def strong_wolfe(evaluate, d, start: Point, t: float, tolerance_change: float = 
         if not _decreased_enough(new, start) or new.loss >= bracket[low].loss:
             bracket[1 - low] = new
             continue
-        if abs(new.slope) <= -C2 * start.slope:
-            found = True
-        elif new.slope * (bracket[1 - low].t - bracket[low].t) >= 0:
+        if _flat_enough(new, start):
+            return new, tries + 1
+        if new.slope * (bracket[1 - low].t - bracket[low].t) >= 0:
             bracket[1 - low] = bracket[low]
         bracket[low] = new
     return bracket[_lower(bracket)], tries + 1
@@ -83,6 +88,10 @@ def _lower(bracket: list) -> int:
 
 def _decreased_enough(new: Point, start: Point) -> bool:
     return new.loss <= start.loss + C1 * new.t * start.slope
+
+
+def _flat_enough(new: Point, start: Point) -> bool:
+    return abs(new.slope) <= -C2 * start.slope
 
 
 def _not_at_an_end(t: float, bracket: list, stalled: bool) -> tuple[float, bool]:
