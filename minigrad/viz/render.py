@@ -37,6 +37,10 @@ class _Writer:
         # up then leave both of its belts, and in the fewer ranks dot sent layer 0's C line
         # under its steps (132 points)
         self.xlabels = graph.detail == "gate" and stairs and not self.hands_up_its_belt()
+        # a gate's word (tanh) on a line of its own, its box as narrow as its shape (style.
+        # gate_lines); not in a depth-gated stack: the line down from C_{t-1} to its depth
+        # gate passed just left of a wide tanh C̃ box, and crossed the line into a narrow one
+        self.narrow_gates = not (stairs and self.hands_up_its_belt())
         self.ids = {nid: f"n{i}" for i, nid in enumerate(graph.nodes)}
         self.flat = not lay.members
         norms = [n.grad_norm for n in graph.nodes.values()] + [e.grad_norm for e in graph.edges]
@@ -77,7 +81,7 @@ class _Writer:
         attrs = dict(style.node_shape(node.kind, node.op, self.flat, self.roomy))
         attrs["tooltip"] = self.tooltip(node)
         if node.id in self.differences and not self.flat:
-            attrs.update(shape="ellipse", margin="0.01")
+            attrs.update(style.pointwise_outline(False, self.roomy), margin="0.01")
         if node.id in self.lay.belts:
             attrs["group"] = self.lay.belts[node.id]
         if node.id in self.graph.outputs:
@@ -108,10 +112,8 @@ class _Writer:
         kind, shape = node.kind, self.small_html(style.shape_text(node.shape))
         role = self.role_html(node.role, self.layer_of(node))
         if kind == "gate":
-            symbol = style.gate_symbol_html(node.op, self.graph.backward)
-            if self.graph.backward:  # "tanh′ · Wᵀ" over "dC̃_3 (2, 4)": on one line, the widest
-                return style.html(symbol, f"{role} {shape}")  # box set its rank's width
-            return style.html(f"{symbol}  {role}", shape)
+            return style.html(*style.gate_lines(node.op, role, shape, self.graph.backward,
+                                                self.narrow_gates))
         if kind == "linear":
             return style.html("· Wᵀ" if self.graph.backward else "W · + b", shape)
         if kind == "op":
@@ -126,12 +128,8 @@ class _Writer:
         if kind == "stub":
             return self.stub_label(node, role)
         if kind == "exit":
-            slot = self.slots.get(node.id)
-            where = f"out[{slot}]" if slot is not None else style.symbol(node.op)
-            # the arrow over the slot: on one line the exit set the width of its rank
-            if self.graph.backward:  # the gradient arriving from that slot of the output
-                return style.html("↓", style.escape("d" + where))
-            return style.html("↑", style.escape(where))
+            return style.html(*style.exit_lines(self.slots.get(node.id), node.op,
+                                                self.graph.backward))
         if kind == "cut":
             return style.html(role or style.escape(node.op), self.small_html("cut earlier"))
         if kind == "cell":
@@ -219,16 +217,16 @@ class _Writer:
             text = style.first_line("detach", text)
         elif text and (e.src, e.dst) in self.parallel and not edge_order(e):
             text = style.first_line("", text)  # below the belt's label, off the belt's line
-        if text:
-            attrs.update(self.label_attrs(e, text, upward))
-        if self.scale is not None and e.kind == "data" and e.dst not in self.collectors:
-            attrs.update(style.grad_attrs(style.grad_level(e.grad_norm, self.scale)))
-        src, dst = self.ids[e.src], self.ids[e.dst]
         if (e.src, e.dst) in self.in_rank:  # written turned (dst -> src, the arrow drawn back)
             turned = (e.src, e.dst) in self.downwards
         else:
             turned = (a is not None and b is not None and a.row == b.row
                       and a.row in self.lay.mirrored and (e.src, e.dst) not in self.flat_pairs)
+        if text:
+            attrs.update(self.label_attrs(e, text, upward, crossing, turned))
+        if self.scale is not None and e.kind == "data" and e.dst not in self.collectors:
+            attrs.update(style.grad_attrs(style.grad_level(e.grad_norm, self.scale)))
+        src, dst = self.ids[e.src], self.ids[e.dst]
         if turned:
             src, dst = dst, src
         if e.src in self.hangs and a == b:  # enters from the top: dot keeps the op above the
@@ -244,12 +242,19 @@ class _Writer:
         offsets = self.lay.offsets
         return self.lay.staircase and a.step == b.step or offsets[b.group] > offsets[a.group]
 
-    def label_attrs(self, e: Edge, text: str, upward: bool) -> dict:
+    def label_attrs(self, e: Edge, text: str, upward: bool, crossing: bool = False,
+                    turned: bool = False) -> dict:
         """Where an edge's label goes: on the line, beside it (between the cells of one column,
         where dot leaves no room on the line), or, on a line that climbs past another row, under
-        the cell it enters (its middle, where dot puts an ``xlabel``, lies on that row's lines)."""
+        the cell it enters (its middle, where dot puts an ``xlabel``, lies on that row's lines).
+        At gate detail a state's name, on its line from one step to the next, stands inside the
+        step that made it, beside the op that made it (the line's tail; its head where the line
+        is written turned; see style.state_label)."""
         if (e.src, e.dst) in self.lay.detours:
             return {"headlabel": text, **style.DETOUR_LABEL}
+        if crossing and self.named_inside(e):
+            end = "headlabel" if turned else "taillabel"
+            return {end: text, **style.state_label(role_base(e.role), turned)}
         if self.tail_labels:
             return {"taillabel": text, **style.TAIL_LABEL}
         return {"xlabel" if upward or self.xlabels else "label": text}
@@ -268,7 +273,7 @@ class _Writer:
             return attrs
         if crossing:
             return self.state_style(e)
-        if self.on_belt(e):
+        if self.on_belt(e) or self.enters_its_dot(e):
             return {"weight": INSIDE_BELT_WEIGHT}
         if e.dst in self.collectors:
             return dict(style.COLLECT_EDGE)
@@ -278,6 +283,14 @@ class _Writer:
         """Whether a line joins two nodes of one belt (dot's group)."""
         belt = self.lay.belts.get(e.src)
         return belt is not None and belt == self.lay.belts.get(e.dst)
+
+    def enters_its_dot(self, e: Edge) -> bool:
+        """Whether a line brings an input (x_t) into the dot where it meets h: as heavy as a
+        belt's line, it keeps that dot at the input's height (at t = 0 the GRU's dot, where
+        the initial state enters too, sank towards h, and its line to σ z_0 crossed that
+        state's line into W · + b)."""
+        return (self.graph.nodes[e.src].kind == "stub"
+                and self.graph.nodes[e.dst].kind == "junction")
 
     def state_style(self, e: Edge) -> dict:
         """A state's line from one step to the next: thick, classed by state and row (the
@@ -290,14 +303,22 @@ class _Writer:
         row = self.lay.rows.index(self.graph.nodes[e.src].step.row)
         attrs = dict(style.STATE_EDGE, **{"class": f"state role-{base} row-{row}"})
         dst = self.graph.nodes[e.dst]
-        if self.xlabels and dst.kind != "ellipsis":
-            attrs["minlen"] = "1"  # its label, placed after the layout, needs no rank of its
-            # own; into elided steps, with one rank, dot drew layer 0's first step upside down
+        if (self.xlabels or self.named_inside(e)) and dst.kind != "ellipsis":
+            attrs["minlen"] = "1"  # its label, placed after the layout or inside the step,
+            # needs no rank of its own; into elided steps, with one rank, dot drew layer 0's
+            # first step upside down
         weight = style.BELT_WEIGHT.get(base)
         if (weight and self.graph.detail != "cell" and self.state_uses[e.src, e.role] == 1
                 and (dst.kind != "junction" or not edge_order(e))):
             attrs["weight"] = weight
         return attrs
+
+    def named_inside(self, e: Edge) -> bool:
+        """Whether a state's line between two steps has its name inside the step that made it,
+        beside the op that made it (label_attrs): at gate detail, where that is a pointwise op.
+        Beside a gate box (an RNN's tanh h_t), tall and with lines above and under it, the name
+        stays on the line between the steps, in a rank of its own."""
+        return self.tail_labels and self.graph.nodes[e.src].kind == "op"
 
     def places(self, e: Edge) -> bool:
         """Whether a parameter's line places its ends (dot's ``constraint``): from the band, a
@@ -405,7 +426,7 @@ class _Writer:
                     c.body.append("{rank=same; %s; %s}" % (self.ids[belt], self.ids[op]))
             if key in self.lay.spacers:  # where the other steps' exits stand (layout._spacers)
                 src, spacer = self.ids[self.lay.spacers[key]], f"spacer{r}_{s}"
-                c.node(spacer, style.html("↑", "out[0]"),
+                c.node(spacer, style.html(*style.exit_lines(0, None)),
                        **dict(style.node_shape("exit", None, False), style="invis"))
                 c.body.append("{rank=same; %s; %s}" % (src, spacer))
                 c.edge(src, spacer, style="invis")

@@ -89,12 +89,32 @@ def symbol(op: str, backward: bool = False) -> str:
     return SYMBOLS.get(op, op.lower())
 
 
-def gate_symbol_html(op: str, backward: bool = False) -> str:
-    """The gate's nonlinearity, larger than the role beside it (its derivative and Wᵀ in the
-    backward picture: a gate box sends dW·[h, x] back through σ′ and Wᵀ)."""
-    if backward:
-        return f'<font point-size="12">{escape(symbol(op, True))}</font> · Wᵀ'
-    return f'<font point-size="12">{escape(symbol(op))}</font>'
+def gate_lines(op: str, role: str, shape: str, backward: bool = False,
+               narrow: bool = True) -> list:
+    """A gate box's label, line by line: its nonlinearity, larger than the role (its derivative
+    and Wᵀ in the backward picture: a gate box sends dW·[h, x] back through σ′ and Wᵀ), the
+    role and the shape. A step is as wide as its widest gate box, so no line is much wider
+    than the shape: σ shares a line with the role (σ f_3), a word (tanh, σ′ · Wᵀ) stands on
+    its own and tanh′ · Wᵀ on two (on one line, "tanh C̃_3" and "tanh′ · Wᵀ" made every LSTM
+    step 19 points wider). ``narrow=False``: the word beside the role, as wide as before."""
+    name = f'<font point-size="12">{escape(symbol(op, backward))}</font>'
+    word = len(symbol(op)) > 1
+    if not backward:
+        return [name, role, shape] if word and narrow else [f"{name}  {role}", shape]
+    if not narrow:
+        return [f"{name} · Wᵀ", f"{role} {shape}"]
+    return [name, "· Wᵀ", role, shape] if word else [f"{name} · Wᵀ", role, shape]
+
+
+def exit_lines(slot: int | None, op: str | None, backward: bool = False) -> list:
+    """An exit's label, line by line: the arrow out of the step (in the backward picture into
+    it: the gradient arriving from that slot of the output), the output, its slot. Each on its
+    own line, the exit is no wider than the × it leaves: "↑ out[2]" on one line set the width
+    of its rank, "out[2]" under the arrow still made every LSTM step 13 points wider."""
+    d, arrow = ("d", "↓") if backward else ("", "↑")
+    if slot is None:
+        return [arrow, escape(d + symbol(op))]
+    return [arrow, escape(d + "out"), f"[{slot}]"]
 
 
 def cell_name(cell: str | None) -> str:
@@ -172,8 +192,8 @@ def node_shape(kind: str, op: str, flat: bool, roomy: bool = False) -> dict:
         if flat:
             return {"shape": "box", "style": "rounded,filled", "fillcolor": POINTWISE}
         size = "0.3" if roomy else "0.25"
-        return {"shape": "circle" if len(symbol(op)) <= 2 else "ellipse", "style": "filled",
-                "fillcolor": POINTWISE, "margin": "0.02", "width": size, "height": size}
+        return {"style": "filled", "fillcolor": POINTWISE, "margin": "0.02", "width": size,
+                "height": size, **pointwise_outline(len(symbol(op)) <= 2, roomy)}
     if kind == "op" and op in STRUCTURE_OPS:
         return {"shape": "box", "style": "rounded", "color": FAINT, "fontcolor": "#505050",
                 "fontsize": small, "margin": "0.04,0.02", "height": "0.2"}
@@ -209,6 +229,15 @@ def node_shape(kind: str, op: str, flat: bool, roomy: bool = False) -> dict:
     return {}
 
 
+def pointwise_outline(short: bool, roomy: bool = False) -> dict:
+    """A pointwise op's outline: a circle round a symbol (×, +); round a word (tanh, 1 − f) an
+    ellipse, or where the picture fits a page a pill, as wide as the word (an ellipse is a
+    third wider than its text: tanh(C_t)'s made every LSTM step 10 points wider)."""
+    if short:
+        return {"shape": "circle"}
+    return {"shape": "ellipse"} if roomy else {"shape": "box", "style": "rounded,filled"}
+
+
 STEP_CLUSTER = {"style": "rounded,filled", "fillcolor": CELL, "color": CELL_BORDER, "labelloc": "b",
                 "fontcolor": CELL_BORDER, "fontsize": "10", "margin": "4", "penwidth": "1.2"}
 STEP_CLUSTER_CELL = {"style": "rounded", "color": "white", "fontcolor": CELL_BORDER,
@@ -240,6 +269,16 @@ PARAM_EDGE = {"color": "#b8c8dc", "arrowsize": "0.4", "constraint": "false"}
 # label on a line makes dot give every line an extra rank for labels, which made each step
 # about a fifth wider.
 TAIL_LABEL = {"labelangle": "25", "labeldistance": "2.2"}
+def state_label(state: str | None, turned: bool = False) -> dict:
+    """Where a state's name goes beside the op that made it: the cell state's (C, along the
+    top) above its line, back over that op; h's (along the bottom) under it, clear of the op.
+    Between the steps, where the line runs, the name needed a rank of its own: 17 points a
+    step. ``turned``: the label is the line's headlabel, whose angle dot measures from the
+    other direction."""
+    angle = 120 if state in ("C", "c") else -120
+    return {"labelangle": str(-angle if turned else angle), "labeldistance": "3.4"}
+
+
 DETOUR_LABEL = {"labelangle": "60", "labeldistance": "2"}  # a headlabel: beside the arrowhead
 EXIT_EDGE = {"style": "dashed", "color": "#a0a0a0", "arrowsize": "0.4"}
 COLLECT_EDGE = {"color": "#a0a0a0", "arrowsize": "0.4"}

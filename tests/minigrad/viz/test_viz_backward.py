@@ -36,7 +36,7 @@ def test_the_gate_boxes_name_the_gates_gradients():
     source = backward("lstm", "gate").source
     for gate in ("f", "i", "o"):
         assert len(re.findall(rf"σ′</font> · Wᵀ<br/>d{gate}<sub>\d</sub>", source)) == 3, gate
-    assert len(re.findall(r"tanh′</font> · Wᵀ<br/>dC̃<sub>\d</sub>", source)) == 3
+    assert len(re.findall(r"tanh′</font><br/>· Wᵀ<br/>dC̃<sub>\d</sub>", source)) == 3
 
 
 @needs_dot

@@ -257,10 +257,11 @@ def test_a_long_sequence_keeps_as_many_steps_as_fit_and_elides_the_rest():
 
 @needs_dot
 def test_three_steps_that_do_not_fit_leave_out_the_middle_one():
-    """The GRU's three gate-detail steps are 1500 px wide, 8 px text at a page's width."""
+    """The GRU's three gate-detail steps are 1280 px wide, 8.4 px text at 900 px (at a page's
+    1000 px they fit now: 1500 px wide before their gate boxes and exits were made narrower)."""
     output, params = run_model("gru", 3)
     with pytest.warns(UserWarning, match=r"1 middle step elided \(t = 1\)"):
-        g = draw(output, params=params, detail="gate")
+        g = draw(output, params=params, detail="gate", width=900)
     assert steps_drawn(g) == [0, 2]
     assert "t = 1" in g.source and smallest_text_px(g) >= 9.0
 
@@ -291,9 +292,9 @@ def test_the_svg_made_while_fitting_is_what_graphviz_makes():
 
 @needs_dot
 def test_a_notebook_and_the_files_show_the_picture_at_most_a_page_wide_and_sharp():
-    g = lstm(4)  # (three LSTM steps at gate detail are narrower than a page now)
+    g = lstm(5)  # (four LSTM steps at gate detail are narrower than a page now)
     assert isinstance(g, Picture)
-    assert svg_width_px(lstm(4, width=None).pipe(format="svg", encoding="utf-8")) > PAGE_WIDTH
+    assert svg_width_px(lstm(5, width=None).pipe(format="svg", encoding="utf-8")) > PAGE_WIDTH
     for svg in (g.pipe(format="svg", encoding="utf-8"), g._repr_svg_(),
                 g._repr_mimebundle_()["image/svg+xml"]):
         assert svg_width_px(svg) <= PAGE_WIDTH + 1

@@ -39,7 +39,7 @@ def test_the_clockwork_rnn_shows_which_modules_tick_at_each_step():
 
 def test_every_step_says_which_slot_of_the_output_it_fills_and_the_last_reaches_it():
     g = drawn("lstm", "gate")
-    assert [f"↑<br/>out[{t}]" in g.source for t in range(3)] == [True] * 3
+    assert [f"↑<br/>out<br/>[{t}]" in g.source for t in range(3)] == [True] * 3
     stack = next(n for n in g.records.nodes.values() if n.kind == "op" and n.op == "Stack")
     ids = {nid: f"n{i}" for i, nid in enumerate(g.records.nodes)}
     assert re.search(rf"-> {ids[stack.id]} \[[^]]*style=dashed", g.source)  # drawn, not invisible

@@ -400,7 +400,7 @@ def test_in_a_bidirectional_stack_no_line_runs_into_an_earlier_step(kind, detail
     """Lined up, the lines into a forward row of the layer above run back inside the column of
     their step, from its end below to its start above, but never into an earlier step."""
     out, params, _ = vg.model(kind, T=3, layers=2, bidirectional=True)
-    g = draw(out, params=params, detail=detail)
+    g = draw(out, params=params, detail=detail, width=None)  # every step
     lay, nodes, steps = plan(g.records), g.records.nodes, frames(g, "cluster_step")
 
     def frame(key):
@@ -421,13 +421,15 @@ def test_in_a_bidirectional_stack_step_t_of_every_row_is_one_column(kind, layers
     up by one node of each step, the reverse rows stood shifted right by up to a whole step:
     their inputs enter from the right."""
     out, params, _ = vg.model(kind, T=3, layers=layers, bidirectional=True)
-    steps = cluster_boxes(layout(draw(out, params=params, detail=detail)), "cluster_step")
+    picture = draw(out, params=params, detail=detail, width=None)  # every step
+    steps = cluster_boxes(layout(picture), "cluster_step")
     columns = [[box for name, box in steps.items() if name.endswith(f"_{t}")] for t in range(3)]
     assert [len(frames) for frames in columns] == [2 * layers] * 3
     for frames in columns:
         width = min(right - left for left, _, right, _ in frames)
-        for side in (0, 2):  # left, right
-            assert max(f[side] for f in frames) - min(f[side] for f in frames) < width / 5, frames
+        for side in (0, 2):  # left, right (an initial state's entry: 19 points, a quarter
+            # of a narrow step)
+            assert max(f[side] for f in frames) - min(f[side] for f in frames) < width / 4, frames
     for column, following in zip(columns, columns[1:]):
         assert max(f[2] for f in column) < min(f[0] for f in following)
 
