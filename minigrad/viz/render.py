@@ -153,11 +153,12 @@ class _Writer:
 
     def stub_label(self, node: Node, role: str) -> str:
         """``x_t`` over how it was made and its shape; where the picture fits a page, those on
-        two short lines (the stub sets the width of its rank)."""
+        two short lines, ``+`` between thin spaces (the stub sets the width of its rank)."""
         if self.roomy:
             return style.html(role, style.GAP, self.small_html(" ".join(
                 t for t in (node.op, style.shape_text(node.shape)) if t)))
-        return style.html(role, style.GAP, self.small_html(node.op or ""),
+        made = (node.op or "").replace(" + ", style.THIN + "+" + style.THIN)
+        return style.html(role, style.GAP, self.small_html(made),
                           self.small_html(style.shape_text(node.shape)))
 
     def op_label(self, node: Node, role: str, shape: str) -> str:

@@ -168,6 +168,7 @@ def const_text(value) -> str:
 
 ELLIPSIS_MARK = '<font point-size="14">⋯</font>'  # over "t = 3 … t = 396": steps left out
 GAP = '<font point-size="4"> </font>'  # a thin line: keeps a subscript off the next line
+THIN = "\u2009"  # a thin space
 
 
 def html(*lines: str) -> str:
@@ -239,7 +240,7 @@ def pointwise_outline(short: bool, roomy: bool = False) -> dict:
 
 
 STEP_CLUSTER = {"style": "rounded,filled", "fillcolor": CELL, "color": CELL_BORDER, "labelloc": "b",
-                "fontcolor": CELL_BORDER, "fontsize": "10", "margin": "4", "penwidth": "1.2"}
+                "fontcolor": CELL_BORDER, "fontsize": "10", "margin": "2", "penwidth": "1.2"}
 STEP_CLUSTER_CELL = {"style": "rounded", "color": "white", "fontcolor": CELL_BORDER,
                      "fontsize": "9", "margin": "2"}
 ROW_CLUSTER = {"style": "dashed,rounded", "color": "#c8c8c8", "fontcolor": "#707070",
@@ -275,8 +276,8 @@ def state_label(state: str | None, turned: bool = False) -> dict:
     Between the steps, where the line runs, the name needed a rank of its own: 17 points a
     step. ``turned``: the label is the line's headlabel, whose angle dot measures from the
     other direction."""
-    angle = 120 if state in ("C", "c") else -120
-    return {"labelangle": str(-angle if turned else angle), "labeldistance": "3.4"}
+    angle = 130 if state in ("C", "c") else -130
+    return {"labelangle": str(-angle if turned else angle), "labeldistance": "3.6"}
 
 
 DETOUR_LABEL = {"labelangle": "60", "labeldistance": "2"}  # a headlabel: beside the arrowhead

@@ -427,9 +427,9 @@ def test_in_a_bidirectional_stack_step_t_of_every_row_is_one_column(kind, layers
     assert [len(frames) for frames in columns] == [2 * layers] * 3
     for frames in columns:
         width = min(right - left for left, _, right, _ in frames)
-        for side in (0, 2):  # left, right (an initial state's entry: 19 points, a quarter
-            # of a narrow step)
-            assert max(f[side] for f in frames) - min(f[side] for f in frames) < width / 4, frames
+        most = max(width / 5, 20)  # (an initial state's entry, "0 (2, 4)", widens the first
+        for side in (0, 2):        # step's frame by 19 points: a third of a narrow RNN step)
+            assert max(f[side] for f in frames) - min(f[side] for f in frames) < most, frames
     for column, following in zip(columns, columns[1:]):
         assert max(f[2] for f in column) < min(f[0] for f in following)
 
