@@ -276,8 +276,8 @@ def state_label(state: str | None, turned: bool = False) -> dict:
     Between the steps, where the line runs, the name needed a rank of its own: 17 points a
     step. ``turned``: the label is the line's headlabel, whose angle dot measures from the
     other direction."""
-    angle = 130 if state in ("C", "c") else -130
-    return {"labelangle": str(-angle if turned else angle), "labeldistance": "3.6"}
+    angle = 135 if state in ("C", "c") else -135
+    return {"labelangle": str(-angle if turned else angle), "labeldistance": "3.4"}
 
 
 DETOUR_LABEL = {"labelangle": "60", "labeldistance": "2"}  # a headlabel: beside the arrowhead

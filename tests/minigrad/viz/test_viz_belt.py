@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 from belt import measure, state_lines
-from drawn import layout, needs_dot
+from drawn import cluster_boxes, layout, line_labels, needs_dot, overlap
 
 from minigrad.viz import draw
 from zoo.models import gallery_entries
@@ -189,6 +189,34 @@ def test_a_gate_detail_step_is_narrow(stem, most):
     258, gru-gate 342: the gate's word beside its role ("tanh C̃_t"), tanh(C_t) in an
     ellipse, "out[t]" on one line, and a rank between the steps for the state's name."""
     assert pitch(stem) <= most
+
+
+@needs_dot
+@pytest.mark.parametrize("stem", ["lstm-gate", "peephole-gate", "coupled-gate", "gru-gate",
+                                  "clockwork-gate", "lstm-backward", "gru-backward",
+                                  "clockwork-backward"])
+def test_a_states_name_is_clear_of_the_nodes_and_frames(stem):
+    """The name of a state's line between two steps (h_1 (2, 4), C_1 (2, 4)) stands inside the
+    step that made it, under h's op (clear of the peephole LSTM's σ o_t right before it, above
+    the GRU's frame's lower edge), or over the C belt, above the frames: it overlaps no node and
+    no step's frame runs through it. Beside the line between the steps, every name ran into the
+    op it leaves or across a frame."""
+    drawn = layout(drawn_entry(stem))
+    steps = cluster_boxes(drawn, "cluster_step").values()
+    nodes = []
+    for obj in drawn["objects"]:
+        if "pos" in obj and "width" in obj and obj.get("style") != "invis":
+            x, y = map(float, obj["pos"].split(","))
+            half_w, half_h = float(obj["width"]) * 36, float(obj["height"]) * 36
+            nodes.append((x - half_w, y - half_h, x + half_w, y + half_h))
+    states = {i for i, e in enumerate(drawn["edges"]) if "state" in e.get("class", "")}
+    names = [box for box, own in line_labels(drawn) if own <= states]
+    assert len(names) >= 2
+    for box in names:
+        assert not [node for node in nodes if overlap(box, node)], box
+        assert all(not overlap(box, f) or (f[0] <= box[0] and box[2] <= f[2]
+                                           and f[1] <= box[1] and box[3] <= f[3])
+                   for f in steps), box
 
 
 FIT = ["rnn-backward", "lstm-backward", "lstm-concat-backward", "peephole-backward",
