@@ -270,6 +270,8 @@ PARAM_EDGE = {"color": "#b8c8dc", "arrowsize": "0.4", "constraint": "false"}
 # label on a line makes dot give every line an extra rank for labels, which made each step
 # about a fifth wider.
 TAIL_LABEL = {"labelangle": "25", "labeldistance": "2.2"}
+
+
 def state_label(state: str | None, turned: bool = False) -> dict:
     """Where a state's name goes beside the op that made it: the cell state's (C, along the
     top) above its line, back over that op; h's (along the bottom) under it, clear of the op.
