@@ -436,27 +436,33 @@ def _stacked(graph: Graph, lay: Layout) -> list:
 
 
 def _with_products(graph: Graph, lay: Layout, stack: list, ids: list) -> list:
-    """The stack of gates with the pointwise products that read them in its rank too: one of two
-    neighbouring gates between them (the LSTM's i_t * C̃_t), the belt's product of the top gate
-    (f_t * C_{t-1}) on top, where the belt runs. In a rank of their own they made an LSTM step
-    26 points wider."""
+    """The stack of gates with the pointwise ops that read them in its rank too: an op of one
+    gate alone (and constants) right under it (the coupled LSTM's 1 - f_t, its input gate),
+    a product of two neighbours between them (the LSTM's i_t * C̃_t; the coupled LSTM's
+    (1 - f_t) * C̃_t), the belt's product of the top gate (f_t * C_{t-1}) on top, where the
+    belt runs. In a rank of their own they made an LSTM step 26 points wider, a coupled one
+    62."""
     ins, outs = defaultdict(set), defaultdict(set)
     for e in graph.edges:
         if e.kind not in ("invisible", "param"):
             ins[e.dst].add(e.src)
             outs[e.src].add(e.dst)
     gates = [i for i in stack if graph.nodes[i].kind == "gate"]
-    out = list(stack)
-    for nid in ids:
-        node = graph.nodes[nid]
-        if node.kind != "op" or nid in stack:
+    ops = [i for i in ids if graph.nodes[i].kind == "op" and i not in stack]
+    out, gated = list(stack), set(gates)  # gated: the gates and the ops of one gate
+    for nid in ops:
+        reads = {i for i in ins[nid] if graph.nodes[i].kind != "const"}
+        if len(reads) == 1 and reads <= set(gates[1:]) and nid not in lay.belts:
+            out.insert(out.index(next(iter(reads))), nid)
+            gated.add(nid)
+    for nid in ops:
+        if nid in out:
             continue
         reads = ins[nid]
-        between = [k for k in range(len(stack) - 1) if reads == {stack[k], stack[k + 1]}
-                   and {stack[k], stack[k + 1]} <= set(gates)]
+        between = [k for k in range(len(out) - 1) if reads == {out[k], out[k + 1]} <= gated]
         belt = reads - {stack[-1]}
         if between:
-            out.insert(out.index(stack[between[0] + 1]), nid)
+            out.insert(between[0] + 1, nid)
         elif (nid in lay.top and len(reads) == 2 and stack[-1] in reads and out[-1] == stack[-1]
               and not any(outs[i] & set(stack) for i in belt)):  # (C forked into the gates:
             out.append(nid)                                     # peephole, depth-gated)

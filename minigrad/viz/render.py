@@ -64,6 +64,10 @@ class _Writer:
         self.collectors = {nid for nid, steps in fan_in.items() if len(steps) > 2}
         self.band = set(lay.band)
         self.differences = notation.operands(graph)  # "1 − f": a subtraction's operands
+        # a constant that only such a label's subtraction reads (the 1 of 1 − f) is said there
+        # and not drawn again (its place is kept): its line crossed the one up to σ f_t
+        self.said = {nid for nid, n in graph.nodes.items() if n.kind == "const" and all(
+            e.dst in self.differences for e in graph.edges if e.src == nid)} - set(graph.outputs)
         self.slots = {e.dst: e.dst_input for e in graph.edges  # an exit's slot in the output
                       if graph.nodes[e.dst].kind == "exit"}
         self.cut_for = {e.src: graph.nodes[e.dst].step for e in graph.edges  # the step a cut
@@ -81,7 +85,9 @@ class _Writer:
         attrs = dict(style.node_shape(node.kind, node.op, self.flat, self.roomy))
         attrs["tooltip"] = self.tooltip(node)
         if node.id in self.differences and not self.flat:
-            attrs.update(style.pointwise_outline(False, self.roomy), margin="0.01")
+            attrs.update(style.pointwise_outline(False, self.roomy))
+            if self.roomy:
+                attrs["margin"] = "0.01"  # (an ellipse has room round its text; a pill none)
         if node.id in self.lay.belts:
             attrs["group"] = self.lay.belts[node.id]
         if node.id in self.graph.outputs:
@@ -92,6 +98,8 @@ class _Writer:
         level = style.grad_level(node.grad_norm, self.scale)
         if level is not None and node.kind not in ("junction", "const"):
             attrs.update(style.grad_attrs(level))
+        if node.id in self.said:
+            attrs["style"] = "invis"
         g.node(self.ids[node.id], self.label(node), **attrs)
 
     def small_html(self, text: str, colour: str = "#555555") -> str:
@@ -191,7 +199,7 @@ class _Writer:
 
     # --- edges ---------------------------------------------------------------------------
     def edge(self, g, e: Edge) -> None:
-        if e.kind == "invisible":
+        if e.kind == "invisible" or e.src in self.said:
             if self.graph.nodes[e.src].kind == "exit":  # a row's last exit: the output it joins
                 g.edge(self.ids[e.src], self.ids[e.dst], **style.EXIT_EDGE)
             else:

@@ -182,12 +182,14 @@ def test_a_stacks_staircase_is_drawn_as_tight_as_one_row():
 
 @needs_dot
 @pytest.mark.parametrize("stem,most", [("lstm-gate", 150), ("lstm-backward", 165),
-                                       ("peephole-gate", 215), ("gru-gate", 290)])
+                                       ("coupled-gate", 150), ("peephole-gate", 215),
+                                       ("gru-gate", 290)])
 def test_a_gate_detail_step_is_narrow(stem, most):
     """From one step's frame to the next, at most ``most`` points (at 150 an LSTM's six steps
-    about fill a page at 9 px text). Before: lstm-gate 205, lstm-backward 222, peephole-gate
-    258, gru-gate 342: the gate's word beside its role ("tanh C̃_t"), tanh(C_t) in an
-    ellipse, "out[t]" on one line, and a rank between the steps for the state's name."""
+    about fill a page at 9 px text). Before: lstm-gate 205, lstm-backward 222, coupled-gate
+    278, peephole-gate 258, gru-gate 342: the gate's word beside its role ("tanh C̃_t"),
+    tanh(C_t) in an ellipse, "out[t]" on one line, a rank between the steps for the state's
+    name, and the coupled LSTM's 1 − f_t and its product with C̃_t in ranks of their own."""
     assert pitch(stem) <= most
 
 

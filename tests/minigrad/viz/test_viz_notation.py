@@ -29,6 +29,18 @@ def test_a_subtraction_says_its_operands_in_order(detail):
     assert sum("1 − f" in s for s in labels(drawn("coupled", detail))) == 3
 
 
+@pytest.mark.parametrize("detail", ["op", "gate"])
+def test_a_constant_the_subtraction_names_is_not_drawn_again(detail):
+    """The coupled LSTM's 1 − f_t says its 1: drawn beside it too, the 1's line into it crossed
+    the line up to σ f_t in every step. Its place is kept (an invisible node)."""
+    g = drawn("coupled", detail)
+    ones = re.findall(r"(n\d+) \[label=<1 ?>([^\]]*)\]", g.source)
+    assert len(ones) == 3 and all("style=invis" in attrs for _, attrs in ones)
+    for node, _ in ones:
+        assert all("style=invis" in line for line in g.source.splitlines()
+                   if re.match(rf"\s*{node} -> ", line))
+
+
 def test_the_clockwork_rnn_shows_which_modules_tick_at_each_step():
     """Periods 1, 2, 4, 8 (one unit each): at t every unit whose period divides t ticks."""
     g = drawn("clockwork", "gate", steps=4)
