@@ -145,56 +145,73 @@ def _fitted(dot: Picture, graph: Graph, param_mode: str, width: int, finish: dic
     elided. Where not even those two fit: None unless ``last_resort`` (``detail="auto"`` tries
     a coarser level first); else one step per row (:func:`_one_step`), and where not even that
     fits, a try drawn wider than ``width``, as :func:`_widened` picks. Each try is laid out
-    by dot once (its SVG is kept for pipe); without dot, or where dot fails, no fitting. A row
-    of more than PROBE_STEPS steps is first measured with only its first and last step (a small
-    layout instead of a large one)."""
-    level, first = dot.records.detail, dot
-    tried = []  # (picture, its SVG) of each try that did not fit
+    by dot once (its SVG is kept for pipe); without dot, or where dot fails, no fitting."""
+    tries = _Tries(dot, graph, param_mode, width, finish, look, coarse)
+    try:
+        fitted = _most_steps(tries)
+        if fitted is not None or not last_resort:
+            return fitted
+        if _kept_steps(dot.records) > 1:
+            one = tries.elided(1, _one_step(dot.records))
+            if tries.fits(one):
+                return one
+        return _widened(tries.tried, width)
+    except _NoLayout:
+        return dot
 
-    def elided(keep: int, end: str | None = None) -> Picture:
-        records = _arranged(graph, level, param_mode, keep, coarse, end)
-        records.notes = [n for n in first.records.notes  # the detail chosen, and the like
+
+class _NoLayout(Exception):
+    """dot made no SVG of a try (it is missing, or failed): nothing can be measured."""
+
+
+class _Tries:
+    """The pictures :func:`_fitted` tries at one detail level: ``first`` (every step), the same
+    with middle steps elided, and ``tried``, (picture, its SVG) of each that did not fit."""
+
+    def __init__(self, first: Picture, graph: Graph, param_mode: str, width: int,
+                 finish: dict, look: dict, coarse: dict):
+        self.first, self.graph, self.param_mode, self.width = first, graph, param_mode, width
+        self.finish, self.look, self.coarse = finish, look, coarse
+        self.tried = []
+
+    def elided(self, keep: int, end: str | None = None) -> Picture:
+        """The first ``keep`` and last ``keep`` steps of each row (``end``: only that one)."""
+        records = _arranged(self.graph, self.first.records.detail, self.param_mode, keep,
+                            self.coarse, end)
+        records.notes = [n for n in self.first.records.notes  # the detail chosen, and the like
                          if not is_elision_note(n) and n not in records.notes] + records.notes
-        return _picture(_finished(records, **finish), **look)
+        return _picture(_finished(records, **self.finish), **self.look)
 
-    def fits(picture: Picture) -> bool | None:
-        """Whether ``picture`` fits (None where dot made no SVG of it); else it joins ``tried``."""
+    def fits(self, picture: Picture) -> bool:
+        """Whether ``picture`` fits; if not it joins ``tried``."""
         svg = picture.svg()
-        if svg is None or text_px(svg, width) >= MIN_TEXT_PX:
-            return None if svg is None else True
-        tried.append((picture, svg))
+        if svg is None:
+            raise _NoLayout
+        if text_px(svg, self.width) >= MIN_TEXT_PX:
+            return True
+        self.tried.append((picture, svg))
         return False
 
-    if _kept_steps(dot.records) > PROBE_STEPS:
-        probe = elided(1)
-        fit = fits(probe)  # (a long row: the probe is its two ends)
-        if fit is None:
-            return first
-        dot = None
-        if fit:
-            keep = 1 + _steps_over(probe.svg(), width, spare=True) // 2
-            dot = probe if keep == 1 else elided(keep) if 2 * keep < _kept_steps(first.records) \
-                else first
-    while dot is not None:
-        fit = fits(dot)
-        if fit is None:
-            return first
-        if fit:
-            return dot
-        kept, over = _kept_steps(dot.records), _steps_over(tried[-1][1], width)
+
+def _most_steps(tries: _Tries) -> Picture | None:
+    """The try with the most steps that fits, at least the first and last of each row; None
+    where those do not fit. A row of more than PROBE_STEPS steps is first measured with only
+    its first and last step (a small layout instead of a large one)."""
+    first = dot = tries.first
+    if _kept_steps(first.records) > PROBE_STEPS:
+        probe = tries.elided(1)  # (a long row: the probe is its two ends)
+        if not tries.fits(probe):
+            return None
+        keep = 1 + _steps_over(probe.svg(), tries.width, spare=True) // 2
+        if keep == 1:
+            return probe
+        dot = tries.elided(keep) if 2 * keep < _kept_steps(first.records) else first
+    while not tries.fits(dot):
+        kept, over = _kept_steps(dot.records), _steps_over(tries.tried[-1][1], tries.width)
         if kept <= 2 or dot is first and kept - over < 2:  # not even the first and last step
-            break                                           # alone would fit
-        dot = elided(max(1, min((kept - 1) // 2, (kept - over) // 2)))
-    if not last_resort:
-        return None
-    if _kept_steps(first.records) > 1:
-        one = elided(1, _one_step(first.records))
-        fit = fits(one)
-        if fit is None:
-            return first
-        if fit:
-            return one
-    return _widened(tried, width)
+            return None                                     # alone would fit
+        dot = tries.elided(max(1, min((kept - 1) // 2, (kept - over) // 2)))
+    return dot
 
 
 def _one_step(records: Graph) -> str:
