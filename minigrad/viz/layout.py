@@ -81,7 +81,7 @@ class Layout:
     under: list = field(default_factory=list)       # a layer's entries from below, then the
                                                     # belt node they go under: one rank
     forks: list = field(default_factory=list)       # (under h, h's node, over h, C's fork):
-                                                    # one rank (see _forks)
+                                                    # one rank, bottom to top (see _forks)
 
     @property
     def stairs(self) -> bool:
@@ -405,10 +405,11 @@ def _forks(graph: Graph, lay: Layout) -> list:
     """(under, node, over, fork): in each step of a layer fed by the layer below (see _under)
     where the cell state forks into the ops that read it as it enters (the depth-gated LSTM's
     w ⊙ C_{t-1} for d, f and i; the fork is a copy dot, in the first step the initial state),
-    those ops, the node of the h line in their rank (the matmul's split) and the fork, in one
-    rank: the op whose sum also reads the layer below (the depth gate's) under h, near the
-    stubs, the others over it, the fork on top. Left to dot, the ops over h stood above the C
-    line in some steps and under it in others, and the cells 110 points apart."""
+    those ops (each over its parameter's copy), the node of the h line in their rank (the
+    matmul's split) and the fork, in one rank: the op whose sum also reads the layer below
+    (the depth gate's) under h, near the stubs, the others over it, the fork on top. Left to
+    dot, the ops over h stood above the C line in some steps and under it in others, and the
+    cells 110 points apart; the copies, left free, strayed from their ops (3 crossings)."""
     consumers = defaultdict(list)
     for e in graph.edges:
         if e.kind != "param":
@@ -424,8 +425,12 @@ def _forks(graph: Graph, lay: Layout) -> list:
                 if graph.nodes[c].step == key and lay.belts.get(c) == lay.belts.get(h_entry)]
         ops = [c for c in consumers[fork] if graph.nodes[c].step == key and c not in lay.belts]
         if len(line) == 1 and len(ops) > 1:
+            copies = {op: [g for g, o in lay.beside.get(key, ()) if o == op
+                           and graph.nodes[g].kind == "ghost"] for op in ops}
             under = [op for op in ops if from_below.intersection(consumers[op])]
-            forks.append((under, line[0], [op for op in ops if op not in under], fork))
+            over = [op for op in ops if op not in under]
+            forks.append(([i for op in under for i in copies[op] + [op]], line[0],
+                          [i for op in over for i in copies[op] + [op]], fork))
     return forks
 
 

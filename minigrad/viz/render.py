@@ -407,8 +407,10 @@ class _Writer:
                 if self.graph.nodes[fork].step == key:  # the fork are turned (_lines_in_a_rank)
                     c.body.append("{rank=same; %s}" % "; ".join(
                         self.ids[i] for i in under + [line] + over + [fork]))
-                    for lower, upper in [(i, line) for i in under] + [(line, i) for i in over]:
-                        c.edge(self.ids[lower], self.ids[upper], style="invis")
+                    column = under + [line] + over
+                    for lower, upper in zip(column, column[1:]):
+                        if (lower, upper) not in self.joined:  # (a copy's line orders it)
+                            c.edge(self.ids[lower], self.ids[upper], style="invis")
             for belt, op in self.lay.hanging:
                 if self.graph.nodes[op].step == key:
                     c.body.append("{rank=same; %s; %s}" % (self.ids[belt], self.ids[op]))
