@@ -283,7 +283,9 @@ def _starts(graph: Graph, lay: Layout) -> list:
     row's edges are turned around, except those between an entry and the node beside it). In a
     staircase the initial state's constants are left out where the row has other first nodes:
     render ties these to one place before layer 0, and a constant of a later layer, placed by
-    nothing else, would be drawn there."""
+    nothing else, would be drawn there. A parameter's faint copy is no first node: so tied, the
+    depth-gated stack's copies in its first step at op detail left the ops that read them, and
+    its layer 0's first cell stood 30 points lower than the others."""
     beside = {pair for pairs in lay.beside.values() for pair in pairs}
     fed = set()
     for e, a, b in _between_steps(graph):

@@ -600,7 +600,7 @@ def _lines_in_a_rank(lay, joined: set) -> tuple[set, set]:
     upwards = {(lower, upper) for stack in lay.stacked for lower, upper in zip(stack, stack[1:])
                if (lower, upper) in joined}
     downwards = set(lay.hanging) | {(fork, op) for under, _, over, fork in lay.forks
-                                     for op in under + over} | {
+                                     for op in under + over if (fork, op) in joined} | {
         (upper, lower) for stack in lay.stacked for lower, upper in zip(stack, stack[1:])
         if (upper, lower) in joined}
     return upwards | downwards, downwards
