@@ -283,9 +283,10 @@ def _starts(graph: Graph, lay: Layout) -> list:
     row's edges are turned around, except those between an entry and the node beside it). In a
     staircase the initial state's constants are left out where the row has other first nodes:
     render ties these to one place before layer 0, and a constant of a later layer, placed by
-    nothing else, would be drawn there. A parameter's faint copy is no first node: so tied, the
-    depth-gated stack's copies in its first step at op detail left the ops that read them, and
-    its layer 0's first cell stood 30 points lower than the others."""
+    nothing else, would be drawn there. The faint copy of a parameter that weighs the cell state
+    where it forks into the gates (a peephole's w ⊙ C_{t-1}) is no first node either: so tied,
+    such copies left their ops in the first step, whose cell stood off the others (29 points in
+    a 3-layer peephole LSTM at op detail, now 0; 30 in the depth-gated stack's layer 0)."""
     beside = {pair for pairs in lay.beside.values() for pair in pairs}
     fed = set()
     for e, a, b in _between_steps(graph):
@@ -293,10 +294,14 @@ def _starts(graph: Graph, lay: Layout) -> list:
             continue
         turned = a.row in lay.mirrored and (e.src, e.dst) not in beside
         fed.add(e.src if turned else e.dst)
+    forks = {fork for _, fork in lay.level}
+    weighing = {e.dst for e in graph.edges if e.src in forks}
+    copies = {copy for pairs in lay.beside.values() for copy, op in pairs
+              if graph.nodes[copy].kind == "ghost" and op in weighing}
     starts = []
     for row in lay.rows:
         first = [i for i in lay.members[lay.steps[row][0]] if i not in fed]
-        first = [i for i in first if graph.nodes[i].kind != "ghost"] or first
+        first = [i for i in first if i not in copies] or first
         if lay.staircase:
             first = [i for i in first if graph.nodes[i].kind != "const"] or first
         starts.append(first)
