@@ -145,64 +145,88 @@ def _fitted(dot: Picture, graph: Graph, param_mode: str, width: int, finish: dic
     elided. Where not even those two fit: None unless ``last_resort`` (``detail="auto"`` tries
     a coarser level first); else one step per row (:func:`_one_step`), and where not even that
     fits, a try drawn wider than ``width``, as :func:`_widened` picks. Each try is laid out
-    by dot once (its SVG is kept for pipe); without dot, or where dot fails, no fitting. A row
-    of more than PROBE_STEPS steps is first measured with only its first and last step (a small
-    layout instead of a large one)."""
-    level, first = dot.records.detail, dot
-    tried = []  # (picture, its SVG) of each try that did not fit
+    by dot once (its SVG is kept for pipe); without dot, or where dot fails, no fitting."""
+    tries = _Tries(dot, graph, param_mode, width, finish, look, coarse)
+    try:
+        fitted = _most_steps(tries)
+        if fitted is not None or not last_resort:
+            return fitted
+        if _kept_steps(dot.records) > 1:
+            one = tries.elided(*_one_step(dot.records))
+            if tries.fits(one):
+                return one
+        return _widened(tries.tried, width)
+    except _NoLayout:
+        return dot
 
-    def elided(keep: int, end: str | None = None) -> Picture:
-        records = _arranged(graph, level, param_mode, keep, coarse, end)
-        records.notes = [n for n in first.records.notes  # the detail chosen, and the like
+
+class _NoLayout(Exception):
+    """dot made no SVG of a try (it is missing, or failed): nothing can be measured."""
+
+
+class _Tries:
+    """The pictures :func:`_fitted` tries at one detail level: ``first`` (every step), the same
+    with middle steps elided, and ``tried``, (picture, its SVG) of each that did not fit."""
+
+    def __init__(self, first: Picture, graph: Graph, param_mode: str, width: int,
+                 finish: dict, look: dict, coarse: dict):
+        self.first, self.graph, self.param_mode, self.width = first, graph, param_mode, width
+        self.finish, self.look, self.coarse = finish, look, coarse
+        self.tried = []
+
+    def elided(self, head: int, tail: int) -> Picture:
+        """The first ``head`` and last ``tail`` steps of each row, the rest elided."""
+        records = _arranged(self.graph, self.first.records.detail, self.param_mode,
+                            (head, tail), self.coarse)
+        records.notes = [n for n in self.first.records.notes  # the detail chosen, and the like
                          if not is_elision_note(n) and n not in records.notes] + records.notes
-        return _picture(_finished(records, **finish), **look)
+        return _picture(_finished(records, **self.finish), **self.look)
 
-    def fits(picture: Picture) -> bool | None:
-        """Whether ``picture`` fits (None where dot made no SVG of it); else it joins ``tried``."""
+    def ends(self, steps: int) -> tuple:
+        """(head, tail) that keep ``steps`` steps of a row: half at each end, an odd one at the
+        end its pass starts from (a forward picture's t = 0, a backward one's last step)."""
+        more = (steps + 1) // 2
+        return (steps - more, more) if self.first.records.backward else (more, steps - more)
+
+    def fits(self, picture: Picture) -> bool:
+        """Whether ``picture`` fits; if not it joins ``tried``."""
         svg = picture.svg()
-        if svg is None or text_px(svg, width) >= MIN_TEXT_PX:
-            return None if svg is None else True
-        tried.append((picture, svg))
+        if svg is None:
+            raise _NoLayout
+        if text_px(svg, self.width) >= MIN_TEXT_PX:
+            return True
+        self.tried.append((picture, svg))
         return False
 
-    if _kept_steps(dot.records) > PROBE_STEPS:
-        probe = elided(1)
-        fit = fits(probe)  # (a long row: the probe is its two ends)
-        if fit is None:
-            return first
-        dot = None
-        if fit:
-            keep = 1 + _steps_over(probe.svg(), width, spare=True) // 2
-            dot = probe if keep == 1 else elided(keep) if 2 * keep < _kept_steps(first.records) \
-                else first
-    while dot is not None:
-        fit = fits(dot)
-        if fit is None:
-            return first
-        if fit:
-            return dot
-        kept, over = _kept_steps(dot.records), _steps_over(tried[-1][1], width)
+
+def _most_steps(tries: _Tries) -> Picture | None:
+    """The try with the most steps that fits, at least the first and last of each row; None
+    where those do not fit. A row of more than PROBE_STEPS steps is first measured with only
+    its first and last step (a small layout instead of a large one)."""
+    first = dot = tries.first
+    if _kept_steps(first.records) > PROBE_STEPS:
+        probe = tries.elided(1, 1)  # (a long row: the probe is its two ends)
+        if not tries.fits(probe):
+            return None
+        steps = 2 + _steps_over(probe.svg(), tries.width, spare=True)
+        if steps == 2:
+            return probe
+        dot = tries.elided(*tries.ends(steps)) if steps < _kept_steps(first.records) else first
+    while not tries.fits(dot):
+        kept, over = _kept_steps(dot.records), _steps_over(tries.tried[-1][1], tries.width)
         if kept <= 2 or dot is first and kept - over < 2:  # not even the first and last step
-            break                                           # alone would fit
-        dot = elided(max(1, min((kept - 1) // 2, (kept - over) // 2)))
-    if not last_resort:
-        return None
-    if _kept_steps(first.records) > 1:
-        one = elided(1, _one_step(first.records))
-        fit = fits(one)
-        if fit is None:
-            return first
-        if fit:
-            return one
-    return _widened(tried, width)
+            return None                                     # alone would fit
+        dot = tries.elided(*tries.ends(max(2, min(kept - 1, kept - over))))
+    return dot
 
 
-def _one_step(records: Graph) -> str:
-    """Which step of each row a picture keeps where only one fits: the one its pass reaches
-    last, the last step of a forward picture and the first of a backward one. Everything that
-    step receives comes from the elided steps (C_{t-1} and h_{t-1}; dC_t and dh_t), so it
-    shows the recurrence in its general form, not its boundary (the initial state, the loss)."""
-    return "first" if records.backward else "last"
+def _one_step(records: Graph) -> tuple:
+    """(head, tail): the step of each row a picture keeps where only one fits, the one its pass
+    reaches last, the last step of a forward picture and the first of a backward one.
+    Everything that step receives comes from the elided steps (C_{t-1} and h_{t-1}; dC_t and
+    dh_t), so it shows the recurrence in its general form, not its boundary (the initial
+    state, the loss)."""
+    return (1, 0) if records.backward else (0, 1)
 
 
 def _widened(tried: list, width: int) -> Picture:
@@ -315,18 +339,17 @@ def _check_scale(scale) -> None:
         raise ValueError(f"draw: scale must satisfy 0 < lo < hi < inf, got {scale!r}")
 
 
-def _arranged(graph: Graph, level: str, param_mode: str, keep: int | None = None,
-              coarse: dict | None = None, end: str | None = None) -> Graph:
+def _arranged(graph: Graph, level: str, param_mode: str, ends: tuple | None = None,
+              coarse: dict | None = None) -> Graph:
     """``graph`` at ``level`` (taken from ``coarse`` when made before: a long graph takes a
-    while), elided to ``keep`` steps at each end of a row (at ``end`` only: see elide),
-    arranged."""
+    while), elided to the ``ends`` (head, tail) of each row, arranged."""
     mode = AUTO_PARAMS[level] if param_mode == "auto" else param_mode
     coarse = {} if coarse is None else coarse
     if level not in coarse:
         coarse[level] = coarsen(_copy(graph), level)
     detailed = coarse[level]
-    if keep is not None:
-        detailed = elide(detailed, keep, end)
+    if ends is not None:
+        detailed = elide(detailed, *ends)
     return arrange(_copy(detailed), mode)
 
 
@@ -342,7 +365,7 @@ def _elided(graph: Graph, level: str, param_mode: str, max_nodes: int, full: Gra
     per_step = max(1.0, (len(full.nodes) - loose) / steps)
     keep = max(1, int((max_nodes - loose) / per_step) // 2)
     while True:
-        drawn = _arranged(graph, level, param_mode, keep, coarse)
+        drawn = _arranged(graph, level, param_mode, (keep, keep), coarse)
         if len(drawn.nodes) <= max_nodes or keep == 1:
             drawn.notes = full.notes + drawn.notes
             return drawn

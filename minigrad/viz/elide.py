@@ -11,16 +11,15 @@ from dataclasses import replace
 from .records import Graph, Node, StepKey, crosses_steps, role_base
 
 
-def elide(graph: Graph, keep: int, end: str | None = None) -> Graph:
-    """Keep the first ``keep`` and the last ``keep`` steps of every row (at least one of each);
-    ``end="first"`` or ``"last"``: only the ``keep`` steps at that end, the rest elided before
-    or after them. Each row leaves out only its own steps: drawn together, a 5-step model keeps
-    its last steps beside a 400-step one, and no ellipsis claims steps a row never ran."""
-    keep = max(1, keep)
-    if end not in (None, "first", "last"):
-        raise ValueError(f"elide: end must be None, 'first' or 'last', got {end!r}")
-    head = 0 if end == "last" else keep
-    tail = 0 if end == "first" else keep
+def elide(graph: Graph, head: int, tail: int) -> Graph:
+    """Keep the first ``head`` and the last ``tail`` steps of every row (either may be 0, not
+    both) and elide the rest. Each row leaves out only its own steps: drawn together, a 5-step
+    model keeps its last steps beside a 400-step one, and no ellipsis claims steps a row never
+    ran."""
+    if not (isinstance(head, int) and isinstance(tail, int) and min(head, tail) >= 0
+            and head + tail >= 1):
+        raise ValueError(f"elide: head and tail must be counts of steps, at least one of them "
+                         f"1 or more, got head={head!r}, tail={tail!r}")
     gone = _elided_steps(graph, head, tail)
     if not gone:
         return graph
@@ -46,7 +45,7 @@ def elide(graph: Graph, keep: int, end: str | None = None) -> Graph:
         home[nid] = ellipsis
     out.edges += _edges_onto(graph, out, home)
     out.notes += _notes(gone, len({n.step.row for n in graph.nodes.values() if n.step}),
-                        middle=end is None)
+                        middle=head > 0 and tail > 0)
     out.outputs = [home[o] for o in graph.outputs]
     return out
 

@@ -25,9 +25,12 @@ a rank it keeps, where crossings allow, the order in which nodes are declared. S
   (``remincross=false``: dot's final reordering pass would undo it, and the rows' order); at
   gate detail the LSTM's products of its gates stand in that rank too (``_with_products``);
 * a reverse-direction row is laid out mirrored (its edges run right to left);
-* at gate detail tanh(C_t) hangs under the + that made C_t, in its rank (``hanging``), and in
-  a stack's staircase the stubs that bring a layer its input from the layer below stand under
-  the dot where they meet h, in its rank (``under``): every step of the layer alike;
+* at gate detail tanh(C_t) hangs under the + that made C_t, in its rank (``hanging``); in a
+  stack's staircase the stubs that bring a layer its input from the layer below stand under
+  the dot where they meet h (at op detail, where C comes up too, the matmul), in its rank
+  (``under``): every step of the layer alike; at op detail, where C_{t-1} forks into the ops
+  that weigh it for the gates as it enters, the fork stands on top of them, in their rank,
+  with the h line there (``forks``);
 * each state's line is one dot ``group`` per row, from the initial state's entry in the first
   step to the node that leaves it in the last, through every step (render weighs its lines
   inside a step, so that it stays straight against dot's pull on each cluster's frame): so the
@@ -77,6 +80,8 @@ class Layout:
     hanging: list = field(default_factory=list)     # (belt node, op): one rank, op below it
     under: list = field(default_factory=list)       # a layer's entries from below, then the
                                                     # belt node they go under: one rank
+    forks: list = field(default_factory=list)       # (under h, h's node, over h, C's fork):
+                                                    # one rank, bottom to top (see _forks)
 
     @property
     def stairs(self) -> bool:
@@ -131,7 +136,10 @@ def plan(graph: Graph) -> Layout:
     lay.titled = _titled(graph, lay)
     lay.detours = _detours(graph, lay)
     lay.hanging = _hanging(graph, lay) if graph.detail == "gate" else []
-    lay.under = _under(graph, lay) if graph.detail == "gate" and lay.stairs else []
+    lay.under = _under(graph, lay) if lay.stairs else []
+    lay.forks = _forks(graph, lay) if graph.detail == "op" and lay.stairs else []
+    forked = {fork for *_, fork in lay.forks}  # (in the rank of the ops it feeds instead)
+    lay.level = [(h, c) for h, c in lay.level if c not in forked]
     if lay.mirrored and graph.detail != "cell" and len(lay.rows) > 1:
         lay.columns, lay.aligned = _body_ends(graph, lay), []
     else:
@@ -275,7 +283,10 @@ def _starts(graph: Graph, lay: Layout) -> list:
     row's edges are turned around, except those between an entry and the node beside it). In a
     staircase the initial state's constants are left out where the row has other first nodes:
     render ties these to one place before layer 0, and a constant of a later layer, placed by
-    nothing else, would be drawn there."""
+    nothing else, would be drawn there. The faint copy of a parameter that weighs the cell state
+    where it forks into the gates (a peephole's w ⊙ C_{t-1}) is no first node either: so tied,
+    such copies left their ops in the first step, whose cell stood off the others (29 points in
+    a 3-layer peephole LSTM at op detail, now 0; 30 in the depth-gated stack's layer 0)."""
     beside = {pair for pairs in lay.beside.values() for pair in pairs}
     fed = set()
     for e, a, b in _between_steps(graph):
@@ -283,9 +294,14 @@ def _starts(graph: Graph, lay: Layout) -> list:
             continue
         turned = a.row in lay.mirrored and (e.src, e.dst) not in beside
         fed.add(e.src if turned else e.dst)
+    forks = {fork for _, fork in lay.level}
+    weighing = {e.dst for e in graph.edges if e.src in forks}
+    copies = {copy for pairs in lay.beside.values() for copy, op in pairs
+              if graph.nodes[copy].kind == "ghost" and op in weighing}
     starts = []
     for row in lay.rows:
         first = [i for i in lay.members[lay.steps[row][0]] if i not in fed]
+        first = [i for i in first if i not in copies] or first
         if lay.staircase:
             first = [i for i in first if graph.nodes[i].kind != "const"] or first
         starts.append(first)
@@ -368,7 +384,9 @@ def _under(graph: Graph, lay: Layout) -> list:
     stack's first step of layer 1 drew them at its top left, its later steps at their bottom
     left, so its cells stood at different heights. C_t^(0) enters below h_t^(0) in every step,
     its line up crossing the two from h_t^(0) (of the orders tried, the one with the fewest
-    crossings)."""
+    crossings). At op detail only where C_t comes up too (see _forks): a plain LSTM stack's
+    stub there, in the rank of the matmul and its parameter's copy, made dot 2.43 fail to route
+    its line (libpath "triangulation failed")."""
     consumers = defaultdict(list)
     fed_from = {}
     for e in graph.edges:
@@ -382,11 +400,45 @@ def _under(graph: Graph, lay: Layout) -> list:
         stubs = [i for i in ids if i in fed_from]
         anchors = [c for i in stubs for c in consumers[i]
                    if c in lay.belts and graph.nodes[c].step == key]
-        if stubs and anchors:
+        hands_c = any(role_base(graph.nodes[i].role) in ("C", "c") for i in stubs)
+        if stubs and anchors and (graph.detail != "op" or hands_c):
             feeding = [i for i in stubs if anchors[0] in consumers[i]]
             rest = sorted((i for i in stubs if i not in feeding), key=lambda i: -len(consumers[i]))
             groups.append(rest + feeding + anchors[:1])
     return groups
+
+
+def _forks(graph: Graph, lay: Layout) -> list:
+    """(under, node, over, fork): in each step of a layer fed by the layer below (see _under)
+    where the cell state forks into the ops that read it as it enters (the depth-gated LSTM's
+    w ⊙ C_{t-1} for d, f and i; the fork is a copy dot, in the first step the initial state),
+    those ops (each over its parameter's copy), the node of the h line in their rank (the
+    matmul's split) and the fork, in one rank: the op whose sum also reads the layer below
+    (the depth gate's) under h, near the stubs, the others over it, the fork on top. Left to
+    dot, the ops over h stood above the C line in some steps and under it in others, and the
+    cells 110 points apart; the copies, left free, strayed from their ops (3 crossings)."""
+    consumers = defaultdict(list)
+    for e in graph.edges:
+        if e.kind != "param":
+            consumers[e.src].append(e.dst)
+    from_below = {c for group in lay.under for stub in group[:-1] for c in consumers[stub]}
+    fed = {graph.nodes[group[-1]].step for group in lay.under}
+    forks = []
+    for h_entry, fork in lay.level:
+        key = graph.nodes[fork].step
+        if key not in fed:
+            continue
+        line = [c for c in consumers[h_entry]
+                if graph.nodes[c].step == key and lay.belts.get(c) == lay.belts.get(h_entry)]
+        ops = [c for c in consumers[fork] if graph.nodes[c].step == key and c not in lay.belts]
+        if len(line) == 1 and len(ops) > 1:
+            copies = {op: [g for g, o in lay.beside.get(key, ()) if o == op
+                           and graph.nodes[g].kind == "ghost"] for op in ops}
+            under = [op for op in ops if from_below.intersection(consumers[op])]
+            over = [op for op in ops if op not in under]
+            forks.append(([i for op in under for i in copies[op] + [op]], line[0],
+                          [i for op in over for i in copies[op] + [op]], fork))
+    return forks
 
 
 def _hanging(graph: Graph, lay: Layout) -> list:

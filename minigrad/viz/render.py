@@ -53,6 +53,7 @@ class _Writer:
         self.joined = {(e.src, e.dst) for e in graph.edges}
         self.in_rank, self.downwards = _lines_in_a_rank(lay, self.joined)
         self.hangs = {op for _, op in lay.hanging}
+        self.forks = {fork for *_, fork in lay.forks}
         self.crosses = {e.src for e in graph.crossing_edges()}
         pairs = Counter((e.src, e.dst) for e in graph.crossing_edges())
         self.state_uses = Counter((e.src, e.role) for e in graph.crossing_edges())
@@ -307,7 +308,9 @@ class _Writer:
         it is one line into one op (or, for h, into the dot where it meets x): dot keeps a heavy
         line short, which keeps the belt level from step to step. A state copied to several
         places (the peephole LSTM's C into its gates) stays light: pulled straight, its copy
-        point dragged the steps into a staircase."""
+        point dragged the steps into a staircase; not where the copy point stands on top of
+        the ops it feeds, in their rank (layout._forks), which holds it: light, the C line let
+        the depth-gated stack's first fork, the taller ``0`` of C_{-1}, stand 6 points high."""
         base = role_base(e.role) or "state"
         row = self.lay.rows.index(self.graph.nodes[e.src].step.row)
         attrs = dict(style.STATE_EDGE, **{"class": f"state role-{base} row-{row}"})
@@ -318,7 +321,7 @@ class _Writer:
             # first step upside down
         weight = style.BELT_WEIGHT.get(base)
         if (weight and self.graph.detail != "cell" and self.state_uses[e.src, e.role] == 1
-                and (dst.kind != "junction" or not edge_order(e))):
+                and (dst.kind != "junction" or not edge_order(e) or e.dst in self.forks)):
             attrs["weight"] = weight
         return attrs
 
@@ -430,6 +433,14 @@ class _Writer:
                         if (lower, upper) not in self.joined:  # beside a drawn line, an
                             c.edge(self.ids[lower], self.ids[upper], style="invis")  # invisible
                             # one made dot 2.43 fail to route both (tbptt, 2 layers, 3 steps)
+            for under, line, over, fork in self.lay.forks:  # bottom to top; the lines from
+                if self.graph.nodes[fork].step == key:  # the fork are turned (_lines_in_a_rank)
+                    c.body.append("{rank=same; %s}" % "; ".join(
+                        self.ids[i] for i in under + [line] + over + [fork]))
+                    column = under + [line] + over
+                    for lower, upper in zip(column, column[1:]):
+                        if (lower, upper) not in self.joined:  # (a copy's line orders it)
+                            c.edge(self.ids[lower], self.ids[upper], style="invis")
             for belt, op in self.lay.hanging:
                 if self.graph.nodes[op].step == key:
                     c.body.append("{rank=same; %s; %s}" % (self.ids[belt], self.ids[op]))
@@ -613,12 +624,13 @@ def _scoped(w: _Writer, g, nodes: list) -> None:
 
 def _lines_in_a_rank(lay, joined: set) -> tuple[set, set]:
     """The drawn lines inside one rank (a hanging op under its belt node, i_t * C̃_t under
-    σ i_t), and those of them that run downwards. dot puts a line's tail below its head
+    σ i_t, C's fork down to the ops it feeds), and those of them that run downwards. dot puts a line's tail below its head
     there, so those are written turned, in every row: a mirrored row's mirroring turns only
     the lines between ranks."""
     upwards = {(lower, upper) for stack in lay.stacked for lower, upper in zip(stack, stack[1:])
                if (lower, upper) in joined}
-    downwards = set(lay.hanging) | {
+    downwards = set(lay.hanging) | {(fork, op) for under, _, over, fork in lay.forks
+                                     for op in under + over if (fork, op) in joined} | {
         (upper, lower) for stack in lay.stacked for lower, upper in zip(stack, stack[1:])
         if (upper, lower) in joined}
     return upwards | downwards, downwards

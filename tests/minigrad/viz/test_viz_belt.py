@@ -49,7 +49,7 @@ def test_no_invariant_gets_worse(stem):
 
 ONE_ROW = ["lstm", "lstm-concat", "peephole", "coupled", "gru", "rnn", "clockwork"]
 LEVEL = ([f"{arch}-{detail}" for arch in ONE_ROW for detail in ("op", "gate", "backward")]
-         + ["lstm-params-once-op", "lstm-2layers-gate", "depth-gated-gate",
+         + ["lstm-params-once-op", "lstm-2layers-gate", "depth-gated-op", "depth-gated-gate",
             "depth-gated-backward"])
 
 
@@ -66,20 +66,17 @@ def test_the_belts_run_level_across_the_steps(stem):
     assert now["h"] <= TOLERANCE, now
 
 
-UNEVEN = {"depth-gated-op"}  # layer 1's steps stand up to 110 points apart: its first step
-# reads the layer below's stubs from its top left, the later ones from their bottom left (at
-# gate detail layout.under puts them under the dot where h meets them in every step; at op
-# detail so, dot sent C of both layers under their steps, 230 points)
-
-
 @needs_dot
-@pytest.mark.parametrize("stem", sorted(set(ENTRIES) - UNEVEN))
+@pytest.mark.parametrize("stem", sorted(ENTRIES))
 def test_the_cells_of_a_row_share_a_height(stem):
     """Every step frame of a row spans the same heights. Before: a row's first and last cells
     stood off (above), and the first chunk of tbptt-lstm, whose outputs are not drawn, had no
     exits above its cells: its steps stood 37 points lower, their "t = k" too; the depth-gated
     stack's layer 1 at gate detail and backward, 62 points apart (its first step read the stubs
-    from the layer below at its top left, the others at their bottom left)."""
+    from the layer below at its top left, the others at their bottom left), at op detail 110
+    points (so, and the ops reading C_{t-1} stood over the C line in some steps, under it in
+    others), its layer 0 there 30 (its first step's parameter copies, tied to the row's first
+    nodes, left the ops that read them)."""
     assert measured(stem)["frames"] <= TOLERANCE
 
 

@@ -173,14 +173,14 @@ def test_one_step_per_row_keeps_what_enters_the_elided_first_step_from_another_m
     the whole encoder, reaching no output, vanished from the picture."""
     with mg.viz.recording():
         output = vg.encoder_decoder("gru", layers=1, T=3, decoder_steps=2)
-    kept = arrange(elide(capture(output), 1, "last"), "hide")
+    kept = arrange(elide(capture(output), 0, 1), "hide")
     drawn = {(n.step.group, n.step.step, n.kind == "ellipsis") for n in kept.nodes.values()
              if n.step}
     assert drawn == {("encoder", 0, True), ("encoder", 2, False), ("decoder", 0, True),
                      ("decoder", 1, False)}
     assert "2 steps elided (t = 0 … t = 1) in encoder" in kept.notes
-    with pytest.raises(ValueError, match="end"):
-        elide(capture(output), 1, "middle")
+    with pytest.raises(ValueError, match="elide: head and tail .* head=0, tail=0"):
+        elide(capture(output), 0, 0)
 
 
 @needs_dot
@@ -253,6 +253,22 @@ def test_a_long_sequence_keeps_as_many_steps_as_fit_and_elides_the_rest():
     wider = steps_drawn(lstm(20, width=3000))
     assert len(kept) < len(wider) < 20
     assert steps_drawn(lstm(20, width=None)) == list(range(20))
+
+
+@needs_dot
+def test_a_row_keeps_an_odd_number_of_steps_where_that_many_fit():
+    """Widening the page adds steps one at a time, each picture fitting: an odd one more at
+    the start of a forward row (t = 0, t = 1, ..., t = 19). Before, a row kept as many steps at
+    its start as at its end, so three steps that fit were drawn as two."""
+    counts = []
+    for width in range(1000, 2700, 200):
+        g = lstm(20, width=width)
+        kept = steps_drawn(g)
+        head = [t for t in kept if t < 10]
+        assert len(head) - (len(kept) - len(head)) in (0, 1), (width, kept)
+        assert smallest_text_px(g) >= 9.0, width
+        counts.append(len(kept))
+    assert counts == sorted(counts) and any(n % 2 for n in counts), counts
 
 
 @needs_dot
