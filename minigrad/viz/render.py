@@ -138,7 +138,7 @@ class _Writer:
             return self.stub_label(node, role)
         if kind == "exit":
             return style.html(*style.exit_lines(self.slots.get(node.id), node.op,
-                                                self.graph.backward))
+                                                self.graph.backward, self.roomy))
         if kind == "cut":
             return style.html(role or style.escape(node.op), self.small_html("cut earlier"))
         if kind == "cell":
@@ -446,7 +446,7 @@ class _Writer:
                     c.body.append("{rank=same; %s; %s}" % (self.ids[belt], self.ids[op]))
             if key in self.lay.spacers:  # where the other steps' exits stand (layout._spacers)
                 src, spacer = self.ids[self.lay.spacers[key]], f"spacer{r}_{s}"
-                c.node(spacer, style.html(*style.exit_lines(0, None)),
+                c.node(spacer, style.html(*style.exit_lines(0, None, roomy=self.roomy)),
                        **dict(style.node_shape("exit", None, False), style="invis"))
                 c.body.append("{rank=same; %s; %s}" % (src, spacer))
                 c.edge(src, spacer, style="invis")

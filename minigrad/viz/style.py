@@ -106,14 +106,18 @@ def gate_lines(op: str, role: str, shape: str, backward: bool = False,
     return [name, "· Wᵀ", role, shape] if word else [f"{name} · Wᵀ", role, shape]
 
 
-def exit_lines(slot: int | None, op: str | None, backward: bool = False) -> list:
+def exit_lines(slot: int | None, op: str | None, backward: bool = False,
+               roomy: bool = False) -> list:
     """An exit's label, line by line: the arrow out of the step (in the backward picture into
     it: the gradient arriving from that slot of the output), the output, its slot. Each on its
     own line, the exit is no wider than the × it leaves: "↑ out[2]" on one line set the width
-    of its rank, "out[2]" under the arrow still made every LSTM step 13 points wider."""
+    of its rank, "out[2]" under the arrow still made every LSTM step 13 points wider. ``roomy``
+    (op detail, see ROOMY): "out[2]" on one line."""
     d, arrow = ("d", "↓") if backward else ("", "↑")
     if slot is None:
         return [arrow, escape(d + symbol(op))]
+    if roomy:
+        return [arrow, escape(f"{d}out[{slot}]")]
     return [arrow, escape(d + "out"), f"[{slot}]"]
 
 
