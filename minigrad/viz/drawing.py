@@ -16,8 +16,8 @@ from .elide import elide, is_elision_note
 from . import gradients, values
 from .files import save
 from .gradients import Flows
-from .picture import (MIN_TEXT_PX, PAGE_WIDTH, PX_PER_POINT, Picture, frames, measure,
-                      size_attr, text_px)
+from .picture import (MIN_TEXT_PX, PAD, PAGE_WIDTH, PX_PER_POINT, Picture, drawn_right, frames,
+                      measure, size_attr, text_px)
 from .sequences import names_of, stub_inputs
 from .records import DETAILS, PARAM_MODES, Graph
 from .render import render
@@ -211,7 +211,9 @@ def _most_steps(tries: _Tries) -> Picture | None:
         steps = 2 + _steps_over(probe.svg(), tries.width, spare=True)
         if steps == 2:
             return probe
-        dot = tries.elided(*tries.ends(steps)) if steps < _kept_steps(first.records) else first
+        # one step short of all: without the elided run's box, about half a step, all may fit
+        dot = tries.elided(*tries.ends(steps)) if steps + 1 < _kept_steps(first.records) \
+            else first
     while not tries.fits(dot):
         kept, over = _kept_steps(dot.records), _steps_over(tries.tried[-1][1], tries.width)
         if kept <= 2 or dot is first and kept - over < 2:  # not even the first and last step
@@ -276,25 +278,34 @@ def _kept_steps(records: Graph) -> int:
 
 
 def _steps_over(svg: str, width: int, spare: bool = False) -> int:
-    """How many steps to leave out so that the picture fits: its excess width over a step's
-    (from one step's frame to the next one's, in a row; an elided run, about half a step, is
-    added once); ``spare``: how many more would fit."""
+    """How many steps to leave out so that the picture fits (``spare``: how many more would
+    fit): the rows' width over what 9 px text allows, counted in the narrowest step (its frame
+    and the gap to the next: a first step is wider by its initial state's lines; an elided run,
+    about half a step, added once). Where the key under the title is wider than the rows, the
+    room beside them is theirs to fill."""
     natural, smallest = measure(svg)
     allowed = width * smallest / MIN_TEXT_PX  # px wide at which the smallest text is 9 px
     rows = defaultdict(list)
     steps = frames(svg, "cluster_step")
-    for name, left, dashed in steps:
-        rows[name.split("_")[0]].append((left, dashed))
-    pitches = [b[0] - a[0] for row in rows.values() for a, b in zip(sorted(row), sorted(row)[1:])
-               if not a[1]]  # from a step's frame to the next frame
+    for name, left, right, dashed in steps:
+        rows[name.split("_")[0]].append((left, right, dashed))
+    pitches = [_pitch(sorted(row)) for row in rows.values() if len(row) > 1]
     if not pitches:
         return 1
-    pitch = sorted(pitches)[len(pitches) // 2]
-    elided = any(dashed for _, _, dashed in steps)
-    excess = (natural - allowed) / PX_PER_POINT + (0 if elided else pitch / 2)
+    pitch = max(pitches)  # (the rows' steps stand in columns: the widest row's sets them)
+    beside = max(0.0, natural / PX_PER_POINT - PAD - drawn_right(svg))  # (the key's overhang)
+    elided = any(dashed for *_, dashed in steps)
+    excess = (natural - allowed) / PX_PER_POINT - beside + (0 if elided else pitch / 2)
     if spare:
         return max(0, math.floor(-excess / pitch))
     return max(1, math.ceil(excess / pitch))
+
+
+def _pitch(row: list) -> float:
+    """A row's narrowest step and the narrowest gap between its frames ((left, right, dashed)
+    of each, in order): what one more step in its middle adds."""
+    return (min(right - left for left, right, dashed in row if not dashed)
+            + min(b[0] - a[1] for a, b in zip(row, row[1:])))
 
 
 def build(graph: Graph, detail: str = "auto", param_mode: str = "auto",

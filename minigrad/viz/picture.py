@@ -16,6 +16,7 @@ PAGE_WIDTH = 1000   # px: what a notebook cell or a page shows without scrolling
 MIN_TEXT_PX = 9     # px: the smallest text a picture may show at its width
 PX_PER_INCH = 96    # CSS pixels; Graphviz measures in points, 72 an inch
 PX_PER_POINT = PX_PER_INCH / 72
+PAD = 4             # points: Graphviz's default margin around the drawing
 
 
 class Picture(graphviz.Digraph):
@@ -95,14 +96,28 @@ def text_px(svg: str, width: int) -> float:
 
 
 def frames(svg: str, prefix: str) -> list:
-    """(name after ``prefix``, left x in points, dashed) of each cluster frame so named."""
+    """(name after ``prefix``, left and right x in points, dashed) of each cluster frame so
+    named."""
     found = []
     for title, attrs in FRAME.findall(svg):
         if title.startswith(prefix):
             points = re.search(r'(?:d|points)="([^"]*)"', attrs).group(1)
             xs = [float(x) for x in re.findall(r"(-?[\d.]+),", points)]
-            found.append((title[len(prefix):], min(xs), "stroke-dasharray" in attrs))
+            found.append((title[len(prefix):], min(xs), max(xs), "stroke-dasharray" in attrs))
     return found
+
+
+def drawn_right(svg: str) -> float:
+    """The right edge in points of the graph a picture draws, its title and key left out: where
+    the key is wider, the room beside the graph is the key's width less this."""
+    body = re.search(r'<g id="(?:clust|node|edge)\d+"', svg)
+    if body is None:
+        return 0.0
+    shapes = re.findall(r'(?:points|d)="([^"]*)"', svg[body.start():])
+    xs = [float(x) for shape in shapes for x in re.findall(r"(-?[\d.]+),", shape)]
+    xs += [float(cx) + float(rx) for cx, rx in
+           re.findall(r'<ellipse[^>]*cx="([-\d.]+)"[^>]*rx="([\d.]+)"', svg[body.start():])]
+    return max(xs, default=0.0)
 
 
 def fit(svg: str, width: int, up: bool = False) -> str:
