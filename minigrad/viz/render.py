@@ -269,6 +269,8 @@ class _Writer:
         if crossing and self.named_inside(e):
             end = "headlabel" if turned else "taillabel"
             return {end: text, **style.state_label(role_base(e.role), turned)}
+        if self.tail_labels and turned and (e.src, e.dst) in self.in_rank:
+            return {"headlabel": text, **style.IN_RANK_LABEL}  # (its start is the head)
         if self.tail_labels:
             return {"taillabel": text, **style.TAIL_LABEL}
         return {"xlabel" if upward or self.xlabels else "label": text}

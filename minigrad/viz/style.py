@@ -274,6 +274,11 @@ PARAM_EDGE = {"color": "#b8c8dc", "arrowsize": "0.4", "constraint": "false"}
 # label on a line makes dot give every line an extra rank for labels, which made each step
 # about a fifth wider.
 TAIL_LABEL = {"labelangle": "25", "labeldistance": "2.2"}
+# A line inside one rank (written turned, from its end up to its start: render._lines_in_a_rank)
+# is short, the next node of the rank close above its end: its label (the coupled LSTM's i_t, on
+# 1 − f_t's line down to its ×) goes beside its start, the line's head, left of the line and
+# steeper; as a taillabel it stood at the ×, inside 1 − f_t's pill.
+IN_RANK_LABEL = {"labelangle": "-60", "labeldistance": "1.6"}
 
 
 def state_label(state: str | None, turned: bool = False) -> dict:

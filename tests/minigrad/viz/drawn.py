@@ -113,6 +113,17 @@ def line_labels(drawn: dict) -> list:
     return [(box, own) for box, own in found if box]
 
 
+def node_boxes(drawn: dict) -> list:
+    """(left, bottom, right, top) of each node that is drawn (not invisible)."""
+    boxes = []
+    for obj in drawn.get("objects", []):
+        if "pos" in obj and "width" in obj and "invis" not in obj.get("style", ""):
+            x, y = map(float, obj["pos"].split(","))
+            half_w, half_h = float(obj["width"]) * 36, float(obj["height"]) * 36
+            boxes.append((x - half_w, y - half_h, x + half_w, y + half_h))
+    return boxes
+
+
 def _span(ops: list) -> tuple | None:
     boxes = [box for _, box in _texts(ops)]
     if not boxes:

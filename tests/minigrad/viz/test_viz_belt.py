@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 from belt import measure, state_lines
-from drawn import cluster_boxes, layout, line_labels, needs_dot, overlap
+from drawn import cluster_boxes, layout, line_labels, needs_dot, node_boxes, overlap
 
 from minigrad.viz import draw
 from zoo.models import gallery_entries
@@ -202,12 +202,7 @@ def test_a_states_name_is_clear_of_the_nodes_and_frames(stem):
     op it leaves or across a frame."""
     drawn = layout(drawn_entry(stem))
     steps = cluster_boxes(drawn, "cluster_step").values()
-    nodes = []
-    for obj in drawn["objects"]:
-        if "pos" in obj and "width" in obj and obj.get("style") != "invis":
-            x, y = map(float, obj["pos"].split(","))
-            half_w, half_h = float(obj["width"]) * 36, float(obj["height"]) * 36
-            nodes.append((x - half_w, y - half_h, x + half_w, y + half_h))
+    nodes = node_boxes(drawn)
     states = {i for i, e in enumerate(drawn["edges"]) if "state" in e.get("class", "")}
     names = [box for box, own in line_labels(drawn) if own <= states]
     assert len(names) >= 2
@@ -216,6 +211,24 @@ def test_a_states_name_is_clear_of_the_nodes_and_frames(stem):
         assert all(not overlap(box, f) or (f[0] <= box[0] and box[2] <= f[2]
                                            and f[1] <= box[1] and box[3] <= f[3])
                    for f in steps), box
+
+
+# not yet: a plain RNN's h_t name overlaps its tanh h_t box (named between the steps, in a
+# rank of its own: named_inside); the 2-layer staircase's xlabels stand on its ×, + and σ o
+NOT_YET = {"rnn-gate", "rnn-backward", "lstm-2layers-gate"}
+GATE_AND_BACKWARD = sorted(stem for stem in ENTRIES if stem.endswith(("-gate", "-backward")))
+
+
+@needs_dot
+@pytest.mark.parametrize("stem", sorted(set(GATE_AND_BACKWARD) - NOT_YET))
+def test_no_line_label_hides_under_a_node(stem):
+    """Every label of a line (a state's name, i_t, dC_t) overlaps no drawn node. Before: the
+    coupled LSTM's i_t, beside its × at the end of the short line down from 1 − f_t, stood
+    inside the 1 − f_t pill (di_t in its backward picture)."""
+    drawn = layout(drawn_entry(stem))
+    nodes = node_boxes(drawn)
+    hidden = [box for box, _ in line_labels(drawn) if any(overlap(box, n) for n in nodes)]
+    assert not hidden
 
 
 FIT = ["rnn-backward", "lstm-backward", "lstm-concat-backward", "peephole-backward",
