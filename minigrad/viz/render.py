@@ -31,8 +31,8 @@ class _Writer:
         # a line's label beside its start (style.TAIL_LABEL); in a staircase they lay on the
         # lines that climb between layers
         self.tail_labels = graph.detail == "gate" and not stairs
-        # there a line's label is placed after the layout (dot's xlabel): on the line, dot
-        # doubled the ranks for it; not where a
+        # there a line's label is placed after the layout (dot's xlabel; a state's name stands
+        # inside its step, named_inside): on the line, dot doubled the ranks for it; not where a
         # layer hands the state of its top belt up too (the depth-gated LSTM's C_t): the lines
         # up then leave both of its belts, and in the fewer ranks dot sent layer 0's C line
         # under its steps (132 points)
@@ -268,7 +268,8 @@ class _Writer:
             return {"headlabel": text, **style.DETOUR_LABEL}
         if crossing and self.named_inside(e):
             end = "headlabel" if turned else "taillabel"
-            return {end: text, **style.state_label(role_base(e.role), turned)}
+            layered = self.layer_of(self.graph.nodes[e.src]) is not None
+            return {end: text, **style.state_label(role_base(e.role), turned, layered)}
         if self.tail_labels and turned and (e.src, e.dst) in self.in_rank:
             return {"headlabel": text, **style.IN_RANK_LABEL}  # (its start is the head)
         if self.tail_labels:
@@ -333,10 +334,11 @@ class _Writer:
 
     def named_inside(self, e: Edge) -> bool:
         """Whether a state's line between two steps has its name inside the step that made it,
-        beside the op that made it (label_attrs): at gate detail, where that is a pointwise op.
-        Beside a gate box (an RNN's tanh h_t), tall and with lines above and under it, the name
-        stays on the line between the steps, in a rank of its own."""
-        return self.tail_labels and self.graph.nodes[e.src].kind == "op"
+        beside the op that made it (label_attrs): at gate detail, where that is a pointwise op,
+        in one row and in a stack's staircase (there, as xlabels, h₁⁽⁰⁾ stood behind the × it
+        leaves and C₀⁽¹⁾ on the next step's ×). A gate's box (an RNN's tanh h_t (2, 4)) names
+        its line itself (edge_text)."""
+        return (self.tail_labels or self.xlabels) and self.graph.nodes[e.src].kind == "op"
 
     def places(self, e: Edge) -> bool:
         """Whether a parameter's line places its ends (dot's ``constraint``): from the band, a
@@ -357,9 +359,14 @@ class _Writer:
             if "junction" in (src.kind, self.graph.nodes[e.dst].kind):
                 return None  # the junction is labelled
             return style.html(self.role_html(e.role, self.layer_of(src)))
+        if crossing and self.tail_labels and src.kind == "gate":
+            return None  # its box says it, tanh h_t (2, 4): between two narrow steps, beside
+            # the box, h_0 (2, 4) stood on the next step's box; on the line, in a rank of its
+            # own, it set the steps about 30 points further apart and the first step wider
         if not crossing and ((e.src, e.role) in self.labelled or e.src in self.crosses
                              or src.kind in ("stub", "junction", "gate")
-                             or self.graph.nodes[e.dst].kind == "exit"):
+                             or self.graph.nodes[e.dst].kind in ("exit", "stub")):  # (a stub
+            # says its name: a stack's last h_t^(0) was named twice, the xlabel over a frame)
             return None
         self.labelled.add((e.src, e.role))
         shape = " " + self.small_html(style.shape_text(e.shape)) if crossing else ""

@@ -281,14 +281,16 @@ TAIL_LABEL = {"labelangle": "25", "labeldistance": "2.2"}
 IN_RANK_LABEL = {"labelangle": "-60", "labeldistance": "1.6"}
 
 
-def state_label(state: str | None, turned: bool = False) -> dict:
+def state_label(state: str | None, turned: bool = False, layered: bool = False) -> dict:
     """Where a state's name goes beside the op that made it: the cell state's (C, along the
     top) above its line, back over that op; h's (along the bottom) under it, clear of the op.
     Between the steps, where the line runs, the name needed a rank of its own: 17 points a
     step. ``turned``: the label is the line's headlabel, whose angle dot measures from the
-    other direction."""
+    other direction. ``layered``: the name carries its layer (h₀⁽¹⁾ (2, 4)), 11 points wider,
+    and stands further off, else its end ran over the step's frame."""
     angle = 135 if state in ("C", "c") else -135
-    return {"labelangle": str(-angle if turned else angle), "labeldistance": "3.4"}
+    return {"labelangle": str(-angle if turned else angle),
+            "labeldistance": "3.8" if layered else "3.4"}
 
 
 DETOUR_LABEL = {"labelangle": "60", "labeldistance": "2"}  # a headlabel: beside the arrowhead

@@ -190,16 +190,28 @@ def test_a_gate_detail_step_is_narrow(stem, most):
     assert pitch(stem) <= most
 
 
+GATE_AND_BACKWARD = sorted(stem for stem in ENTRIES if stem.endswith(("-gate", "-backward")))
+# Left out: the depth-gated stack (layer 1 handing C_t up, render's xlabels), whose states are
+# named on their lines between the steps, in ranks of their own: C_0 (2, 4) runs over the
+# right edge of the step it leaves (by 15 points; dC_0 in the backward picture). Named inside
+# the steps as elsewhere, its ranks changed and the lines up from layer 0 looped under its
+# steps; that picture's layout is being reworked (narrower steps) at the same time. And the
+# plain RNN: its tanh h_t (2, 4) box names the line it starts (render.edge_text), which has no
+# name of its own to test (test_an_rnns_state_is_named_by_its_box).
+NAMED_STATES = [stem for stem in GATE_AND_BACKWARD
+                if not stem.startswith(("depth-gated", "rnn-"))]
+
+
 @needs_dot
-@pytest.mark.parametrize("stem", ["lstm-gate", "peephole-gate", "coupled-gate", "gru-gate",
-                                  "clockwork-gate", "lstm-backward", "gru-backward",
-                                  "clockwork-backward"])
+@pytest.mark.parametrize("stem", NAMED_STATES)
 def test_a_states_name_is_clear_of_the_nodes_and_frames(stem):
     """The name of a state's line between two steps (h_1 (2, 4), C_1 (2, 4)) stands inside the
     step that made it, under h's op (clear of the peephole LSTM's σ o_t right before it, above
-    the GRU's frame's lower edge), or over the C belt, above the frames: it overlaps no node and
-    no step's frame runs through it. Beside the line between the steps, every name ran into the
-    op it leaves or across a frame."""
+    the GRU's frame's lower edge), or over the C belt, above the frames: it overlaps no node
+    and no step's frame runs through it. Beside the line between the steps, every name ran
+    into the op it leaves or across a frame; in the 2-layer staircase, placed by dot after the
+    layout (xlabels), h₁⁽⁰⁾ stood behind its ×, C₀⁽¹⁾ on the next step's × and h₀⁽¹⁾ on
+    σ o₁⁽¹⁾."""
     drawn = layout(drawn_entry(stem))
     steps = cluster_boxes(drawn, "cluster_step").values()
     nodes = node_boxes(drawn)
@@ -213,18 +225,28 @@ def test_a_states_name_is_clear_of_the_nodes_and_frames(stem):
                    for f in steps), box
 
 
-# not yet: a plain RNN's h_t name overlaps its tanh h_t box (named between the steps, in a
-# rank of its own: named_inside); the 2-layer staircase's xlabels stand on its ×, + and σ o
-NOT_YET = {"rnn-gate", "rnn-backward", "lstm-2layers-gate"}
-GATE_AND_BACKWARD = sorted(stem for stem in ENTRIES if stem.endswith(("-gate", "-backward")))
+@needs_dot
+@pytest.mark.parametrize("stem", ["rnn-gate", "rnn-backward"])
+def test_an_rnns_state_is_named_by_its_box(stem):
+    """A plain RNN's state line leaves a gate box that names it (tanh h_t (2, 4); dh_t going
+    back) and carries no name: beside the box, h_0 (2, 4) stood on the next step's box."""
+    graph = drawn_entry(stem)
+    drawn = layout(graph)
+    states = [e for e in drawn["edges"] if "role-h" in e.get("class", "")]
+    assert len(states) == 2
+    assert not [e for e in states if {"label", "taillabel", "headlabel", "xlabel"} & e.keys()]
+    boxes = "".join(obj.get("label", "") for obj in drawn["objects"])
+    prefix = "dh" if stem.endswith("backward") else "h"
+    assert all(f"{prefix}<sub>{t}</sub>" in boxes for t in (0, 1))
 
 
 @needs_dot
-@pytest.mark.parametrize("stem", sorted(set(GATE_AND_BACKWARD) - NOT_YET))
+@pytest.mark.parametrize("stem", GATE_AND_BACKWARD)
 def test_no_line_label_hides_under_a_node(stem):
     """Every label of a line (a state's name, i_t, dC_t) overlaps no drawn node. Before: the
     coupled LSTM's i_t, beside its × at the end of the short line down from 1 − f_t, stood
-    inside the 1 − f_t pill (di_t in its backward picture)."""
+    inside the 1 − f_t pill (di_t in its backward picture); an RNN's h_0 (2, 4) stood on the
+    next step's tanh h_1 box; the 2-layer staircase's C₀⁽¹⁾ on the next step's ×."""
     drawn = layout(drawn_entry(stem))
     nodes = node_boxes(drawn)
     hidden = [box for box, _ in line_labels(drawn) if any(overlap(box, n) for n in nodes)]
