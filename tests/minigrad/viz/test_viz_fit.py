@@ -285,11 +285,12 @@ def test_a_row_keeps_an_odd_number_of_steps_where_that_many_fit():
 
 @needs_dot
 def test_three_steps_that_do_not_fit_leave_out_the_middle_one():
-    """The GRU's three gate-detail steps are 1280 px wide, 8.4 px text at 900 px (at a page's
-    1000 px they fit now: 1500 px wide before their gate boxes and exits were made narrower)."""
+    """The GRU's three gate-detail steps are 1187 px wide, 8.6 px text at 850 px (at 900 px
+    they fit now: 1231 px wide before the stacked output stood over the last step, 1500 px
+    before their gate boxes and exits were made narrower)."""
     output, params = run_model("gru", 3)
     with pytest.warns(UserWarning, match=r"1 middle step elided \(t = 1\)"):
-        g = draw(output, params=params, detail="gate", width=900)
+        g = draw(output, params=params, detail="gate", width=850)
     assert steps_drawn(g) == [0, 2]
     assert "t = 1" in g.source and smallest_text_px(g) >= 9.0
 
