@@ -209,11 +209,15 @@ def _most_steps(tries: _Tries) -> Picture | None:
         if not tries.fits(probe):
             return None
         steps = 2 + _steps_over(probe.svg(), tries.width, spare=True)
-        if steps == 2:
+        # kept whole, the row has no elided run: its box's room is the steps' too; one step
+        # short of all, all may fit (the probe's steps, its ends, are wider than the middle)
+        whole = 2 + _steps_over(probe.svg(), tries.width, spare=True, whole=True)
+        if whole + 1 >= _kept_steps(first.records):
+            dot = first
+        elif steps == 2:
             return probe
-        # one step short of all: without the elided run's box, about half a step, all may fit
-        dot = tries.elided(*tries.ends(steps)) if steps + 1 < _kept_steps(first.records) \
-            else first
+        else:
+            dot = tries.elided(*tries.ends(steps))
     while not tries.fits(dot):
         kept, over = _kept_steps(dot.records), _steps_over(tries.tried[-1][1], tries.width)
         if kept <= 2 or dot is first and kept - over < 2:  # not even the first and last step
@@ -277,10 +281,11 @@ def _kept_steps(records: Graph) -> int:
     return max((len(s) for s in steps.values()), default=0)
 
 
-def _steps_over(svg: str, width: int, spare: bool = False) -> int:
+def _steps_over(svg: str, width: int, spare: bool = False, whole: bool = False) -> int:
     """How many steps to leave out so that the picture fits (``spare``: how many more would
-    fit): the rows' width over what 9 px text allows, counted in the narrowest step (its frame
-    and the gap to the next: a first step is wider by its initial state's lines; an elided run,
+    fit; ``whole``: with the room of its elided runs too, their frames and the gaps after them):
+    the rows' width over what 9 px text allows, counted in the narrowest step (its frame and
+    the gap to the next: a first step is wider by its initial state's lines; an elided run,
     about half a step, added once). Where the key under the title is wider than the rows, the
     room beside them is theirs to fill."""
     natural, smallest = measure(svg)
@@ -296,9 +301,17 @@ def _steps_over(svg: str, width: int, spare: bool = False) -> int:
     beside = max(0.0, natural / PX_PER_POINT - PAD - drawn_right(svg))  # (the key's overhang)
     elided = any(dashed for *_, dashed in steps)
     excess = (natural - allowed) / PX_PER_POINT - beside + (0 if elided else pitch / 2)
+    if whole:
+        excess -= min(_run(sorted(row)) for row in rows.values())
     if spare:
         return max(0, math.floor(-excess / pitch))
     return max(1, math.ceil(excess / pitch))
+
+
+def _run(row: list) -> float:
+    """The room a row's elided runs take ((left, right, dashed) of each frame, in order): their
+    frames and the gaps after them."""
+    return sum(b[0] - a[0] for a, b in zip(row, row[1:]) if a[2])
 
 
 def _pitch(row: list) -> float:

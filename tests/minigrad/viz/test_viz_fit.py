@@ -13,8 +13,8 @@ from drawn import needs_dot
 import minigrad as mg
 from minigrad.viz import capture, draw
 from minigrad.viz.arrange import arrange
-from minigrad.viz.elide import elide
-from minigrad.viz.picture import PAGE_WIDTH, Picture, fit
+from minigrad.viz.elide import elide, is_elision_note
+from minigrad.viz.picture import PAGE_WIDTH, Picture, fit, measure
 from zoo.cli import main
 from zoo.models import ARCHITECTURES, gallery_entries, run_model
 
@@ -257,7 +257,7 @@ def test_a_long_sequence_keeps_as_many_steps_as_fit_and_elides_the_rest():
 
 @needs_dot
 def test_the_room_beside_the_steps_is_theirs_to_fill():
-    """Five LSTM steps at gate detail fit a page whole (860 points, the key above them 673
+    """Five LSTM steps at gate detail fit a page whole (827 points, the key above them 673
     wide); eight keep four and the elided run's box. Before, the room was measured against the
     whole picture, key included, in steps as wide as the first one (an initial state's lines
     widen it): three of the five were drawn, three of the eight."""
@@ -265,6 +265,19 @@ def test_the_room_beside_the_steps_is_theirs_to_fill():
     assert steps_drawn(five) == [0, 1, 2, 3, 4] and smallest_text_px(five) >= 9.0
     eight = lstm(8)
     assert steps_drawn(eight) == [0, 1, 6, 7] and smallest_text_px(eight) >= 9.0
+
+
+@needs_dot
+def test_six_lstm_steps_at_gate_detail_fit_a_page_whole():
+    """Six LSTM steps at gate detail (974 points at natural size) are drawn whole on a 1000 px
+    page with 9 px text: the stacked output stands over the last step, not in a rank of its
+    own right of the row (1007 points, 8.9 px text), and a long row's probe counts its elided
+    run's box as room when it reckons whether the whole row fits (it kept four of the six)."""
+    six = lstm(6)
+    assert steps_drawn(six) == list(range(6)) and smallest_text_px(six) >= 9.0
+    assert not any(is_elision_note(note) for note in six.records.notes)
+    natural, smallest = measure(lstm(6, width=None).svg())
+    assert natural / PX_PER_PT <= 1000 and smallest * PAGE_WIDTH / natural >= 9.0
 
 
 @needs_dot
