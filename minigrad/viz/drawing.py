@@ -218,12 +218,28 @@ def _most_steps(tries: _Tries) -> Picture | None:
             return probe
         else:
             dot = tries.elided(*tries.ends(steps))
+    failed = len(tries.tried)
     while not tries.fits(dot):
         kept, over = _kept_steps(dot.records), _steps_over(tries.tried[-1][1], tries.width)
         if kept <= 2 or dot is first and kept - over < 2:  # not even the first and last step
             return None                                     # alone would fit
         dot = tries.elided(*tries.ends(max(2, min(kept - 1, kept - over))))
-    return dot
+    if dot is first or len(tries.tried) > failed:  # (whole, or fitting once it kept fewer)
+        return dot
+    return _one_more(tries, dot)
+
+
+def _one_more(tries: _Tries, dot: Picture) -> Picture:
+    """``dot`` (it fits, the probe's reckoning) or, where the room it leaves holds more steps
+    counted in its own narrowest one, a middle step (the probe's were its ends, a first step
+    wider by its initial state's lines, a last one by the output over it), that try if it
+    fits too. Eight LSTM steps at gate detail kept four where five fit."""
+    kept, every = _kept_steps(dot.records), _kept_steps(tries.first.records)
+    steps = kept + _steps_over(dot.svg(), tries.width, spare=True)
+    if steps == kept:
+        return dot
+    more = tries.first if steps >= every else tries.elided(*tries.ends(steps))
+    return more if tries.fits(more) else dot
 
 
 def _one_step(records: Graph) -> tuple:
