@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import math
-from collections import Counter
+from collections import Counter, defaultdict
 
 import graphviz
 
@@ -64,11 +64,15 @@ class _Writer:
                 fan_in.setdefault(e.dst, set()).add(graph.nodes[e.src].step)
         self.collectors = {nid for nid, steps in fan_in.items() if len(steps) > 2}
         self.band = set(lay.band)
-        self.differences = notation.operands(graph)  # "1 − f": a subtraction's operands
-        # a constant that only such a label's subtraction reads (the 1 of 1 − f) is said there
-        # and not drawn again (its place is kept): its line crossed the one up to σ f_t
-        self.said = {nid for nid, n in graph.nodes.items() if n.kind == "const" and all(
-            e.dst in self.differences for e in graph.edges if e.src == nid)} - set(graph.outputs)
+        # "1 − f": a subtraction's label names its operands (a flat picture's ops say their
+        # values instead); a constant that only such labels read (the 1 of 1 − f) is said
+        # there and not drawn again (its place is kept): its line crossed the one up to σ f_t
+        self.differences = {} if self.flat else notation.operands(graph)
+        readers = defaultdict(set)
+        for e in graph.edges:
+            readers[e.src].add(e.dst)
+        self.said = {nid for nid, n in graph.nodes.items() if n.kind == "const" and readers[nid]
+                     and readers[nid] <= self.differences.keys()} - set(graph.outputs)
         self.slots = {e.dst: e.dst_input for e in graph.edges  # an exit's slot in the output
                       if graph.nodes[e.dst].kind == "exit"}
         self.cut_for = {e.src: graph.nodes[e.dst].step for e in graph.edges  # the step a cut
@@ -85,7 +89,7 @@ class _Writer:
     def node(self, g, node: Node) -> None:
         attrs = dict(style.node_shape(node.kind, node.op, self.flat, self.roomy))
         attrs["tooltip"] = self.tooltip(node)
-        if node.id in self.differences and not self.flat:
+        if node.id in self.differences:
             attrs.update(style.pointwise_outline(False, self.roomy))
             if self.roomy:
                 attrs["margin"] = "0.01"  # (an ellipse has room round its text; a pill none)

@@ -258,11 +258,10 @@ def test_a_long_sequence_keeps_as_many_steps_as_fit_and_elides_the_rest():
 @needs_dot
 def test_the_room_beside_the_steps_is_theirs_to_fill():
     """Five LSTM steps at gate detail fit a page whole (827 points, the key above them 673
-    wide); eight keep five and the elided run's box (979 points). Before, the room was measured
-    against the whole picture, key included, in steps as wide as the first one (an initial
-    state's lines widen it): three of the five were drawn, three of the eight; then four of
-    the eight, reckoned from the probe's end steps only (the last one is wider by the output
-    over it), though five fit."""
+    wide); eight keep five and the elided run's box (979 points; four, 864 points, while the
+    stacked output stood right of the row). Before, the room was measured against the whole
+    picture, key included, in steps as wide as the first one (an initial state's lines widen
+    it): three of the five were drawn, three of the eight."""
     five = lstm(5)
     assert steps_drawn(five) == [0, 1, 2, 3, 4] and smallest_text_px(five) >= 9.0
     eight = lstm(8)
@@ -273,8 +272,7 @@ def test_the_room_beside_the_steps_is_theirs_to_fill():
 def test_six_lstm_steps_at_gate_detail_fit_a_page_whole():
     """Six LSTM steps at gate detail (974 points at natural size) are drawn whole on a 1000 px
     page with 9 px text: the stacked output stands over the last step, not in a rank of its
-    own right of the row (1007 points, 8.9 px text), and a long row's probe counts its elided
-    run's box as room when it reckons whether the whole row fits (it kept four of the six)."""
+    own right of the row (1007 points, 8.9 px text: five were kept)."""
     six = lstm(6)
     assert steps_drawn(six) == list(range(6)) and smallest_text_px(six) >= 9.0
     assert not any(is_elision_note(note) for note in six.records.notes)
