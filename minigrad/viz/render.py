@@ -202,11 +202,29 @@ class _Writer:
             parts.append(f"|grad| = {node.grad_norm:.3g}")
         return " ".join(p for p in parts if p)
 
+    def output_above(self, e: Edge) -> bool:
+        """Whether the output that a row's last exit joins (the stacked h_t) stands above that
+        exit, over the row, where the exits' arrows point (at gate detail, the top row of one
+        model's single row or staircase): right of the row it took a rank of its own, 60
+        points; the exit's rank, as wide as the box then, widens the last step by 17 (six
+        LSTM steps were 1007 points wide, now 974). Weight 0: the exit stays over its op. Not
+        in a bidirectional layer (lines crossed, the picture grew) nor beside another model
+        (whose output stays on the right)."""
+        rows = self.lay.rows
+        return (self.graph.detail == "gate" and self.graph.nodes[e.dst].step is None
+                and not self.lay.mirrored and len({(r.group, r.call) for r in rows}) == 1
+                and self.graph.nodes[e.src].step.row == rows[-1])
+
     # --- edges ---------------------------------------------------------------------------
     def edge(self, g, e: Edge) -> None:
         if e.kind == "invisible" or e.src in self.said:
             if self.graph.nodes[e.src].kind == "exit":  # a row's last exit: the output it joins
-                g.edge(self.ids[e.src], self.ids[e.dst], **style.EXIT_EDGE)
+                src, dst = self.ids[e.src], self.ids[e.dst]
+                if self.output_above(e):
+                    g.body.append("{rank=same; %s; %s}" % (src, dst))
+                    g.edge(src, dst, weight="0", **style.EXIT_EDGE)
+                else:
+                    g.edge(src, dst, **style.EXIT_EDGE)
             else:
                 g.edge(self.ids[e.src], self.ids[e.dst], style="invis")
             return
