@@ -201,25 +201,32 @@ class _Tries:
 
 def _most_steps(tries: _Tries) -> Picture | None:
     """The try with the most steps that fits, at least the first and last of each row; None
-    where those do not fit. A row of more than PROBE_STEPS steps is first measured with only
-    its first and last step (a small layout instead of a large one)."""
-    first = dot = tries.first
-    if _kept_steps(first.records) > PROBE_STEPS:
-        probe = tries.elided(1, 1)  # (a long row: the probe is its two ends)
-        if not tries.fits(probe):
-            return None
-        steps = 2 + _steps_over(probe.svg(), tries.width, spare=True)
-        if steps == 2:
-            return probe
-        # one step short of all: without the elided run's box, about half a step, all may fit
-        dot = tries.elided(*tries.ends(steps)) if steps + 1 < _kept_steps(first.records) \
-            else first
-    while not tries.fits(dot):
-        kept, over = _kept_steps(dot.records), _steps_over(tries.tried[-1][1], tries.width)
-        if kept <= 2 or dot is first and kept - over < 2:  # not even the first and last step
-            return None                                     # alone would fit
-        dot = tries.elided(*tries.ends(max(2, min(kept - 1, kept - over))))
-    return dot
+    where those do not fit. Each try's SVG says how many steps the next adds or leaves out
+    (:func:`_more_steps`, :func:`_steps_over`), until one more would not fit: a try that fits
+    is measured again, by its middle steps, narrower than a row's two ends. A row of more than
+    PROBE_STEPS steps is first tried with only its two ends (a small layout, not a large one)."""
+    total = max(1, _kept_steps(tries.first.records))  # (a flat graph: one "step")
+    best, fit, over = None, 0, total + 1  # the most steps that fit; the fewest that did not
+    steps = 2 if total > PROBE_STEPS else total
+    while fit < steps < over:
+        dot = tries.first if steps >= total else tries.elided(*tries.ends(steps))
+        if tries.fits(dot):
+            best, fit = dot, steps
+            steps = min(steps + _more_steps(dot.svg(), tries.width, total - steps), over - 1)
+        else:
+            over, fewer = steps, _steps_over(tries.tried[-1][1], tries.width)
+            if best is None and steps == total and steps - fewer < 2:  # not even the first
+                return None                                            # and last step would fit
+            steps = max(fit + 1, 2, steps - fewer)
+    return best
+
+
+def _more_steps(svg: str, width: int, missing: int) -> int:
+    """How many of the ``missing`` (elided) steps of a row would fit too: all of them where the
+    elided run's box, gone, leaves them room."""
+    if missing and _steps_over(svg, width, spare=True, whole=True) >= missing:
+        return missing
+    return min(missing, _steps_over(svg, width, spare=True))
 
 
 def _one_step(records: Graph) -> tuple:
@@ -277,12 +284,12 @@ def _kept_steps(records: Graph) -> int:
     return max((len(s) for s in steps.values()), default=0)
 
 
-def _steps_over(svg: str, width: int, spare: bool = False) -> int:
+def _steps_over(svg: str, width: int, spare: bool = False, whole: bool = False) -> int:
     """How many steps to leave out so that the picture fits (``spare``: how many more would
-    fit): the rows' width over what 9 px text allows, counted in the narrowest step (its frame
-    and the gap to the next: a first step is wider by its initial state's lines; an elided run,
-    about half a step, added once). Where the key under the title is wider than the rows, the
-    room beside them is theirs to fill."""
+    fit; ``whole``: with the room of its elided runs too): the rows' width over what 9 px text
+    allows, counted in the narrowest step (its frame and the gap to the next: a first step is
+    wider by its initial state's lines; an elided run, about half a step, added once). Where the
+    key under the title is wider than the rows, the room beside them is theirs to fill."""
     natural, smallest = measure(svg)
     allowed = width * smallest / MIN_TEXT_PX  # px wide at which the smallest text is 9 px
     rows = defaultdict(list)
@@ -296,9 +303,17 @@ def _steps_over(svg: str, width: int, spare: bool = False) -> int:
     beside = max(0.0, natural / PX_PER_POINT - PAD - drawn_right(svg))  # (the key's overhang)
     elided = any(dashed for *_, dashed in steps)
     excess = (natural - allowed) / PX_PER_POINT - beside + (0 if elided else pitch / 2)
+    if whole:
+        excess -= min((_run(sorted(row)) for row in rows.values()), default=0.0)
     if spare:
         return max(0, math.floor(-excess / pitch))
     return max(1, math.ceil(excess / pitch))
+
+
+def _run(row: list) -> float:
+    """The room a row's elided run takes ((left, right, dashed) of each frame, in order): its
+    frame and the gap after it."""
+    return sum(b[0] - a[0] for a, b in zip(row, row[1:]) if a[2])
 
 
 def _pitch(row: list) -> float:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import math
-from collections import Counter
+from collections import Counter, defaultdict
 
 import graphviz
 
@@ -65,11 +65,15 @@ class _Writer:
                 fan_in.setdefault(e.dst, set()).add(graph.nodes[e.src].step)
         self.collectors = {nid for nid, steps in fan_in.items() if len(steps) > 2}
         self.band = set(lay.band)
-        self.differences = notation.operands(graph)  # "1 − f": a subtraction's operands
-        # a constant that only such a label's subtraction reads (the 1 of 1 − f) is said there
-        # and not drawn again (its place is kept): its line crossed the one up to σ f_t
-        self.said = {nid for nid, n in graph.nodes.items() if n.kind == "const" and all(
-            e.dst in self.differences for e in graph.edges if e.src == nid)} - set(graph.outputs)
+        # "1 − f": a subtraction's label names its operands (a flat picture's ops say their
+        # values instead); a constant that only such labels read (the 1 of 1 − f) is said
+        # there and not drawn again (its place is kept): its line crossed the one up to σ f_t
+        self.differences = {} if self.flat else notation.operands(graph)
+        readers = defaultdict(set)
+        for e in graph.edges:
+            readers[e.src].add(e.dst)
+        self.said = {nid for nid, n in graph.nodes.items() if n.kind == "const" and readers[nid]
+                     and readers[nid] <= self.differences.keys()} - set(graph.outputs)
         self.slots = {e.dst: e.dst_input for e in graph.edges  # an exit's slot in the output
                       if graph.nodes[e.dst].kind == "exit"}
         self.cut_for = {e.src: graph.nodes[e.dst].step for e in graph.edges  # the step a cut
@@ -79,7 +83,7 @@ class _Writer:
     def node(self, g, node: Node) -> None:
         attrs = dict(style.node_shape(node.kind, node.op, self.flat, self.roomy))
         attrs["tooltip"] = self.tooltip(node)
-        if node.id in self.differences and not self.flat:
+        if node.id in self.differences:
             attrs.update(style.pointwise_outline(False, self.roomy))
             if self.roomy:
                 attrs["margin"] = "0.01"  # (an ellipse has room round its text; a pill none)
@@ -191,11 +195,29 @@ class _Writer:
             parts.append(f"|grad| = {node.grad_norm:.3g}")
         return " ".join(p for p in parts if p)
 
+    def output_above(self, e: Edge) -> bool:
+        """Whether the output that a row's last exit joins (the stacked h_t) stands above that
+        exit, over the row, where the exits' arrows point (at gate detail, the top row of one
+        model's single row or staircase): right of the row it took a rank of its own, 60
+        points; the exit's rank, as wide as the box then, widens the last step by 17 (six
+        LSTM steps were 1007 points wide, now 974). Weight 0: the exit stays over its op. Not
+        in a bidirectional layer (lines crossed, the picture grew) nor beside another model
+        (whose output stays on the right)."""
+        rows = self.lay.rows
+        return (self.graph.detail == "gate" and self.graph.nodes[e.dst].step is None
+                and not self.lay.mirrored and len({(r.group, r.call) for r in rows}) == 1
+                and self.graph.nodes[e.src].step.row == rows[-1])
+
     # --- edges ---------------------------------------------------------------------------
     def edge(self, g, e: Edge) -> None:
         if e.kind == "invisible" or e.src in self.said:
             if self.graph.nodes[e.src].kind == "exit":  # a row's last exit: the output it joins
-                g.edge(self.ids[e.src], self.ids[e.dst], **style.EXIT_EDGE)
+                src, dst = self.ids[e.src], self.ids[e.dst]
+                if self.output_above(e):
+                    g.body.append("{rank=same; %s; %s}" % (src, dst))
+                    g.edge(src, dst, weight="0", **style.EXIT_EDGE)
+                else:
+                    g.edge(src, dst, **style.EXIT_EDGE)
             else:
                 g.edge(self.ids[e.src], self.ids[e.dst], style="invis")
             return

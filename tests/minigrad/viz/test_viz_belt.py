@@ -287,3 +287,20 @@ def test_the_lstm_gates_products_stand_in_their_column(stem):
         f, i, c = (at[ids[gate[r]]] for r in ("f", "i", "C~"))
         assert abs(times_i[0] - i[0]) <= TOLERANCE and c[1] < times_i[1] < i[1]
         assert abs(times_f[0] - f[0]) <= TOLERANCE and times_f[1] > f[1]
+
+
+@needs_dot
+@pytest.mark.parametrize("stem", ["lstm-gate", "gru-backward", "lstm-2layers-gate"])
+def test_the_stacked_output_stands_over_the_last_step(stem):
+    """The output the exits go to (``stack``; ``unbind`` going back) stands above the top row,
+    over its last step, where the exits' arrows point. Right of the row it took a rank of its
+    own: six LSTM steps at gate detail were 1007 points wide, over 1000 for 9 px text."""
+    drawn = layout(drawn_entry(stem))
+    rows = cluster_boxes(drawn, "cluster_row")
+    top = max(rows.values(), key=lambda box: box[3])
+    last = max((box for name, box in cluster_boxes(drawn, "cluster_step").items()
+                if name.startswith(f"{len(rows) - 1}_")), key=lambda box: box[0])
+    outputs = [obj for obj in drawn["objects"] if obj.get("peripheries") == "2"]
+    assert len(outputs) == 1
+    x, y = map(float, outputs[0]["pos"].split(","))
+    assert y > top[3] and last[0] <= x <= top[2], (x, y, top, last)

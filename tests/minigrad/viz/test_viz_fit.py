@@ -13,8 +13,8 @@ from drawn import needs_dot
 import minigrad as mg
 from minigrad.viz import capture, draw
 from minigrad.viz.arrange import arrange
-from minigrad.viz.elide import elide
-from minigrad.viz.picture import PAGE_WIDTH, Picture, fit
+from minigrad.viz.elide import elide, is_elision_note
+from minigrad.viz.picture import PAGE_WIDTH, Picture, fit, measure
 from zoo.cli import main
 from zoo.models import ARCHITECTURES, gallery_entries, run_model
 
@@ -257,14 +257,27 @@ def test_a_long_sequence_keeps_as_many_steps_as_fit_and_elides_the_rest():
 
 @needs_dot
 def test_the_room_beside_the_steps_is_theirs_to_fill():
-    """Five LSTM steps at gate detail fit a page whole (860 points, the key above them 673
-    wide); eight keep four and the elided run's box. Before, the room was measured against the
-    whole picture, key included, in steps as wide as the first one (an initial state's lines
-    widen it): three of the five were drawn, three of the eight."""
+    """Five LSTM steps at gate detail fit a page whole (827 points, the key above them 673
+    wide); eight keep five and the elided run's box (979 points; four, 864 points, while the
+    stacked output stood right of the row). Before, the room was measured against the whole
+    picture, key included, in steps as wide as the first one (an initial state's lines widen
+    it): three of the five were drawn, three of the eight."""
     five = lstm(5)
     assert steps_drawn(five) == [0, 1, 2, 3, 4] and smallest_text_px(five) >= 9.0
     eight = lstm(8)
-    assert steps_drawn(eight) == [0, 1, 6, 7] and smallest_text_px(eight) >= 9.0
+    assert steps_drawn(eight) == [0, 1, 2, 6, 7] and smallest_text_px(eight) >= 9.0
+
+
+@needs_dot
+def test_six_lstm_steps_at_gate_detail_fit_a_page_whole():
+    """Six LSTM steps at gate detail (974 points at natural size) are drawn whole on a 1000 px
+    page with 9 px text: the stacked output stands over the last step, not in a rank of its
+    own right of the row (1007 points, 8.9 px text: five were kept)."""
+    six = lstm(6)
+    assert steps_drawn(six) == list(range(6)) and smallest_text_px(six) >= 9.0
+    assert not any(is_elision_note(note) for note in six.records.notes)
+    natural, smallest = measure(lstm(6, width=None).svg())
+    assert natural / PX_PER_PT <= 1000 and smallest * PAGE_WIDTH / natural >= 9.0
 
 
 @needs_dot
@@ -285,11 +298,12 @@ def test_a_row_keeps_an_odd_number_of_steps_where_that_many_fit():
 
 @needs_dot
 def test_three_steps_that_do_not_fit_leave_out_the_middle_one():
-    """The GRU's three gate-detail steps are 1280 px wide, 8.4 px text at 900 px (at a page's
-    1000 px they fit now: 1500 px wide before their gate boxes and exits were made narrower)."""
+    """The GRU's three gate-detail steps are 1187 px wide, 8.6 px text at 850 px (at 900 px
+    they fit now: 1231 px wide before the stacked output stood over the last step, 1500 px
+    before their gate boxes and exits were made narrower)."""
     output, params = run_model("gru", 3)
     with pytest.warns(UserWarning, match=r"1 middle step elided \(t = 1\)"):
-        g = draw(output, params=params, detail="gate", width=900)
+        g = draw(output, params=params, detail="gate", width=850)
     assert steps_drawn(g) == [0, 2]
     assert "t = 1" in g.source and smallest_text_px(g) >= 9.0
 

@@ -3,8 +3,10 @@ RNN's ticking modules, where each step's output goes, and a key to the essay's s
 import re
 import warnings
 
+import numpy as np
 import pytest
 
+import minigrad as mg
 from minigrad.viz import draw
 from zoo.models import run_model
 
@@ -39,6 +41,26 @@ def test_a_constant_the_subtraction_names_is_not_drawn_again(detail):
     for node, _ in ones:
         assert all("style=invis" in line for line in g.source.splitlines()
                    if re.match(rf"\s*{node} -> ", line))
+
+
+def test_a_constant_is_hidden_only_where_a_label_says_it():
+    """The GRU's initial state 0 enters its 0 − n and an LSTM's the gates: drawn. In a flat
+    picture (no steps) an op says its values, not its operands: the 1 of a hand-written 1 − f
+    is drawn with its line. Before, the flat picture hid it and its op read a bare "−"."""
+    def consts(g, hidden: bool) -> list:
+        return [line for line in g.source.splitlines() if re.search(r'tooltip="?const', line)
+                and ("style=invis" in line) == hidden]
+
+    for arch in ("gru", "lstm"):
+        g = drawn(arch, "gate")
+        assert len(consts(g, hidden=False)) >= 1 and consts(g, hidden=True) == [], arch
+    assert len(consts(drawn("coupled", "gate"), hidden=True)) == 3  # (the 1s: the test above)
+    x = mg.tensor(np.ones((2, 3)), requires_grad=True)
+    with mg.viz.recording():
+        y = (1 - x.sigmoid().label("f")) * x
+    flat = draw(y, width=None)
+    assert len(consts(flat, hidden=False)) == 1 and consts(flat, hidden=True) == []
+    assert not any("style=invis" in line for line in flat.source.splitlines() if " -> " in line)
 
 
 def test_the_clockwork_rnn_shows_which_modules_tick_at_each_step():
