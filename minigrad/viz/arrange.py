@@ -334,8 +334,12 @@ def _fork_handed_up(graph: Graph) -> None:
     LSTM's C_t^(0), into layer 1's depth gate) leaves the op that made it on one line and forks
     at the end of its step: Olah's copy, where the state leaves the step. With two lines from
     the + (up, and on to the next step's fork), dot drew layer 0's C line under its step,
-    clear of the lines from h_t up to layer 1 that must cross it (37 points below the belt)."""
+    clear of the lines from h_t up to layer 1 that must cross it (37 points below the belt).
+    Not in a bidirectional stack, whose layers stand in columns (layout.columns), not a
+    staircase: there the fork let the C lines wander 139 points."""
     nodes = graph.nodes
+    if any(n.step is not None and n.step.direction == "reverse" for n in nodes.values()):
+        return
     leaving = defaultdict(list)
     for i, e in enumerate(graph.edges):
         a, b = nodes[e.src].step, nodes[e.dst].step

@@ -70,6 +70,7 @@ class Layout:
     spacers: dict = field(default_factory=dict)     # step key -> node an exit would leave
     mirrored: set = field(default_factory=set)      # rows drawn right to left
     staircase: bool = False                         # layers offset, not lined up (see above)
+    hands_c: bool = False                           # a layer reads C_t of the one below
     layers: dict = field(default_factory=dict)      # group -> number of layers
     loose: list = field(default_factory=list)       # nodes outside every step
     band: list = field(default_factory=list)        # parameters drawn under the one row, taps
@@ -126,6 +127,7 @@ def plan(graph: Graph) -> Layout:
     lay.band = _band(graph)
     lay.loose = [i for i in lay.loose if i not in lay.band]
     lay.belts, lay.top, lay.level = _belts(graph)
+    lay.hands_c = _hands_c(graph)
     for key, ids in lay.members.items():
         lay.members[key] = _bottom_to_top(graph, ids, lay.top)
     lay.beside = _beside(graph)
@@ -464,12 +466,15 @@ def _hanging(graph: Graph, lay: Layout) -> list:
 
 def _stacked(graph: Graph, lay: Layout) -> list:
     """Gates fed alike (the four LSTM layers after [h, x]) in the essay's order, forget gate on
-    top, output gate at the bottom; listed bottom to top. In a stack's staircase at gate detail
-    also a gate alone under its product (_under_its_product) and the peephole LSTM's σ o_t
-    with tanh(C_t) under the + that made C_t (_under_the_plus)."""
+    top, output gate at the bottom; listed bottom to top. At gate detail, in the staircase of a
+    stack whose layers read C_t of the one below (the depth-gated LSTM's), also a gate alone
+    under its product (_under_its_product) and the peephole LSTM's σ o_t with tanh(C_t)
+    under the + that made C_t (_under_the_plus). (In other stacks, a peephole LSTM's, a
+    GRU's, these rules and the depth-gated stack's look made the steps narrower but added
+    crossings: not tried there yet.)"""
     groups = []
     fed = _fed_by(graph)
-    staircase = graph.detail == "gate" and lay.stairs
+    staircase = graph.detail == "gate" and lay.stairs and lay.hands_c
     for key, ids in lay.members.items():
         alike = defaultdict(list)
         for i in ids:
@@ -493,6 +498,15 @@ def _stacked(graph: Graph, lay: Layout) -> list:
             stacks += _under_the_plus(graph, lay, ids)
         groups += stacks
     return groups
+
+
+def _hands_c(graph: Graph) -> bool:
+    """Whether a row reads the cell state of another row's step (the depth-gated LSTM's layer
+    l + 1 reads C_t of layer l through a stub)."""
+    nodes = graph.nodes
+    return any(nodes[e.dst].kind == "stub" and role_base(e.role) in ("C", "c")
+               and nodes[e.src].step is not None and nodes[e.dst].step is not None
+               and nodes[e.src].step.row != nodes[e.dst].step.row for e in graph.edges)
 
 
 def _join_the_stack(alike: dict) -> None:
@@ -580,8 +594,9 @@ def _with_products(graph: Graph, lay: Layout, stack: list, ids: list) -> list:
         if between:
             out.insert(between[0] + 1, nid)
         elif (nid in lay.top and len(reads) == 2 and stack[-1] in reads and out[-1] == stack[-1]
-              and (lay.stairs or not any(outs[i] & set(stack) for i in belt))):  # (C forked
-            out.append(nid)  # into the gates: a peephole LSTM's row, not in a staircase)
+              and (lay.stairs and lay.hands_c  # (C forked into the gates: peephole; but
+                   or not any(outs[i] & set(stack) for i in belt))):  # the depth-gated
+            out.append(nid)  # staircase, see _stacked)
     return out
 
 

@@ -32,8 +32,14 @@ class _Writer:
         # lines that climb between layers
         self.tail_labels = graph.detail == "gate" and not stairs
         # there a line's label is placed after the layout (dot's xlabel): on the line, dot
-        # doubled the ranks for it (the depth-gated stack's step took 424 points, now 202)
-        self.xlabels = graph.detail == "gate" and stairs
+        # doubled the ranks for it (the depth-gated stack's step took 424 points, now 202);
+        # not where a layer hands the state of its top belt up but not C (a GRU's h; there
+        # xlabels made the steps narrower, 2051 -> 1184 points for 2 layers, but added
+        # crossings: not tried further yet), and a gate's word (tanh) on a line of its own
+        # (style.gate_lines) neither
+        self.xlabels = graph.detail == "gate" and stairs and (
+            lay.hands_c or not self.hands_up_its_belt())
+        self.narrow_gates = lay.hands_c or not (stairs and self.hands_up_its_belt())
         self.ids = {nid: f"n{i}" for i, nid in enumerate(graph.nodes)}
         self.flat = not lay.members
         norms = [n.grad_norm for n in graph.nodes.values()] + [e.grad_norm for e in graph.edges]
@@ -79,6 +85,13 @@ class _Writer:
         self.cut_for = {e.src: graph.nodes[e.dst].step for e in graph.edges  # the step a cut
                         if graph.nodes[e.src].kind == "cut"}                 # box stands for
 
+    def hands_up_its_belt(self) -> bool:
+        """Whether a line from a row's top belt enters a stub of another row."""
+        nodes = self.graph.nodes
+        return any(e.src in self.lay.top and nodes[e.dst].kind == "stub"
+                   and nodes[e.dst].step is not None
+                   and nodes[e.dst].step.row != nodes[e.src].step.row for e in self.graph.edges)
+
     # --- nodes ---------------------------------------------------------------------------
     def node(self, g, node: Node) -> None:
         attrs = dict(style.node_shape(node.kind, node.op, self.flat, self.roomy))
@@ -119,7 +132,8 @@ class _Writer:
         kind, shape = node.kind, self.small_html(style.shape_text(node.shape))
         role = self.role_html(node.role, self.layer_of(node))
         if kind == "gate":
-            return style.html(*style.gate_lines(node.op, role, shape, self.graph.backward))
+            return style.html(*style.gate_lines(node.op, role, shape, self.graph.backward,
+                                                self.narrow_gates))
         if kind == "linear":
             return style.html("· Wᵀ" if self.graph.backward else "W · + b", shape)
         if kind == "op":

@@ -89,17 +89,20 @@ def symbol(op: str, backward: bool = False) -> str:
     return SYMBOLS.get(op, op.lower())
 
 
-def gate_lines(op: str, role: str, shape: str, backward: bool = False) -> list:
+def gate_lines(op: str, role: str, shape: str, backward: bool = False,
+               narrow: bool = True) -> list:
     """A gate box's label, line by line: its nonlinearity, larger than the role (its derivative
     and Wᵀ in the backward picture: a gate box sends dW·[h, x] back through σ′ and Wᵀ), the
     role and the shape. A step is as wide as its widest gate box, so no line is much wider
     than the shape: σ shares a line with the role (σ f_3), a word (tanh, σ′ · Wᵀ) stands on
     its own and tanh′ · Wᵀ on two (on one line, "tanh C̃_3" and "tanh′ · Wᵀ" made every LSTM
-    step 19 points wider)."""
+    step 19 points wider). ``narrow=False``: the word beside the role, as wide as before."""
     name = f'<font point-size="12">{escape(symbol(op, backward))}</font>'
     word = len(symbol(op)) > 1
     if not backward:
-        return [name, role, shape] if word else [f"{name}  {role}", shape]
+        return [name, role, shape] if word and narrow else [f"{name}  {role}", shape]
+    if not narrow:
+        return [f"{name} · Wᵀ", f"{role} {shape}"]
     return [name, "· Wᵀ", role, shape] if word else [f"{name} · Wᵀ", role, shape]
 
 
