@@ -32,11 +32,10 @@ class _Writer:
         # lines that climb between layers
         self.tail_labels = graph.detail == "gate" and not stairs
         # there a line's label is placed after the layout (dot's xlabel): on the line, dot
-        # doubled the ranks for it (the depth-gated stack's step took 424 points, now 202);
-        # not where a layer hands the state of its top belt up but not C (a GRU's h; there
-        # xlabels made the steps narrower, 2051 -> 1184 points for 2 layers, but added
-        # crossings: not tried further yet), and a gate's word (tanh) on a line of its own
-        # (style.gate_lines) neither
+        # doubled the ranks for it (the depth-gated stack's steps: 424 points, now 202). Not
+        # yet where a layer hands up the state of its top belt but not C (a GRU's h): there it
+        # made 2 layers 2051 -> 1184 points wide but added crossings (12 -> 15); nor, there,
+        # a gate's word (tanh) on a line of its own (style.gate_lines)
         self.xlabels = graph.detail == "gate" and stairs and (
             lay.hands_c or not self.hands_up_its_belt())
         self.narrow_gates = lay.hands_c or not (stairs and self.hands_up_its_belt())
