@@ -44,6 +44,8 @@ def arrange(graph: Graph, param_mode: str) -> Graph:
         if graph.params == "once" and len(rows) == 1:  # see layout._band
             _taps(graph)
         _fork_crossings(graph)
+        if graph.detail == "gate":
+            _fork_handed_up(graph)
         prune(graph)  # first: the stack of a layer's outputs that only fed the next layer goes
         _exits(graph)
     elif param_mode == "hide":
@@ -325,6 +327,38 @@ def _fork_crossings(graph: Graph) -> None:
             graph.edges.append(replace(graph.edges[i], src=fork.id, src_output=0))
             drop.add(i)
     graph.edges[:] = [e for i, e in enumerate(graph.edges) if i not in drop]
+
+
+def _fork_handed_up(graph: Graph) -> None:
+    """A cell state that goes on along its row and up to another row's step (the depth-gated
+    LSTM's C_t^(0), into layer 1's depth gate) leaves the op that made it on one line and forks
+    at the end of its step: Olah's copy, where the state leaves the step. With two lines from
+    the + (up, and on to the next step's fork), dot drew layer 0's C line under its step,
+    clear of the lines from h_t up to layer 1 that must cross it (37 points below the belt).
+    Not in a bidirectional stack, whose layers stand in columns (layout.columns), not a
+    staircase: there the fork let the C lines wander 139 points."""
+    nodes = graph.nodes
+    if any(n.step is not None and n.step.direction == "reverse" for n in nodes.values()):
+        return
+    leaving = defaultdict(list)
+    for i, e in enumerate(graph.edges):
+        a, b = nodes[e.src].step, nodes[e.dst].step
+        if (a is not None and b is not None and a != b and e.kind == "data"
+                and role_base(e.role) in ("C", "c")):
+            leaving[e.src].append(i)
+    for src, indices in leaving.items():
+        step = nodes[src].step
+        along = [i for i in indices if nodes[graph.edges[i].dst].step.row == step.row]
+        up = [i for i in indices if nodes[graph.edges[i].dst].kind == "stub"
+              and nodes[graph.edges[i].dst].step.row != step.row]
+        if len(along) != 1 or not up:
+            continue
+        first = graph.edges[along[0]]
+        fork = graph.add(Node(id=f"{src}u@{_key_id(step)}", kind="junction", op="copy",
+                              step=step, role=first.role, shape=first.shape))
+        for i in along + up:
+            graph.edges[i] = replace(graph.edges[i], src=fork.id, src_output=0)
+        graph.edges.append(replace(first, dst=fork.id))
 
 
 def _exits(graph: Graph) -> None:

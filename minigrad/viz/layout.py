@@ -70,6 +70,7 @@ class Layout:
     spacers: dict = field(default_factory=dict)     # step key -> node an exit would leave
     mirrored: set = field(default_factory=set)      # rows drawn right to left
     staircase: bool = False                         # layers offset, not lined up (see above)
+    hands_c: bool = False                           # a layer reads C_t of the one below
     layers: dict = field(default_factory=dict)      # group -> number of layers
     loose: list = field(default_factory=list)       # nodes outside every step
     band: list = field(default_factory=list)        # parameters drawn under the one row, taps
@@ -126,6 +127,7 @@ def plan(graph: Graph) -> Layout:
     lay.band = _band(graph)
     lay.loose = [i for i in lay.loose if i not in lay.band]
     lay.belts, lay.top, lay.level = _belts(graph)
+    lay.hands_c = _hands_c(graph)
     for key, ids in lay.members.items():
         lay.members[key] = _bottom_to_top(graph, ids, lay.top)
     lay.beside = _beside(graph)
@@ -464,9 +466,15 @@ def _hanging(graph: Graph, lay: Layout) -> list:
 
 def _stacked(graph: Graph, lay: Layout) -> list:
     """Gates fed alike (the four LSTM layers after [h, x]) in the essay's order, forget gate on
-    top, output gate at the bottom; listed bottom to top."""
+    top, output gate at the bottom; listed bottom to top. At gate detail, in the staircase of a
+    stack whose layers read C_t of the one below (the depth-gated LSTM's), also a gate alone
+    under its product (_under_its_product) and the peephole LSTM's σ o_t with tanh(C_t)
+    under the + that made C_t (_under_the_plus). (In other stacks, a peephole LSTM's, a
+    GRU's, these rules and the depth-gated stack's look made the steps narrower but added
+    crossings: not tried there yet.)"""
     groups = []
     fed = _fed_by(graph)
+    staircase = graph.detail == "gate" and lay.stairs and lay.hands_c
     for key, ids in lay.members.items():
         alike = defaultdict(list)
         for i in ids:
@@ -474,6 +482,8 @@ def _stacked(graph: Graph, lay: Layout) -> list:
             base = role_base(node.role)
             if base in ROLE_ORDER and node.kind in ("gate", "op"):
                 alike[fed(i)].append((ROLE_ORDER.index(base), i))
+        if staircase:
+            _join_the_stack(alike)
         stacks = [[i for _, i in sorted(g)] for g in alike.values() if len(g) > 1]
         linear = [i for i in ids if graph.nodes[i].kind == "linear"]
         if len(stacks) == 1 and len(linear) == 1 and len(stacks[0]) == 2:
@@ -483,8 +493,76 @@ def _stacked(graph: Graph, lay: Layout) -> list:
         if (len(stacks) == 1 and graph.detail == "gate" and lay.stairs
                 and stacks[0][-1] not in lay.top):
             stacks[0] += _initial_top(graph, lay, ids)
+        if staircase:
+            stacks += _under_its_product(graph, lay, ids, {i for st in stacks for i in st})
+            stacks += _under_the_plus(graph, lay, ids)
         groups += stacks
     return groups
+
+
+def _hands_c(graph: Graph) -> bool:
+    """Whether a row reads the cell state of another row's step (the depth-gated LSTM's layer
+    l + 1 reads C_t of layer l through a stub)."""
+    nodes = graph.nodes
+    return any(nodes[e.dst].kind == "stub" and role_base(e.role) in ("C", "c")
+               and nodes[e.src].step is not None and nodes[e.dst].step is not None
+               and nodes[e.src].step.row != nodes[e.dst].step.row for e in graph.edges)
+
+
+def _join_the_stack(alike: dict) -> None:
+    """A gate fed by less than the gates of a stack, alone (the peephole LSTM's tanh C̃_t reads
+    [h, x]; σ f_t and σ i_t read C_{t-1} too), joins their stack (``alike``: what the gates
+    read -> (order, gate)). In a staircase the layers' steps interleave, so a rank saved in
+    one layer is saved in both: in a rank of its own, after σ i_t, C̃_t made the depth-gated
+    stack's steps a rank longer (with i_t * C̃_t, and its + after that)."""
+    for reads, found in list(alike.items()):
+        wider = [other for other in alike if len(alike[other]) > 1 and reads[0] < other[0]]
+        if len(found) == 1 and len(wider) == 1:
+            alike[wider[0]] += alike.pop(reads)
+
+
+def _under_its_product(graph: Graph, lay: Layout, ids: list, stacked: set) -> list:
+    """[gate, product]: a gate on no stack whose one product in its step feeds the belt along
+    the top (the depth gate's d_t * C_t^(l-1)) stands right under that product, in its rank:
+    in a rank of its own the product made every step of the depth-gated stack a rank longer."""
+    outs = _drawn_outputs(graph)
+    pairs = []
+    for nid in ids:
+        if graph.nodes[nid].kind != "gate" or nid in stacked:
+            continue
+        products = [c for c in outs[nid] if graph.nodes[c].op == "Mul" and c not in stacked
+                    and graph.nodes[c].step == graph.nodes[nid].step and outs[c] & lay.top]
+        if len(products) == 1:
+            pairs.append([nid, products[0]])
+    return pairs
+
+
+def _under_the_plus(graph: Graph, lay: Layout, ids: list) -> list:
+    """[σ o_t, tanh(C_t), +]: where the + that made C_t feeds one gate in its step besides its
+    tanh (the peephole LSTM's σ o_t, which reads the new C_t), both stand under it, in its
+    rank: in ranks of their own they made every step of the depth-gated stack, whose layers
+    are peephole LSTMs, a rank longer (see _hanging for one row)."""
+    outs = _drawn_outputs(graph)
+    stacks = []
+    for nid in ids:
+        node = graph.nodes[nid]
+        if nid not in lay.top or node.op != "Add" or role_base(node.role) not in ("C", "c"):
+            continue
+        mine = [c for c in outs[nid] if graph.nodes[c].step == node.step]
+        gates = [c for c in mine if graph.nodes[c].kind == "gate"]
+        tanhs = [c for c in mine if (graph.nodes[c].kind, graph.nodes[c].op) == ("op", "Tanh")]
+        if len(gates) == 1 and len(tanhs) == 1:
+            stacks.append([gates[0], tanhs[0], nid])
+    return stacks
+
+
+def _drawn_outputs(graph: Graph) -> dict:
+    """Node id -> the nodes its drawn lines go to."""
+    outs = defaultdict(set)
+    for e in graph.edges:
+        if e.kind not in ("invisible", "param"):
+            outs[e.src].add(e.dst)
+    return outs
 
 
 def _with_products(graph: Graph, lay: Layout, stack: list, ids: list) -> list:
@@ -516,8 +594,9 @@ def _with_products(graph: Graph, lay: Layout, stack: list, ids: list) -> list:
         if between:
             out.insert(between[0] + 1, nid)
         elif (nid in lay.top and len(reads) == 2 and stack[-1] in reads and out[-1] == stack[-1]
-              and not any(outs[i] & set(stack) for i in belt)):  # (C forked into the gates:
-            out.append(nid)                                     # peephole, depth-gated)
+              and (lay.stairs and lay.hands_c  # (C forked into the gates: peephole; but
+                   or not any(outs[i] & set(stack) for i in belt))):  # the depth-gated
+            out.append(nid)  # staircase, see _stacked)
     return out
 
 

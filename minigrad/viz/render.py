@@ -32,15 +32,14 @@ class _Writer:
         # lines that climb between layers
         self.tail_labels = graph.detail == "gate" and not stairs
         # there a line's label is placed after the layout (dot's xlabel; a state's name stands
-        # inside its step, named_inside): on the line, dot doubled the ranks for it; not where a
-        # layer hands the state of its top belt up too (the depth-gated LSTM's C_t): the lines
-        # up then leave both of its belts, and in the fewer ranks dot sent layer 0's C line
-        # under its steps (132 points)
-        self.xlabels = graph.detail == "gate" and stairs and not self.hands_up_its_belt()
-        # a gate's word (tanh) on a line of its own, its box as narrow as its shape (style.
-        # gate_lines); not in a depth-gated stack: the line down from C_{t-1} to its depth
-        # gate passed just left of a wide tanh C̃ box, and crossed the line into a narrow one
-        self.narrow_gates = not (stairs and self.hands_up_its_belt())
+        # inside its step, named_inside): on the line, dot doubled the ranks for it (the
+        # depth-gated stack's steps: 424 points, now 202). Not yet where a layer hands up the
+        # state of its top belt but not C (a GRU's h): there it made 2 layers 2051 -> 1184
+        # points wide but added crossings (12 -> 15); nor, there, a gate's word (tanh) on a
+        # line of its own (style.gate_lines)
+        self.xlabels = graph.detail == "gate" and stairs and (
+            lay.hands_c or not self.hands_up_its_belt())
+        self.narrow_gates = lay.hands_c or not (stairs and self.hands_up_its_belt())
         self.ids = {nid: f"n{i}" for i, nid in enumerate(graph.nodes)}
         self.flat = not lay.members
         norms = [n.grad_norm for n in graph.nodes.values()] + [e.grad_norm for e in graph.edges]
@@ -55,6 +54,14 @@ class _Writer:
         self.hangs = {op for _, op in lay.hanging}
         self.forks = {fork for *_, fork in lay.forks}
         self.crosses = {e.src for e in graph.crossing_edges()}
+        # the forks where a state handed up to another row leaves its step (arrange.
+        # _fork_handed_up): the op that made the state counts as crossing (its name is on the
+        # line after the fork), and so does its row (see state_style)
+        handed_up = {e.dst for e in graph.edges
+                     if e.dst in self.crosses and graph.nodes[e.dst].kind == "junction"
+                     and graph.nodes[e.dst].step == graph.nodes[e.src].step}
+        self.crosses |= {e.src for e in graph.edges if e.dst in handed_up}
+        self.handing = {graph.nodes[i].step.row for i in handed_up}
         pairs = Counter((e.src, e.dst) for e in graph.crossing_edges())
         self.state_uses = Counter((e.src, e.role) for e in graph.crossing_edges())
         self.parallel = {pair for pair, n in pairs.items() if n > 1}  # h and C between cells
@@ -79,7 +86,7 @@ class _Writer:
                         if graph.nodes[e.src].kind == "cut"}                 # box stands for
 
     def hands_up_its_belt(self) -> bool:
-        """Whether a line from a row's top belt (C) enters a stub of another row."""
+        """Whether a line from a row's top belt enters a stub of another row."""
         nodes = self.graph.nodes
         return any(e.src in self.lay.top and nodes[e.dst].kind == "stub"
                    and nodes[e.dst].step is not None
@@ -340,10 +347,13 @@ class _Writer:
         row = self.lay.rows.index(self.graph.nodes[e.src].step.row)
         attrs = dict(style.STATE_EDGE, **{"class": f"state role-{base} row-{row}"})
         dst = self.graph.nodes[e.dst]
-        if (self.xlabels or self.named_inside(e)) and dst.kind != "ellipsis":
+        if ((self.xlabels or self.named_inside(e))
+                and (dst.kind != "ellipsis" or self.graph.nodes[e.src].step.row in self.handing)):
             attrs["minlen"] = "1"  # its label, placed after the layout or inside the step,
             # needs no rank of its own; into elided steps, with one rank, dot drew layer 0's
-            # first step upside down
+            # first step upside down, but for a row that hands its C up (the depth-gated
+            # stack's layer 0): with two ranks to its elided steps, its first step stood squashed
+            # under the belts, which ran into the elided run's box close together
         weight = style.BELT_WEIGHT.get(base)
         if (weight and self.graph.detail != "cell" and self.state_uses[e.src, e.role] == 1
                 and (dst.kind != "junction" or not edge_order(e) or e.dst in self.forks)):
@@ -658,10 +668,10 @@ def _lines_in_a_rank(lay, joined: set) -> tuple[set, set]:
     σ i_t, C's fork down to the ops it feeds), and those of them that run downwards. dot puts a line's tail below its head
     there, so those are written turned, in every row: a mirrored row's mirroring turns only
     the lines between ranks."""
-    upwards = {(lower, upper) for stack in lay.stacked for lower, upper in zip(stack, stack[1:])
-               if (lower, upper) in joined}
+    pairs = [(lower, upper) for stack in lay.stacked  # (not only neighbours: + down to σ o_t
+             for k, lower in enumerate(stack) for upper in stack[k + 1:]]  # past tanh(C_t))
+    upwards = {(lower, upper) for lower, upper in pairs if (lower, upper) in joined}
     downwards = set(lay.hanging) | {(fork, op) for under, _, over, fork in lay.forks
                                      for op in under + over if (fork, op) in joined} | {
-        (upper, lower) for stack in lay.stacked for lower, upper in zip(stack, stack[1:])
-        if (upper, lower) in joined}
+        (upper, lower) for lower, upper in pairs if (upper, lower) in joined}
     return upwards | downwards, downwards

@@ -7,7 +7,7 @@ import warnings
 from pathlib import Path
 
 import pytest
-from belt import measure, state_lines
+from belt import frame_spread, measure, state_lines
 from drawn import cluster_boxes, layout, line_labels, needs_dot, node_boxes, overlap
 
 from minigrad.viz import draw
@@ -160,13 +160,23 @@ def test_the_colour_scale_widens_no_step(stem):
     assert widths[0] - widths[1] <= 50, widths
 
 
-def pitch(stem: str) -> float:
-    """Points from the second step's frame to the third's, in the bottom row (the first step
-    is wider by its initial state's entries)."""
+def pitch(stem: str, row: int = 0) -> float:
+    """Points from the second step's frame to the third's, in the bottom row or ``row`` (the
+    first step is wider by its initial state's entries)."""
     drawn = layout(drawn_entry(stem))
     left = {obj["name"]: float(obj["bb"].split(",")[0]) for obj in drawn["objects"]
-            if obj.get("name", "").startswith("cluster_step0_")}
-    return left["cluster_step0_2"] - left["cluster_step0_1"]
+            if obj.get("name", "").startswith(f"cluster_step{row}_")}
+    return left[f"cluster_step{row}_2"] - left[f"cluster_step{row}_1"]
+
+
+@needs_dot
+@pytest.mark.parametrize("stem", ["depth-gated-gate", "depth-gated-backward"])
+def test_a_depth_gated_step_is_narrow(stem):
+    """From step to step each layer of the depth-gated stack takes at most 240 points. Before:
+    424 and 541 (layers 0 and 1) at gate detail, 461 and 633 in the backward picture: its
+    lines' labels doubled every rank, tanh C̃_t stood on one line, and the products f_t * C_{t-1},
+    i_t * C̃_t, d_t * C_t^(0), σ o_t and tanh(C_t) each took a rank of their own."""
+    assert pitch(stem, 0) <= 240 and pitch(stem, 1) <= 240
 
 
 @needs_dot
@@ -254,7 +264,8 @@ def test_no_line_label_hides_under_a_node(stem):
 
 
 FIT = ["rnn-backward", "lstm-backward", "lstm-concat-backward", "peephole-backward",
-       "coupled-backward", "gru-backward", "clockwork-backward", "lstm-2layers-gate"]
+       "coupled-backward", "gru-backward", "clockwork-backward", "lstm-2layers-gate",
+       "depth-gated-gate", "depth-gated-backward"]
 
 
 @needs_dot
@@ -262,11 +273,30 @@ FIT = ["rnn-backward", "lstm-backward", "lstm-concat-backward", "peephole-backwa
 def test_the_backward_pictures_and_a_stack_fit_a_page(stem):
     """Fitted to 1000 px (its middle steps left out as need be), the smallest text is 9 px.
     Before, with the first and last step only: lstm-backward 7.4 px, gru-backward 6.2,
-    coupled-backward 6.7, peephole-backward 7.0, lstm-2layers-gate 4.0 (depth-gated-backward,
-    2.5 then, 4.2 now, still does not fit)."""
+    coupled-backward 6.7, peephole-backward 7.0, lstm-2layers-gate 4.0, depth-gated-gate 5.2
+    and depth-gated-backward 4.7 (2.5 at first; drawn wider than the page, every step, 4.7
+    and 4.2 px at 1000 px; now 10.2 px with t = 1 elided, and 9.3 px with every step)."""
     from minigrad.viz.picture import text_px
     svg = drawn_entry(stem, width=1000).svg()
     assert text_px(svg, 1000) >= 9
+
+
+@needs_dot
+@pytest.mark.parametrize("stem", ["depth-gated-gate", "depth-gated-backward"])
+def test_a_fitted_depth_gated_stack_keeps_its_belts(stem):
+    """Fitted to 900 px (t = 0, the elided run's box, t = 2; at 1000 px the backward picture
+    keeps all three steps), each layer's cells share a height and carry C above h. With two
+    ranks into the box, as one row has, layer 0's first step stood 31 points off its last,
+    squashed under its belts, which ran into the box close together."""
+    picture = drawn_entry(stem, width=900)
+    assert "ellipsis" in {n.kind for n in picture.records.nodes.values()}
+    drawn = layout(picture)
+    assert frame_spread(drawn) <= TOLERANCE
+    lines = state_lines(drawn)
+    for row in {row for row, _ in lines}:
+        c_ys = [y for path in lines[row, "C"] for _, y in path]
+        h_ys = [y for path in lines[row, "h"] for _, y in path]
+        assert min(c_ys) > max(h_ys), row
 
 
 @needs_dot
