@@ -59,7 +59,8 @@ class Layout:
     members: dict = field(default_factory=dict)     # step key -> node ids, bottom to top
     belts: dict = field(default_factory=dict)       # node id -> line kept straight (dot's group)
     top: set = field(default_factory=set)           # belt nodes: drawn along the top
-    level: list = field(default_factory=list)       # (lower, upper): one rank, in that order
+    entries: list = field(default_factory=list)     # (lower, upper): h's entry, C's fork
+    level: list = field(default_factory=list)       # of those, the pairs put in one rank
     aligned: list = field(default_factory=list)     # groups of node ids to put in one rank
     row_heads: list = field(default_factory=list)   # per row (bottom to top): its first node
     starts: list = field(default_factory=list)      # per row (bottom to top): its first nodes
@@ -126,7 +127,7 @@ def plan(graph: Graph) -> Layout:
         lay.layers[group] = max(lay.layers.get(group, 0), layer + 1)
     lay.band = _band(graph)
     lay.loose = [i for i in lay.loose if i not in lay.band]
-    lay.belts, lay.top, lay.level = _belts(graph)
+    lay.belts, lay.top, lay.entries = _belts(graph)
     lay.hands_c = _hands_c(graph)
     for key, ids in lay.members.items():
         lay.members[key] = _bottom_to_top(graph, ids, lay.top)
@@ -141,7 +142,7 @@ def plan(graph: Graph) -> Layout:
     lay.under = _under(graph, lay) if lay.stairs else []
     lay.forks = _forks(graph, lay) if graph.detail == "op" and lay.stairs else []
     forked = {fork for *_, fork in lay.forks}  # (in the rank of the ops it feeds instead)
-    lay.level = [(h, c) for h, c in lay.level if c not in forked]
+    lay.level = [(h, c) for h, c in lay.entries if c not in forked]
     if lay.mirrored and graph.detail != "cell" and len(lay.rows) > 1:
         lay.columns, lay.aligned = _body_ends(graph, lay), []
     else:
@@ -296,7 +297,7 @@ def _starts(graph: Graph, lay: Layout) -> list:
             continue
         turned = a.row in lay.mirrored and (e.src, e.dst) not in beside
         fed.add(e.src if turned else e.dst)
-    forks = {fork for _, fork in lay.level}
+    forks = {fork for _, fork in lay.entries}
     weighing = {e.dst for e in graph.edges if e.src in forks}
     copies = {copy for pairs in lay.beside.values() for copy, op in pairs
               if graph.nodes[copy].kind == "ghost" and op in weighing}
@@ -426,7 +427,7 @@ def _forks(graph: Graph, lay: Layout) -> list:
     from_below = {c for group in lay.under for stub in group[:-1] for c in consumers[stub]}
     fed = {graph.nodes[group[-1]].step for group in lay.under}
     forks = []
-    for h_entry, fork in lay.level:
+    for h_entry, fork in lay.entries:
         key = graph.nodes[fork].step
         if key not in fed:
             continue
@@ -589,7 +590,8 @@ def _with_products(graph: Graph, lay: Layout, stack: list, ids: list) -> list:
         if nid in out:
             continue
         reads = ins[nid]
-        between = [k for k in range(len(out) - 1) if reads == {out[k], out[k + 1]} <= gated]
+        between = [k for k in range(len(out) - 1)
+                   if reads == {out[k], out[k + 1]} and reads <= gated]
         belt = reads - {stack[-1]}
         if between:
             out.insert(between[0] + 1, nid)
@@ -605,7 +607,7 @@ def _initial_top(graph: Graph, lay: Layout, ids: list) -> list:
     enters its belt alone: it goes on top of the gates' stack, in their rank (in a stack's
     staircase dot put it under σ f_0, and that step's frame stood 47 points higher)."""
     on_top = {lay.belts[i] for i in lay.top if i in lay.belts}
-    levelled = {i for pair in lay.level for i in pair}
+    levelled = {i for pair in lay.entries for i in pair}
     return [i for i in ids if graph.nodes[i].kind == "const" and lay.belts.get(i) in on_top
             and i not in levelled][:1]
 
