@@ -296,15 +296,16 @@ def _steps_over(svg: str, width: int, spare: bool = False, whole: bool = False) 
     steps = frames(svg, "cluster_step")
     for name, left, right, dashed in steps:
         rows[name.split("_")[0]].append((left, right, dashed))
-    pitches = [_pitch(sorted(row)) for row in rows.values() if len(row) > 1]
+    elided = [row for row in rows.values() if any(dashed for *_, dashed in row)]
+    growing = elided or list(rows.values())  # (a row drawn whole gets no more steps)
+    pitches = [_pitch(sorted(row)) for row in growing if len(row) > 1]
     if not pitches:
         return 1
-    pitch = max(pitches)  # (the rows' steps stand in columns: the widest row's sets them)
+    pitch = max(pitches)  # (rows stand in columns: the widest row that can grow sets them)
     beside = max(0.0, natural / PX_PER_POINT - PAD - drawn_right(svg))  # (the key's overhang)
-    elided = any(dashed for *_, dashed in steps)
     excess = (natural - allowed) / PX_PER_POINT - beside + (0 if elided else pitch / 2)
     if whole:
-        excess -= min((_run(sorted(row)) for row in rows.values()), default=0.0)
+        excess -= min((_run(sorted(row)) for row in elided), default=0.0)
     if spare:
         return max(0, math.floor(-excess / pitch))
     return max(1, math.ceil(excess / pitch))

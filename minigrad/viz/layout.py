@@ -502,12 +502,16 @@ def _stacked(graph: Graph, lay: Layout) -> list:
 
 
 def _hands_c(graph: Graph) -> bool:
-    """Whether a row reads the cell state of another row's step (the depth-gated LSTM's layer
-    l + 1 reads C_t of layer l through a stub)."""
+    """Whether a layer reads the cell state of the layer below in its step (the depth-gated
+    LSTM's layer l + 1 reads C_t of layer l through a stub); not a decoder that starts from an
+    encoder's final c_n."""
+    def from_below(a, b) -> bool:
+        return (a is not None and b is not None and (a.group, a.call) == (b.group, b.call)
+                and b.layer == a.layer + 1)
+
     nodes = graph.nodes
     return any(nodes[e.dst].kind == "stub" and role_base(e.role) in ("C", "c")
-               and nodes[e.src].step is not None and nodes[e.dst].step is not None
-               and nodes[e.src].step.row != nodes[e.dst].step.row for e in graph.edges)
+               and from_below(nodes[e.src].step, nodes[e.dst].step) for e in graph.edges)
 
 
 def _join_the_stack(alike: dict) -> None:

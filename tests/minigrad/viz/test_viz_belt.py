@@ -9,9 +9,12 @@ from pathlib import Path
 import pytest
 from belt import frame_spread, measure, state_lines
 from drawn import cluster_boxes, layout, line_labels, needs_dot, node_boxes, overlap
+import viz_graphs as vg
 
+import minigrad as mg
 from minigrad.viz import draw
-from zoo.models import gallery_entries
+from minigrad.viz.layout import plan
+from zoo.models import gallery_entries, run_model
 
 BASELINE = json.loads((Path(__file__).parent / "layout_baseline.json").read_text())
 ENTRIES = {stem: build for stem, _, build in gallery_entries()}
@@ -340,3 +343,17 @@ def test_the_stacked_output_stands_over_the_last_step(stem):
     assert len(outputs) == 1
     x, y = map(float, outputs[0]["pos"].split(","))
     assert y > top[3] and last[0] <= x <= top[2], (x, y, top, last)
+
+
+def test_the_depth_gated_rules_are_for_a_layer_that_reads_c_of_the_layer_below():
+    """The depth-gated stack's layer 1 reads C_t of layer 0: its rules apply (lay.hands_c). A
+    decoder that starts from an encoder's final c_n reads no layer below: before, it counted,
+    and the decoder's first step drew its gates out of the essay's order (σ f, tanh C̃, σ i)."""
+    with mg.viz.recording():
+        out = vg.encoder_decoder("lstm", layers=2, T=3, decoder_steps=2)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        decoder = draw(out, detail="gate", width=None)
+        output, params = run_model("depth-gated", 3)
+        stack = draw(output, params=params, detail="gate", width=None)
+    assert not plan(decoder.records).hands_c and plan(stack.records).hands_c
