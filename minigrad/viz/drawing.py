@@ -202,9 +202,10 @@ class _Tries:
 def _most_steps(tries: _Tries) -> Picture | None:
     """The try with the most steps that fits, at least the first and last of each row; None
     where those do not fit. Each try's SVG says how many steps the next adds or leaves out
-    (:func:`_more_steps`, :func:`_steps_over`), until one more would not fit: a try that fits
-    is measured again, by its middle steps, narrower than a row's two ends. A row of more than
-    PROBE_STEPS steps is first tried with only its two ends (a small layout, not a large one)."""
+    (:func:`_more_steps`, :func:`_steps_over`), until one more would not fit. A try that fits
+    is measured again: its middle steps show how wide a step is (a row's two ends are wider).
+    A row of more than PROBE_STEPS steps is first tried with only its two ends (a small
+    layout, not a large one)."""
     total = max(1, _kept_steps(tries.first.records))  # (a flat graph: one "step")
     best, fit, over = None, 0, total + 1  # the most steps that fit; the fewest that did not
     steps = 2 if total > PROBE_STEPS else total

@@ -204,11 +204,11 @@ def test_a_gate_detail_step_is_narrow(stem, most):
 
 
 GATE_AND_BACKWARD = sorted(stem for stem in ENTRIES if stem.endswith(("-gate", "-backward")))
-# Left out: the depth-gated stack (layer 1 handing C_t up, render's xlabels), whose states are
-# named on their lines between the steps, in ranks of their own: C_0 (2, 4) runs over the
-# right edge of the step it leaves (by 15 points; dC_0 in the backward picture). Named inside
-# the steps as elsewhere, its ranks changed and the lines up from layer 0 looped under its
-# steps; that picture's layout is being reworked (narrower steps) at the same time. And the
+# Left out: the depth-gated stack, whose layer 0's C_t is named after the layout (render's
+# xlabels, on the line from its fork, arrange._fork_handed_up): C₀⁽⁰⁾ and C₁⁽⁰⁾ (2, 4) run
+# over the right edge of the step they leave (dC in the backward picture). Named inside the
+# steps as elsewhere, its ranks changed and the lines up from layer 0 looped under its
+# steps. And the
 # plain RNN: its tanh h_t (2, 4) box names the line it starts (render.edge_text), which has no
 # name of its own to test (test_an_rnns_state_is_named_by_its_box).
 NAMED_STATES = [stem for stem in GATE_AND_BACKWARD
