@@ -23,7 +23,7 @@ import math
 from collections import defaultdict
 from dataclasses import replace
 
-from .records import LEARNED, PARAM_MODES, PRODUCTS, Edge, Graph, Node, role_base
+from .records import LEARNED, PARAM_MODES, PRODUCTS, Edge, Graph, Node, carried_back, role_base
 
 PASS_THROUGH = {"Unbind", "Reshape", "Add", *PRODUCTS, "GetItem", "Split", "Concat", "Stack",
                 "Where", "Mul", "Transpose", "Cast", "ToDevice"}
@@ -322,7 +322,8 @@ def _fork_crossings(graph: Graph) -> None:
         kind = "tap" if first.kind == "param" else "junction"
         fork = graph.add(Node(id=f"{src}f{n}@{_key_id(step)}", kind=kind, op="copy",
                               step=step, role=first.role, shape=first.shape))
-        graph.edges.append(replace(first, dst=fork.id))
+        norm, flow = carried_back([graph.edges[i] for i in indices])
+        graph.edges.append(replace(first, dst=fork.id, grad_norm=norm, flow=flow))
         for i in indices:
             graph.edges.append(replace(graph.edges[i], src=fork.id, src_output=0))
             drop.add(i)
@@ -356,9 +357,10 @@ def _fork_handed_up(graph: Graph) -> None:
         first = graph.edges[along[0]]
         fork = graph.add(Node(id=f"{src}u@{_key_id(step)}", kind="junction", op="copy",
                               step=step, role=first.role, shape=first.shape))
+        norm, flow = carried_back([graph.edges[i] for i in along + up])
         for i in along + up:
             graph.edges[i] = replace(graph.edges[i], src=fork.id, src_output=0)
-        graph.edges.append(replace(first, dst=fork.id))
+        graph.edges.append(replace(first, dst=fork.id, grad_norm=norm, flow=flow))
 
 
 def _exits(graph: Graph) -> None:

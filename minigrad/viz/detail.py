@@ -11,9 +11,10 @@
 """
 from __future__ import annotations
 
+import math
 from dataclasses import replace
 
-from .records import LEARNED, PRODUCTS, Edge, Graph, Node, role_base
+from .records import LEARNED, PRODUCTS, Edge, Graph, Node, carried_back, role_base
 
 ACTIVATIONS = {"Sigmoid", "Tanh", "Relu"}
 LINEAR = {*PRODUCTS, "Add", "Transpose", "Reshape", "BroadcastTo", "Split", "Unbind", "GetItem",
@@ -184,20 +185,33 @@ def _merge_shared_inputs(graph: Graph) -> None:
         for g in gates:
             for source in data:
                 via[g, source] = junction.id
-    keep, merged = [], set()
+    keep, lines = [], {}  # a line drawn -> (its place in keep, the lines it stands for)
     for e in graph.edges:
         junction = via.get((e.dst, (e.src, e.src_output)))
         if junction is None:
             keep.append(e)
             continue
-        if (junction, e.src, e.src_output) not in merged:
-            merged.add((junction, e.src, e.src_output))
-            keep.append(replace(e, dst=junction))
-        if (junction, e.dst) not in merged:
-            merged.add((junction, e.dst))
-            keep.append(Edge(junction, e.dst, tensor=(junction, 0)))
-    joined = _joined_norms(keep, set(via.values()))
-    graph.edges[:] = [replace(e, grad_norm=joined[e.src]) if e.src in joined else e for e in keep]
+        out = Edge(junction, e.dst, tensor=(junction, 0))
+        for line, drawn in ((("in", junction, e.src, e.src_output), replace(e, dst=junction)),
+                            (("out", junction, e.dst), out)):
+            if line not in lines:
+                lines[line] = (len(keep), [])
+                keep.append(drawn)
+            lines[line][1].append(e)
+    for line, (at, parts) in lines.items():
+        keep[at] = replace(keep[at], **_carried(parts, into_gate=line[0] == "out"))
+    graph.edges[:] = keep
+
+
+def _carried(parts: list, into_gate: bool) -> dict:
+    """The gradient a junction's line carries back: out to a gate, what the gate sent back
+    along the parts that meet there, sqrt(|dL/dh|² + |dL/dx|²) (None when no part has one);
+    in from one source, the sum of what the gates sent back along it (records.carried_back)."""
+    if into_gate:
+        norms = [e.grad_norm for e in parts if e.grad_norm is not None]
+        return {"grad_norm": math.hypot(*norms) if norms else None}
+    norm, flow = carried_back(parts)
+    return {"grad_norm": norm, "flow": flow}
 
 
 def _most_shared(gates: list) -> set:
@@ -214,16 +228,6 @@ def _most_shared(gates: list) -> set:
             readers[source] = readers.get(source, 0) + 1
     most = max(readers.values())
     return {source for source, n in readers.items() if n == most} if most > 1 else set()
-
-
-def _joined_norms(edges: list, junctions: set) -> dict:
-    """Per junction, the gradient norm of what leaves it, [h_{t-1}, x_t], from those of the
-    parts that meet there: sqrt(|dL/dh|² + |dL/dx|²) (None when no part has one)."""
-    squares = {j: None for j in junctions}
-    for e in edges:
-        if e.dst in squares and e.grad_norm is not None:
-            squares[e.dst] = (squares[e.dst] or 0.0) + e.grad_norm ** 2
-    return {j: None if s is None else s ** 0.5 for j, s in squares.items()}
 
 
 def _cells(graph: Graph) -> Graph:

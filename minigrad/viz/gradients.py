@@ -92,6 +92,7 @@ def apply_flows(graph: Graph, recorders: list) -> None:
         for flows in recorders:
             if node_id in flows.nodes:
                 e.grad_norm = flows.norm(node_id, e.dst_input)
+                e.flow = flows.sent.get((node_id, e.dst_input))
                 break
 
 

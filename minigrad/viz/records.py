@@ -83,7 +83,9 @@ class Edge:
     """A vector moving from one node to another (Olah's "vector transfer").
 
     ``role`` names what it carries (``"h_3"``) when the producing op was labelled; ``grad_norm``
-    is the norm of the gradient at the producing output; kind ``detach`` marks a cut graph.
+    is the norm of the gradient at the producing output, or, where a recorder saw the consumer's
+    backward, of what it sent back along the line (``flow``, that array); kind ``detach`` marks
+    a cut graph.
     ``tensor`` identifies the tensor carried, (op node id, output index), through collapsing;
     ``dst_input`` is which input of the receiving op it is, where that matters (``addmm``).
     """
@@ -97,6 +99,7 @@ class Edge:
     src_output: int = 0
     tensor: tuple | None = None
     dst_input: int | None = None
+    flow: object = field(default=None, compare=False, repr=False)
 
 
 @dataclass
@@ -131,3 +134,18 @@ def crosses_steps(a: StepKey | None, b: StepKey | None) -> bool:
     """Whether an edge from step ``a`` to step ``b`` carries a state along a row."""
     return a is not None and b is not None and a.row == b.row and a.step != b.step
 
+
+def carried_back(edges: list) -> tuple:
+    """(norm, array) of what one line that stands for ``edges`` carries back: a copy's line in
+    carries the sum of what its lines out carried (a concat junction's line from one source,
+    the sum over the gates it feeds). Where a line's flow was not recorded, each line carries
+    its tensor's whole gradient, and so does the one line: the first one's. A flow is counted
+    once, however many lines it stands behind (a fused op's input, one line per gate)."""
+    sent = list({id(e.flow): e.flow for e in edges if e.flow is not None}.values())
+    unknown = [e for e in edges if e.flow is None and e.grad_norm]
+    if not sent or unknown:
+        return edges[0].grad_norm, None
+    total = sent[0].copy()
+    for flow in sent[1:]:
+        total = total + flow
+    return float((total * total).sum()) ** 0.5, total

@@ -109,3 +109,26 @@ def test_the_gallerys_truncated_bptt_shows_no_gradient_crossing_the_cut():
     second = [n for n in g.nodes.values() if n.kind == "cell" and n.step.step >= 4]
     assert len(first) == len(second) == 4
     assert all(not n.grad_norm for n in first) and all(n.grad_norm for n in second)
+
+
+def test_a_line_into_a_copy_carries_what_all_its_branches_sent_back():
+    """Where one drawn line stands for several (into a fork, one line out of it per consumer),
+    it carries the sum of what they carried back. Before, the line into a fork carried its
+    first branch's flow: the depth-gated stack's C_t^(0) line into its fork was pale (0.03)
+    under a dark branch up to layer 1 (0.29)."""
+    output, params = run_model("depth-gated", 3, grads=True)
+    g = draw(output, params=params, detail="gate", width=None).records
+    up = [e for e in g.edges if g.nodes[e.dst].kind == "stub" and e.role
+          and e.role.startswith("C") and g.nodes[e.src].op == "copy"]
+    assert up
+    for e in up:  # here the branch up carries more than the one along the row
+        into = next(line for line in g.edges if line.dst == e.src)
+        assert into.grad_norm >= e.grad_norm * 0.999
+    checked = 0
+    for line in g.edges:
+        if g.nodes[line.dst].kind != "junction" or g.nodes[line.dst].op != "copy":
+            continue
+        total = sum(e.flow for e in g.edges if e.src == line.dst)
+        assert line.grad_norm == pytest.approx(float(np.sqrt((total * total).sum())))
+        checked += 1
+    assert checked >= 2
