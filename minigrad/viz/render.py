@@ -53,15 +53,7 @@ class _Writer:
         self.in_rank, self.downwards = _lines_in_a_rank(lay, self.joined)
         self.hangs = {op for _, op in lay.hanging}
         self.forks = {fork for *_, fork in lay.forks}
-        self.crosses = {e.src for e in graph.crossing_edges()}
-        # the forks where a state handed up to another row leaves its step (arrange.
-        # _fork_handed_up): the op that made the state counts as crossing (its name is on the
-        # line after the fork), and so does its row (see state_style)
-        handed_up = {e.dst for e in graph.edges
-                     if e.dst in self.crosses and graph.nodes[e.dst].kind == "junction"
-                     and graph.nodes[e.dst].step == graph.nodes[e.src].step}
-        self.crosses |= {e.src for e in graph.edges if e.dst in handed_up}
-        self.handing = {graph.nodes[i].step.row for i in handed_up}
+        self.crosses, self.handing = self.crossing_sources()
         pairs = Counter((e.src, e.dst) for e in graph.crossing_edges())
         self.state_uses = Counter((e.src, e.role) for e in graph.crossing_edges())
         self.parallel = {pair for pair, n in pairs.items() if n > 1}  # h and C between cells
@@ -72,18 +64,35 @@ class _Writer:
         self.collectors = {nid for nid, steps in fan_in.items() if len(steps) > 2}
         self.band = set(lay.band)
         # "1 − f": a subtraction's label names its operands (a flat picture's ops say their
-        # values instead); a constant that only such labels read (the 1 of 1 − f) is said
-        # there and not drawn again (its place is kept): its line crossed the one up to σ f_t
+        # values instead)
         self.differences = {} if self.flat else notation.operands(graph)
-        readers = defaultdict(set)
-        for e in graph.edges:
-            readers[e.src].add(e.dst)
-        self.said = {nid for nid, n in graph.nodes.items() if n.kind == "const" and readers[nid]
-                     and readers[nid] <= self.differences.keys()} - set(graph.outputs)
+        self.said = self.said_constants()
         self.slots = {e.dst: e.dst_input for e in graph.edges  # an exit's slot in the output
                       if graph.nodes[e.dst].kind == "exit"}
         self.cut_for = {e.src: graph.nodes[e.dst].step for e in graph.edges  # the step a cut
                         if graph.nodes[e.src].kind == "cut"}                 # box stands for
+
+    def crossing_sources(self) -> tuple:
+        """(the nodes whose lines cross to another step, the rows that hand a state up). The
+        forks where a state handed up to another row leaves its step (arrange._fork_handed_up)
+        cross: so does the op that made the state (its name is on the line after the fork), and
+        its row hands up (see state_style)."""
+        graph = self.graph
+        crosses = {e.src for e in graph.crossing_edges()}
+        handed_up = {e.dst for e in graph.edges
+                     if e.dst in crosses and graph.nodes[e.dst].kind == "junction"
+                     and graph.nodes[e.dst].step == graph.nodes[e.src].step}
+        crosses |= {e.src for e in graph.edges if e.dst in handed_up}
+        return crosses, {graph.nodes[i].step.row for i in handed_up}
+
+    def said_constants(self) -> set:
+        """The constants that only subtraction labels read (the 1 of 1 − f): said there, not
+        drawn again (their place is kept): the 1's line crossed the one up to σ f_t."""
+        readers = defaultdict(set)
+        for e in self.graph.edges:
+            readers[e.src].add(e.dst)
+        return {nid for nid, n in self.graph.nodes.items() if n.kind == "const" and readers[nid]
+                and readers[nid] <= self.differences.keys()} - set(self.graph.outputs)
 
     def hands_up_its_belt(self) -> bool:
         """Whether a line from a row's top belt enters a stub of another row."""
