@@ -202,7 +202,7 @@ class _Tries:
 def _most_steps(tries: _Tries) -> Picture | None:
     """The try with the most steps that fits, at least the first and last of each row; None
     where those do not fit. Each try's SVG says how many steps the next adds or leaves out
-    (:func:`_more_steps`, :func:`_steps_over`), until one more would not fit. A try that fits
+    (:func:`_more_steps`, :func:`_room`), until one more would not fit. A try that fits
     is measured again: its middle steps show how wide a step is (a row's two ends are wider).
     A row of more than PROBE_STEPS steps is first tried with only its two ends (a small
     layout, not a large one)."""
@@ -215,7 +215,7 @@ def _most_steps(tries: _Tries) -> Picture | None:
             best, fit = dot, steps
             steps = min(steps + _more_steps(dot.svg(), tries.width, total - steps), over - 1)
         else:
-            over, fewer = steps, _steps_over(tries.tried[-1][1], tries.width)
+            over, fewer = steps, max(1, math.ceil(-_room(tries.tried[-1][1], tries.width)))
             if best is None and steps == total and steps - fewer < 2:  # not even the first
                 return None                                            # and last step would fit
             steps = max(fit + 1, 2, steps - fewer)
@@ -225,9 +225,9 @@ def _most_steps(tries: _Tries) -> Picture | None:
 def _more_steps(svg: str, width: int, missing: int) -> int:
     """How many of the ``missing`` (elided) steps of a row would fit too: all of them where the
     elided run's box, gone, leaves them room."""
-    if missing and _steps_over(svg, width, spare=True, whole=True) >= missing:
+    if not missing or _room(svg, width, whole=True) >= missing:
         return missing
-    return min(missing, _steps_over(svg, width, spare=True))
+    return min(missing, max(0, math.floor(_room(svg, width))))
 
 
 def _one_step(records: Graph) -> tuple:
@@ -285,12 +285,12 @@ def _kept_steps(records: Graph) -> int:
     return max((len(s) for s in steps.values()), default=0)
 
 
-def _steps_over(svg: str, width: int, spare: bool = False, whole: bool = False) -> int:
-    """How many steps to leave out so that the picture fits (``spare``: how many more would
-    fit; ``whole``: with the room of its elided runs too): the rows' width over what 9 px text
-    allows, counted in the narrowest step (its frame and the gap to the next: a first step is
-    wider by its initial state's lines; an elided run, about half a step, added once). Where the
-    key under the title is wider than the rows, the room beside them is theirs to fill."""
+def _room(svg: str, width: int, whole: bool = False) -> float:
+    """How many more steps would fit (negative: how many too many; ``whole``: with the room of
+    its elided runs too): what 9 px text allows less the rows' width, counted in the narrowest
+    step (its frame and the gap to the next: a first step is wider by its initial state's
+    lines; an elided run, about half a step, added once). Where the key under the title is
+    wider than the rows, the room beside them is theirs to fill."""
     natural, smallest = measure(svg)
     allowed = width * smallest / MIN_TEXT_PX  # px wide at which the smallest text is 9 px
     rows = defaultdict(list)
@@ -301,15 +301,13 @@ def _steps_over(svg: str, width: int, spare: bool = False, whole: bool = False) 
     growing = elided or list(rows.values())  # (a row drawn whole gets no more steps)
     pitches = [_pitch(sorted(row)) for row in growing if len(row) > 1]
     if not pitches:
-        return 1
+        return -1.0
     pitch = max(pitches)  # (rows stand in columns: the widest row that can grow sets them)
     beside = max(0.0, natural / PX_PER_POINT - PAD - drawn_right(svg))  # (the key's overhang)
     excess = (natural - allowed) / PX_PER_POINT - beside + (0 if elided else pitch / 2)
     if whole:
         excess -= min((_run(sorted(row)) for row in elided), default=0.0)
-    if spare:
-        return max(0, math.floor(-excess / pitch))
-    return max(1, math.ceil(excess / pitch))
+    return -excess / pitch
 
 
 def _run(row: list) -> float:

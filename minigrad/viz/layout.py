@@ -530,7 +530,7 @@ def _under_its_product(graph: Graph, lay: Layout, ids: list, stacked: set) -> li
     """[gate, product]: a gate on no stack whose one product in its step feeds the belt along
     the top (the depth gate's d_t * C_t^(l-1)) stands right under that product, in its rank:
     in a rank of its own the product made every step of the depth-gated stack a rank longer."""
-    outs = _drawn_outputs(graph)
+    _, outs = _drawn_lines(graph)
     pairs = []
     for nid in ids:
         if graph.nodes[nid].kind != "gate" or nid in stacked:
@@ -547,7 +547,7 @@ def _under_the_plus(graph: Graph, lay: Layout, ids: list) -> list:
     tanh (the peephole LSTM's σ o_t, which reads the new C_t), both stand under it, in its
     rank: in ranks of their own they made every step of the depth-gated stack, whose layers
     are peephole LSTMs, a rank longer (see _hanging for one row)."""
-    outs = _drawn_outputs(graph)
+    _, outs = _drawn_lines(graph)
     stacks = []
     for nid in ids:
         node = graph.nodes[nid]
@@ -561,13 +561,15 @@ def _under_the_plus(graph: Graph, lay: Layout, ids: list) -> list:
     return stacks
 
 
-def _drawn_outputs(graph: Graph) -> dict:
-    """Node id -> the nodes its drawn lines go to."""
-    outs = defaultdict(set)
+def _drawn_lines(graph: Graph) -> tuple:
+    """(node id -> the nodes its drawn lines come from, node id -> the nodes they go to): the
+    lines of data, not a parameter's nor an invisible one."""
+    ins, outs = defaultdict(set), defaultdict(set)
     for e in graph.edges:
         if e.kind not in ("invisible", "param"):
+            ins[e.dst].add(e.src)
             outs[e.src].add(e.dst)
-    return outs
+    return ins, outs
 
 
 def _with_products(graph: Graph, lay: Layout, stack: list, ids: list) -> list:
@@ -577,11 +579,7 @@ def _with_products(graph: Graph, lay: Layout, stack: list, ids: list) -> list:
     (1 - f_t) * C̃_t), the belt's product of the top gate (f_t * C_{t-1}) on top, where the
     belt runs. In a rank of their own they made an LSTM step 26 points wider, a coupled one
     62."""
-    ins, outs = defaultdict(set), defaultdict(set)
-    for e in graph.edges:
-        if e.kind not in ("invisible", "param"):
-            ins[e.dst].add(e.src)
-            outs[e.src].add(e.dst)
+    ins, outs = _drawn_lines(graph)
     gates = [i for i in stack if graph.nodes[i].kind == "gate"]
     ops = [i for i in ids if graph.nodes[i].kind == "op" and i not in stack]
     out, gated = list(stack), set(gates)  # gated: the gates and the ops of one gate
